@@ -1,0 +1,81 @@
+import type { Item } from '../items/item.js';
+import type { LoadedImage } from '../items/image.js';
+import type { ContrastiveEncoder } from '../runners/runner.js';
+import type { Arm, ArmOutput } from './arm.js';
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+/**
+ * `clip`: cosine of the L2-normalised image and caption embeddings. The captions are the raw
+ * benchmark texts (no template), as in whatsup_vlms and CLIP-Embeds' eval_clip.py.
+ * Each unique image and caption is encoded once per model, in batches (prepare).
+ */
+export class ClipArm implements Arm {
+  readonly id = 'clip';
+  readonly prompt = { id: 'clip.raw-caption', version: 1 };
+  private readonly imageEmbeddings = new Map<string, Promise<Float32Array>>();
+  private readonly textEmbeddings = new Map<string, Promise<Float32Array>>();
+
+  constructor(
+    readonly model: string,
+    private readonly encoder: ContrastiveEncoder,
+  ) {}
+
+  get modelHash(): string {
+    return this.encoder.modelHash;
+  }
+
+  async prepare(items: Item[], images: (file: string) => Promise<LoadedImage>): Promise<void> {
+    const texts = [...new Set(items.flatMap((i) => i.options))].filter((t) => !this.textEmbeddings.has(t));
+    if (texts.length > 0) {
+      const encoded = this.encoder.encodeTexts(texts);
+      texts.forEach((t, k) => this.textEmbeddings.set(t, encoded.then((e) => e[k]!)));
+      // A failed batch is forgotten, so each text is retried alone and only a bad one fails.
+      await encoded.catch(() => texts.forEach((t) => this.textEmbeddings.delete(t)));
+    }
+    // Images that fail to load are skipped here; the item fails later with the image's reason.
+    const loaded: LoadedImage[] = [];
+    for (const file of new Set(items.flatMap((i) => i.images))) {
+      try {
+        const image = await images(file);
+        if (!this.imageEmbeddings.has(image.sha256)) loaded.push(image);
+      } catch {
+        /* reported per item */
+      }
+    }
+    const unique = [...new Map(loaded.map((i) => [i.sha256, i])).values()];
+    if (unique.length > 0) {
+      const encoded = this.encoder.encodeImages(unique);
+      unique.forEach((img, k) => this.imageEmbeddings.set(img.sha256, encoded.then((e) => e[k]!)));
+      await encoded.catch(() => unique.forEach((img) => this.imageEmbeddings.delete(img.sha256)));
+    }
+  }
+
+  private image(image: LoadedImage): Promise<Float32Array> {
+    let e = this.imageEmbeddings.get(image.sha256);
+    if (!e) {
+      e = this.encoder.encodeImages([image]).then((r) => r[0]!);
+      this.imageEmbeddings.set(image.sha256, e);
+    }
+    return e;
+  }
+
+  private text(text: string): Promise<Float32Array> {
+    let e = this.textEmbeddings.get(text);
+    if (!e) {
+      e = this.encoder.encodeTexts([text]).then((r) => r[0]!);
+      this.textEmbeddings.set(text, e);
+    }
+    return e;
+  }
+
+  async score(item: Item, images: LoadedImage[]): Promise<ArmOutput> {
+    const imageEmbeds = await Promise.all(images.map((i) => this.image(i)));
+    const textEmbeds = await Promise.all(item.options.map((t) => this.text(t)));
+    return { scores: imageEmbeds.map((v) => textEmbeds.map((t) => dot(v, t))), extra: {} };
+  }
+}

@@ -1,0 +1,97 @@
+import type { Item } from '../items/item.js';
+import type { LoadedImage } from '../items/image.js';
+import { padToSquare } from '../items/pad-to-square.js';
+import { vqascoreLlava } from '../prompts/vqascore-llava.js';
+import type { LlamaRunner } from '../runners/llama/llama-runner.js';
+import { type Arm, type ArmOutput, emptyTimings } from './arm.js';
+
+/** The answer whose probability VQAScore reports beside "Yes" (recorded, not part of the score). */
+const NEGATIVE_ANSWER = 'No';
+
+/**
+ * `vlm.vqascore`: VQAScore exactly as t2v_metrics computes it for LLaVA-1.5
+ * (linzhiqiu/t2v_metrics@74c7208^:t2v_metrics/models/vqascore_models/llava_model.py, `forward`):
+ *
+ * - the prompt is `vqascoreLlava` (hand-built, trailing space after "ASSISTANT:");
+ * - the image is padded to a square with the CLIP mean colour (`expand2square`, image_aspect_ratio 'pad');
+ * - the scored sequence is question + "Yes" + "</s>"; labels mask the question's tokens, minus one
+ *   when the question ends with a space (SentencePiece merges that space into "▁Yes");
+ * - score = exp(-mean cross-entropy of the label tokens) = the geometric mean of
+ *   P(▁Yes | question) and P(</s> | question, ▁Yes).
+ *
+ * llama-server returns next-token log-probabilities, so the sequence is scored token by token: one
+ * call per answer token plus one for </s>; each call reuses the cached image prefix. The answer's
+ * token ids are found by tokenizing the text after the image with and without the answer and
+ * checking that the first is a prefix of the second; a tokenizer that breaks this fails loudly.
+ */
+export class VlmVqascoreArm implements Arm {
+  readonly id = 'vlm.vqascore';
+  readonly prompt = { id: vqascoreLlava.id, version: vqascoreLlava.version };
+  private readonly padded = new Map<string, Promise<Buffer>>();
+
+  constructor(
+    readonly model: string,
+    private readonly runner: LlamaRunner,
+    private readonly options: { padToSquare: boolean },
+  ) {}
+
+  get modelHash(): string {
+    return this.runner.modelHash;
+  }
+
+  private imageBytes(image: LoadedImage): Promise<Buffer> {
+    if (!this.options.padToSquare) return Promise.resolve(image.bytes);
+    let p = this.padded.get(image.sha256);
+    if (!p) {
+      p = padToSquare(image.bytes);
+      this.padded.set(image.sha256, p);
+    }
+    return p;
+  }
+
+  async score(item: Item, images: LoadedImage[]): Promise<ArmOutput> {
+    const timings = emptyTimings();
+    const scores: number[][] = [];
+    const pYes: number[][] = [];
+    const pNo: number[][] = [];
+    const pEos: number[][] = [];
+    for (const image of images) {
+      const bytes = await this.imageBytes(image);
+      const row: number[] = [];
+      const yesRow: number[] = [];
+      const noRow: number[] = [];
+      const eosRow: number[] = [];
+      for (const caption of item.options) {
+        const rendered = vqascoreLlava.render({ caption });
+        const answer = rendered.answer ?? 'Yes';
+        // t2v_metrics: a trailing space of the question belongs to the answer's first token.
+        const endsWithSpace = rendered.text.endsWith(' ');
+        const context = endsWithSpace ? rendered.text.slice(0, -1) : rendered.text;
+        const continuation = endsWithSpace ? ` ${answer}` : answer;
+        const negative = endsWithSpace ? ` ${NEGATIVE_ANSWER}` : NEGATIVE_ANSWER;
+        const result = await this.runner.scoreContinuation(context, [bytes], continuation, {
+          appendEos: true,
+          alternatives: [negative],
+        });
+        for (const t of result.timings) {
+          timings.calls += 1;
+          timings.promptTokens += t.promptTokens;
+          timings.cachedTokens += t.cachedTokens;
+          timings.promptMs += t.promptMs;
+          timings.predictedMs += t.predictedMs;
+        }
+        const lps = result.tokenLogprobs; // answer tokens, then </s>
+        const mean = lps.reduce((a, b) => a + b, 0) / lps.length;
+        row.push(Math.exp(mean));
+        yesRow.push(Math.exp(lps[0]!));
+        eosRow.push(Math.exp(lps[lps.length - 1]!));
+        noRow.push(Math.exp(result.alternativeLogprobs[0]!));
+      }
+      scores.push(row);
+      pYes.push(yesRow);
+      pNo.push(noRow);
+      pEos.push(eosRow);
+    }
+    return { scores, extra: { p_yes: pYes, p_no: pNo, p_eos: pEos }, timings };
+  }
+}

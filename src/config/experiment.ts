@@ -1,0 +1,145 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { PerceiveError } from '../errors.js';
+
+/**
+ * The experiment config (YAML). Paths are relative to the config file's folder.
+ * Every field is validated here; a bad field fails with the file and the field's path.
+ */
+
+const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only');
+
+export const BenchmarkSpecSchema = z.strictObject({
+  /** Name used in ids and the report, e.g. `whatsup.controlled_a`. */
+  name: Name,
+  /** Which loader reads the files. */
+  format: z.enum(['whatsup-controlled']),
+  /** The authors' annotation file (e.g. controlled_images_dataset.json). */
+  annotations: z.string().min(1),
+  /** Folder the annotation's image paths are resolved against. */
+  data_dir: z.string().min(1),
+  /** Subset name passed to the loader (controlled_a, controlled_b, …). */
+  subset: z.string().min(1),
+  /** Take only the first N items (quick checks). */
+  limit: z.number().int().positive().optional(),
+});
+
+export const LlamaModelSchema = z.strictObject({
+  kind: z.literal('llama'),
+  /** Text GGUF (e.g. llava-v1.5-7b Q4_K_M). */
+  model: z.string().min(1),
+  /** Vision projector GGUF (mmproj). */
+  mmproj: z.string().min(1),
+  context_size: z.number().int().positive().default(4096),
+  threads: z.number().int().positive().optional(),
+  slots: z.number().int().positive().default(1),
+  /** Extra llama-server arguments, as a list (never a shell string). */
+  server_args: z.array(z.string()).default([]),
+});
+
+export const ClipModelSchema = z.strictObject({
+  kind: z.literal('clip'),
+  /** Folder in the Hugging Face ONNX layout (config.json, tokenizer.json, onnx/…). */
+  path: z.string().min(1),
+  threads: z.number().int().positive().optional(),
+  batch_size: z.number().int().positive().default(8),
+});
+
+export const ModelSpecSchema = z.discriminatedUnion('kind', [LlamaModelSchema, ClipModelSchema]);
+
+export const ArmSpecSchema = z.discriminatedUnion('arm', [
+  z.strictObject({ arm: z.literal('clip'), model: Name }),
+  z.strictObject({
+    arm: z.literal('vlm.vqascore'),
+    model: Name,
+    /** LLaVA-1.5's expand2square with the CLIP mean colour (t2v_metrics: image_aspect_ratio 'pad'). */
+    pad_to_square: z.boolean().default(true),
+  }),
+]);
+
+export const ExperimentConfigSchema = z.strictObject({
+  name: Name,
+  seed: z.number().int().nonnegative().default(0),
+  /** Where results/<run-id>/ goes. */
+  output: z.string().min(1).default('results'),
+  benchmarks: z.array(BenchmarkSpecSchema).min(1),
+  models: z.record(Name, ModelSpecSchema),
+  arms: z.array(ArmSpecSchema).min(1),
+  /** Which arm the per-item comparison is against (the contrastive baseline). */
+  baseline: z.string().default('clip'),
+});
+
+export type ExperimentConfig = z.infer<typeof ExperimentConfigSchema>;
+export type BenchmarkSpec = z.infer<typeof BenchmarkSpecSchema>;
+export type ModelSpec = z.infer<typeof ModelSpecSchema>;
+export type ArmSpec = z.infer<typeof ArmSpecSchema>;
+
+export interface LoadedConfig {
+  file: string;
+  config: ExperimentConfig;
+  /** The raw text, recorded in the manifest. */
+  text: string;
+}
+
+function describeIssue(file: string, issue: z.core.$ZodIssue): string {
+  const where = issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)';
+  return `${file}: field ${where}: ${issue.message}`;
+}
+
+/** Resolves every path field against the config file's folder. */
+function resolvePaths(config: ExperimentConfig, baseDir: string): ExperimentConfig {
+  const r = (p: string): string => path.resolve(baseDir, p);
+  return {
+    ...config,
+    output: r(config.output),
+    benchmarks: config.benchmarks.map((b) => ({ ...b, annotations: r(b.annotations), data_dir: r(b.data_dir) })),
+    models: Object.fromEntries(
+      Object.entries(config.models).map(([name, m]) => [
+        name,
+        m.kind === 'llama' ? { ...m, model: r(m.model), mmproj: r(m.mmproj) } : { ...m, path: r(m.path) },
+      ]),
+    ),
+  };
+}
+
+export function parseExperimentConfig(text: string, file: string): ExperimentConfig {
+  let raw: unknown;
+  try {
+    raw = YAML.parse(text, { prettyErrors: true });
+  } catch (error) {
+    throw new PerceiveError('bad-config', `${file}: not valid YAML: ${(error as Error).message}`);
+  }
+  const parsed = ExperimentConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.slice(0, 5).map((i) => describeIssue(file, i));
+    throw new PerceiveError('bad-config', lines.join('\n'));
+  }
+  const config = parsed.data;
+  const issues: string[] = [];
+  config.arms.forEach((arm, i) => {
+    const model = config.models[arm.model];
+    if (!model) issues.push(`${file}: field arms.${i}.model: no model named "${arm.model}" under models`);
+    else if (arm.arm === 'clip' && model.kind !== 'clip')
+      issues.push(`${file}: field arms.${i}.model: arm clip needs a model of kind clip, "${arm.model}" is ${model.kind}`);
+    else if (arm.arm !== 'clip' && model.kind !== 'llama')
+      issues.push(`${file}: field arms.${i}.model: arm ${arm.arm} needs a model of kind llama, "${arm.model}" is ${model.kind}`);
+  });
+  const names = config.benchmarks.map((b) => b.name);
+  names.forEach((n, i) => {
+    if (names.indexOf(n) !== i) issues.push(`${file}: field benchmarks.${i}.name: duplicate name "${n}"`);
+  });
+  if (issues.length > 0) throw new PerceiveError('bad-config', issues.join('\n'));
+  return resolvePaths(config, path.dirname(path.resolve(file)));
+}
+
+export function loadExperimentConfig(file: string): LoadedConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new PerceiveError('bad-config', `cannot read config ${file}: ${(error as Error).message}`);
+  }
+  return { file: path.resolve(file), config: parseExperimentConfig(text, file), text };
+}

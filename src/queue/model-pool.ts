@@ -1,0 +1,78 @@
+import type { Arm } from '../arms/arm.js';
+import { ClipArm } from '../arms/clip-arm.js';
+import { VlmVqascoreArm } from '../arms/vlm-vqascore-arm.js';
+import type { ArmSpec, ExperimentConfig, ModelSpec } from '../config/experiment.js';
+import type { Environment } from '../config/environment.js';
+import { ClipEncoder } from '../runners/clip/clip-encoder.js';
+import type { LlamaBinaries } from '../runners/llama/llama-build.js';
+import { LlamaRunner } from '../runners/llama/llama-runner.js';
+
+export interface ModelInfo {
+  name: string;
+  kind: ModelSpec['kind'];
+  files: string[];
+  hash: string;
+}
+
+/**
+ * Starts each model of a run once (a llama-server per GGUF pair, an onnxruntime session per
+ * CLIP folder), builds the arms on top, and stops everything at the end.
+ */
+export class ModelPool {
+  private readonly llama = new Map<string, LlamaRunner>();
+  private readonly clip = new Map<string, ClipEncoder>();
+
+  constructor(
+    private readonly config: ExperimentConfig,
+    private readonly env: Environment,
+    private readonly binaries: LlamaBinaries | undefined,
+    private readonly logDir: string,
+  ) {}
+
+  private async llamaRunner(name: string, spec: Extract<ModelSpec, { kind: 'llama' }>): Promise<LlamaRunner> {
+    let r = this.llama.get(name);
+    if (!r) {
+      r = await LlamaRunner.start(spec, {
+        env: this.env,
+        binaries: this.binaries,
+        logFile: `${this.logDir}/llama-server.${name}.log`,
+      });
+      this.llama.set(name, r);
+    }
+    return r;
+  }
+
+  private async clipEncoder(name: string, spec: Extract<ModelSpec, { kind: 'clip' }>): Promise<ClipEncoder> {
+    let e = this.clip.get(name);
+    if (!e) {
+      e = await ClipEncoder.load(spec.path, { threads: spec.threads ?? this.env.threads, batchSize: spec.batch_size });
+      this.clip.set(name, e);
+    }
+    return e;
+  }
+
+  async arm(spec: ArmSpec): Promise<Arm> {
+    const model = this.config.models[spec.model]!;
+    switch (spec.arm) {
+      case 'clip':
+        if (model.kind !== 'clip') throw new Error('unreachable: validated in config');
+        return new ClipArm(spec.model, await this.clipEncoder(spec.model, model));
+      case 'vlm.vqascore':
+        if (model.kind !== 'llama') throw new Error('unreachable: validated in config');
+        return new VlmVqascoreArm(spec.model, await this.llamaRunner(spec.model, model), { padToSquare: spec.pad_to_square });
+    }
+  }
+
+  models(): ModelInfo[] {
+    const out: ModelInfo[] = [];
+    for (const [name, r] of this.llama) out.push({ name, kind: 'llama', files: r.files, hash: r.modelHash });
+    for (const [name, e] of this.clip) out.push({ name, kind: 'clip', files: [e.dir], hash: e.modelHash });
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...[...this.llama.values()].map((r) => r.stop()), ...[...this.clip.values()].map((e) => e.close())]);
+    this.llama.clear();
+    this.clip.clear();
+  }
+}

@@ -1,0 +1,81 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PerceiveError } from '../errors.js';
+import { type Sample, SampleSchema } from './sample.js';
+
+/**
+ * results/<run-id>/: manifest.json, samples.jsonl (appended one line per finished sample, so a
+ * crash loses nothing that finished), summary.json, report.md.
+ */
+export class RunDirectory {
+  readonly dir: string;
+
+  constructor(outputRoot: string, readonly runId: string) {
+    this.dir = path.join(outputRoot, runId);
+  }
+
+  static open(dir: string): RunDirectory {
+    const abs = path.resolve(dir);
+    if (!fs.existsSync(path.join(abs, 'manifest.json'))) {
+      throw new PerceiveError('not-a-run', `${abs} is not a run directory (no manifest.json)`);
+    }
+    return new RunDirectory(path.dirname(abs), path.basename(abs));
+  }
+
+  create(): void {
+    fs.mkdirSync(this.dir, { recursive: true });
+  }
+
+  file(name: string): string {
+    return path.join(this.dir, name);
+  }
+
+  /** Writes via a temporary file and a rename, so a reader never sees half a file. */
+  writeFileAtomic(name: string, data: string): void {
+    const target = this.file(name);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const tmp = `${target}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, target);
+  }
+
+  writeJson(name: string, value: unknown): void {
+    this.writeFileAtomic(name, `${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  readJson(name: string): unknown {
+    return JSON.parse(fs.readFileSync(this.file(name), 'utf8'));
+  }
+
+  appendSample(sample: Sample): void {
+    fs.appendFileSync(this.file('samples.jsonl'), `${JSON.stringify(sample)}\n`);
+  }
+
+  /**
+   * Reads samples.jsonl back, validated. A torn last line (a crash mid-write) is ignored;
+   * any other bad line names its line number.
+   */
+  readSamples(): Sample[] {
+    const file = this.file('samples.jsonl');
+    if (!fs.existsSync(file)) return [];
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    const samples: Sample[] = [];
+    lines.forEach((line, i) => {
+      if (line.trim() === '') return;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(line);
+      } catch {
+        if (i >= lines.length - 2) return; // torn final line
+        throw new PerceiveError('bad-samples', `${file}: line ${i + 1} is not JSON`);
+      }
+      const parsed = SampleSchema.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new PerceiveError('bad-samples', `${file}: line ${i + 1}: field ${issue?.path.join('.')}: ${issue?.message}`);
+      }
+      samples.push(parsed.data);
+    });
+    return samples;
+  }
+}
