@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { loadExperimentConfig, parseExperimentConfig } from '../../src/config/experiment.js';
+import { PerceiveError } from '../../src/errors.js';
+
+const GOOD = `
+name: t
+benchmarks:
+  - { name: w, format: whatsup-controlled, annotations: a.json, data_dir: data, subset: controlled_a }
+models:
+  llava: { kind: llama, model: m.gguf, mmproj: p.gguf }
+  clip: { kind: clip, path: clipdir }
+arms:
+  - { arm: clip, model: clip }
+  - { arm: vlm.vqascore, model: llava }
+`;
+
+function errorOf(fn: () => unknown): PerceiveError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof PerceiveError) return e;
+    throw e;
+  }
+  throw new Error('no error');
+}
+
+describe('experiment config', () => {
+  it('parses, applies defaults and resolves paths against the config folder', () => {
+    const c = parseExperimentConfig(GOOD, '/cfg/exp.yaml');
+    expect(c.seed).toBe(0);
+    expect(c.baseline).toBe('clip');
+    expect(c.benchmarks[0]!.annotations).toBe(path.resolve('/cfg/a.json'));
+    const llava = c.models.llava!;
+    expect(llava.kind === 'llama' && llava.mmproj).toBe('/cfg/p.gguf');
+    expect(c.arms[1]).toEqual({ arm: 'vlm.vqascore', model: 'llava', pad_to_square: true });
+  });
+
+  it('names the file and the field of a value of the wrong type', () => {
+    const e = errorOf(() => parseExperimentConfig(GOOD.replace('path: clipdir', 'path: 3'), 'exp.yaml'));
+    expect(e.code).toBe('bad-config');
+    expect(e.message).toContain('exp.yaml: field models.clip.path');
+    expect(e.message).toContain('expected string');
+  });
+
+  it('rejects unknown fields, unknown models and arm/model kind mismatches', () => {
+    expect(errorOf(() => parseExperimentConfig(`${GOOD}\nsede: 3\n`, 'x.yaml')).message).toContain('x.yaml: field');
+    expect(errorOf(() => parseExperimentConfig(GOOD.replace('{ arm: clip, model: clip }', '{ arm: clip, model: nope }'), 'x.yaml')).message).toContain(
+      'field arms.0.model: no model named "nope"',
+    );
+    expect(errorOf(() => parseExperimentConfig(GOOD.replace('{ arm: clip, model: clip }', '{ arm: clip, model: llava }'), 'x.yaml')).message).toContain(
+      'arm clip needs a model of kind clip',
+    );
+  });
+
+  it('reports YAML syntax errors and unreadable files with the file name', () => {
+    expect(errorOf(() => parseExperimentConfig('name: [unclosed', 'broken.yaml')).message).toContain('broken.yaml: not valid YAML');
+    expect(errorOf(() => loadExperimentConfig('/nonexistent/exp.yaml')).message).toContain('cannot read config /nonexistent/exp.yaml');
+  });
+
+  it('loads the shipped demo config', () => {
+    const { config } = loadExperimentConfig(path.join(import.meta.dirname, '../../configs/demo.yaml'));
+    expect(config.arms.map((a) => a.arm)).toEqual(['clip', 'vlm.vqascore']);
+  });
+});
