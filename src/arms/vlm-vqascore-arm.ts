@@ -55,12 +55,14 @@ export class VlmVqascoreArm implements Arm {
     const pYes: number[][] = [];
     const pNo: number[][] = [];
     const pEos: number[][] = [];
+    const answerLogprobs: number[][][] = [];
     for (const image of images) {
       const bytes = await this.imageBytes(image);
       const row: number[] = [];
       const yesRow: number[] = [];
       const noRow: number[] = [];
       const eosRow: number[] = [];
+      const lpRow: number[][] = [];
       for (const caption of item.options) {
         const rendered = vqascoreLlava.render({ caption });
         const answer = rendered.answer ?? 'Yes';
@@ -86,12 +88,16 @@ export class VlmVqascoreArm implements Arm {
         yesRow.push(Math.exp(lps[0]!));
         eosRow.push(Math.exp(lps[lps.length - 1]!));
         noRow.push(Math.exp(result.alternativeLogprobs[0]!));
+        lpRow.push(lps);
       }
       scores.push(row);
       pYes.push(yesRow);
       pNo.push(noRow);
       pEos.push(eosRow);
+      answerLogprobs.push(lpRow);
     }
-    return { scores, extra: { p_yes: pYes, p_no: pNo, p_eos: pEos }, timings };
+    // answer_logprobs[image][option] = the log-probabilities the score is the geometric mean of
+    // (▁Yes, then </s>), as llama-server returned them.
+    return { scores, extra: { p_yes: pYes, p_no: pNo, p_eos: pEos, answer_logprobs: answerLogprobs }, timings };
   }
 }

@@ -4,6 +4,8 @@ import type { BenchmarkFamily, BenchmarkMetrics } from '../benchmark-family.js';
 import { loadWhatsUpControlled } from './loader.js';
 import { argmaxFirst, whatsupControlledMetrics } from './metrics.js';
 
+const SOURCE = 'amitakamath/whatsup_vlms dataset_zoo/aro_datasets.py Controlled_Images.evaluate_scores';
+
 /** What'sUp Controlled A/B in the `whatsup_vlms` convention (the benchmark authors' code). */
 export const whatsupControlledFamily: BenchmarkFamily = {
   format: 'whatsup-controlled',
@@ -28,12 +30,18 @@ export const whatsupControlledFamily: BenchmarkFamily = {
   },
 
   metrics(items: Item[], scores: Map<string, ScoreMatrix>): BenchmarkMetrics {
-    const m = whatsupControlledMetrics(items, scores);
+    // Rows that failed to load have no groups: they are missing by construction.
+    const loadable = items.filter((i) => i.groups.variant !== undefined);
+    const unloadable = items.length - loadable.length;
+    if (loadable.length === 0) {
+      return { convention: 'whatsup_vlms', source: SOURCE, n: 0, nMissing: unloadable, headline: [], details: {} };
+    }
+    const m = whatsupControlledMetrics(loadable, scores);
     return {
       convention: 'whatsup_vlms',
-      source: 'amitakamath/whatsup_vlms dataset_zoo/aro_datasets.py Controlled_Images.evaluate_scores',
+      source: SOURCE,
       n: m.n,
-      nMissing: m.nMissing,
+      nMissing: m.nMissing + unloadable,
       headline: [
         { name: 'individual', value: m.individual.accuracy, correct: m.individual.correct, total: m.individual.total },
         { name: 'pair', value: m.pair.accuracy, correct: m.pair.correct, total: m.pair.total },

@@ -147,10 +147,10 @@ export function whatsupControlledMetrics(items: Item[], scores: Map<string, Scor
     throw new PerceiveError('whatsup_bad_item', `What'sUp item ${first.id}: groups.variant must be A or B, got ${variant}`);
   }
   for (const item of items) {
-    if (item.benchmark !== 'whatsup' || item.subset !== subset || item.groups.variant !== variant) {
+    if (item.benchmark !== first.benchmark || item.subset !== subset || item.groups.variant !== variant) {
       throw new PerceiveError(
         'whatsup_mixed_items',
-        `What'sUp metrics are computed per subset: item ${item.id} (${item.benchmark}/${item.subset}) does not belong to whatsup/${subset}`,
+        `What'sUp metrics are computed per subset: item ${item.id} (${item.benchmark}/${item.subset}) does not belong to ${first.benchmark}/${subset}`,
         { hint: 'Call whatsupControlledMetrics once per subset.' },
       );
     }

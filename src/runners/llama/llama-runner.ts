@@ -79,6 +79,11 @@ export class LlamaRunner {
     return this.server.url;
   }
 
+  /** The HTTP client of the current server (for arms that need an endpoint the runner does not wrap). */
+  get client(): LlamaServer['client'] {
+    return this.server.client;
+  }
+
   /** Restarts a server that died (a crash, the OOM killer) before the next call. */
   private async live(): Promise<LlamaServer> {
     if (!this.server.running) this.server = await this.restart();

@@ -1,0 +1,122 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadExperimentConfig } from '../../src/config/experiment.js';
+import { readEnvironment } from '../../src/config/environment.js';
+import { PerceiveError } from '../../src/errors.js';
+import { writeDemoFixtures } from '../../src/fixtures/demo-fixtures.js';
+import { runExperiment } from '../../src/queue/experiment-run.js';
+import { writeRunReport } from '../../src/report/run-report.js';
+import type { LlamaBinaries } from '../../src/runners/llama/llama-build.js';
+import { RunDirectory } from '../../src/store/run-directory.js';
+import { BUILD_TIMEOUT_MS, llamaBinaries } from '../support/llama-binaries.js';
+
+let dir: string;
+let binaries: LlamaBinaries;
+const env = { ...readEnvironment(), llamaServerUrl: undefined, threads: 2 };
+
+/** The shipped demo config, pointed at a fixture folder in a temp dir. */
+function writeConfig(name: string, edit: (text: string) => string = (t) => t): string {
+  const demo = fs.readFileSync(path.join(import.meta.dirname, '../../configs/demo.yaml'), 'utf8');
+  const text = edit(demo.replaceAll('../.fixtures/', './fixtures/').replace('output: ../results', 'output: ./results'));
+  const file = path.join(dir, `${name}.yaml`);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perceive-demo-'));
+  binaries = await llamaBinaries();
+  await writeDemoFixtures(path.join(dir, 'fixtures'), { seed: 0 });
+}, BUILD_TIMEOUT_MS);
+
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('the demo config end to end (tiny LLaVA-style GGUF + tiny CLIP ONNX, synthetic What\'sUp)', () => {
+  it('answers every item with both arms and writes a report with every item', async () => {
+    const loaded = loadExperimentConfig(writeConfig('demo'));
+    const result = await runExperiment(loaded, env, binaries, { runId: 'demo-test' });
+    expect(result.samples).toHaveLength(48);
+    expect(result.samples.filter((s) => s.status === 'ok')).toHaveLength(48);
+    for (const arm of ['clip', 'vlm.vqascore']) {
+      const mine = result.samples.filter((s) => s.arm === arm);
+      expect(new Set(mine.map((s) => s.item)).size).toBe(24);
+      for (const s of mine) {
+        expect(s.scores).toHaveLength(1);
+        expect(s.scores![0]).toHaveLength(4);
+        expect(s.correct).toBe(s.prediction === 0);
+      }
+    }
+    const vqa = result.samples.filter((s) => s.arm === 'vlm.vqascore');
+    expect(vqa.every((s) => s.scores![0]!.every((v) => v > 0 && v < 1))).toBe(true);
+    expect(vqa.every((s) => s.prompt?.id === 't2v_metrics.vqascore.llava-v1.5' && s.prompt.version === 1)).toBe(true);
+    expect(vqa.every((s) => (s.timings?.calls ?? 0) >= 8)).toBe(true);
+
+    const { summary } = writeRunReport(result.run, { wallMs: result.wallMs });
+    const report = fs.readFileSync(result.run.file('report.md'), 'utf8');
+    for (let row = 0; row < 24; row++) expect(report).toContain(`| whatsup.synthetic/${row} |`);
+    expect(report).toContain('tiny random model');
+    expect(summary.arms.map((a) => a.arm).sort()).toEqual(['clip', 'vlm.vqascore']);
+    const [c] = summary.comparisons;
+    expect(c!.both + c!.onlyArm + c!.onlyBaseline + c!.neither).toBe(24);
+    // The table's numbers are the summary's numbers.
+    const clip = summary.arms.find((a) => a.arm === 'clip')!;
+    const indiv = clip.metrics.headline.find((h) => h.name === 'individual')!;
+    expect(indiv.total).toBe(24);
+    expect(indiv.correct).toBe(result.samples.filter((s) => s.arm === 'clip' && s.correct).length);
+    expect(report).toContain(`${(100 * indiv.value!).toFixed(1)} (${indiv.correct}/24)`);
+
+    const manifest = result.run.readJson('manifest.json') as Record<string, any>;
+    expect(manifest.llama_cpp.tag).toBe(binaries.tag);
+    expect(manifest.models).toHaveLength(2);
+    expect(manifest.models.every((m: { hash: string; fixture: boolean }) => /^[0-9a-f]{64}$/.test(m.hash) && m.fixture)).toBe(true);
+    expect(manifest.seed).toBe(0);
+    expect(manifest.packages['onnxruntime-node']).toBe('1.30.0');
+    // Reading the run back gives the same samples.
+    expect(RunDirectory.open(result.run.dir).readSamples()).toEqual(result.samples);
+  });
+
+  it('records a corrupt image, a missing image and an invalid row as failed items and goes on', async () => {
+    const fixtures = path.join(dir, 'fixtures-bad');
+    fs.cpSync(path.join(dir, 'fixtures'), fixtures, { recursive: true });
+    const annotations = path.join(fixtures, 'whatsup', 'data', 'controlled_images_dataset.json');
+    const rows = JSON.parse(fs.readFileSync(annotations, 'utf8')) as Array<{ image_path: string; caption_options: unknown }>;
+    const imagePath = (i: number): string => path.join(fixtures, 'whatsup', rows[i]!.image_path);
+    fs.writeFileSync(imagePath(0), Buffer.from('this is not a jpeg'));
+    fs.rmSync(imagePath(5));
+    rows[9]!.caption_options = 'not a list';
+    fs.writeFileSync(annotations, JSON.stringify(rows));
+    const loaded = loadExperimentConfig(writeConfig('bad', (t) => t.replaceAll('./fixtures/', './fixtures-bad/')));
+    const result = await runExperiment(loaded, env, binaries, { runId: 'bad-test' });
+    expect(result.samples).toHaveLength(48);
+    const failed = result.samples.filter((s) => s.status === 'failed');
+    expect(failed.map((s) => `${s.item} ${s.arm}`).sort()).toEqual(
+      ['0', '5', '9'].flatMap((r) => [`whatsup.synthetic/${r} clip`, `whatsup.synthetic/${r} vlm.vqascore`]).sort(),
+    );
+    const corrupt = failed.find((s) => s.item === 'whatsup.synthetic/0')!;
+    expect(corrupt.error!.code).toBe('bad-image');
+    expect(corrupt.error!.message).toContain('mug_left_of_plate.jpeg');
+    expect(failed.find((s) => s.item === 'whatsup.synthetic/9')!.error!.message).toMatch(/row 9.*caption_options/);
+    expect(failed.every((s) => s.correct === null && s.scores === null)).toBe(true);
+    const { summary } = writeRunReport(result.run);
+    const vqa = summary.arms.find((a) => a.arm === 'vlm.vqascore')!;
+    expect(vqa.failed).toBe(3);
+    expect(vqa.metrics.n).toBe(21);
+    expect(fs.readFileSync(result.run.file('report.md'), 'utf8')).toContain('## Failed items');
+  });
+
+  it('fails with a named error for a missing model file and for an mmproj that does not match', async () => {
+    const missing = loadExperimentConfig(writeConfig('missing', (t) => t.replace('tiny-llava-text.gguf', 'nope.gguf')));
+    await expect(runExperiment(missing, env, binaries, { runId: 'missing' })).rejects.toMatchObject({
+      code: 'model-not-found',
+      message: expect.stringContaining('nope.gguf'),
+    });
+    // The text GGUF given as the mmproj: llama-server refuses it; the error carries its log tail.
+    const wrong = loadExperimentConfig(writeConfig('wrong', (t) => t.replace('tiny-llava-mmproj.gguf', 'tiny-llava-text.gguf')));
+    const error = await runExperiment(wrong, env, binaries, { runId: 'wrong' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PerceiveError);
+    expect((error as PerceiveError).message).toMatch(/llama-server/);
+    expect((error as PerceiveError).message.split('\n').length).toBeGreaterThan(3);
+  });
+});
