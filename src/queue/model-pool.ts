@@ -1,6 +1,5 @@
 import type { Arm } from '../arms/arm.js';
-import { ClipArm } from '../arms/clip-arm.js';
-import { VlmVqascoreArm } from '../arms/vlm-vqascore-arm.js';
+import { createArm } from '../arms/arm-factory.js';
 import type { ArmSpec, ExperimentConfig, ModelSpec } from '../config/experiment.js';
 import type { Environment } from '../config/environment.js';
 import { ClipEncoder } from '../runners/clip/clip-encoder.js';
@@ -52,15 +51,11 @@ export class ModelPool {
   }
 
   async arm(spec: ArmSpec): Promise<Arm> {
-    const model = this.config.models[spec.model]!;
-    switch (spec.arm) {
-      case 'clip':
-        if (model.kind !== 'clip') throw new Error('unreachable: validated in config');
-        return new ClipArm(spec.model, await this.clipEncoder(spec.model, model));
-      case 'vlm.vqascore':
-        if (model.kind !== 'llama') throw new Error('unreachable: validated in config');
-        return new VlmVqascoreArm(spec.model, await this.llamaRunner(spec.model, model), { padToSquare: spec.pad_to_square });
-    }
+    const model = this.config.models[spec.model];
+    if (!model) throw new Error(`unreachable: arm ${spec.arm} names model ${spec.model}, checked in the config`);
+    return model.kind === 'llama'
+      ? createArm(spec, { llama: await this.llamaRunner(spec.model, model) })
+      : createArm(spec, { clip: await this.clipEncoder(spec.model, model) });
   }
 
   models(): ModelInfo[] {
