@@ -1,23 +1,31 @@
 import type { BenchmarkSpec } from '../config/experiment.js';
 import type { Item, ScoreMatrix } from '../items/item.js';
 
+export type BenchmarkFormat = BenchmarkSpec['format'];
+
+/** A row of an annotation file that could not become an item. */
 export interface LoadFailure {
   source: { file: string; row: number };
+  /** Names the file, the row and the field: `<file> row <i>: field <name>: …`. */
   reason: string;
 }
 
 /** One headline number of a benchmark's metric, e.g. What'sUp pair accuracy. */
 export interface HeadlineMetric {
+  /** `individual`, `pair`, `set` where the family has them (the report's table reads these names). */
   name: string;
+  /** The evaluation code this number reproduces (same as `BenchmarkMetrics.convention`). */
+  convention: string;
   value: number | null;
   correct: number;
+  /** The authors' denominator (may be fractional, e.g. What'sUp N/2). */
   total: number;
 }
 
 export interface BenchmarkMetrics {
-  /** Which evaluation code the numbers reproduce, e.g. `whatsup_vlms`. */
+  /** Which evaluation code the numbers reproduce, e.g. `whatsup_vlms`, `clip_embeds_2way`. */
   convention: string;
-  /** The file the metric was ported from. */
+  /** The repo@commit:path and function the metric was ported from. */
   source: string;
   n: number;
   nMissing: number;
@@ -27,13 +35,92 @@ export interface BenchmarkMetrics {
 }
 
 /**
+ * One way of scoring a family, named after the evaluation code it reproduces. A convention may
+ * shape the items themselves (What'sUp `clip_embeds_2way` keeps 2 of the 4 captions), so it is
+ * chosen when the items are loaded (`BenchmarkSpec.convention`) and stamped on every item as
+ * `item.groups.convention`; `judge` and `metrics` read it from there (it survives samples.jsonl).
+ */
+export interface Convention {
+  /** e.g. `whatsup_vlms`, `clip_embeds_2way`, `clip_embeds_4way`, `clip_embeds`, `hard_positives`. */
+  name: string;
+  /** repo@commit:path function. */
+  source: string;
+  /** One line for `--help`, the README and the report. */
+  description: string;
+}
+
+/**
+ * A subset a user names with `perceive metrics --benchmark NAME`, and where `perceive data check DIR`
+ * expects its files (paths relative to DIR, laid out as the README's "Data layout" says).
+ */
+export interface BenchmarkSubset {
+  /** e.g. `whatsup.controlled_a`, `whatsup.coco_qa_one`, `hard_positives.replace_rel`. */
+  name: string;
+  /** `BenchmarkSpec.subset` for this subset. */
+  subset: string;
+  /** The authors' annotation file, relative to the data root. */
+  annotations: string;
+  /** `BenchmarkSpec.data_dir`, relative to the data root. */
+  dataDir: string;
+  /** `BenchmarkSpec.extra_files` (e.g. the hard-positive file), relative to the data root. */
+  extraFiles?: Record<string, string>;
+  description: string;
+}
+
+/** A file as its authors published it, with its sha256 when the project could establish it. */
+export interface PublishedFile {
+  /** Relative to the data root (same layout as `BenchmarkSubset`). */
+  path: string;
+  /** Lower-case hex, or null when unknown (e.g. published only on Google Drive). */
+  sha256: string | null;
+  /** Where it is published (repo@commit:path or URL), and how the checksum was established. */
+  origin: string;
+}
+
+export interface LoadOptions {
+  /**
+   * Default true: a row whose image is missing or unreadable fails. `perceive metrics` passes false
+   * (it needs no images); image paths are still resolved and must stay inside the data dir.
+   */
+  checkImages?: boolean;
+}
+
+/**
  * A benchmark family: reads the authors' files into items and scores them with the authors'
- * metric. Knows nothing about models.
+ * metric, in one or more conventions. Knows nothing about models.
+ *
+ * Contract:
+ * - `load` validates every row at the edge; a bad row becomes a `LoadFailure` naming file, row and
+ *   field, and the other rows still load. An image path that is absolute or climbs out of the data
+ *   dir (`..`) fails its row (see `data-path.ts`). Items carry `groups.convention`.
+ * - Item ids are `<spec.name>/<row>` (row = 0-based index in the annotation file; MMVP-style pair
+ *   families: `<spec.name>/<pair>`); `externalId` gives the id a user's SCORES.jsonl uses.
+ * - `metrics` receives items of one benchmark and one convention; items absent from `scores` are
+ *   missing (failed) and excluded as the family documents, never counted wrong.
  */
 export interface BenchmarkFamily {
-  readonly format: BenchmarkSpec['format'];
-  load(spec: BenchmarkSpec): Promise<{ items: Item[]; failures: LoadFailure[] }>;
-  /** The option an arm picked for an item and whether that is right, by the authors' rule. */
+  readonly format: BenchmarkFormat;
+  /** The conventions this family scores in; the first is the default. */
+  readonly conventions: readonly Convention[];
+  /** The published subsets (for `perceive metrics --benchmark` and `perceive data check`). */
+  readonly subsets: readonly BenchmarkSubset[];
+  /** Published files with known (or unknown) checksums. */
+  readonly publishedFiles: readonly PublishedFile[];
+  load(spec: BenchmarkSpec, options?: LoadOptions): Promise<{ items: Item[]; failures: LoadFailure[] }>;
+  /** The option an arm picked for an item and whether that is right, by the convention's rule. */
   judge(item: Item, scores: ScoreMatrix): { prediction: number; correct: boolean };
   metrics(items: Item[], scores: Map<string, ScoreMatrix>): BenchmarkMetrics;
+  /** The id of the item in a user's SCORES.jsonl: the 0-based row index (pair index for MMVP). */
+  externalId(item: Item): string;
+  /**
+   * Optional: turns a user's score matrix, in the authors' option order, into the item's matrix
+   * (e.g. What'sUp 4 caption scores → the 2 of a `clip_embeds_2way` item). Returns a reason string
+   * when the shape is wrong. Without it the matrix must already have the item's shape.
+   */
+  fromExternalScores?(item: Item, scores: ScoreMatrix): ScoreMatrix | string;
+}
+
+/** The convention stamped on an item by its family's loader. */
+export function itemConvention(item: Item): string | undefined {
+  return item.groups.convention;
 }

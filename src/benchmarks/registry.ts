@@ -1,11 +1,49 @@
-import type { BenchmarkSpec } from '../config/experiment.js';
-import type { BenchmarkFamily } from './benchmark-family.js';
+import { PerceiveError } from '../errors.js';
+import type { BenchmarkFamily, BenchmarkFormat, BenchmarkSubset, Convention } from './benchmark-family.js';
+import { resolveConventionName } from './convention-name.js';
 import { whatsupControlledFamily } from './whatsup/family.js';
+import { withWordOrder } from './word-order/word-order.js';
 
-const FAMILIES: Record<BenchmarkSpec['format'], BenchmarkFamily> = {
+/**
+ * Every benchmark family, by config `format`. To add a family: add its format to
+ * `BenchmarkSpecSchema.format` (src/config/experiment.ts) and one line here; `perceive metrics` and
+ * `perceive data check` find it through `allFamilies()` / `findSubset()` with no further edits.
+ */
+const FAMILIES: Record<BenchmarkFormat, BenchmarkFamily> = {
   'whatsup-controlled': whatsupControlledFamily,
 };
 
-export function benchmarkFamily(format: BenchmarkSpec['format']): BenchmarkFamily {
-  return FAMILIES[format];
+/** Wrapped once so that `word_order` works for every family. */
+const WRAPPED = new Map<BenchmarkFormat, BenchmarkFamily>(
+  (Object.entries(FAMILIES) as Array<[BenchmarkFormat, BenchmarkFamily]>).map(([f, fam]) => [f, withWordOrder(fam)]),
+);
+
+export function benchmarkFamily(format: BenchmarkFormat): BenchmarkFamily {
+  const family = WRAPPED.get(format);
+  if (family === undefined) throw new PerceiveError('unknown_benchmark_format', `no benchmark family for format ${JSON.stringify(format)}`);
+  return family;
+}
+
+export function allFamilies(): BenchmarkFamily[] {
+  return [...WRAPPED.values()];
+}
+
+/** The family and subset a `--benchmark NAME` names, or undefined. */
+export function findSubset(name: string): { family: BenchmarkFamily; subset: BenchmarkSubset } | undefined {
+  for (const family of WRAPPED.values()) {
+    const subset = family.subsets.find((s) => s.name === name);
+    if (subset !== undefined) return { family, subset };
+  }
+  return undefined;
+}
+
+/** Every `--benchmark` name, for help texts and errors. */
+export function allSubsetNames(): string[] {
+  return allFamilies().flatMap((f) => f.subsets.map((s) => s.name));
+}
+
+/** The named convention of a family (default: its first), or a PerceiveError listing the valid ones. */
+export function resolveConvention(family: BenchmarkFamily, name: string | undefined): Convention {
+  const chosen = resolveConventionName(family.format, family.conventions, name);
+  return family.conventions.find((c) => c.name === chosen) as Convention;
 }

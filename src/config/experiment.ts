@@ -14,14 +14,23 @@ const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, 
 export const BenchmarkSpecSchema = z.strictObject({
   /** Name used in ids and the report, e.g. `whatsup.controlled_a`. */
   name: Name,
-  /** Which loader reads the files. */
+  /** Which loader reads the files (one benchmark family per format; see src/benchmarks/registry.ts). */
   format: z.enum(['whatsup-controlled']),
   /** The authors' annotation file (e.g. controlled_images_dataset.json). */
   annotations: z.string().min(1),
-  /** Folder the annotation's image paths are resolved against. */
+  /** Folder the annotation's image paths are resolved against; no image path may leave it. */
   data_dir: z.string().min(1),
-  /** Subset name passed to the loader (controlled_a, controlled_b, …). */
+  /** Subset name passed to the loader (controlled_a, controlled_b, coco_qa_one, replace_rel, …). */
   subset: z.string().min(1),
+  /**
+   * Which evaluation code scores it (e.g. whatsup_vlms, clip_embeds_2way, clip_embeds_4way);
+   * default: the family's first convention. Checked against the family when it loads.
+   */
+  convention: z.string().min(1).optional(),
+  /** Further files a family reads, by role (e.g. hard positives: `swapped`); paths like `annotations`. */
+  extra_files: z.record(z.string(), z.string().min(1)).default({}),
+  /** Word-order test: add the correct caption with its words shuffled (seeded) as a further option. */
+  word_order: z.strictObject({ seed: z.number().int().nonnegative().default(0) }).optional(),
   /** Take only the first N items (quick checks). */
   limit: z.number().int().positive().optional(),
 });
@@ -59,6 +68,18 @@ export const ArmSpecSchema = z.discriminatedUnion('arm', [
   }),
 ]);
 
+export const QueueSettingsSchema = z.strictObject({
+  /** BullMQ key prefix: runs with different prefixes never see each other's queues. */
+  prefix: z.string().regex(/^[A-Za-z0-9._-]+$/).default('perceive'),
+  /** Tries per bundle for transient errors (server died, timeout), with exponential backoff. */
+  attempts: z.number().int().positive().default(3),
+  backoff_ms: z.number().int().nonnegative().default(10_000),
+  /** A worker's lock on a bundle; renewed every half period while it works, so calls may take minutes. */
+  lock_ms: z.number().int().positive().default(300_000),
+  /** How often stalled bundles (a worker that died) are looked for and put back. */
+  stalled_check_ms: z.number().int().positive().default(60_000),
+});
+
 export const ExperimentConfigSchema = z.strictObject({
   name: Name,
   seed: z.number().int().nonnegative().default(0),
@@ -69,12 +90,15 @@ export const ExperimentConfigSchema = z.strictObject({
   arms: z.array(ArmSpecSchema).min(1),
   /** Which arm the per-item comparison is against (the contrastive baseline). */
   baseline: z.string().default('clip'),
+  /** How bundles are queued and retried (README "Overnight and multi-host runs"). */
+  queue: QueueSettingsSchema.prefault({}),
 });
 
 export type ExperimentConfig = z.infer<typeof ExperimentConfigSchema>;
 export type BenchmarkSpec = z.infer<typeof BenchmarkSpecSchema>;
 export type ModelSpec = z.infer<typeof ModelSpecSchema>;
 export type ArmSpec = z.infer<typeof ArmSpecSchema>;
+export type QueueSettings = z.infer<typeof QueueSettingsSchema>;
 
 export interface LoadedConfig {
   file: string;
@@ -94,7 +118,12 @@ function resolvePaths(config: ExperimentConfig, baseDir: string): ExperimentConf
   return {
     ...config,
     output: r(config.output),
-    benchmarks: config.benchmarks.map((b) => ({ ...b, annotations: r(b.annotations), data_dir: r(b.data_dir) })),
+    benchmarks: config.benchmarks.map((b) => ({
+      ...b,
+      annotations: r(b.annotations),
+      data_dir: r(b.data_dir),
+      extra_files: Object.fromEntries(Object.entries(b.extra_files).map(([k, v]) => [k, r(v)])),
+    })),
     models: Object.fromEntries(
       Object.entries(config.models).map(([name, m]) => [
         name,

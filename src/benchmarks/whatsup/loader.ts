@@ -18,12 +18,12 @@
  *
  * Those exact keys are stored in `item.groups` so that `metrics.ts` can reproduce `evaluate_scores`.
  */
-import { constants as fsConstants } from 'node:fs';
-import { access, readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { PerceiveError, errorMessage } from '../../errors.js';
 import { ItemSchema, type Item } from '../../items/item.js';
+import { isReadableFile, unsafeDataPathReason } from '../data-path.js';
 
 export type WhatsUpVariant = 'A' | 'B';
 
@@ -49,6 +49,8 @@ export interface WhatsUpLoadOptions {
    * `_in-front_of_` or `_behind_`, else A.
    */
   variant?: WhatsUpVariant;
+  /** Default true. False: do not look for the images (`perceive metrics`); the first candidate path is used. */
+  checkImages?: boolean;
 }
 
 /** One row of controlled_images_dataset.json / controlled_clevr_dataset.json. Extra keys are ignored. */
@@ -151,21 +153,22 @@ export function parseWhatsUpImagePath(imagePath: string, variant: WhatsUpVariant
 }
 
 /**
- * Candidate files for an image_path, in the order tried:
- * 1. an absolute image_path as is;
- * 2. `dataDir/image_path` — dataDir is the authors' working directory (the repo root holding `data/`);
- * 3. `dataDir/image_path` without its leading `data/` — dataDir is the authors' `data/` (ARO_ROOT);
- * 4. `dataDir/<parent folder>/<file>` — e.g. `dataDir/controlled_images/x.jpeg`;
- * 5. `dataDir/<file>` — a flat folder of images.
+ * Candidate files for an image_path, in the order tried (an absolute image_path or one with a `..`
+ * segment has none: it never leaves the data dir, see `data-path.ts`):
+ * 1. `dataDir/image_path` — dataDir is the authors' working directory (the repo root holding `data/`);
+ * 2. `dataDir/image_path` without its leading `data/` — dataDir is the authors' `data/` (ARO_ROOT);
+ *    (CLIP-Embeds' eval_clip.py opens `os.path.join(root_dir, d["image_path"][5:])`, the same thing);
+ * 3. `dataDir/<parent folder>/<file>` — e.g. `dataDir/controlled_images/x.jpeg`;
+ * 4. `dataDir/<file>` — a flat folder of images.
  */
 export function whatsupImageCandidates(imagePath: string, dataDir: string): string[] {
   const out: string[] = [];
+  if (unsafeDataPathReason(imagePath) !== undefined) return out;
   const add = (p: string): void => {
     const abs = path.resolve(p);
     if (!out.includes(abs)) out.push(abs);
   };
   const posix = imagePath.replace(/\\/g, '/');
-  if (path.isAbsolute(imagePath)) add(imagePath);
   add(path.join(dataDir, posix));
   if (posix.startsWith('data/')) add(path.join(dataDir, posix.slice('data/'.length)));
   const segments = posix.split('/').filter((s) => s !== '' && s !== '.');
@@ -178,14 +181,7 @@ export function whatsupImageCandidates(imagePath: string, dataDir: string): stri
 /** The first readable regular file among `whatsupImageCandidates`, or undefined. */
 export async function resolveWhatsUpImage(imagePath: string, dataDir: string): Promise<string | undefined> {
   for (const candidate of whatsupImageCandidates(imagePath, dataDir)) {
-    try {
-      const s = await stat(candidate);
-      if (!s.isFile()) continue;
-      await access(candidate, fsConstants.R_OK);
-      return candidate;
-    } catch {
-      // try the next candidate
-    }
+    if (await isReadableFile(candidate)) return candidate;
   }
   return undefined;
 }
@@ -273,7 +269,13 @@ export async function loadWhatsUpControlled(
       fail(`field image_path: ${info}`);
       continue;
     }
-    const image = await resolveWhatsUpImage(imagePath, dataDir);
+    const unsafe = unsafeDataPathReason(imagePath);
+    if (unsafe !== undefined) {
+      fail(`field image_path: ${unsafe}`);
+      continue;
+    }
+    const image =
+      options.checkImages === false ? whatsupImageCandidates(imagePath, dataDir)[0] : await resolveWhatsUpImage(imagePath, dataDir);
     if (image === undefined) {
       fail(
         `field image_path: image file ${JSON.stringify(imagePath)} not found or unreadable (tried ${whatsupImageCandidates(imagePath, dataDir).join(', ')})`,
