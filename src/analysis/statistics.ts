@@ -90,6 +90,34 @@ export function bootstrapInterval(
   return { low: percentile(values, alpha), high: percentile(values, 1 - alpha) };
 }
 
+/**
+ * The same as `bootstrapInterval` for several statistics computed from one resample (e.g. all
+ * headline metrics of a benchmark from one run of its metric code); each gets its own interval.
+ */
+export function bootstrapIntervals(
+  n: number,
+  count: number,
+  statistics: (indices: number[]) => number[],
+  options: { iterations?: number; seed?: number; level?: number } = {},
+): Array<Interval | null> {
+  if (n === 0) return new Array<Interval | null>(count).fill(null);
+  const iterations = options.iterations ?? 1000;
+  const alpha = (1 - (options.level ?? 0.95)) / 2;
+  const rand = seededRandom(options.seed ?? 0);
+  const values: number[][] = Array.from({ length: count }, () => []);
+  const idx = new Array<number>(n);
+  for (let it = 0; it < iterations; it++) {
+    for (let i = 0; i < n; i++) idx[i] = Math.floor(rand() * n);
+    const v = statistics(idx);
+    for (let k = 0; k < count; k++) if (Number.isFinite(v[k])) values[k]!.push(v[k]!);
+  }
+  return values.map((vs) => {
+    if (vs.length === 0) return null;
+    vs.sort((a, b) => a - b);
+    return { low: percentile(vs, alpha), high: percentile(vs, 1 - alpha) };
+  });
+}
+
 /** Bootstrap CI of a mean of 0/1 (or real) outcomes, resampling the outcomes. */
 export function bootstrapMean(outcomes: number[], options: { iterations?: number; seed?: number } = {}): Interval | null {
   return bootstrapInterval(outcomes.length, (idx) => idx.reduce((s, i) => s + outcomes[i]!, 0) / idx.length, options);

@@ -1,7 +1,39 @@
+import { benchmarkFamily } from '../benchmarks/registry.js';
 import type { BenchmarkSpec } from '../config/experiment.js';
 import type { Sample } from '../store/sample.js';
 import { type ArmMetrics, computeArmMetrics } from './arm-metrics.js';
 import { compareItems, type ItemComparison } from './item-comparison.js';
+import { bootstrapDifference, bootstrapHeadline } from './metric-bootstrap.js';
+import { groupSamples, itemFromSample, scoreMap } from './sample-items.js';
+import { type Interval, mcnemarExact } from './statistics.js';
+
+/** The resampling cluster of each benchmark format (a `groups` key; absent = the item). */
+const BOOTSTRAP_CLUSTER: Record<string, string | undefined> = {
+  'whatsup-controlled': 'set',
+};
+
+export interface ArmMetricsWithCi extends ArmMetrics {
+  /** 95% percentile bootstrap CI per headline metric name. */
+  ci: Record<string, Interval | null>;
+  /** Free answers the parser could not map to an option (counted, never dropped or counted right). */
+  unparseable: number;
+}
+
+export interface ComparisonWithTest extends ItemComparison {
+  /** Exact two-sided McNemar p-value on (onlyArm, onlyBaseline). */
+  mcnemarP: number;
+}
+
+export interface ArmDifference {
+  benchmark: string;
+  arm: string;
+  versus: string;
+  metric: string;
+  difference: number;
+  ci: Interval | null;
+  /** Items both arms answered. */
+  n: number;
+}
 
 export interface RunSummary {
   run_id: string;
@@ -9,20 +41,86 @@ export interface RunSummary {
   ok: number;
   failed: number;
   failures_by_code: Record<string, number>;
-  arms: ArmMetrics[];
-  comparisons: ItemComparison[];
+  bootstrap: { iterations: number; seed: number; level: number };
+  arms: ArmMetricsWithCi[];
+  comparisons: ComparisonWithTest[];
+  differences: ArmDifference[];
 }
 
-export function summarise(runId: string, samples: Sample[], formats: Map<string, BenchmarkSpec['format']>, baseline: string): RunSummary {
+export interface SummaryOptions {
+  iterations?: number;
+  seed?: number;
+}
+
+function unparseable(samples: Sample[]): number {
+  return samples.filter((s) => s.extra.unparseable === true).length;
+}
+
+export function summarise(
+  runId: string,
+  samples: Sample[],
+  formats: Map<string, BenchmarkSpec['format']>,
+  baseline: string,
+  options: SummaryOptions = {},
+): RunSummary {
+  const iterations = options.iterations ?? 1000;
+  const seed = options.seed ?? 0;
   const failuresByCode: Record<string, number> = {};
   for (const s of samples) if (s.error) failuresByCode[s.error.code] = (failuresByCode[s.error.code] ?? 0) + 1;
+
+  const grouped = groupSamples(samples);
+  const arms: ArmMetricsWithCi[] = computeArmMetrics(samples, formats).map((a) => {
+    const list = grouped.get(a.benchmark)?.get(a.arm) ?? [];
+    const format = formats.get(a.benchmark)!;
+    const ci = bootstrapHeadline(
+      benchmarkFamily(format),
+      list.map(itemFromSample),
+      scoreMap(list),
+      a.metrics.headline.map((h) => h.name),
+      { clusterKey: BOOTSTRAP_CLUSTER[format], iterations, seed },
+    );
+    return { ...a, ci, unparseable: unparseable(list) };
+  });
+
+  const comparisons = compareItems(samples, baseline).map((c) => ({ ...c, mcnemarP: mcnemarExact(c.onlyArm, c.onlyBaseline) }));
+
+  // Every arm against the baseline, and prompt variants of one arm family against each other
+  // (e.g. vlm2vec.question vs vlm2vec.plain): paired bootstrap on the items both answered.
+  const differences: ArmDifference[] = [];
+  for (const [benchmark, byArm] of grouped) {
+    const format = formats.get(benchmark);
+    if (!format) continue;
+    const family = benchmarkFamily(format);
+    const ids = [...byArm.keys()];
+    const pairs: Array<[string, string]> = [];
+    for (const a of ids) if (a !== baseline && byArm.has(baseline)) pairs.push([a, baseline]);
+    for (const a of ids)
+      for (const b of ids)
+        if (a < b && a !== baseline && b !== baseline && a.split('.')[0] === b.split('.')[0] && a.includes('.')) pairs.push([a, b]);
+    for (const [a, b] of pairs) {
+      const la = byArm.get(a)!;
+      const lb = byArm.get(b)!;
+      const sa = scoreMap(la);
+      const sb = scoreMap(lb);
+      const items = la.map(itemFromSample);
+      const names = arms.find((x) => x.benchmark === benchmark && x.arm === a)?.metrics.headline.map((h) => h.name) ?? [];
+      const n = items.filter((i) => sa.has(i.id) && sb.has(i.id)).length;
+      for (const metric of names) {
+        const d = bootstrapDifference(family, items, sa, sb, metric, { clusterKey: BOOTSTRAP_CLUSTER[format], iterations, seed });
+        differences.push({ benchmark, arm: a, versus: b, metric, difference: d.difference, ci: d.interval, n });
+      }
+    }
+  }
+
   return {
     run_id: runId,
     samples: samples.length,
     ok: samples.filter((s) => s.status === 'ok').length,
     failed: samples.filter((s) => s.status === 'failed').length,
     failures_by_code: failuresByCode,
-    arms: computeArmMetrics(samples, formats),
-    comparisons: compareItems(samples, baseline),
+    bootstrap: { iterations, seed, level: 0.95 },
+    arms,
+    comparisons,
+    differences,
   };
 }

@@ -8,10 +8,10 @@ export function registerReport(program: Command): void {
     .command('report')
     .description('rebuild summary.json and report.md of a run from its results (reads only the run directory, never a model)')
     .argument('<run-dir>', 'results/<run-id>')
-    .action((dir: string) => {
+    .action(async (dir: string) => {
       const run = RunDirectory.open(dir);
-      const { summary, reportFile } = writeRunReport(run);
+      const { summary, reportFile, htmlFile } = await writeRunReport(run);
       printSummary(summary);
-      process.stdout.write(`report: ${reportFile}\n`);
+      process.stdout.write(`report: ${reportFile}\n        ${htmlFile}\n`);
     });
 }

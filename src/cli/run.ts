@@ -37,7 +37,7 @@ export async function runConfig(loaded: LoadedConfig, opts: RunCommandOptions): 
     },
   });
   progress.done();
-  const { summary, reportFile } = writeRunReport(result.run, { wallMs: result.wallMs });
+  const { summary, reportFile } = await writeRunReport(result.run, { wallMs: result.wallMs });
   return { dir: result.run.dir, summary, wallMs: result.wallMs, reportFile };
 }
 

@@ -3,7 +3,10 @@ import { type RunSummary, summarise } from '../analysis/summary.js';
 import type { BenchmarkSpec } from '../config/experiment.js';
 import { PerceiveError } from '../errors.js';
 import type { RunDirectory } from '../store/run-directory.js';
-import { type ReportInput, renderMarkdownReport } from './markdown-report.js';
+import { renderCsvTables } from './csv-tables.js';
+import { renderHtmlReport } from './html-report.js';
+import { renderMarkdownReport } from './markdown-report.js';
+import { buildReportModel, type ReportManifest, type ReportModel } from './report-model.js';
 
 const ManifestConfigSchema = z.object({
   run_id: z.string(),
@@ -13,11 +16,8 @@ const ManifestConfigSchema = z.object({
   }),
 });
 
-/**
- * Writes summary.json and report.md of a run from its manifest and samples.jsonl only
- * (never a model), so a report can be rebuilt at any time.
- */
-export function writeRunReport(run: RunDirectory, options: { wallMs?: number } = {}): { summary: RunSummary; reportFile: string } {
+/** Reads a run directory (manifest.json + samples.jsonl only; never a model) into the report model. */
+export function loadReportModel(run: RunDirectory, options: { wallMs?: number; iterations?: number; seed?: number } = {}): ReportModel {
   const raw = run.readJson('manifest.json');
   const parsed = ManifestConfigSchema.safeParse(raw);
   if (!parsed.success) {
@@ -25,10 +25,36 @@ export function writeRunReport(run: RunDirectory, options: { wallMs?: number } =
   }
   const formats = new Map(parsed.data.config.benchmarks.map((b) => [b.name, b.format as BenchmarkSpec['format']] as const));
   const samples = run.readSamples();
-  const summary = summarise(parsed.data.run_id, samples, formats, parsed.data.config.baseline);
-  const wallMs = options.wallMs;
-  run.writeJson('summary.json', { ...summary, ...(wallMs === undefined ? {} : { wall_ms: wallMs }) });
-  const md = renderMarkdownReport({ summary, samples, manifest: raw as ReportInput['manifest'], ...(wallMs === undefined ? {} : { wallMs }) });
-  run.writeFileAtomic('report.md', md);
-  return { summary, reportFile: run.file('report.md') };
+  const summary = summarise(parsed.data.run_id, samples, formats, parsed.data.config.baseline, {
+    ...(options.iterations === undefined ? {} : { iterations: options.iterations }),
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+  });
+  return buildReportModel({
+    summary,
+    samples,
+    manifest: raw as ReportManifest,
+    baseline: parsed.data.config.baseline,
+    ...(options.wallMs === undefined ? {} : { wallMs: options.wallMs }),
+  });
+}
+
+export interface WrittenReport {
+  summary: RunSummary;
+  reportFile: string;
+  htmlFile: string;
+  tables: string[];
+}
+
+/**
+ * Writes summary.json, report.md, report.html and tables/*.csv of a run from its manifest and
+ * samples only, so a report can be rebuilt at any time (`perceive report RUN_DIR`).
+ */
+export async function writeRunReport(run: RunDirectory, options: { wallMs?: number } = {}): Promise<WrittenReport> {
+  const model = loadReportModel(run, options);
+  run.writeJson('summary.json', { ...model.summary, ...(options.wallMs === undefined ? {} : { wall_ms: options.wallMs }) });
+  run.writeFileAtomic('report.md', renderMarkdownReport(model));
+  run.writeFileAtomic('report.html', await renderHtmlReport(model));
+  const tables = renderCsvTables(model);
+  for (const [name, text] of Object.entries(tables)) run.writeFileAtomic(`tables/${name}`, text);
+  return { summary: model.summary, reportFile: run.file('report.md'), htmlFile: run.file('report.html'), tables: Object.keys(tables).map((t) => run.file(`tables/${t}`)) };
 }

@@ -53,7 +53,7 @@ describe('the demo config end to end (tiny LLaVA-style GGUF + tiny CLIP ONNX, sy
     expect(vqa.every((s) => s.prompt?.id === 't2v_metrics.vqascore.llava-v1.5' && s.prompt.version === 1)).toBe(true);
     expect(vqa.every((s) => (s.timings?.calls ?? 0) >= 8)).toBe(true);
 
-    const { summary } = writeRunReport(result.run, { wallMs: result.wallMs });
+    const { summary } = await writeRunReport(result.run, { wallMs: result.wallMs });
     const report = fs.readFileSync(result.run.file('report.md'), 'utf8');
     for (let row = 0; row < 24; row++) expect(report).toContain(`| whatsup.synthetic/${row} |`);
     expect(report).toContain('tiny random model');
@@ -99,7 +99,7 @@ describe('the demo config end to end (tiny LLaVA-style GGUF + tiny CLIP ONNX, sy
     expect(corrupt.error!.message).toContain('mug_left_of_plate.jpeg');
     expect(failed.find((s) => s.item === 'whatsup.synthetic/9')!.error!.message).toMatch(/row 9.*caption_options/);
     expect(failed.every((s) => s.correct === null && s.scores === null)).toBe(true);
-    const { summary } = writeRunReport(result.run);
+    const { summary } = await writeRunReport(result.run);
     const vqa = summary.arms.find((a) => a.arm === 'vlm.vqascore')!;
     expect(vqa.failed).toBe(3);
     expect(vqa.metrics.n).toBe(21);

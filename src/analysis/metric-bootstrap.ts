@@ -1,0 +1,114 @@
+import type { BenchmarkFamily } from '../benchmarks/benchmark-family.js';
+import type { Item, ScoreMatrix } from '../items/item.js';
+import { bootstrapInterval, bootstrapIntervals, type Interval } from './statistics.js';
+
+/**
+ * Bootstrap CIs of a benchmark's own metric. The resampling unit is the metric's cluster: a
+ * What'sUp set (its 4 items, so individual, pair and set accuracy are all recomputed from whole
+ * sets), an MMVP pair, or a single item. Each resampled copy of a cluster gets fresh ids and a
+ * fresh cluster key, and the family's exact metric code is run on the resample, so the CI is of
+ * the number the authors' code computes.
+ */
+
+export interface BootstrapOptions {
+  /** `groups` key naming an item's cluster; undefined = each item is its own unit. */
+  clusterKey?: string | undefined;
+  iterations?: number;
+  seed?: number;
+}
+
+interface Cluster {
+  items: Item[];
+}
+
+function clusters(items: Item[], clusterKey: string | undefined): Cluster[] {
+  if (!clusterKey) return items.map((i) => ({ items: [i] }));
+  const byKey = new Map<string, Item[]>();
+  for (const item of items) {
+    const key = item.groups[clusterKey] ?? `\u0000${item.id}`;
+    let list = byKey.get(key);
+    if (!list) byKey.set(key, (list = []));
+    list.push(item);
+  }
+  return [...byKey.values()].map((list) => ({ items: list }));
+}
+
+function resample(cs: Cluster[], indices: number[], clusterKey: string | undefined, scoreMaps: Array<Map<string, ScoreMatrix>>) {
+  const items: Item[] = [];
+  const maps = scoreMaps.map(() => new Map<string, ScoreMatrix>());
+  indices.forEach((ci, copy) => {
+    for (const item of cs[ci]!.items) {
+      const id = `${item.id}#${copy}`;
+      const groups = clusterKey && item.groups[clusterKey] !== undefined ? { ...item.groups, [clusterKey]: `${item.groups[clusterKey]}#${copy}` } : item.groups;
+      items.push({ ...item, id, groups });
+      scoreMaps.forEach((m, k) => {
+        const s = m.get(item.id);
+        if (s) maps[k]!.set(id, s);
+      });
+    }
+  });
+  return { items, maps };
+}
+
+function headlineValues(family: BenchmarkFamily, items: Item[], scores: Map<string, ScoreMatrix>, names: string[]): number[] {
+  try {
+    const headline = family.metrics(items, scores).headline;
+    return names.map((name) => {
+      const v = headline.find((h) => h.name === name)?.value;
+      return v === null || v === undefined ? Number.NaN : v;
+    });
+  } catch {
+    return names.map(() => Number.NaN);
+  }
+}
+
+function headlineValue(family: BenchmarkFamily, items: Item[], scores: Map<string, ScoreMatrix>, name: string): number {
+  return headlineValues(family, items, scores, [name])[0]!;
+}
+
+/** 95% CI of each headline metric of one arm. */
+export function bootstrapHeadline(
+  family: BenchmarkFamily,
+  items: Item[],
+  scores: Map<string, ScoreMatrix>,
+  names: string[],
+  options: BootstrapOptions = {},
+): Record<string, Interval | null> {
+  const cs = clusters(items, options.clusterKey);
+  const intervals = bootstrapIntervals(
+    cs.length,
+    names.length,
+    (idx) => {
+      const r = resample(cs, idx, options.clusterKey, [scores]);
+      return headlineValues(family, r.items, r.maps[0]!, names);
+    },
+    { iterations: options.iterations ?? 1000, seed: options.seed ?? 0 },
+  );
+  return Object.fromEntries(names.map((n, k) => [n, intervals[k]!]));
+}
+
+/**
+ * Paired bootstrap of the difference A − B of a headline metric, on the items both arms answered:
+ * the same resampled clusters for both arms.
+ */
+export function bootstrapDifference(
+  family: BenchmarkFamily,
+  items: Item[],
+  scoresA: Map<string, ScoreMatrix>,
+  scoresB: Map<string, ScoreMatrix>,
+  name: string,
+  options: BootstrapOptions = {},
+): { difference: number; interval: Interval | null } {
+  const shared = items.filter((i) => scoresA.has(i.id) && scoresB.has(i.id));
+  const difference = headlineValue(family, shared, scoresA, name) - headlineValue(family, shared, scoresB, name);
+  const cs = clusters(shared, options.clusterKey);
+  const interval = bootstrapInterval(
+    cs.length,
+    (idx) => {
+      const r = resample(cs, idx, options.clusterKey, [scoresA, scoresB]);
+      return headlineValue(family, r.items, r.maps[0]!, name) - headlineValue(family, r.items, r.maps[1]!, name);
+    },
+    { iterations: options.iterations ?? 1000, seed: options.seed ?? 0 },
+  );
+  return { difference, interval };
+}

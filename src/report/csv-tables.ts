@@ -1,0 +1,51 @@
+import type { ReportModel } from './report-model.js';
+
+/** One CSV per table (RFC 4180 quoting); full-precision numbers, proportions in [0, 1]. */
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : typeof v === 'string' ? v : JSON.stringify(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function csv(header: string[], rows: unknown[][]): string {
+  return `${[header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n')}\n`;
+}
+
+export function renderCsvTables(model: ReportModel): Record<string, string> {
+  const tables: Record<string, string> = {};
+  tables['accuracy.csv'] = csv(
+    ['benchmark', 'arm', 'model', 'prompt', 'convention', 'metric', 'value', 'ci_low', 'ci_high', 'correct', 'total', 'items', 'failed', 'unparseable'],
+    model.arms.flatMap((a) =>
+      a.metrics.headline.map((h) => [
+        a.benchmark, a.arm, a.model, a.prompt, a.metrics.convention, h.name, h.value, a.ci[h.name]?.low, a.ci[h.name]?.high, h.correct, h.total, a.items, a.failed, a.unparseable,
+      ]),
+    ),
+  );
+  tables['comparison.csv'] = csv(
+    ['benchmark', 'arm', 'baseline', 'n', 'both', 'only_arm', 'only_baseline', 'neither', 'excluded', 'mcnemar_p'],
+    model.comparisons.map((c) => [c.benchmark, c.arm, c.baseline, c.n, c.both, c.onlyArm, c.onlyBaseline, c.neither, c.excluded, c.mcnemarP]),
+  );
+  tables['differences.csv'] = csv(
+    ['benchmark', 'arm', 'versus', 'metric', 'difference', 'ci_low', 'ci_high', 'n'],
+    model.differences.map((d) => [d.benchmark, d.arm, d.versus, d.metric, d.difference, d.ci?.low, d.ci?.high, d.n]),
+  );
+  tables['items.csv'] = csv(
+    ['benchmark', 'arm', 'baseline', 'item', 'outcome', 'image', 'correct_option', 'arm_prediction', 'arm_scores', 'baseline_prediction', 'baseline_scores'],
+    model.comparisons.flatMap((c) =>
+      c.rows.map((r) => [c.benchmark, c.arm, c.baseline, r.item, r.outcome, r.image, r.options[r.correctOption], r.arm?.prediction, r.arm?.scores, r.baseline?.prediction, r.baseline?.scores]),
+    ),
+  );
+  tables['agreement.csv'] = csv(
+    ['benchmark', 'pair', 'clip_image_cosine', 'arm', 'pair_correct'],
+    model.agreement.flatMap((v) => v.pairs.flatMap((p) => Object.entries(p.correct).map(([arm, ok]) => [v.benchmark, p.pair, p.cosine, arm, ok ? 1 : 0]))),
+  );
+  tables['references.csv'] = csv(
+    ['benchmark', 'model', 'metric', 'published_percent', 'verified', 'source', 'note'],
+    model.references.flatMap((r) => r.references.map((x) => [r.benchmark, x.model, x.metric, x.value, x.verified, x.source, x.note])),
+  );
+  tables['failed.csv'] = csv(
+    ['benchmark', 'item', 'arm', 'code', 'message'],
+    model.failed.map((s) => [s.benchmark, s.item, s.arm, s.error?.code, s.error?.message]),
+  );
+  return tables;
+}
