@@ -1,0 +1,79 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeRunReport, type WrittenReport } from '../../src/report/run-report.js';
+import type { RunDirectory } from '../../src/store/run-directory.js';
+import { writeHandMadeRun } from '../support/hand-made-run.js';
+
+let dir: string;
+let run: RunDirectory;
+let written: WrittenReport;
+
+// Item k:       0  1  2  3  4  5  6  7
+// clip right:   1  0  1  0  0  0  1  0
+// vlm right:    1  1  1  1  0  1  0  0
+const clip = [true, false, true, false, false, false, true, false];
+const vlm = [true, true, true, true, false, true, false, false];
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perceive-report-'));
+  run = await writeHandMadeRun(dir, { clip, vlm }, { pairCosines: [0.996, 0.93, 0.97, 0.991] });
+  written = await writeRunReport(run);
+});
+
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('report on a hand-made store', () => {
+  it('counts the 2x2 and computes the exact McNemar p-value', () => {
+    const [c] = written.summary.comparisons;
+    expect(c).toMatchObject({ arm: 'vlm.vqascore', baseline: 'clip', n: 8, both: 2, onlyArm: 3, onlyBaseline: 1, neither: 2 });
+    // b=3, c=1: 2 · (C(4,0) + C(4,1)) / 2^4 = 10/16
+    expect(c!.mcnemarP).toBeCloseTo(0.625, 12);
+    expect(c!.armWins).toEqual(['whatsup.synthetic/1', 'whatsup.synthetic/3', 'whatsup.synthetic/5']);
+  });
+
+  it("computes the authors' metrics with bootstrap intervals that contain them", () => {
+    const vqa = written.summary.arms.find((a) => a.arm === 'vlm.vqascore')!;
+    const indiv = vqa.metrics.headline.find((h) => h.name === 'individual')!;
+    expect(indiv.value).toBeCloseTo(5 / 8, 12);
+    const ci = vqa.ci.individual!;
+    expect(ci.low).toBeLessThanOrEqual(5 / 8);
+    expect(ci.high).toBeGreaterThanOrEqual(5 / 8);
+    // Items 0..3 are one What'sUp set (left, right, on, under order per the synthetic file): pairs.
+    expect(vqa.metrics.headline.find((h) => h.name === 'pair')!.total).toBe(4);
+  });
+
+  it('writes CSV tables that parse back to the numbers in the markdown', () => {
+    const md = fs.readFileSync(written.reportFile, 'utf8');
+    const rows = parse(fs.readFileSync(run.file('tables/accuracy.csv'), 'utf8'), { columns: true }) as Array<Record<string, string>>;
+    expect(rows).toHaveLength(2 * 3);
+    for (const r of rows) {
+      const value = (100 * Number(r.value)).toFixed(1);
+      const low = (100 * Number(r.ci_low)).toFixed(1);
+      const high = (100 * Number(r.ci_high)).toFixed(1);
+      const line = md.split('\n').find((l) => l.startsWith(`| ${r.benchmark} | ${r.arm} |`))!;
+      expect(line).toContain(`${value} [${low}, ${high}] (${r.correct}/${Number(r.total)})`);
+    }
+    const comparison = parse(fs.readFileSync(run.file('tables/comparison.csv'), 'utf8'), { columns: true }) as Array<Record<string, string>>;
+    expect(comparison[0]).toMatchObject({ both: '2', only_arm: '3', only_baseline: '1', neither: '2', mcnemar_p: '0.625' });
+    expect(md).toContain('| **vlm.vqascore right** | 2 (both) | 3 (only vlm.vqascore) |');
+    expect(md).toContain('p = 0.625');
+  });
+
+  it('has every section, the tiny-model warning, the erroneous-agreement table and the reference numbers', () => {
+    const md = fs.readFileSync(written.reportFile, 'utf8');
+    for (const heading of [
+      '## Run', '## Accuracy per benchmark and arm', '## Per item: generation against contrastive matching',
+      '## Differences between arms (prompt ablation)', '## Erroneous agreement', '## Reference numbers from the papers',
+    ]) expect(md).toContain(heading);
+    expect(md).toContain('tiny random models');
+    expect(md).toContain('**unverified**');
+    const agreement = parse(fs.readFileSync(run.file('tables/agreement.csv'), 'utf8'), { columns: true }) as Array<Record<string, string>>;
+    expect(agreement).toHaveLength(4 * 2);
+    // The pair of items 0 and 1 (left/right of the first set) has cosine 0.996 in this store.
+    const mean = (0.996 + 0.93 + 0.97 + 0.991) / 4;
+    expect(md).toContain(mean.toFixed(4));
+  });
+});
