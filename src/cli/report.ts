@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { writeCompareReport } from '../report/compare-report.js';
 import { writeRunReport } from '../report/run-report.js';
 import { RunDirectory } from '../store/run-directory.js';
 import { printSummary } from './run.js';
@@ -6,9 +8,21 @@ import { printSummary } from './run.js';
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .description('rebuild summary.json and report.md of a run from its results (reads only the run directory, never a model)')
-    .argument('<run-dir>', 'results/<run-id>')
-    .action(async (dir: string) => {
+    .description(
+      'rebuild a run\'s report (report.md, report.html, tables/*.csv, summary.json) from its results — reads only the run directory, never a model; ' +
+        'with --compare RUN_A RUN_B, the same tables for two runs side by side',
+    )
+    .argument('[run-dir]', 'results/<run-id>')
+    .option('--compare <runs...>', 'two run directories to compare (A then B)')
+    .option('--out <dir>', 'where --compare writes (default: next to RUN_A, compare-<A>-vs-<B>)')
+    .action(async (dir: string | undefined, opts: { compare?: string[]; out?: string }) => {
+      if (opts.compare) {
+        if (opts.compare.length !== 2) throw new InvalidArgumentError('--compare takes exactly two run directories');
+        const { dir: out, model } = await writeCompareReport(opts.compare[0]!, opts.compare[1]!, opts.out);
+        process.stdout.write(`compared ${model.a.runId} (A) with ${model.b.runId} (B): ${model.rows.length} metric rows\nreport: ${out}/report.md\n        ${out}/report.html\n`);
+        return;
+      }
+      if (!dir) throw new InvalidArgumentError('give a run directory, or --compare RUN_A RUN_B');
       const run = RunDirectory.open(dir);
       const { summary, reportFile, htmlFile } = await writeRunReport(run);
       printSummary(summary);

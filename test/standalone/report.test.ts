@@ -77,3 +77,28 @@ describe('report on a hand-made store', () => {
     expect(md).toContain(mean.toFixed(4));
   });
 });
+
+describe('report --compare', () => {
+  it('puts the same arm of two runs side by side with B − A and the per-item 2x2', async () => {
+    const { writeCompareReport } = await import('../../src/report/compare-report.js');
+    const dirB = fs.mkdtempSync(path.join(os.tmpdir(), 'perceive-report-b-'));
+    try {
+      // Run B: the VLM now also gets item 4 right, and loses item 0.
+      const runB = await writeHandMadeRun(dirB, { clip, vlm: [false, true, true, true, true, true, false, false] });
+      const { dir: out, model } = await writeCompareReport(run.dir, runB.dir, path.join(dirB, 'cmp'));
+      const indiv = model.rows.find((r) => r.arm === 'vlm.vqascore' && r.metric === 'individual')!;
+      expect(indiv.a).toBeCloseTo(5 / 8, 12);
+      expect(indiv.b).toBeCloseTo(5 / 8, 12);
+      expect(indiv.difference).toBeCloseTo(0, 12);
+      const t = model.tables.find((x) => x.arm === 'vlm.vqascore')!;
+      expect(t).toMatchObject({ n: 8, both: 4, onlyB: 1, onlyA: 1, neither: 2 });
+      expect(t.mcnemarP).toBe(1);
+      const clipRow = model.tables.find((x) => x.arm === 'clip')!;
+      expect(clipRow).toMatchObject({ both: 3, onlyA: 0, onlyB: 0, neither: 5 });
+      expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toContain('| whatsup.synthetic | vlm.vqascore | 8 | 4 | 1 | 1 | 2 | 1.000 |');
+      expect(fs.existsSync(path.join(out, 'report.html'))).toBe(true);
+    } finally {
+      fs.rmSync(dirB, { recursive: true, force: true });
+    }
+  });
+});
