@@ -1,7 +1,9 @@
 import { PerceiveError } from '../errors.js';
 import type { BenchmarkFamily, BenchmarkFormat, BenchmarkSubset, Convention } from './benchmark-family.js';
 import { resolveConventionName } from './convention-name.js';
+import { hardPositivesFamily } from './hard-positives/family.js';
 import { whatsupControlledFamily } from './whatsup/family.js';
+import { whatsupQaFamily } from './whatsup/qa-family.js';
 import { withWordOrder } from './word-order/word-order.js';
 
 /**
@@ -11,6 +13,8 @@ import { withWordOrder } from './word-order/word-order.js';
  */
 const FAMILIES: Record<BenchmarkFormat, BenchmarkFamily> = {
   'whatsup-controlled': whatsupControlledFamily,
+  'whatsup-qa': whatsupQaFamily,
+  'hard-positives': hardPositivesFamily,
 };
 
 /** Wrapped once so that `word_order` works for every family. */

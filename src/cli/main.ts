@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { reportError } from './console-output.js';
+import { registerDataCheck } from './data-check.js';
 import { registerDemo } from './demo.js';
 import { registerFixtures } from './fixtures.js';
+import { registerMetrics } from './metrics.js';
 import { registerReport } from './report.js';
 import { registerRun } from './run.js';
 import { registerSetup } from './setup.js';
@@ -15,6 +17,8 @@ registerFixtures(program);
 registerRun(program);
 registerReport(program);
 registerDemo(program);
+registerMetrics(program);
+registerDataCheck(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -15,7 +15,7 @@ export const BenchmarkSpecSchema = z.strictObject({
   /** Name used in ids and the report, e.g. `whatsup.controlled_a`. */
   name: Name,
   /** Which loader reads the files (one benchmark family per format; see src/benchmarks/registry.ts). */
-  format: z.enum(['whatsup-controlled']),
+  format: z.enum(['whatsup-controlled', 'whatsup-qa', 'hard-positives']),
   /** The authors' annotation file (e.g. controlled_images_dataset.json). */
   annotations: z.string().min(1),
   /** Folder the annotation's image paths are resolved against; no image path may leave it. */
@@ -30,7 +30,9 @@ export const BenchmarkSpecSchema = z.strictObject({
   /** Further files a family reads, by role (e.g. hard positives: `swapped`); paths like `annotations`. */
   extra_files: z.record(z.string(), z.string().min(1)).default({}),
   /** Word-order test: add the correct caption with its words shuffled (seeded) as a further option. */
-  word_order: z.strictObject({ seed: z.number().int().nonnegative().default(0) }).optional(),
+  word_order: z.boolean().default(false),
+  /** Seed of whatever a loader draws (word-order shuffles, the VLM2Vec question's random flip). */
+  seed: z.number().int().nonnegative().default(0),
   /** Take only the first N items (quick checks). */
   limit: z.number().int().positive().optional(),
 });

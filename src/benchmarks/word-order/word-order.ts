@@ -144,9 +144,8 @@ export function withWordOrder(family: BenchmarkFamily): BenchmarkFamily {
 
     async load(spec, options) {
       const loaded = await family.load(spec, options);
-      const wo = spec.word_order;
-      if (wo === undefined) return loaded;
-      return { items: loaded.items.map((i) => addWordOrderOption(i, wo.seed)), failures: loaded.failures };
+      if (!spec.word_order) return loaded;
+      return { items: loaded.items.map((i) => addWordOrderOption(i, spec.seed)), failures: loaded.failures };
     },
 
     judge(item, scores) {

@@ -1,0 +1,150 @@
+/**
+ * Hard positives (Kamath, Hsieh, Chang, Krishna, ECCV 2024) REPLACE benchmark loader, ported (not
+ * copied) from `amitakamath/hard_positives@33addaae84b58d96dc8e9251b61d497c536ed23d`:
+ * `dataset_zoo/aro_datasets.py` classes `VL_Checklist_Relation` / `VL_Checklist_Attribute`
+ * (`__init__`, `__getitem__`) and `run_eval.py` `main`:
+ *
+ * - `data/vl_checklist_{relations,attributes}.json` hold (original caption c, hard negative c_n) and
+ *   `swapped_data/<same name>` (hard positive c_p, the same hard negative) for the same rows: JSON
+ *   lists of `{image_id, true_caption, false_caption, image_path}`; `__getitem__` presents
+ *   `caption_options = [false_caption, true_caption]` and opens `image_path`
+ *   (`data/VG_100K/3968.jpg`) relative to the repository root (run_eval.py's working directory).
+ * - run_eval.py scores the two files separately and pairs them by row index.
+ *
+ * One item per row: `options = [c_n, c, c_p]` (the authors' order of the data/ row, then the
+ * swapped row's true caption), `correct = 1`. The swapped row must have the same image_path and
+ * false_caption as the data/ row (true of the published files), else the row fails naming the field.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { PerceiveError, errorMessage } from '../../errors.js';
+import { ItemSchema, type Item } from '../../items/item.js';
+import type { LoadFailure } from '../benchmark-family.js';
+import { isReadableFile, joinInsideDataDir, unsafeDataPathReason } from '../data-path.js';
+
+export const HardPositiveRowSchema = z.object({
+  image_id: z.union([z.string().min(1), z.number().int().nonnegative()]),
+  true_caption: z.string().min(1),
+  false_caption: z.string().min(1),
+  image_path: z.string().min(1),
+});
+
+/** `<root>/data/<name>` → `<root>/swapped_data/<name>`. */
+export function defaultSwappedFile(annotationFile: string): string {
+  return path.join(path.dirname(path.dirname(annotationFile)), 'swapped_data', path.basename(annotationFile));
+}
+
+async function readList(file: string): Promise<unknown[]> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new PerceiveError('hard_positives_unreadable', `Cannot read hard-positives file ${file}: ${errorMessage(error)}`, {
+      hint: 'Expected data/vl_checklist_relations.json (or _attributes) and swapped_data/<same name> from amitakamath/hard_positives.',
+      cause: error,
+    });
+  }
+  if (!Array.isArray(parsed)) {
+    throw new PerceiveError('hard_positives_invalid', `hard-positives file ${file} must be a JSON list of {image_id, true_caption, false_caption, image_path}`);
+  }
+  return parsed;
+}
+
+/** The image path inside the data dir: `dataDir/image_path`, else without a leading `data/`. */
+export async function resolveHardPositiveImage(
+  imagePath: string,
+  dataDir: string,
+  checkImages: boolean,
+): Promise<string | { reason: string }> {
+  const unsafe = unsafeDataPathReason(imagePath);
+  if (unsafe !== undefined) return { reason: unsafe };
+  const candidates = [imagePath];
+  if (imagePath.startsWith('data/')) candidates.push(imagePath.slice('data/'.length));
+  const tried: string[] = [];
+  for (const c of candidates) {
+    const full = joinInsideDataDir(dataDir, c);
+    if (typeof full !== 'string') return full;
+    if (!checkImages) return full;
+    tried.push(full);
+    if (await isReadableFile(full)) return full;
+  }
+  return { reason: `image file ${JSON.stringify(imagePath)} not found or unreadable (tried ${tried.join(', ')})` };
+}
+
+export interface HardPositivesLoadOptions {
+  dataDir: string;
+  subset: string;
+  swappedFile?: string;
+  limit?: number;
+  checkImages?: boolean;
+}
+
+function issues(error: z.ZodError): string {
+  return error.issues.map((i) => `field ${i.path.length === 0 ? '(row)' : i.path.map(String).join('.')}: ${i.message}`).join('; ');
+}
+
+export async function loadHardPositives(
+  annotationFile: string,
+  options: HardPositivesLoadOptions,
+): Promise<{ items: Item[]; failures: LoadFailure[] }> {
+  const swappedFile = options.swappedFile ?? defaultSwappedFile(annotationFile);
+  const original = await readList(annotationFile);
+  const swapped = await readList(swappedFile);
+  const n = options.limit === undefined ? original.length : Math.min(options.limit, original.length);
+  const items: Item[] = [];
+  const failures: LoadFailure[] = [];
+  for (let row = 0; row < n; row++) {
+    const source = { file: annotationFile, row };
+    const fail = (reason: string): void => {
+      failures.push({ source, reason });
+    };
+    const a = HardPositiveRowSchema.safeParse(original[row]);
+    if (!a.success) {
+      fail(`${annotationFile} row ${row}: ${issues(a.error)}`);
+      continue;
+    }
+    if (row >= swapped.length) {
+      fail(`${swappedFile} row ${row}: missing (the file has ${swapped.length} rows, ${annotationFile} has ${original.length})`);
+      continue;
+    }
+    const b = HardPositiveRowSchema.safeParse(swapped[row]);
+    if (!b.success) {
+      fail(`${swappedFile} row ${row}: ${issues(b.error)}`);
+      continue;
+    }
+    if (b.data.false_caption !== a.data.false_caption) {
+      fail(`${swappedFile} row ${row}: field false_caption ${JSON.stringify(b.data.false_caption)} differs from ${annotationFile} row ${row} (${JSON.stringify(a.data.false_caption)})`);
+      continue;
+    }
+    if (b.data.image_path !== a.data.image_path) {
+      fail(`${swappedFile} row ${row}: field image_path ${JSON.stringify(b.data.image_path)} differs from ${annotationFile} row ${row}`);
+      continue;
+    }
+    const image = await resolveHardPositiveImage(a.data.image_path, options.dataDir, options.checkImages !== false);
+    if (typeof image !== 'string') {
+      fail(`${annotationFile} row ${row}: field image_path: ${image.reason}`);
+      continue;
+    }
+    items.push(
+      ItemSchema.parse({
+        id: `hard_positives.${options.subset}/${row}`,
+        benchmark: 'hard_positives',
+        subset: options.subset,
+        images: [image],
+        options: [a.data.false_caption, a.data.true_caption, b.data.true_caption],
+        correct: 1,
+        groups: {},
+        source,
+        meta: { imageId: String(a.data.image_id), imagePath: a.data.image_path, swappedFile },
+      }),
+    );
+  }
+  if (options.limit === undefined && swapped.length > original.length) {
+    failures.push({
+      source: { file: swappedFile, row: original.length },
+      reason: `${swappedFile} rows ${original.length}..${swapped.length - 1}: no matching row in ${annotationFile} (${original.length} rows); run_eval.py would fail on them`,
+    });
+  }
+  return { items, failures };
+}
