@@ -108,9 +108,12 @@ function agreementViews(samples: Sample[], baseline: string): AgreementView[] {
   for (const benchmark of benchmarks) {
     const mine = samples.filter((s) => s.benchmark === benchmark);
     const cosines = new Map<string, number>();
+    // A pair is `groups.pair` (What'sUp: two items differing only in the relation), or an item that
+    // holds both images itself (MMVP-VLM pairs).
+    const pairOf = (s: Sample): string | undefined => s.groups.pair ?? (s.images.length === 2 ? s.item : undefined);
     for (const s of mine) {
       const c = s.extra.image_pair_cosine;
-      const pair = s.groups.pair;
+      const pair = pairOf(s);
       if (s.arm === baseline && typeof c === 'number' && pair) cosines.set(pair, c);
     }
     if (cosines.size === 0) continue;
@@ -119,7 +122,7 @@ function agreementViews(samples: Sample[], baseline: string): AgreementView[] {
     for (const [pair, cosine] of [...cosines].sort((x, y) => byNumericId(x[0], y[0]))) {
       const correct: Record<string, boolean> = {};
       for (const arm of arms) {
-        const members = mine.filter((s) => s.arm === arm && s.groups.pair === pair);
+        const members = mine.filter((s) => s.arm === arm && pairOf(s) === pair);
         correct[arm] = members.length > 0 && members.every((s) => s.correct === true);
       }
       pairs.push({ pair, cosine, correct });
