@@ -19,6 +19,9 @@ export class ClipArm implements Arm {
   readonly prompt = { id: 'clip.raw-caption', version: 1 };
   private readonly imageEmbeddings = new Map<string, Promise<Float32Array>>();
   private readonly textEmbeddings = new Map<string, Promise<Float32Array>>();
+  /** item id → the other item of its pair (same benchmark, subset and `groups.pair`, exactly two items) */
+  private readonly partners = new Map<string, Item>();
+  private imageLoader: ((file: string) => Promise<LoadedImage>) | undefined;
 
   constructor(
     readonly model: string,
@@ -29,7 +32,31 @@ export class ClipArm implements Arm {
     return this.encoder.modelHash;
   }
 
+  /**
+   * Pairs of single-image items for the erroneous-agreement view: two items of the same benchmark
+   * and subset with the same `groups.pair` (What'sUp: the two images of one object pair that differ
+   * only in the relation, e.g. left/right) and different images.
+   */
+  private findPartners(items: Item[]): void {
+    const byPair = new Map<string, Item[]>();
+    for (const item of items) {
+      const pair = item.groups.pair;
+      if (pair === undefined || item.images.length !== 1) continue;
+      const key = `${item.benchmark}\u0000${item.subset}\u0000${pair}`;
+      let list = byPair.get(key);
+      if (!list) byPair.set(key, (list = []));
+      list.push(item);
+    }
+    for (const list of byPair.values()) {
+      if (list.length !== 2 || list[0]!.images[0] === list[1]!.images[0]) continue;
+      this.partners.set(list[0]!.id, list[1]!);
+      this.partners.set(list[1]!.id, list[0]!);
+    }
+  }
+
   async prepare(items: Item[], images: (file: string) => Promise<LoadedImage>): Promise<void> {
+    this.findPartners(items);
+    this.imageLoader = images;
     const texts = [...new Set(items.flatMap((i) => i.options))].filter((t) => !this.textEmbeddings.has(t));
     if (texts.length > 0) {
       const encoded = this.encoder.encodeTexts(texts);
@@ -76,6 +103,21 @@ export class ClipArm implements Arm {
   async score(item: Item, images: LoadedImage[]): Promise<ArmOutput> {
     const imageEmbeds = await Promise.all(images.map((i) => this.image(i)));
     const textEmbeds = await Promise.all(item.options.map((t) => this.text(t)));
-    return { scores: imageEmbeds.map((v) => textEmbeds.map((t) => dot(v, t))), extra: {} };
+    // The CLIP image–image cosine of the item's image pair (erroneous agreements, Li et al. v1):
+    // the item's own two images, or its image and its partner item's.
+    const extra: Record<string, unknown> = {};
+    if (imageEmbeds.length === 2) {
+      extra.image_pair_cosine = dot(imageEmbeds[0]!, imageEmbeds[1]!);
+    } else if (this.partners.has(item.id) && this.imageLoader) {
+      const partner = this.partners.get(item.id)!;
+      try {
+        const other = await this.image(await this.imageLoader(partner.images[0]!));
+        extra.image_pair_cosine = dot(imageEmbeds[0]!, other);
+        extra.pair_partner = partner.id;
+      } catch {
+        // the partner's image is broken: that item fails on its own; this one has no pair cosine
+      }
+    }
+    return { scores: imageEmbeds.map((v) => textEmbeds.map((t) => dot(v, t))), extra };
   }
 }

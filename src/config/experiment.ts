@@ -60,6 +60,30 @@ export const ClipModelSchema = z.strictObject({
 
 export const ModelSpecSchema = z.discriminatedUnion('kind', [LlamaModelSchema, ClipModelSchema]);
 
+/** Fields every llama-server arm of issue 5 shares. */
+const vlmArmFields = {
+  model: Name,
+  /** The arm's id in the results (default: the arm name); lets one run hold several settings. */
+  label: Name.optional(),
+  /** `llava-v1` (LLaVA's llava_v1 conversation) or `model` (the GGUF's own chat template). */
+  prompt_format: z.enum(['llava-v1', 'model']).default('llava-v1'),
+  /** Pad the image to a square with the CLIP mean colour (MMVP's own evaluation does not). */
+  pad_to_square: z.boolean().default(false),
+};
+
+/** Fields of the arms scored by option letters. */
+const letterArmFields = {
+  /** `mmvp`: `(a) X (b) Y` as MMVP's authors write options; `lmms-eval`: `A. X\nB. Y`. */
+  option_style: z.enum(['mmvp', 'lmms-eval']).default('mmvp'),
+};
+
+/** A user-written VLM2Vec image-side prompt: `<image>` once, `{question}` where the question goes. */
+const Vlm2VecVariantSchema = z.strictObject({
+  name: Name,
+  template: z.string().refine((t) => t.split('<image>').length === 2, 'the template must contain <image> exactly once'),
+  version: z.number().int().positive().default(1),
+});
+
 export const ArmSpecSchema = z.discriminatedUnion('arm', [
   z.strictObject({ arm: z.literal('clip'), model: Name }),
   z.strictObject({
@@ -68,7 +92,49 @@ export const ArmSpecSchema = z.discriminatedUnion('arm', [
     /** LLaVA-1.5's expand2square with the CLIP mean colour (t2v_metrics: image_aspect_ratio 'pad'). */
     pad_to_square: z.boolean().default(true),
   }),
+  z.strictObject({ arm: z.literal('vlm.mcq'), ...vlmArmFields, ...letterArmFields }),
+  z.strictObject({ arm: z.literal('vlm.two-image'), ...vlmArmFields, ...letterArmFields }),
+  z.strictObject({
+    arm: z.literal('vlm.contrast'),
+    ...vlmArmFields,
+    ...letterArmFields,
+    /** score = ℓ(image) + λ·(ℓ(image) − ℓ(text alone)); 0 reproduces vlm.mcq. */
+    lambda: z.number().nonnegative().default(1),
+  }),
+  z.strictObject({
+    arm: z.literal('vlm.generate'),
+    ...vlmArmFields,
+    /** Greedy answer length bound, in tokens. */
+    max_tokens: z.number().int().positive().max(1024).default(32),
+  }),
+  z.strictObject({
+    arm: z.literal('vlm2vec.question'),
+    model: Name,
+    label: Name.optional(),
+    pad_to_square: z.boolean().default(false),
+    /** A user prompt variant instead of VLM2Vec's own; its template holds `{question}`. */
+    prompt_variant: Vlm2VecVariantSchema.refine((v) => v.template.includes('{question}'), 'the template of a vlm2vec.question variant must contain {question}').optional(),
+  }),
+  z.strictObject({
+    arm: z.literal('vlm2vec.plain'),
+    model: Name,
+    label: Name.optional(),
+    pad_to_square: z.boolean().default(false),
+    /** A user prompt variant instead of `<image> Represent the given image.`; no `{question}`. */
+    prompt_variant: Vlm2VecVariantSchema.refine((v) => !v.template.includes('{question}'), 'the template of a vlm2vec.plain variant must not contain {question}').optional(),
+  }),
 ]);
+
+/**
+ * The id an arm's results carry (samples.jsonl `arm`, the report's columns): `label` when given,
+ * else the arm name, with a vlm2vec prompt variant's name (`vlm2vec.question.<name>`). Ids are
+ * unique within a config, so one run can hold several settings of one arm (λ values, variants).
+ */
+export function armSpecId(spec: ArmSpec): string {
+  if ('label' in spec && spec.label) return spec.label;
+  if ((spec.arm === 'vlm2vec.question' || spec.arm === 'vlm2vec.plain') && spec.prompt_variant) return `${spec.arm}.${spec.prompt_variant.name}`;
+  return spec.arm;
+}
 
 export const QueueSettingsSchema = z.strictObject({
   /** BullMQ key prefix: runs with different prefixes never see each other's queues. */
@@ -156,6 +222,10 @@ export function parseExperimentConfig(text: string, file: string): ExperimentCon
       issues.push(`${file}: field arms.${i}.model: arm clip needs a model of kind clip, "${arm.model}" is ${model.kind}`);
     else if (arm.arm !== 'clip' && model.kind !== 'llama')
       issues.push(`${file}: field arms.${i}.model: arm ${arm.arm} needs a model of kind llama, "${arm.model}" is ${model.kind}`);
+  });
+  const armIds = config.arms.map(armSpecId);
+  armIds.forEach((id, i) => {
+    if (armIds.indexOf(id) !== i) issues.push(`${file}: field arms.${i}: duplicate arm id "${id}" (give one of them a label)`);
   });
   const names = config.benchmarks.map((b) => b.name);
   names.forEach((n, i) => {

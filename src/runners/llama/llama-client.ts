@@ -57,6 +57,8 @@ const tokenizeSchema = z.looseObject({
 
 const detokenizeSchema = z.looseObject({ content: z.string() });
 
+const applyTemplateSchema = z.looseObject({ prompt: z.string() });
+
 const topEntrySchema = z.looseObject({
   id: z.number().int(),
   token: z.string(),
@@ -420,6 +422,16 @@ export class LlamaClient {
   async detokenize(ids: readonly number[]): Promise<string> {
     const body = await this.request('POST', '/detokenize', { tokens: ids });
     return parseAnswer('/detokenize', detokenizeSchema, body).content;
+  }
+
+  /**
+   * POST /apply-template: renders chat messages through the model's own chat template (the GGUF's
+   * `tokenizer.chat_template`, or the server's fallback), with the generation prompt appended.
+   * Media markers in the content pass through as text.
+   */
+  async applyTemplate(messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }>): Promise<string> {
+    const body = await this.request('POST', '/apply-template', { messages });
+    return parseAnswer('/apply-template', applyTemplateSchema, body).prompt;
   }
 
   private promptField(prompt: string, images: Buffer[] | undefined): unknown {

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { ArmSpecSchema, armSpecId, parseExperimentConfig } from '../../src/config/experiment.js';
+import { normalisedPreference, relaxedPair, relaxedPairAccuracy } from '../../src/arms/pair-preference.js';
+import { mcqPrompt } from '../../src/prompts/mcq-prompt.js';
+import { llavaV1Chat } from '../../src/prompts/llava-v1-chat.js';
+import { VLM2VEC_PLAIN, VLM2VEC_QUESTION, renderVlm2Vec } from '../../src/prompts/vlm2vec-prompt.js';
+import { generatePrompt } from '../../src/prompts/generate-prompt.js';
+import { twoImagePrompt } from '../../src/prompts/two-image-prompt.js';
+
+function config(arms: string): string {
+  return `name: t
+benchmarks:
+  - { name: w, format: whatsup-controlled, annotations: a.json, data_dir: d, subset: controlled_a }
+models:
+  llava: { kind: llama, model: m.gguf, mmproj: p.gguf, slots: 2 }
+arms:
+${arms}
+`;
+}
+
+describe('arm specs of the VLM arms', () => {
+  it('fills defaults: llava-v1 format, MMVP option style, λ = 1, 32 tokens, no padding', () => {
+    expect(ArmSpecSchema.parse({ arm: 'vlm.mcq', model: 'llava' })).toEqual({
+      arm: 'vlm.mcq', model: 'llava', prompt_format: 'llava-v1', option_style: 'mmvp', pad_to_square: false,
+    });
+    expect(ArmSpecSchema.parse({ arm: 'vlm.contrast', model: 'llava' })).toMatchObject({ lambda: 1 });
+    expect(ArmSpecSchema.parse({ arm: 'vlm.generate', model: 'llava' })).toMatchObject({ max_tokens: 32 });
+    expect(() => ArmSpecSchema.parse({ arm: 'vlm.contrast', model: 'llava', lambda: -1 })).toThrow();
+    expect(() => ArmSpecSchema.parse({ arm: 'vlm.mcq', model: 'llava', prompt_format: 'chatml' })).toThrow();
+  });
+
+  it('names arms by label, else by arm and prompt variant, and refuses duplicate ids', () => {
+    const text = config(`  - { arm: vlm.contrast, model: llava }
+  - { arm: vlm.contrast, model: llava, lambda: 0.5, label: vlm.contrast.l05 }
+  - { arm: vlm2vec.question, model: llava }
+  - { arm: vlm2vec.question, model: llava, prompt_variant: { name: short, template: "<image> Q: {question}" } }
+  - { arm: vlm2vec.plain, model: llava }`);
+    const c = parseExperimentConfig(text, 'c.yaml');
+    expect(c.arms.map(armSpecId)).toEqual(['vlm.contrast', 'vlm.contrast.l05', 'vlm2vec.question', 'vlm2vec.question.short', 'vlm2vec.plain']);
+    expect(c.models.llava).toMatchObject({ slots: 2 });
+    expect(() => parseExperimentConfig(config(`  - { arm: vlm.mcq, model: llava }\n  - { arm: vlm.mcq, model: llava, option_style: lmms-eval }`), 'c.yaml')).toThrow(
+      /c.yaml: field arms.1: duplicate arm id "vlm.mcq"/,
+    );
+  });
+
+  it('checks user prompt variants: <image> once, {question} only where a question goes', () => {
+    const bad = (arms: string) => () => parseExperimentConfig(config(arms), 'c.yaml');
+    expect(bad(`  - { arm: vlm2vec.question, model: llava, prompt_variant: { name: x, template: "Q: {question}" } }`)).toThrow(/prompt_variant.template: the template must contain <image> exactly once/);
+    expect(bad(`  - { arm: vlm2vec.question, model: llava, prompt_variant: { name: x, template: "<image> hi" } }`)).toThrow(/must contain \{question\}/);
+    expect(bad(`  - { arm: vlm2vec.plain, model: llava, prompt_variant: { name: x, template: "<image> {question}" } }`)).toThrow(/must not contain \{question\}/);
+  });
+});
+
+describe('prompt strings', () => {
+  it('MMVP options as its authors write them, lmms-eval post-prompt, llava_v1 conversation', () => {
+    const m = mcqPrompt.render('mmvp', 'Is the arrow pointing up or down?', ['Up', 'Down']);
+    expect(m.text).toBe("Is the arrow pointing up or down? (a) Up (b) Down\nAnswer with the option's letter from the given choices directly.");
+    expect(m.answers).toEqual(['(a)', '(b)']);
+    const l = mcqPrompt.render('lmms-eval', 'Is the arrow pointing up or down?', ['Up', 'Down']);
+    // lmms-eval's snapshot example, verbatim (reference-numbers.md §6.4)
+    expect(l.text).toBe("Is the arrow pointing up or down?\nA. Up\nB. Down\nAnswer with the option's letter from the given choices directly.");
+    expect(l.answers).toEqual(['A', 'B']);
+    expect(llavaV1Chat.render(mcqPrompt.userTurn('Q', 1))).toBe(
+      "A chat between a curious human and an artificial intelligence assistant. The assistant gives helpful, detailed, and polite answers to the human's questions. USER: <image>\nQ ASSISTANT:",
+    );
+    expect(generatePrompt.userTurn('Is the door open?', ['Open', 'Closed'])).toBe('<image>\nIs the door open? (a) Open (b) Closed');
+    expect(twoImagePrompt.userTurn(2, 1, 'Q')).toBe('Image 1: <image>\nImage 2: <image>\nAnswer about image 2 only. Q');
+  });
+
+  it('VLM2Vec prompts verbatim', () => {
+    expect(renderVlm2Vec(VLM2VEC_QUESTION, 'Is the mug to the left of or to the right of the plate?')).toBe(
+      '<image> Represent the given image with the following question: Is the mug to the left of or to the right of the plate?',
+    );
+    expect(renderVlm2Vec(VLM2VEC_PLAIN, undefined)).toBe('<image> Represent the given image.');
+    // str.format semantics: "$&" in a question is inserted verbatim
+    expect(renderVlm2Vec(VLM2VEC_QUESTION, 'a $& b')).toMatch(/: a \$& b$/);
+  });
+});
+
+describe("Li et al. v1's relaxed pair metric", () => {
+  it('normalises each image row and compares image 1 and image 2 on image 1’s option', () => {
+    expect(normalisedPreference([Math.log(0.2), Math.log(0.6)])).toEqual([0.25, 0.75].map((v) => expect.closeTo(v, 12)));
+    // both images prefer option 1 (index 1), yet the pair counts: image 1 prefers option 0 more than image 2 does
+    const a = relaxedPair([[Math.log(0.4), Math.log(0.6)], [Math.log(0.3), Math.log(0.7)]], 0, 'single-image');
+    expect(a).toEqual({ variant: 'single-image', option: 0, p_image1: expect.closeTo(0.4, 12), p_image2: expect.closeTo(0.3, 12), correct: true });
+    const tie = relaxedPair([[0, 0], [0, 0]], 0, 'two-image');
+    expect(tie.correct).toBe(false); // strict: equal preferences do not count
+    expect(relaxedPairAccuracy([a, tie])).toEqual({ variant: 'mixed', correct: 1, total: 2, value: 0.5 });
+    expect(relaxedPairAccuracy([a])).toEqual({ variant: 'single-image', correct: 1, total: 1, value: 1 });
+  });
+});
