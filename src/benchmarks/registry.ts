@@ -2,6 +2,9 @@ import { PerceiveError } from '../errors.js';
 import type { BenchmarkFamily, BenchmarkFormat, BenchmarkSubset, Convention } from './benchmark-family.js';
 import { resolveConventionName } from './convention-name.js';
 import { hardPositivesFamily } from './hard-positives/family.js';
+import { mmvpFamily } from './mmvp/family.js';
+import { mmvpClipFamily, mmvpVlmFamily } from './mmvp-vlm/family.js';
+import { aroOrderFamily, aroVgFamily } from './aro/family.js';
 import { whatsupControlledFamily } from './whatsup/family.js';
 import { whatsupQaFamily } from './whatsup/qa-family.js';
 import { withWordOrder } from './word-order/word-order.js';
@@ -15,6 +18,11 @@ const FAMILIES: Record<BenchmarkFormat, BenchmarkFamily> = {
   'whatsup-controlled': whatsupControlledFamily,
   'whatsup-qa': whatsupQaFamily,
   'hard-positives': hardPositivesFamily,
+  mmvp: mmvpFamily,
+  'mmvp-vlm': mmvpVlmFamily,
+  'mmvp-clip': mmvpClipFamily,
+  'aro-vg': aroVgFamily,
+  'aro-order': aroOrderFamily,
 };
 
 /** Wrapped once so that `word_order` works for every family. */

@@ -1,0 +1,219 @@
+/**
+ * Statement files scored text-to-image: MMVP-VLM's `Questions.csv` and Li et al.'s
+ * `additional_questions/Questions-clip.csv` (statements for the MMVP MLLM images).
+ *
+ * Ported (not copied) from `lst627/CLIP-Embeds@1c73a50a153ccc9d89e2eddabb69f8cc05f1a0be:Patch-Aligned-Contrastive-Learning/eval_clip.py`
+ * and `…/eval_vqa_score.py`, function `eval_MMVP`, and from
+ * `tsb0601/MMVP@763500597e65c3446f09047837ceda76f4e264bf:scripts/evaluate_vlm.py` (`benchmark_model`):
+ *
+ * - Both files are `csv.reader` files whose first line is skipped as a header, then rows
+ *   `(qid, type, statement)` read by position. MMVP-VLM: `Question ID,Type,Statement`-like header,
+ *   270 rows; Questions-clip.csv: `Question ID,Type,Statement`, 300 rows, type always `Unknown`.
+ * - Rows pair up two by two in file order (`row = next(reader, None)`); a last row without a partner
+ *   ends the authors' loop and is not scored (here: a failure naming the row, the other pairs go on).
+ * - Images: MMVP-VLM `<dir>/MLLM_VLM Images/<type of the FIRST row>/<qid>.jpg` for both rows (the MMVP
+ *   repo's folder name; CLIP-Embeds uses `MLLM_VLM_Images`, accepted too); Questions-clip.csv
+ *   `<dir>/MMVP Images/<qid>.jpg` (CLIP-Embeds: `MMVP_Images`, accepted too).
+ * - Texts: `'a photo of ' + statement`; ground truth: statement `qid` belongs to image 1 when qid is odd,
+ *   else image 2; category = `categories[pair_index // 15]` (by position, not by the type column).
+ * - Questions for prompts that need one (`meta.questions`): MMVP-VLM takes column 1 of
+ *   `Questions-llava.csv` next to the annotation file (its header starts `lndex`, a lower-case L, and
+ *   is skipped like any header); Questions-clip.csv takes column 1 of MMVP's `Questions.csv` next to it.
+ *
+ * One item per pair: `images = [img1, img2]`, `options = ['a photo of ' + statement1, 'a photo of ' + statement2]`,
+ * `correct` = the image index statement 1 belongs to, `meta.gt = [gt1, gt2]` (image indices),
+ * `source.row` = the pair index, `meta.rows` = the two 0-based data rows.
+ * Arms fill `scores[image][option]`; `metrics.ts` reads it text-to-image (column by column).
+ */
+import path from 'node:path';
+import { PerceiveError } from '../../errors.js';
+import { ItemSchema, type Item } from '../../items/item.js';
+import { isReadableFile, joinInsideDataDir } from '../data-path.js';
+import { readCsvTable, rowReason, type CsvRecord } from '../mmvp/csv-rows.js';
+
+export type StatementLayout = 'mmvp-vlm' | 'mmvp-clip';
+
+/** evaluate_vlm.py / eval_MMVP `categories`, in the authors' order; 15 pairs each. */
+export const MMVP_VLM_CATEGORIES = [
+  'Orientation and Direction',
+  'Presence of Specific Features',
+  'State and Condition',
+  'Quantity and Count',
+  'Positional and Relational Context',
+  'Color and Appearance',
+  'Structural Characteristics',
+  'Texts',
+  'Viewpoint and Perspective',
+] as const;
+export const MMVP_CLIP_CATEGORIES = ['Unknown'] as const;
+export const PAIRS_PER_CATEGORY = 15;
+
+export function categoriesFor(layout: StatementLayout): readonly string[] {
+  return layout === 'mmvp-vlm' ? MMVP_VLM_CATEGORIES : MMVP_CLIP_CATEGORIES;
+}
+
+const IMAGE_FOLDERS: Record<StatementLayout, readonly string[]> = {
+  'mmvp-vlm': ['MLLM_VLM Images', 'MLLM_VLM_Images'],
+  'mmvp-clip': ['MMVP Images', 'MMVP_Images'],
+};
+
+export const T2I_TEXT_PREFIX = 'a photo of ';
+
+export interface StatementLoadFailure {
+  source: { file: string; row: number };
+  reason: string;
+}
+
+export interface StatementLoadOptions {
+  layout: StatementLayout;
+  /** Folder holding the image folder; default: the annotation file's folder. */
+  dataDir?: string;
+  subset?: string;
+  /** Read only the first `limit` pairs. */
+  limit?: number;
+  /** Default true; false (perceive metrics) skips looking for the images. */
+  checkImages?: boolean;
+  /** The questions file; default: Questions-llava.csv (mmvp-vlm) / Questions.csv (mmvp-clip) beside the annotations, if present. */
+  questionsFile?: string | null;
+}
+
+/** Column 1 of every data row of a questions file (Questions-llava.csv or MMVP's Questions.csv). */
+export async function readQuestionColumn(file: string): Promise<string[]> {
+  const table = await readCsvTable(file, 'questions file');
+  const first = (table.header[0] ?? '').trim().toLowerCase();
+  if (first !== 'lndex' && first !== 'index') {
+    throw new PerceiveError(
+      'mmvp_bad_header',
+      `${file} line 1: header ${JSON.stringify(table.header)} should start with "lndex" (Questions-llava.csv) or "Index" (Questions.csv)`,
+    );
+  }
+  return table.records.map((r) => r.cells[1] ?? '');
+}
+
+interface ParsedRow {
+  rec: CsvRecord;
+  qid: number;
+  type: string;
+  statement: string;
+}
+
+function parseRow(file: string, rec: CsvRecord): ParsedRow | string {
+  if (rec.cells.length !== 3) {
+    return rowReason(file, rec, '(row)', `expected 3 columns (qid, Type, Statement), got ${rec.cells.length}`);
+  }
+  const [qidCell, type, statement] = rec.cells as [string, string, string];
+  if (!/^\s*-?\d+\s*$/.test(qidCell)) return rowReason(file, rec, 'qid', `${JSON.stringify(qidCell)} is not an integer`);
+  if (type.trim() === '') return rowReason(file, rec, 'Type', 'empty');
+  if (statement.trim() === '') return rowReason(file, rec, 'Statement', 'empty');
+  return { rec, qid: Number(qidCell), type, statement };
+}
+
+async function findImage(
+  dataDir: string,
+  layout: StatementLayout,
+  type: string,
+  qid: number,
+  checkImages: boolean,
+): Promise<{ path?: string; reason?: string }> {
+  // The type column names a folder: it must not climb out of the data dir either.
+  if (layout === 'mmvp-vlm' && (type.includes('/') || type.includes('\\') || type === '..' || type === '.')) {
+    return { reason: `type folder ${JSON.stringify(type)} is not a plain folder name (image paths must stay inside the data dir)` };
+  }
+  for (const folder of IMAGE_FOLDERS[layout]) {
+    const rel = layout === 'mmvp-vlm' ? `${folder}/${type}/${qid}.jpg` : `${folder}/${qid}.jpg`;
+    const p = joinInsideDataDir(dataDir, rel);
+    if (typeof p !== 'string') return { reason: `image path ${p.reason}` };
+    if (!checkImages || (await isReadableFile(p))) return { path: p };
+  }
+  const where = IMAGE_FOLDERS[layout].map((f) => (layout === 'mmvp-vlm' ? path.join(dataDir, f, type) : path.join(dataDir, f))).join(' or ');
+  return { reason: `image ${qid}.jpg not found or unreadable in ${where}` };
+}
+
+export async function loadMmvpStatements(
+  annotationFile: string,
+  options: StatementLoadOptions,
+): Promise<{ items: Item[]; failures: StatementLoadFailure[] }> {
+  const { layout } = options;
+  const dataDir = options.dataDir ?? path.dirname(annotationFile);
+  const subset = options.subset ?? layout;
+  const table = await readCsvTable(annotationFile, layout === 'mmvp-vlm' ? 'MMVP-VLM Questions.csv' : 'Questions-clip.csv');
+  if (/^\s*-?\d+\s*$/.test(table.header[0] ?? '')) {
+    throw new PerceiveError(
+      'mmvp_bad_header',
+      `${annotationFile} line 1: ${JSON.stringify(table.header)} looks like a data row, but the authors' code skips line 1 as the header`,
+      { hint: 'Add the header line `Question ID,Type,Statement`.' },
+    );
+  }
+  let questions: string[] | undefined;
+  const defaultQuestions = path.join(path.dirname(annotationFile), layout === 'mmvp-vlm' ? 'Questions-llava.csv' : 'Questions.csv');
+  const questionsFile = options.questionsFile === undefined ? defaultQuestions : options.questionsFile;
+  if (questionsFile !== null && (options.questionsFile !== undefined || (await isReadableFile(questionsFile)))) {
+    questions = await readQuestionColumn(questionsFile);
+  }
+
+  const categories = categoriesFor(layout);
+  const items: Item[] = [];
+  const failures: StatementLoadFailure[] = [];
+  const nPairs = Math.ceil(table.records.length / 2);
+  const maxPairs = options.limit === undefined ? nPairs : Math.min(nPairs, options.limit);
+  for (let pair = 0; pair < maxPairs; pair++) {
+    const r1 = table.records[2 * pair] as CsvRecord;
+    const r2 = table.records[2 * pair + 1];
+    // A pair item's `row` is the pair index (its id and its SCORES.jsonl id); the reasons name file rows.
+    const source = { file: annotationFile, row: pair };
+    const fail = (reason: string): void => {
+      failures.push({ source, reason: `pair ${pair}: ${reason}` });
+    };
+    if (r2 === undefined) {
+      fail(rowReason(annotationFile, r1, '(row)', 'last row has no partner: incomplete pair (the authors\' loop stops here and never scores it)'));
+      continue;
+    }
+    const p1 = parseRow(annotationFile, r1);
+    const p2 = parseRow(annotationFile, r2);
+    if (typeof p1 === 'string' || typeof p2 === 'string') {
+      fail([p1, p2].filter((p): p is string => typeof p === 'string').join('; '));
+      continue;
+    }
+    const catIndex = layout === 'mmvp-vlm' ? Math.floor(pair / PAIRS_PER_CATEGORY) : 0;
+    const category = categories[catIndex];
+    if (category === undefined) {
+      fail(rowReason(annotationFile, r1, '(row)', `pair ${pair} is beyond the ${categories.length} categories × ${PAIRS_PER_CATEGORY} pairs the authors' code indexes`));
+      continue;
+    }
+    // Both images come from the first row's type folder, as in the authors' code.
+    const check = options.checkImages !== false;
+    const img1 = await findImage(dataDir, layout, p1.type, p1.qid, check);
+    const img2 = await findImage(dataDir, layout, p1.type, p2.qid, check);
+    if (img1.path === undefined || img2.path === undefined) {
+      const reasons: string[] = [];
+      if (img1.path === undefined) reasons.push(rowReason(annotationFile, r1, layout === 'mmvp-vlm' ? 'Type/qid (image)' : 'qid (image)', img1.reason ?? 'missing'));
+      if (img2.path === undefined) reasons.push(rowReason(annotationFile, r2, layout === 'mmvp-vlm' ? 'Type/qid (image)' : 'qid (image)', img2.reason ?? 'missing'));
+      fail(reasons.join('; '));
+      continue;
+    }
+    const gt1 = Math.abs(p1.qid) % 2 === 1 ? 0 : 1; // Python: qid % 2 == 1 (also true for negative odd qids)
+    const gt2 = Math.abs(p2.qid) % 2 === 1 ? 0 : 1;
+    items.push(
+      ItemSchema.parse({
+        id: `${subset}/${pair}`,
+        benchmark: layout,
+        subset,
+        images: [img1.path, img2.path],
+        options: [T2I_TEXT_PREFIX + p1.statement, T2I_TEXT_PREFIX + p2.statement],
+        correct: gt1,
+        groups: { pair: String(pair), category },
+        source,
+        meta: {
+          layout,
+          rows: [r1.row, r2.row],
+          qids: [p1.qid, p2.qid],
+          types: [p1.type, p2.type],
+          statements: [p1.statement, p2.statement],
+          gt: [gt1, gt2],
+          ...(questions === undefined ? {} : { questions: [questions[r1.row] ?? null, questions[r2.row] ?? null] }),
+        },
+      }),
+    );
+  }
+  return { items, failures };
+}
