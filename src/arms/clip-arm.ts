@@ -2,6 +2,7 @@ import type { Item } from '../items/item.js';
 import type { LoadedImage } from '../items/image.js';
 import type { ContrastiveEncoder } from '../runners/runner.js';
 import type { Arm, ArmOutput } from './arm.js';
+import { ItemPairs } from './item-pairs.js';
 
 function dot(a: Float32Array, b: Float32Array): number {
   let s = 0;
@@ -19,8 +20,8 @@ export class ClipArm implements Arm {
   readonly prompt = { id: 'clip.raw-caption', version: 1 };
   private readonly imageEmbeddings = new Map<string, Promise<Float32Array>>();
   private readonly textEmbeddings = new Map<string, Promise<Float32Array>>();
-  /** item id → the other item of its pair (same benchmark, subset and `groups.pair`, exactly two items) */
-  private readonly partners = new Map<string, Item>();
+  /** Pairs of single-image items (item-pairs.ts), for the erroneous-agreement view. */
+  private readonly pairs = new ItemPairs();
   private imageLoader: ((file: string) => Promise<LoadedImage>) | undefined;
 
   constructor(
@@ -32,30 +33,8 @@ export class ClipArm implements Arm {
     return this.encoder.modelHash;
   }
 
-  /**
-   * Pairs of single-image items for the erroneous-agreement view: two items of the same benchmark
-   * and subset with the same `groups.pair` (What'sUp: the two images of one object pair that differ
-   * only in the relation, e.g. left/right) and different images.
-   */
-  private findPartners(items: Item[]): void {
-    const byPair = new Map<string, Item[]>();
-    for (const item of items) {
-      const pair = item.groups.pair;
-      if (pair === undefined || item.images.length !== 1) continue;
-      const key = `${item.benchmark}\u0000${item.subset}\u0000${pair}`;
-      let list = byPair.get(key);
-      if (!list) byPair.set(key, (list = []));
-      list.push(item);
-    }
-    for (const list of byPair.values()) {
-      if (list.length !== 2 || list[0]!.images[0] === list[1]!.images[0]) continue;
-      this.partners.set(list[0]!.id, list[1]!);
-      this.partners.set(list[1]!.id, list[0]!);
-    }
-  }
-
   async prepare(items: Item[], images: (file: string) => Promise<LoadedImage>): Promise<void> {
-    this.findPartners(items);
+    this.pairs.add(items);
     this.imageLoader = images;
     const texts = [...new Set(items.flatMap((i) => i.options))].filter((t) => !this.textEmbeddings.has(t));
     if (texts.length > 0) {
@@ -108,8 +87,8 @@ export class ClipArm implements Arm {
     const extra: Record<string, unknown> = {};
     if (imageEmbeds.length === 2) {
       extra.image_pair_cosine = dot(imageEmbeds[0]!, imageEmbeds[1]!);
-    } else if (this.partners.has(item.id) && this.imageLoader) {
-      const partner = this.partners.get(item.id)!;
+    } else if (this.pairs.of(item) && this.imageLoader) {
+      const partner = this.pairs.of(item)!.partner;
       try {
         const other = await this.image(await this.imageLoader(partner.images[0]!));
         extra.image_pair_cosine = dot(imageEmbeds[0]!, other);

@@ -44,3 +44,48 @@ export function relaxedPairAccuracy(pairs: RelaxedPair[]): { variant: RelaxedPai
   const correct = pairs.filter((p) => p.correct).length;
   return { variant, correct, total: pairs.length, value: pairs.length === 0 ? null : correct / pairs.length };
 }
+
+/** The fields of a sample (samples.jsonl line) the single-image variant reads. */
+export interface PairSample {
+  item: string;
+  benchmark: string;
+  subset: string;
+  groups: Record<string, string>;
+  options: string[];
+  correct_option: number;
+  scores: number[][] | null;
+  source: { row: number };
+}
+
+/**
+ * The `single-image` variant from one arm's samples (vlm.mcq): the two single-image samples of a
+ * pair (same benchmark, subset, `groups.pair`; image 1 = the lower source row) with the same options
+ * give the pair [image 1's row, image 2's row], compared on image 1's correct option. Pairs with a
+ * failed member or different options are left out and counted in `skipped`.
+ */
+export function singleImageRelaxedPairs(samples: PairSample[]): { pairs: Array<RelaxedPair & { pair: string; items: [string, string] }>; skipped: number } {
+  const groups = new Map<string, PairSample[]>();
+  for (const s of samples) {
+    const pair = s.groups.pair;
+    if (pair === undefined) continue;
+    const key = `${s.benchmark}\u0000${s.subset}\u0000${pair}`;
+    let list = groups.get(key);
+    if (!list) groups.set(key, (list = []));
+    list.push(s);
+  }
+  const pairs: Array<RelaxedPair & { pair: string; items: [string, string] }> = [];
+  let skipped = 0;
+  for (const list of groups.values()) {
+    if (list.length !== 2) {
+      skipped += 1;
+      continue;
+    }
+    const [a, b] = [...list].sort((x, y) => x.source.row - y.source.row) as [PairSample, PairSample];
+    if (!a.scores || !b.scores || a.scores.length !== 1 || b.scores.length !== 1 || JSON.stringify(a.options) !== JSON.stringify(b.options)) {
+      skipped += 1;
+      continue;
+    }
+    pairs.push({ ...relaxedPair([a.scores[0]!, b.scores[0]!], a.correct_option, 'single-image'), pair: a.groups.pair!, items: [a.item, b.item] });
+  }
+  return { pairs, skipped };
+}

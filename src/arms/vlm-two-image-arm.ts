@@ -4,22 +4,34 @@ import { mcqPromptId } from '../prompts/mcq-prompt.js';
 import { twoImagePrompt } from '../prompts/two-image-prompt.js';
 import type { ChoiceScore, LlamaRunner } from '../runners/llama/llama-runner.js';
 import type { Arm, ArmOutput } from './arm.js';
+import { ItemPairs } from './item-pairs.js';
 import { relaxedPair } from './pair-preference.js';
 import { letterExtra, mcqTurn, type McqOptions } from './vlm-mcq-arm.js';
 import { CallLog, correctPerImage, ImageBytes, notApplicable, promptWithFormat } from './vlm-prompting.js';
 
 /**
- * `vlm.two-image`: both images of a pair (an MMVP pair) in one prompt, image 1 then image 2, then
- * the lettered question asked about each image in turn (two calls sharing the cached two-image
- * prefix). Row i of the 2 × options matrix is the renormalised option-letter log-probability when
- * the question is about image i. Also records Li et al. v1's relaxed pair result, variant
- * `two-image`. An item with one image is not applicable (a failed sample with that reason).
+ * `vlm.two-image`: both images of a pair in one prompt, image 1 then image 2, then the lettered
+ * question asked about one image (the prompts of a pair share the cached two-image prefix).
+ *
+ * - An item holding both images (2 × options): row i asks the item's question about image i.
+ * - A single-image item of a pair (MMVP: consecutive Questions.csv rows; What'sUp: `groups.pair`;
+ *   see item-pairs.ts): the prompt holds its pair's two images in pair order and asks the item's own
+ *   question about the item's own image (1 × options). The partner must be among the items given
+ *   to `prepare` (the same bundle); otherwise the item is not applicable (a failed sample).
+ *
+ * Li et al. v1's relaxed pair result (variant `two-image`) is recorded once per pair (on the item
+ * holding both images, or on image 1's item): image 1's question asked about image 1 and about
+ * image 2, image 1's correct option compared. Every
+ * distinct call is made once per arm (memoised), so the pair's two items share their calls.
  */
 export class VlmTwoImageArm implements Arm {
   readonly id: string;
   readonly prompt: { id: string; version: number };
   readonly params: Record<string, unknown>;
   private readonly bytes: ImageBytes;
+  private readonly pairs = new ItemPairs();
+  private imageLoader: ((file: string) => Promise<LoadedImage>) | undefined;
+  private readonly memo = new Map<string, Promise<ChoiceScore>>();
 
   constructor(
     readonly model: string,
@@ -38,30 +50,67 @@ export class VlmTwoImageArm implements Arm {
     return this.runner.modelHash;
   }
 
-  async score(item: Item, images: LoadedImage[]): Promise<ArmOutput> {
-    if (images.length !== 2) throw notApplicable(this.id, item, `it needs an image pair, the item has ${images.length} image(s)`);
-    const log = new CallLog();
-    const bytes = await Promise.all(images.map((i) => this.bytes.get(i)));
-    const rows: ChoiceScore[] = [];
-    let question: { text: string; source: string } | undefined;
-    for (let k = 0; k < images.length; k++) {
-      const turn = await mcqTurn(this.runner, item, this.options, (text) => twoImagePrompt.userTurn(images.length, k, text));
-      question = turn.question;
-      const r = await this.runner.choiceLogprobs(turn.prompt, bytes, turn.answers);
-      log.add(r.timings);
-      rows.push(r);
+  async prepare(items: Item[], images: (file: string) => Promise<LoadedImage>): Promise<void> {
+    this.pairs.add(items);
+    this.imageLoader = images;
+  }
+
+  /** The question of `asked` about image `target` of `pair`, both images in the prompt; once per arm. */
+  private async row(asked: Item, pair: LoadedImage[], target: number, log: CallLog): Promise<{ score: ChoiceScore; question: { text: string; source: string } }> {
+    const turn = await mcqTurn(this.runner, asked, this.options, (text) => twoImagePrompt.userTurn(pair.length, target, text));
+    const key = JSON.stringify([turn.prompt, turn.answers, pair.map((i) => i.sha256)]);
+    let p = this.memo.get(key);
+    if (!p) {
+      const bytes = await Promise.all(pair.map((i) => this.bytes.get(i)));
+      p = this.runner.choiceLogprobs(turn.prompt, bytes, turn.answers);
+      this.memo.set(key, p);
+      p.catch(() => this.memo.delete(key));
+      log.add((await p).timings);
     }
-    const scores = rows.map((r) => r.logprobs);
-    return {
-      scores,
-      extra: {
-        question: question!.text,
-        question_source: question!.source,
-        ...letterExtra(rows),
-        relaxed_pair: relaxedPair(scores, correctPerImage(item, 2)[0]!, 'two-image'),
-        calls: log.calls,
-      },
-      timings: log.timings,
+    return { score: await p, question: turn.question };
+  }
+
+  async score(item: Item, images: LoadedImage[]): Promise<ArmOutput> {
+    const log = new CallLog();
+    if (images.length === 2) {
+      const rows = [await this.row(item, images, 0, log), await this.row(item, images, 1, log)];
+      const scores = rows.map((r) => r.score.logprobs);
+      return {
+        scores,
+        extra: {
+          question: rows[0]!.question.text,
+          question_source: rows[0]!.question.source,
+          ...letterExtra(rows.map((r) => r.score)),
+          relaxed_pair: relaxedPair(scores, correctPerImage(item, 2)[0]!, 'two-image'),
+          calls: log.calls,
+        },
+        timings: log.timings,
+      };
+    }
+    const found = this.pairs.of(item);
+    if (images.length !== 1 || !found || !this.imageLoader) {
+      throw notApplicable(this.id, item, 'it needs an image pair: two images, or a partner item with the same groups.pair in the same bundle');
+    }
+    const partnerImage = await this.imageLoader(found.partner.images[0]!);
+    const pairImages = found.position === 0 ? [images[0]!, partnerImage] : [partnerImage, images[0]!];
+    const own = await this.row(item, pairImages, found.position, log);
+    const extra: Record<string, unknown> = {
+      question: own.question.text,
+      question_source: own.question.source,
+      ...letterExtra([own.score]),
+      pair_partner: found.partner.id,
+      pair_position: found.position,
     };
+    // The pair's relaxed result is recorded once, on image 1's item.
+    if (found.position === 0) {
+      const rows = [await this.row(item, pairImages, 0, log), await this.row(item, pairImages, 1, log)];
+      extra.relaxed_pair = relaxedPair(
+        rows.map((r) => r.score.logprobs),
+        item.correct,
+        'two-image',
+      );
+    }
+    extra.calls = log.calls;
+    return { scores: [own.score.logprobs], extra, timings: log.timings };
   }
 }

@@ -150,6 +150,32 @@ describe('VLM arms on real llama-server with the tiny LLaVA-style pair', () => {
     await expect(arm.score(items[0]!, [imgs[0]!])).rejects.toThrow(/needs an image pair/);
   });
 
+  it('vlm.two-image on the two single-image items of a pair (groups.pair): both images in the prompt, its own row', async () => {
+    const arm = new VlmTwoImageArm('llava', runner, mcqOptions);
+    const byPath = new Map(imgs.map((im) => [im.path, im]));
+    await arm.prepare(items, async (p) => byPath.get(p)!);
+    const k0 = 0;
+    const k1 = items.findIndex((it, k) => k !== k0 && it.groups.pair === items[k0]!.groups.pair);
+    expect(k1).toBeGreaterThan(0);
+    const first = await arm.score(items[k0]!, [imgs[k0]!]);
+    const second = await arm.score(items[k1]!, [imgs[k1]!]);
+    expectWellFormed(first, 1, 4);
+    expectWellFormed(second, 1, 4);
+    expect(first.extra.pair_partner).toBe(items[k1]!.id);
+    expect(first.extra.pair_position).toBe(0);
+    expect(second.extra.pair_position).toBe(1);
+    const rp = first.extra.relaxed_pair as { variant: string; p_image1: number; p_image2: number; correct: boolean };
+    expect(rp.variant).toBe('two-image');
+    expect(rp.p_image1).toBeCloseTo(Math.exp(first.scores[0]![items[k0]!.correct]!), 12);
+    expect(second.extra.relaxed_pair).toBeUndefined(); // recorded once per pair
+    const calls = first.extra.calls as Array<{ prompt_tokens: number; cached_tokens: number }>;
+    expect(calls[0]!.prompt_tokens).toBeGreaterThan(32); // two images of 16 tokens each
+    // An item whose partner was not given to prepare is not applicable.
+    const lonely = new VlmTwoImageArm('llava', runner, mcqOptions);
+    await lonely.prepare([items[k0]!], async (p) => byPath.get(p)!);
+    await expect(lonely.score(items[k0]!, [imgs[k0]!])).rejects.toThrow(/needs an image pair/);
+  });
+
   it('the two-image prompt evaluates twice the image tokens of the one-image prompt', async () => {
     const text = '\nWhich one?';
     const n0 = (await runner.generate(`USER:${text}`, [], { maxTokens: 1 })).timings.promptTokens;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ArmSpecSchema, armSpecId, parseExperimentConfig } from '../../src/config/experiment.js';
-import { normalisedPreference, relaxedPair, relaxedPairAccuracy } from '../../src/arms/pair-preference.js';
+import { normalisedPreference, relaxedPair, relaxedPairAccuracy, singleImageRelaxedPairs } from '../../src/arms/pair-preference.js';
 import { mcqPrompt } from '../../src/prompts/mcq-prompt.js';
 import { llavaV1Chat } from '../../src/prompts/llava-v1-chat.js';
 import { VLM2VEC_PLAIN, VLM2VEC_QUESTION, renderVlm2Vec } from '../../src/prompts/vlm2vec-prompt.js';
@@ -87,5 +87,22 @@ describe("Li et al. v1's relaxed pair metric", () => {
     expect(tie.correct).toBe(false); // strict: equal preferences do not count
     expect(relaxedPairAccuracy([a, tie])).toEqual({ variant: 'mixed', correct: 1, total: 2, value: 0.5 });
     expect(relaxedPairAccuracy([a])).toEqual({ variant: 'single-image', correct: 1, total: 1, value: 1 });
+  });
+
+  it('single-image variant: pairs of samples by groups.pair, image 1 = the lower row, same options only', () => {
+    const sample = (item: string, row: number, pair: string, scores: number[][] | null, correct = 0, options = ['Up', 'Down']) => ({
+      item, benchmark: 'mmvp', subset: 'mmvp', groups: { pair }, options, correct_option: correct, scores, source: { row },
+    });
+    const { pairs, skipped } = singleImageRelaxedPairs([
+      sample('b', 1, '0', [[Math.log(0.7), Math.log(0.3)]], 1),
+      sample('a', 0, '0', [[Math.log(0.6), Math.log(0.4)]], 0),
+      sample('c', 2, '1', [[0, 0]]),
+      sample('d', 3, '1', null),
+      sample('e', 4, '2', [[0, 0]]),
+      sample('f', 5, '2', [[0, 0]], 1, ['Left', 'Right']),
+    ]);
+    // image 1 (row 0) P(Up) = 0.6 < image 2 P(Up) = 0.7: not counted
+    expect(pairs).toEqual([{ variant: 'single-image', option: 0, p_image1: expect.closeTo(0.6, 12), p_image2: expect.closeTo(0.7, 12), correct: false, pair: '0', items: ['a', 'b'] }]);
+    expect(skipped).toBe(2);
   });
 });
