@@ -40,7 +40,7 @@ function statementFamily(layout: StatementLayout): BenchmarkFamily {
             subset: 'mmvp_vlm',
             annotations: 'MMVP_VLM/Questions.csv',
             dataDir: 'MMVP_VLM',
-            extraFiles: { questions: 'MMVP_VLM/Questions-llava.csv' },
+            // Questions-llava.csv (Li et al.) is optional: the loader reads it when it lies beside Questions.csv.
             description: 'MMVP-VLM, 9 categories × 15 pairs of statements (images in MMVP_VLM/MLLM_VLM Images/<Type>/<qid>.jpg)',
           },
         ]
