@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { benchmarkFamily } from '../../src/benchmarks/registry.js';
 import { externalMetrics } from '../../src/cli/metrics.js';
-import { BenchmarkSpecSchema } from '../../src/config/experiment.js';
+import { BenchmarkSpecSchema, parseExperimentConfig } from '../../src/config/experiment.js';
 import type { ScoreMatrix } from '../../src/items/item.js';
 
 /**
@@ -214,5 +214,25 @@ describe("What'sUp Controlled: the same scores in three conventions", () => {
     expect(failures[0]!.reason).toMatch(/row 0: field image_path: is an absolute path/);
     expect(failures[1]!.reason).toMatch(/row 1: field image_path: climbs out of the data dir/);
     expect(failures[2]!.reason).toMatch(/row 2: field image_path: climbs out of the data dir/);
+  });
+});
+
+describe('benchmark entries in a config', () => {
+  it('take a convention, a seed, word_order and extra files resolved against the config folder', () => {
+    const c = parseExperimentConfig(
+      `
+name: t
+benchmarks:
+  - { name: wa2, format: whatsup-controlled, annotations: a.json, data_dir: data, subset: controlled_a, convention: clip_embeds_2way, word_order: true, seed: 3 }
+  - { name: hp, format: hard-positives, annotations: hp/data/r.json, data_dir: hp, subset: replace_rel, extra_files: { swapped: hp/swapped_data/r.json } }
+models:
+  clip: { kind: clip, path: clipdir }
+arms:
+  - { arm: clip, model: clip }
+`,
+      '/cfg/exp.yaml',
+    );
+    expect(c.benchmarks[0]).toMatchObject({ convention: 'clip_embeds_2way', word_order: true, seed: 3, extra_files: {} });
+    expect(c.benchmarks[1]).toMatchObject({ word_order: false, seed: 0, extra_files: { swapped: path.resolve('/cfg/hp/swapped_data/r.json') } });
   });
 });
