@@ -45,7 +45,10 @@ export const LlamaModelSchema = z.strictObject({
   mmproj: z.string().min(1),
   context_size: z.number().int().positive().default(4096),
   threads: z.number().int().positive().optional(),
+  /** llama-server `-np`: parallel slots (each gets context_size / slots tokens of context). */
   slots: z.number().int().positive().default(1),
+  /** Per-request timeout; a request past it is retried on a restarted server (real 7B: ~1 min per new image on CPU). */
+  request_timeout_ms: z.number().int().positive().default(600_000),
   /** Extra llama-server arguments, as a list (never a shell string). */
   server_args: z.array(z.string()).default([]),
 });

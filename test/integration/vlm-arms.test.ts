@@ -17,7 +17,9 @@ import { writeTinyLlava } from '../../src/fixtures/tiny-llava.js';
 import { loadImage, type LoadedImage } from '../../src/items/image.js';
 import type { Item } from '../../src/items/item.js';
 import { VLM2VEC_PLAIN, VLM2VEC_QUESTION } from '../../src/prompts/vlm2vec-prompt.js';
-import { LlamaRunner } from '../../src/runners/llama/llama-runner.js';
+import { LlamaRunner, isRetryable } from '../../src/runners/llama/llama-runner.js';
+import { LlamaServerHttpError } from '../../src/runners/llama/llama-client.js';
+import { PerceiveError } from '../../src/errors.js';
 import { BUILD_TIMEOUT_MS, llamaBinaries } from '../support/llama-binaries.js';
 
 let dir: string;
@@ -281,5 +283,32 @@ describe('VLM arms on real llama-server with the tiny LLaVA-style pair', () => {
     expect(new Set(done).size).toBe(items.length);
     const after = results.get(items[4]!.id)!;
     for (let j = 0; j < 4; j++) expect(after.scores[0]![j]).toBeCloseTo(reference.scores[0]![j]!, 6);
+  });
+
+  it('retries connection errors, timeouts and 5xx answers, never 4xx answers or wrong shapes', async () => {
+    expect(isRetryable(new PerceiveError('server-unreachable', 'x'))).toBe(true);
+    expect(isRetryable(new PerceiveError('server-timeout', 'x'))).toBe(true);
+    expect(isRetryable(new LlamaServerHttpError('/completion', 503, 'loading'))).toBe(true);
+    expect(isRetryable(new LlamaServerHttpError('/completion', 400, 'Failed to initialize samplers: failed to parse grammar'))).toBe(false);
+    expect(isRetryable(new PerceiveError('bad-server-answer', 'x'))).toBe(false);
+    // a real 4xx from the server fails at once, and the server keeps running
+    const restarts = runner.restarts;
+    await expect(runner.client.completion({ prompt: 'hi', nPredict: 1, grammar: 'root ::= (((' })).rejects.toMatchObject({ status: 400 });
+    expect(runner.restarts).toBe(restarts);
+  });
+
+  it('a request past its timeout is retried on a restarted server, then fails with server-timeout', async () => {
+    const binaries = await llamaBinaries();
+    const pair = runner.files as [string, string];
+    const slow = await LlamaRunner.start(
+      { kind: 'llama', model: pair[0], mmproj: pair[1], context_size: 2048, threads: 1, slots: 1, server_args: [], request_timeout_ms: 1 },
+      { env: { ...readEnvironment(), llamaServerUrl: undefined }, binaries, retry: { attempts: 2, initialDelayMs: 10 } },
+    );
+    try {
+      await expect(slow.generate('USER: <image>\nDescribe.', [imgs[0]!.bytes], { maxTokens: 64 })).rejects.toMatchObject({ code: 'server-timeout' });
+      expect(slow.restarts).toBe(1); // the hung server was stopped and a new one started for the retry
+    } finally {
+      await slow.stop();
+    }
   });
 });

@@ -6,11 +6,12 @@ import { fileSha256, filesSha256 } from '../../items/file-hash.js';
 import { IMAGE_PLACEHOLDER } from '../../prompts/prompt-template.js';
 import type { CallTimings } from '../runner.js';
 import type { LlamaBinaries } from './llama-build.js';
-import { LlamaServerHttpError, type CompletionResult, type LlamaProps } from './llama-client.js';
+import { LlamaServerHttpError, type CompletionResult, type LlamaClient, type LlamaProps } from './llama-client.js';
 import { readGgufMetadata, type GgufMetadataSummary } from './gguf-metadata.js';
 import { LlamaServer } from './llama-server.js';
 
-type LlamaModelSpec = Extract<ModelSpec, { kind: 'llama' }>;
+/** A llama model entry of the config (request_timeout_ms may be left out: 10 minutes). */
+type LlamaModelSpec = Omit<Extract<ModelSpec, { kind: 'llama' }>, 'request_timeout_ms'> & { request_timeout_ms?: number };
 
 /** How many top candidates to ask for first; the full vocabulary only when a wanted token is missing. */
 const FIRST_N_PROBS = 20;
@@ -77,6 +78,12 @@ export interface LlamaRunnerMetadata {
   restarts: number;
 }
 
+/** What a call needs of the current server. */
+interface ServerView {
+  client: LlamaClient;
+  marker: string;
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** GBNF string literal for a text (the grammar's escapes are JSON's for these characters). */
@@ -114,8 +121,23 @@ export class LlamaRunner {
     readonly files: string[],
     private readonly restart: () => Promise<LlamaServer>,
     private readonly retry: RetryPolicy,
+    /** per-request timeout of the runner's calls (start-up checks keep the server's own) */
+    private readonly requestTimeoutMs?: number,
   ) {
     this.server = server;
+  }
+
+  private readonly views = new WeakMap<LlamaServer, ServerView>();
+
+  /** The client (with the runner's request timeout) and media marker of a server. */
+  private view(server: LlamaServer): ServerView {
+    let v = this.views.get(server);
+    if (!v) {
+      const client = this.requestTimeoutMs === undefined ? server.client : server.client.with({ timeoutMs: this.requestTimeoutMs });
+      v = { client, marker: server.marker };
+      this.views.set(server, v);
+    }
+    return v;
   }
 
   static async start(
@@ -143,11 +165,10 @@ export class LlamaRunner {
         contextSize: spec.context_size,
         slots: spec.slots,
         extraArgs: spec.server_args,
-        ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
         ...(options.logFile ? { logFile: options.logFile } : {}),
       });
     };
-    return new LlamaRunner(await launch(), modelHash, [spec.model, spec.mmproj], launch, { ...DEFAULT_RETRY, ...options.retry });
+    return new LlamaRunner(await launch(), modelHash, [spec.model, spec.mmproj], launch, { ...DEFAULT_RETRY, ...options.retry }, options.requestTimeoutMs ?? spec.request_timeout_ms);
   }
 
   /** The current server process (a new one after a restart). */
@@ -209,12 +230,12 @@ export class LlamaRunner {
    * crashed (restarted first), hung past the request timeout (killed, then restarted) or answered
    * 5xx. A 4xx answer or an answer of the wrong shape is thrown at once.
    */
-  private async call<T>(fn: (server: LlamaServer) => Promise<T>): Promise<T> {
+  private async call<T>(fn: (server: ServerView) => Promise<T>): Promise<T> {
     let delay = this.retry.initialDelayMs;
     for (let attempt = 1; ; attempt++) {
       const server = await this.live();
       try {
-        return await fn(server);
+        return await fn(this.view(server));
       } catch (error) {
         if (!isRetryable(error) || attempt >= this.retry.attempts) throw error;
         if (error instanceof PerceiveError && error.code === 'server-timeout' && server.managed) await server.stop(1000);
@@ -269,7 +290,7 @@ export class LlamaRunner {
    */
   private async scoringCompletion(
     timings: CallTimings[],
-    request: (server: LlamaServer) => Promise<CompletionResult>,
+    request: (server: ServerView) => Promise<CompletionResult>,
   ): Promise<CompletionResult> {
     let r = await this.call(request);
     timings.push(r.timings);
