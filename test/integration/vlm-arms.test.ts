@@ -301,10 +301,11 @@ describe('VLM arms on real llama-server with the tiny LLaVA-style pair', () => {
     const binaries = await llamaBinaries();
     const pair = runner.files as [string, string];
     const slow = await LlamaRunner.start(
-      { kind: 'llama', model: pair[0], mmproj: pair[1], context_size: 2048, threads: 1, slots: 1, server_args: [], request_timeout_ms: 1 },
+      { kind: 'llama', model: pair[0], mmproj: pair[1], context_size: 2048, threads: 1, slots: 2, server_args: [], request_timeout_ms: 1 },
       { env: { ...readEnvironment(), llamaServerUrl: undefined }, binaries, retry: { attempts: 2, initialDelayMs: 10 } },
     );
     try {
+      expect(slow.props.totalSlots).toBe(2); // -np from the model's `slots`
       await expect(slow.generate('USER: <image>\nDescribe.', [imgs[0]!.bytes], { maxTokens: 64 })).rejects.toMatchObject({ code: 'server-timeout' });
       expect(slow.restarts).toBe(1); // the hung server was stopped and a new one started for the retry
     } finally {

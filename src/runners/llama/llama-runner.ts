@@ -260,6 +260,19 @@ export class LlamaRunner {
     return p;
   }
 
+  private readonly pieceCache = new Map<string, Promise<{ ids: number[]; pieces?: Array<string | number[]> }>>();
+
+  /** Token ids and pieces of a text (cached like `tokenize`). */
+  private tokenizeWithPieces(text: string): Promise<{ ids: number[]; pieces?: Array<string | number[]> }> {
+    let p = this.pieceCache.get(text);
+    if (!p) {
+      p = this.call((s) => s.client.tokenize(text, { withPieces: true }));
+      this.pieceCache.set(text, p);
+      p.catch(() => this.pieceCache.delete(text));
+    }
+    return p;
+  }
+
   private async vocabSize(): Promise<number> {
     if (this.nVocab === undefined) {
       const info = await this.call((s) => s.client.modelInfo());
@@ -456,7 +469,7 @@ export class LlamaRunner {
     // The distinguishing tokens' texts, from the tokenizer's pieces of prompt+answer.
     const pieces = await Promise.all(
       choices.map(async (c, k) => {
-        const r = await this.call((s) => s.client.tokenize(tail + c, { withPieces: true }));
+        const r = await this.tokenizeWithPieces(tail + c);
         const piece = r.pieces?.[ctxIds.length + shared];
         return r.ids[ctxIds.length + shared] === tokenIds[k] && typeof piece === 'string' && piece.length > 0 ? piece : undefined;
       }),
