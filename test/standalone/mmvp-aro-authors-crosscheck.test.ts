@@ -107,8 +107,8 @@ describe('authors\' code vs our ports on the same tie-heavy scores', () => {
       const r = await externalMetrics({ benchmark, annotations, scores, convention });
       const authors = parseEvalMmvp((c as Record<string, unknown>)[convention] as string);
       const h = headline(r);
-      expect(100 * h.pair).toBeCloseTo(authors.pair, 9);
-      expect(100 * h.individual).toBeCloseTo(authors.individual, 9);
+      expect(100 * (h.pair ?? Number.NaN)).toBeCloseTo(authors.pair, 9);
+      expect(100 * (h.individual ?? Number.NaN)).toBeCloseTo(authors.individual, 9);
       const per = (r.metrics.details as { perCategory: CategoryRecord[] }).perCategory;
       expect(per.map((p) => p.category)).toEqual(Object.keys(authors.perCategory));
       for (const p of per) {
@@ -127,7 +127,7 @@ describe('authors\' code vs our ports on the same tie-heavy scores', () => {
       Object.fromEntries(Object.entries(fx.mmvp_vlm.mmvp_vlm).map(([k, v]) => [k, expect.closeTo(v, 9)])),
     );
     const mean = Object.values(fx.mmvp_vlm.mmvp_vlm).reduce((a, b) => a + b, 0) / 9;
-    expect(100 * headline(r).pair).toBeCloseTo(mean, 9);
+    expect(100 * (headline(r).pair ?? Number.NaN)).toBeCloseTo(mean, 9);
   });
 
   it('ARO VG-Relation: the notebook\'s macro accuracy and evaluate_scores\' records', async () => {
