@@ -52,7 +52,7 @@ describe('loadMmvpStatements (MMVP-VLM)', () => {
       correct: 0,
       groups: { pair: '0', category: 'Orientation and Direction' },
       source: { row: 0 },
-      meta: { qids: [1, 2], gt: [0, 1], rows: [0, 1], questions: ['Is the dog facing left or right?', 'Is the dog facing left or right?'] },
+      meta: { qids: [1, 2], gt: [0, 1], rows: [0, 1], question: 'Is the dog facing left or right?', vlm2vec_question: 'Is the dog facing left or right?' },
     });
     expect(items[14]?.groups.category).toBe('Orientation and Direction');
     expect(items[15]?.groups.category).toBe('Presence of Specific Features');
@@ -89,7 +89,7 @@ describe('loadMmvpStatements (MMVP-VLM)', () => {
       options: ['a photo of key "Z" on the keyboard', 'a photo of no key "Z" on the keyboard'],
       images: [path.join(dir, 'MMVP Images', '9.jpg'), path.join(dir, 'MMVP Images', '10.jpg')],
       groups: { category: 'Unknown' },
-      meta: { gt: [0, 1], questions: ['Q1?', 'Q2?'] },
+      meta: { gt: [0, 1], question: 'Q9?', vlm2vec_question: 'Q9?' }, // questions[qid1 - 1], as eval_llava15.py
     });
   });
 });
@@ -180,6 +180,7 @@ describe('MMVP-VLM and mmvp-clip families', () => {
     ]);
     expect(m.nMissing).toBe(1);
     expect(mmvpVlmFamily.externalId(items[1] as Item)).toBe('1');
-    expect(mmvpClipFamily.conventions.map((c) => c.name)).toEqual(['clip_embeds', 'clip_embeds_vqascore']);
+    expect(mmvpClipFamily.conventions.map((c) => c.name)).toEqual(['clip_embeds', 'clip_embeds_vqascore', 'clip_embeds_vlm2vec']);
+    expect(mmvpVlmFamily.conventions.map((c) => c.name)).toEqual(['clip_embeds', 'clip_embeds_vqascore', 'clip_embeds_vlm2vec', 'mmvp_vlm']);
   });
 });

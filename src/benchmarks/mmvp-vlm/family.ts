@@ -17,6 +17,11 @@ function conventionsFor(layout: StatementLayout): readonly Convention[] {
       source: T2I_CONVENTIONS.clip_embeds_vqascore.source,
       description: 'as clip_embeds but the VQAScores themselves are softmaxed over the images (no scale), as eval_vqa_score.py does',
     },
+    {
+      name: 'clip_embeds_vlm2vec',
+      source: T2I_CONVENTIONS.clip_embeds_vlm2vec.source,
+      description: 'as clip_embeds but the raw cosines of LLaVA-as-embedder (VLM2Vec) are softmaxed with no scale, as VLM2Vec/eval_llava15.py does',
+    },
   ];
   if (layout === 'mmvp-vlm') {
     list.push({

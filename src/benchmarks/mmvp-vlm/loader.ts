@@ -16,9 +16,11 @@
  *   `<dir>/MMVP Images/<qid>.jpg` (CLIP-Embeds: `MMVP_Images`, accepted too).
  * - Texts: `'a photo of ' + statement`; ground truth: statement `qid` belongs to image 1 when qid is odd,
  *   else image 2; category = `categories[pair_index // 15]` (by position, not by the type column).
- * - Questions for prompts that need one (`meta.questions`): MMVP-VLM takes column 1 of
- *   `Questions-llava.csv` next to the annotation file (its header starts `lndex`, a lower-case L, and
- *   is skipped like any header); Questions-clip.csv takes column 1 of MMVP's `Questions.csv` next to it.
+ * - The question for prompts that need one (`meta.question` = `meta.vlm2vec_question`): as
+ *   `lst627/CLIP-Embeds@1c73a50:VLM2Vec/eval_llava15.py` `eval_MMVP` takes it, `questions[qid1 - 1]` (by the
+ *   first row's qid, for both images), where `questions` is column 1 of `Questions-llava.csv` next to the
+ *   annotation file for MMVP-VLM (its header starts `lndex`, a lower-case L, and is skipped like any
+ *   header) or of MMVP's `Questions.csv` next to it for Questions-clip.csv.
  *
  * One item per pair: `images = [img1, img2]`, `options = ['a photo of ' + statement1, 'a photo of ' + statement2]`,
  * `correct` = the image index statement 1 belongs to, `meta.gt = [gt1, gt2]` (image indices),
@@ -210,7 +212,10 @@ export async function loadMmvpStatements(
           types: [p1.type, p2.type],
           statements: [p1.statement, p2.statement],
           gt: [gt1, gt2],
-          ...(questions === undefined ? {} : { questions: [questions[r1.row] ?? null, questions[r2.row] ?? null] }),
+          // VLM2Vec/eval_llava15.py eval_MMVP: `prompt = questions[int(qid1)-1]`, for both images of the pair.
+          ...(questions?.[p1.qid - 1] === undefined
+            ? {}
+            : { question: questions[p1.qid - 1], vlm2vec_question: questions[p1.qid - 1] }),
         },
       }),
     );

@@ -14,6 +14,8 @@
  *   an m×n [image, text] matrix (t2v_metrics `score.py` `forward`): exactly `scores[image][option]`. It then
  *   transposes it to [text, image] and softmaxes over the images **with no scale** (the VQAScores, which
  *   are probabilities, are the logits). That is convention `clip_embeds_vqascore` (logit scale 1).
+ * - VLM2Vec/eval_llava15.py (LLaVA as an embedder) builds the same [text, image] matrix of raw
+ *   cosines (`compute_similarity`) and softmaxes it with no scale: convention `clip_embeds_vlm2vec`.
  * - evaluate_vlm.py uses OpenAI CLIP's `logits_per_text` (logit_scale.exp() = 100 for the released
  *   models) softmaxed over the images: convention `mmvp_vlm` (scale 100).
  *
@@ -32,7 +34,7 @@ import { PerceiveError } from '../../errors.js';
 import type { Item, ScoreMatrix } from '../../items/item.js';
 import { categoriesFor, type StatementLayout } from './loader.js';
 
-export type T2iConvention = 'clip_embeds' | 'clip_embeds_vqascore' | 'mmvp_vlm';
+export type T2iConvention = 'clip_embeds' | 'clip_embeds_vqascore' | 'clip_embeds_vlm2vec' | 'mmvp_vlm';
 
 export const T2I_CONVENTIONS: Record<T2iConvention, { logitScale: number; source: string }> = {
   clip_embeds: {
@@ -42,6 +44,10 @@ export const T2I_CONVENTIONS: Record<T2iConvention, { logitScale: number; source
   clip_embeds_vqascore: {
     logitScale: 1,
     source: 'lst627/CLIP-Embeds@1c73a50:Patch-Aligned-Contrastive-Learning/eval_vqa_score.py eval_MMVP',
+  },
+  clip_embeds_vlm2vec: {
+    logitScale: 1,
+    source: 'lst627/CLIP-Embeds@1c73a50:VLM2Vec/eval_llava15.py eval_MMVP',
   },
   mmvp_vlm: {
     logitScale: 100,
