@@ -59,8 +59,18 @@ function classOf(tags: Set<string>): WordClass {
   return 'OTHER';
 }
 
+/** The last caption tagged: the two noun/adjective perturbations of a caption tag it once. */
+let memo: { text: string; tokens: TaggedToken[] } | undefined;
+
 /** spaCy-like tokens of `text`, each with NOUN / ADJ / OTHER. */
 export function tagWords(text: string): TaggedToken[] {
+  if (memo?.text === text) return memo.tokens.map((t) => ({ ...t }));
+  const tokens = tagUncached(text);
+  memo = { text, tokens };
+  return tokens.map((t) => ({ ...t }));
+}
+
+function tagUncached(text: string): TaggedToken[] {
   const doc = nlp(text);
   // compromise's typings list fewer term options than it accepts (pre/post are real output fields).
   const jsonOptions = { terms: { normal: false, pre: true, post: true, tags: true, text: true } } as unknown as Parameters<typeof doc.json>[0];
