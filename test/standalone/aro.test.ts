@@ -225,6 +225,19 @@ describe('ARO loaders', () => {
     expect(p.items[0]?.options).toEqual(['a man on a horse', 'a horse on a man', 'man a on horse a', 'on a man a horse', 'a horse a man on']);
   });
 
+  it('Order: a row without captions fails with its JSON row and field; a non-list file is refused', async () => {
+    const dir = path.join(tmp, 'coco-bad');
+    await touch(path.join(dir, 'val2014', 'a.jpg'));
+    const file = path.join(dir, 'coco_karpathy_test.json');
+    await writeFile(file, JSON.stringify([{ image: 'val2014/a.jpg' }, { image: 'val2014/a.jpg', caption: ['A dog.'] }]));
+    const { items, failures } = await loadOrder(file, { dataDir: dir });
+    expect(items.map((i) => i.id)).toEqual(['coco_order/0']);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]?.reason).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} row 0: field caption: `));
+    await writeFile(file, JSON.stringify({ images: [] }));
+    await expect(loadOrder(file, { dataDir: dir })).rejects.toThrow(/must be a JSON list/);
+  });
+
   it('the families load through the interface and report macro / Precision@1', async () => {
     const dir = path.join(tmp, 'fam');
     await touch(path.join(dir, 'images', '1.jpg'));

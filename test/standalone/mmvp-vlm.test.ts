@@ -70,6 +70,13 @@ describe('loadMmvpStatements (MMVP-VLM)', () => {
     expect(failures[2]?.reason).toContain('last row has no partner: incomplete pair');
   });
 
+  it('refuses a file whose first line is a data row (the authors would silently skip it as the header)', async () => {
+    const dir = path.join(tmp, 'noheader');
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'Questions.csv'), '1,Orientation,a\n2,Orientation,b\n');
+    await expect(loadMmvpStatements(path.join(dir, 'Questions.csv'), { layout: 'mmvp-vlm' })).rejects.toThrow(/looks like a data row/);
+  });
+
   it('reads Questions-clip.csv (quoted statements) against MMVP Images/<qid>.jpg, questions from MMVP Questions.csv', async () => {
     const dir = path.join(tmp, 'clip');
     await mkdir(dir, { recursive: true });
