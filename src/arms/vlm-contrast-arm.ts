@@ -1,7 +1,7 @@
 import type { Item } from '../items/item.js';
 import type { LoadedImage } from '../items/image.js';
 import { mcqPrompt, mcqPromptId } from '../prompts/mcq-prompt.js';
-import type { ChoiceScore, LlamaRunner } from '../runners/llama/llama-runner.js';
+import { CHOICE_SCORING_VERSION, type ChoiceScore, type LlamaRunner } from '../runners/llama/llama-runner.js';
 import type { Arm, ArmOutput } from './arm.js';
 import { letterExtra, mcqTurn, type McqOptions } from './vlm-mcq-arm.js';
 import { CallLog, ImageBytes, promptWithFormat } from './vlm-prompting.js';
@@ -34,7 +34,7 @@ export class VlmContrastArm implements Arm {
   ) {
     this.id = id;
     this.prompt = promptWithFormat(mcqPromptId(options.optionStyle), options.format);
-    this.params = { format: options.format, option_style: options.optionStyle, pad_to_square: options.padToSquare, lambda: options.lambda };
+    this.params = { format: options.format, option_style: options.optionStyle, pad_to_square: options.padToSquare, lambda: options.lambda, choice_scoring: CHOICE_SCORING_VERSION };
     this.bytes = new ImageBytes(options.padToSquare);
   }
 

@@ -2,7 +2,7 @@ import type { Item } from '../items/item.js';
 import type { LoadedImage } from '../items/image.js';
 import type { PromptFormat } from '../prompts/llava-v1-chat.js';
 import { mcqPrompt, mcqPromptId, type OptionStyle } from '../prompts/mcq-prompt.js';
-import type { ChoiceScore, LlamaRunner } from '../runners/llama/llama-runner.js';
+import { CHOICE_SCORING_VERSION, type ChoiceScore, type LlamaRunner } from '../runners/llama/llama-runner.js';
 import type { Arm, ArmOutput } from './arm.js';
 import { relaxedPair } from './pair-preference.js';
 import { CallLog, correctPerImage, ImageBytes, itemQuestion, promptWithFormat, renderTurn } from './vlm-prompting.js';
@@ -53,7 +53,7 @@ export class VlmMcqArm implements Arm {
   ) {
     this.id = id;
     this.prompt = promptWithFormat(mcqPromptId(options.optionStyle), options.format);
-    this.params = { format: options.format, option_style: options.optionStyle, pad_to_square: options.padToSquare };
+    this.params = { format: options.format, option_style: options.optionStyle, pad_to_square: options.padToSquare, choice_scoring: CHOICE_SCORING_VERSION };
     this.bytes = new ImageBytes(options.padToSquare);
   }
 

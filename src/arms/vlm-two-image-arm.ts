@@ -2,7 +2,7 @@ import type { Item } from '../items/item.js';
 import type { LoadedImage } from '../items/image.js';
 import { mcqPromptId } from '../prompts/mcq-prompt.js';
 import { twoImagePrompt } from '../prompts/two-image-prompt.js';
-import type { ChoiceScore, LlamaRunner } from '../runners/llama/llama-runner.js';
+import { CHOICE_SCORING_VERSION, type ChoiceScore, type LlamaRunner } from '../runners/llama/llama-runner.js';
 import type { Arm, ArmOutput } from './arm.js';
 import { ItemPairs } from './item-pairs.js';
 import { relaxedPair } from './pair-preference.js';
@@ -42,7 +42,7 @@ export class VlmTwoImageArm implements Arm {
     this.id = id;
     const mcq = mcqPromptId(options.optionStyle);
     this.prompt = promptWithFormat({ id: `${twoImagePrompt.id}.${mcq.id}`, version: twoImagePrompt.version }, options.format);
-    this.params = { format: options.format, option_style: options.optionStyle, pad_to_square: options.padToSquare };
+    this.params = { format: options.format, option_style: options.optionStyle, pad_to_square: options.padToSquare, choice_scoring: CHOICE_SCORING_VERSION };
     this.bytes = new ImageBytes(options.padToSquare);
   }
 

@@ -2,7 +2,7 @@ import type { Item } from '../items/item.js';
 import type { LoadedImage } from '../items/image.js';
 import { padToSquare } from '../items/pad-to-square.js';
 import { vqascoreLlava } from '../prompts/vqascore-llava.js';
-import type { LlamaRunner } from '../runners/llama/llama-runner.js';
+import { CHOICE_SCORING_VERSION, type LlamaRunner } from '../runners/llama/llama-runner.js';
 import { type Arm, type ArmOutput, emptyTimings } from './arm.js';
 
 /** The answer whose probability VQAScore reports beside "Yes" (recorded, not part of the score). */
@@ -27,13 +27,17 @@ const NEGATIVE_ANSWER = 'No';
 export class VlmVqascoreArm implements Arm {
   readonly id = 'vlm.vqascore';
   readonly prompt = { id: vqascoreLlava.id, version: vqascoreLlava.version };
+  /** next-token scoring evaluates the scored position alone on a cached prefix (LlamaRunner.scoringCompletion) */
+  readonly params: Record<string, unknown>;
   private readonly padded = new Map<string, Promise<Buffer>>();
 
   constructor(
     readonly model: string,
     private readonly runner: LlamaRunner,
     private readonly options: { padToSquare: boolean },
-  ) {}
+  ) {
+    this.params = { pad_to_square: options.padToSquare, choice_scoring: CHOICE_SCORING_VERSION };
+  }
 
   get modelHash(): string {
     return this.runner.modelHash;

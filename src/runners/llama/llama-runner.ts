@@ -25,6 +25,13 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
+/**
+ * Version of how `choiceLogprobs` scores (shared prefix into the prompt, grammar route, the repeat
+ * that evaluates the last token alone). Arms put it in their params, so a change here is a new task
+ * hash and never mixes with stored results of the old method.
+ */
+export const CHOICE_SCORING_VERSION = 1;
+
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, initialDelayMs: 250, maxDelayMs: 8000 };
 
 /**
