@@ -13,15 +13,25 @@ export interface ItemPair {
   second: Item;
 }
 
+/**
+ * The key two single-image items of one pair share (benchmark, subset, `groups.pair`), or undefined.
+ * A planner that puts the items with one key into one bundle gives pair-aware arms (vlm.two-image,
+ * the CLIP image–image cosine) both items and both images.
+ */
+export function pairKey(item: Item): string | undefined {
+  const pair = item.groups.pair;
+  if (pair === undefined || item.images.length !== 1) return undefined;
+  return `${item.benchmark}\u0000${item.subset}\u0000${pair}`;
+}
+
 export class ItemPairs {
   private readonly byItem = new Map<string, ItemPair>();
 
   add(items: Item[]): void {
     const groups = new Map<string, Item[]>();
     for (const item of items) {
-      const pair = item.groups.pair;
-      if (pair === undefined || item.images.length !== 1) continue;
-      const key = `${item.benchmark}\u0000${item.subset}\u0000${pair}`;
+      const key = pairKey(item);
+      if (key === undefined) continue;
       let list = groups.get(key);
       if (!list) groups.set(key, (list = []));
       if (!list.some((i) => i.id === item.id)) list.push(item);
