@@ -30,6 +30,8 @@ export interface Arm {
   /** sha256 of the model files. */
   readonly modelHash: string;
   readonly prompt: { id: string; version: number } | undefined;
+  /** Parameters that change what the arm computes (prompt variant, λ…); part of every task hash. */
+  readonly params?: unknown;
   /** Optional batched work before scoring (e.g. CLIP encodes every unique image and caption once). */
   prepare?(items: Item[], images: (file: string) => Promise<LoadedImage>): Promise<void>;
   score(item: Item, images: LoadedImage[]): Promise<ArmOutput>;

@@ -6,6 +6,8 @@ import { registerFixtures } from './fixtures.js';
 import { registerMetrics } from './metrics.js';
 import { registerReport } from './report.js';
 import { registerRun } from './run.js';
+import { registerWorker } from './worker.js';
+import { registerDashboard } from './dashboard.js';
 import { registerSetup } from './setup.js';
 
 const program = new Command('perceive')
@@ -15,6 +17,8 @@ const program = new Command('perceive')
 registerSetup(program);
 registerFixtures(program);
 registerRun(program);
+registerWorker(program);
+registerDashboard(program);
 registerReport(program);
 registerDemo(program);
 registerMetrics(program);

@@ -1,44 +1,84 @@
-import type { Command } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
+import { type Command, Option } from 'commander';
 import { loadExperimentConfig, type LoadedConfig } from '../config/experiment.js';
 import { readEnvironment } from '../config/environment.js';
-import { runExperiment } from '../queue/experiment-run.js';
+import { type QueueMode, runExperiment } from '../queue/experiment-run.js';
+import { PerceiveError } from '../errors.js';
 import { writeRunReport } from '../report/run-report.js';
 import type { RunSummary } from '../analysis/summary.js';
 import { findLlamaBinaries } from '../runners/llama/llama-build.js';
-import { formatDuration, ProgressLine } from './console-output.js';
+import { formatDuration } from './console-output.js';
+import { QueueProgressDisplay } from './queue-progress.js';
 import { setupLlama } from './setup.js';
 
 export interface RunCommandOptions {
   runId?: string;
   quiet?: boolean;
   build?: boolean;
+  resume?: boolean;
+  queue?: QueueMode;
+  workers?: number;
 }
 
-/** Runs a loaded config end to end and writes the report. Shared by `run` and `demo`. */
-export async function runConfig(loaded: LoadedConfig, opts: RunCommandOptions): Promise<{ dir: string; summary: RunSummary; wallMs: number; reportFile: string }> {
+/**
+ * Runs a loaded config end to end and writes the report. Shared by `run` and `demo`. Ctrl-C (or
+ * SIGTERM) stops cleanly: workers put their bundles back, what finished is stored, and the run
+ * can be resumed; a second Ctrl-C exits at once.
+ */
+export async function runConfig(
+  loaded: LoadedConfig,
+  opts: RunCommandOptions,
+): Promise<{ dir: string; summary: RunSummary; wallMs: number; reportFile: string; runId: string }> {
   const env = readEnvironment();
   const needsLlama = Object.values(loaded.config.models).some((m) => m.kind === 'llama') && !env.llamaServerUrl;
   let binaries = needsLlama ? findLlamaBinaries(env) : undefined;
   if (needsLlama && !binaries && opts.build !== false) binaries = await setupLlama({ ...(opts.quiet === undefined ? {} : { quiet: opts.quiet }) });
-  const progress = new ProgressLine(opts.quiet);
-  process.stderr.write('executing in-process (no queue)\n');
-  const result = await runExperiment(loaded, env, binaries, {
-    ...(opts.runId ? { runId: opts.runId } : {}),
-    onMessage: (line) => {
-      if (!opts.quiet) process.stderr.write(`${line}\n`);
-    },
-    onProgress: (p) => {
-      const rate = p.done / Math.max(p.elapsedMs / 1000, 1e-3);
-      const eta = rate > 0 ? ((p.total - p.done) / rate) * 1000 : 0;
-      progress.update(
-        `[${p.arm}] ${p.done}/${p.total} samples, ${p.failed} failed, ${rate.toFixed(1)}/s, ETA ${formatDuration(eta)}`,
-        p.done === p.total,
-      );
-    },
-  });
-  progress.done();
-  const { summary, reportFile } = await writeRunReport(result.run, { wallMs: result.wallMs });
-  return { dir: result.run.dir, summary, wallMs: result.wallMs, reportFile };
+  const progress = new QueueProgressDisplay(opts.quiet);
+  const abort = new AbortController();
+  const onSignal = (): void => {
+    if (abort.signal.aborted) process.exit(130);
+    process.stderr.write('\nstopping: workers finish their current task and put their bundles back (Ctrl-C again to exit at once)\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await runExperiment(loaded, env, binaries, {
+      ...(opts.runId ? { runId: opts.runId } : {}),
+      ...(opts.resume ? { resume: true } : {}),
+      ...(opts.queue ? { queue: opts.queue } : {}),
+      ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+      signal: abort.signal,
+      onMessage: (line) => process.stderr.write(`${line}\n`),
+      onProgress: (p) => progress.update(p),
+    });
+    if (result.stopped) {
+      throw new PerceiveError('run-stopped', `run stopped; what finished is stored (${result.computed} tasks computed this time)`, {
+        hint: `resume with: perceive run --resume ${result.run.dir}`,
+      });
+    }
+    const { summary, reportFile } = await writeRunReport(result.run, { wallMs: result.wallMs });
+    return { dir: result.run.dir, summary, wallMs: result.wallMs, reportFile, runId: result.run.runId };
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** The config of an existing run (`--resume RUN_ID` or a run folder): the file its manifest names. */
+export function resumeTarget(idOrDir: string, configFile: string | undefined): { loaded: LoadedConfig; runId: string } {
+  if (configFile) return { loaded: loadExperimentConfig(configFile), runId: path.basename(idOrDir) };
+  const dir = fs.existsSync(path.join(idOrDir, 'manifest.json')) ? idOrDir : path.join('results', idOrDir);
+  const manifestFile = path.join(dir, 'manifest.json');
+  if (!fs.existsSync(manifestFile)) {
+    throw new PerceiveError('no-such-run', `cannot resume ${idOrDir}: no ${manifestFile}`, { hint: 'give the run folder, or --config FILE with the run id' });
+  }
+  const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as { config_file?: string; run_id?: string };
+  if (!manifest.config_file) throw new PerceiveError('no-such-run', `${manifestFile} names no config_file`);
+  const loaded = loadExperimentConfig(manifest.config_file);
+  if (path.resolve(loaded.config.output) !== path.resolve(path.dirname(dir))) loaded.config.output = path.resolve(path.dirname(dir));
+  return { loaded, runId: manifest.run_id ?? path.basename(dir) };
 }
 
 export function printSummary(summary: RunSummary): void {
@@ -60,14 +100,25 @@ export function printSummary(summary: RunSummary): void {
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('run an experiment config (YAML): load the benchmarks, run every arm on every item, write results/<run-id>/ and the report')
-    .requiredOption('--config <file>', 'experiment config (YAML)')
+    .description('run an experiment config (YAML): plan every item × arm, compute what the store lacks (on the BullMQ queue when Redis answers, else in-process), write results/<run-id>/ and the report')
+    .option('--config <file>', 'experiment config (YAML)')
     .option('--run-id <id>', 'name of the run directory (default: <name>-<timestamp>)')
+    .option('--resume <run>', 'finish an earlier run (its id under results/, or its folder): only what is missing is computed')
+    .addOption(new Option('--queue <mode>', 'auto: the queue when Redis answers, else in-process; redis: the queue or an error; inline: in-process').choices(['auto', 'redis', 'inline']).default('auto'))
+    .option('--workers <n>', 'local workers per model in queue mode (0 when workers on other hosts serve the queues)', (v) => Number.parseInt(v, 10), 1)
     .option('--no-build', 'fail instead of building llama-server when it is missing')
     .option('--quiet', 'plain, sparse output')
-    .action(async (opts: { config: string; runId?: string; build: boolean; quiet?: boolean }) => {
-      const loaded = loadExperimentConfig(opts.config);
-      const r = await runConfig(loaded, opts);
+    .action(async (opts: { config?: string; runId?: string; resume?: string; queue: QueueMode; workers: number; build: boolean; quiet?: boolean }) => {
+      let loaded: LoadedConfig;
+      let runId = opts.runId;
+      if (opts.resume) {
+        const target = resumeTarget(opts.resume, opts.config);
+        loaded = target.loaded;
+        runId = target.runId;
+      } else if (opts.config) loaded = loadExperimentConfig(opts.config);
+      else throw new PerceiveError('bad-usage', 'perceive run needs --config FILE (or --resume RUN_ID)');
+      if (!Number.isInteger(opts.workers) || opts.workers < 0) throw new PerceiveError('bad-usage', `--workers must be a whole number ≥ 0, got ${opts.workers}`);
+      const r = await runConfig(loaded, { ...opts, ...(runId ? { runId } : {}), resume: Boolean(opts.resume) });
       printSummary(r.summary);
       process.stdout.write(`\nrun finished in ${formatDuration(r.wallMs)}: ${r.dir}\nreport: ${r.reportFile}\n`);
     });

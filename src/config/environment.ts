@@ -14,6 +14,7 @@ const EnvironmentSchema = z.object({
   PERCEIVE_DATA_DIR: z.string().min(1).optional(),
   REDIS_URL: z.string().min(1).optional(),
   PERCEIVE_THREADS: z.coerce.number().int().positive().optional(),
+  PERCEIVE_TEST_TASK_DELAY_MS: z.coerce.number().int().nonnegative().optional(),
   CI: z.string().optional(),
 });
 
@@ -28,6 +29,8 @@ export interface Environment {
   redisUrl: string;
   /** Threads per model process; default: the number of cores. */
   threads: number;
+  /** Test-only: a worker sleeps this long before each task, so tests can kill processes mid-run. */
+  taskDelayMs: number;
   ci: boolean;
 }
 
@@ -49,6 +52,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     dataDir: e.PERCEIVE_DATA_DIR ? path.resolve(e.PERCEIVE_DATA_DIR) : undefined,
     redisUrl: e.REDIS_URL ?? 'redis://127.0.0.1:6379',
     threads: e.PERCEIVE_THREADS ?? Math.max(1, os.availableParallelism()),
+    taskDelayMs: e.PERCEIVE_TEST_TASK_DELAY_MS ?? 0,
     ci: e.CI === 'true' || e.CI === '1',
   };
 }

@@ -1,103 +1,201 @@
-import { benchmarkFamily } from '../benchmarks/registry.js';
-import type { BenchmarkSpec } from '../config/experiment.js';
-import { errorMessage, isPerceiveError } from '../errors.js';
-import type { ImageCache, LoadedImage } from '../items/image.js';
-import type { Sample } from '../store/sample.js';
-import type { Bundle, Task } from './plan.js';
-import { taskHash } from './plan.js';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Arm } from '../arms/arm.js';
+import { errorMessage, isPerceiveError, PerceiveError } from '../errors.js';
+import { type LoadedImage, loadImage } from '../items/image.js';
+import type { TaskFailure, TaskResult } from '../store/result-store.js';
+import type { BundleJob, BundleOutcome } from './bundle-job.js';
+import type { ModelRuntime } from './model-pool.js';
+import type { ArmIdentity, PlannedBundle } from './plan.js';
 
-export interface ExecutionContext {
-  runId: string;
-  images: ImageCache;
-  formats: Map<string, BenchmarkSpec['format']>;
-  /** Called for each finished sample, before the next task starts. */
-  onSample: (sample: Sample) => void;
+/** Who computed a result: host and process. */
+export function workerName(): string {
+  return `${os.hostname()}:${process.pid}`;
 }
 
-function baseSample(ctx: ExecutionContext, task: Task): Omit<Sample, 'status' | 'scores' | 'prediction' | 'correct' | 'error' | 'latency_ms' | 'timings' | 'task' | 'images'> {
-  const { item, arm } = task;
-  return {
-    run_id: ctx.runId,
-    item: item.id,
-    benchmark: item.benchmark,
-    subset: item.subset,
-    arm: arm.id,
-    model: arm.model,
-    model_hash: arm.modelHash,
-    prompt: arm.prompt ?? null,
-    options: item.options,
-    correct_option: item.correct,
-    extra: {},
-    groups: item.groups,
-    source: item.source,
-    finished_at: new Date().toISOString(),
-  };
+/** Errors worth retrying the bundle for (with backoff): a crashed, hung or overloaded model server. */
+export function isTransient(error: unknown): boolean {
+  if (isPerceiveError(error)) return error.code === 'server-unreachable' || error.code === 'server-timeout';
+  const status = (error as { status?: unknown })?.status;
+  if (typeof status === 'number') return status >= 500;
+  const code = (error as { code?: unknown })?.code;
+  return code === 'ECONNRESET' || code === 'ECONNREFUSED' || code === 'EPIPE' || code === 'ETIMEDOUT';
 }
 
-/** A failed sample: the item's reason is recorded, it never counts as right or wrong. */
-export function failedSample(ctx: ExecutionContext, task: Task, error: unknown, latencyMs = 0): Sample {
-  const code = isPerceiveError(error) ? error.code : 'error';
-  return {
-    ...baseSample(ctx, task),
-    task: taskHash({ modelHash: task.arm.modelHash, arm: task.arm.id, prompt: task.arm.prompt, imageHashes: [], options: task.item.options }),
-    images: task.item.images.map((p) => ({ path: p, sha256: '' })),
-    status: 'failed',
-    scores: null,
-    prediction: null,
-    correct: null,
-    error: { code, message: errorMessage(error) },
-    latency_ms: latencyMs,
-    timings: null,
-  };
+/** A bundle-level failure that must not be retried, with its reason code. */
+export class BundleFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
 }
 
-function validScores(scores: number[][], images: number, options: number): boolean {
-  return scores.length === images && scores.every((row) => row.length === options && row.every((v) => Number.isFinite(v)));
+/** Raised between tasks when the worker is asked to stop; the finished tasks travel with it. */
+export class StopRequested extends Error {
+  constructor(readonly partial: BundleOutcome) {
+    super('stop requested');
+  }
 }
 
-/**
- * Runs one bundle's tasks in order, in this process. Each task ends as exactly one sample:
- * 'ok' with scores, or 'failed' with its reason; an exception never escapes a task.
- * The same code serves the in-process executor and (later) queue workers.
- */
-export async function executeBundle(bundle: Bundle, ctx: ExecutionContext): Promise<Sample[]> {
-  const out: Sample[] = [];
-  for (const task of bundle.tasks) {
-    const started = performance.now();
-    let sample: Sample;
+/** A transient error, with the tasks finished before it (kept so a retry skips them). */
+export class TransientBundleError extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly partial: BundleOutcome,
+  ) {
+    super(`transient: ${errorMessage(cause)}`);
+  }
+}
+
+export interface ExecutorEnv {
+  runtime: ModelRuntime;
+  /** This host's data root (PERCEIVE_DATA_DIR); undefined = the planning host's root from the job. */
+  dataDir: string | undefined;
+  /** Test-only delay before each task (PERCEIVE_TEST_TASK_DELAY_MS). */
+  taskDelayMs: number;
+  worker: string;
+}
+
+export interface ExecuteHooks {
+  /** Tasks finished by an earlier attempt (job progress): not computed again. */
+  previous?: BundleOutcome | undefined;
+  /** Called after every finished task with everything finished so far (saved as job progress). */
+  onProgress?: (sofar: BundleOutcome) => Promise<void>;
+  shouldStop?: () => boolean;
+  onTaskDone?: (task: string, ms: number) => void;
+}
+
+function localPath(job: BundleJob, rel: string, dataDir: string | undefined): string {
+  if (path.isAbsolute(rel)) return rel;
+  return path.join(dataDir ?? job.dataRoot, ...rel.split('/'));
+}
+
+/** Loads the bundle's images under this host's data root and checks their content hashes. */
+async function loadBundleImages(job: BundleJob, env: ExecutorEnv): Promise<Map<string, LoadedImage>> {
+  const out = new Map<string, LoadedImage>();
+  for (const image of job.bundle.images) {
+    const file = localPath(job, image.rel, env.dataDir);
+    let loaded: LoadedImage;
     try {
-      const images: LoadedImage[] = await Promise.all(task.item.images.map((p) => ctx.images.get(p)));
-      const result = await task.arm.score(task.item, images);
-      if (!validScores(result.scores, images.length, task.item.options.length)) {
-        throw new Error(`arm ${task.arm.id} returned a malformed score matrix: ${JSON.stringify(result.scores)}`);
-      }
-      const format = ctx.formats.get(task.item.benchmark);
-      if (!format) throw new Error(`no benchmark format for ${task.item.benchmark}`);
-      const judged = benchmarkFamily(format).judge(task.item, result.scores);
-      sample = {
-        ...baseSample(ctx, task),
-        task: taskHash({
-          modelHash: task.arm.modelHash,
-          arm: task.arm.id,
-          prompt: task.arm.prompt,
-          imageHashes: images.map((i) => i.sha256),
-          options: task.item.options,
-        }),
-        images: images.map((i) => ({ path: i.path, sha256: i.sha256 })),
-        status: 'ok',
-        scores: result.scores,
-        prediction: judged.prediction,
-        correct: judged.correct,
-        extra: result.extra,
-        error: null,
-        latency_ms: performance.now() - started,
-        timings: result.timings ?? null,
-      };
+      loaded = await loadImage(file);
     } catch (error) {
-      sample = failedSample(ctx, task, error, performance.now() - started);
+      throw new BundleFailure(isPerceiveError(error) ? error.code : 'bad-image', errorMessage(error));
     }
-    ctx.onSample(sample);
-    out.push(sample);
+    if (loaded.sha256 !== image.sha256) {
+      throw new BundleFailure(
+        'image-hash-mismatch',
+        `image ${image.rel} on worker ${env.worker} (${file}) has sha256 ${loaded.sha256}, the plan expects ${image.sha256}: this host's copy of the data differs`,
+      );
+    }
+    // Arms see the planning host's path (samples and reports name that one).
+    out.set(image.path, { ...loaded, path: image.path });
   }
   return out;
 }
+
+function checkArm(arm: Arm, want: ArmIdentity, worker: string): void {
+  const got = { id: arm.id, modelHash: arm.modelHash, prompt: arm.prompt ?? null, params: arm.params ?? null };
+  const expected = { id: want.id, modelHash: want.modelHash, prompt: want.prompt, params: want.params ?? null };
+  if (JSON.stringify(got) !== JSON.stringify(expected)) {
+    throw new BundleFailure('model-mismatch', `worker ${worker} computes ${JSON.stringify(got)} but the job asks for ${JSON.stringify(expected)} (different model file or code version)`);
+  }
+}
+
+/**
+ * Runs one bundle: checks its images against their hashes, then its tasks in order, each one
+ * producing a result (scores, extra, timings, raw answer) or a failure with its reason; an
+ * exception of one task never escapes, except a transient one (the bundle is retried, keeping
+ * what finished) or a bundle-wide input problem (BundleFailure). The same code serves queue
+ * workers and the in-process mode.
+ */
+export async function executeBundle(job: BundleJob, env: ExecutorEnv, hooks: ExecuteHooks = {}): Promise<BundleOutcome> {
+  const bundle: PlannedBundle = job.bundle;
+  const outcome: BundleOutcome = { bundle: bundle.id, worker: env.worker, results: [...(hooks.previous?.results ?? [])], failures: [...(hooks.previous?.failures ?? [])] };
+  const finished = new Set([...outcome.results.map((r) => (r as { task: string }).task), ...outcome.failures.map((f) => f.task)]);
+  const todo = bundle.tasks.filter((t) => !finished.has(t.hash));
+  if (todo.length === 0) return outcome;
+
+  if (env.runtime.name !== bundle.model) {
+    throw new BundleFailure('model-mismatch', `worker ${env.worker} serves model ${env.runtime.name}, the job is for ${bundle.model}`);
+  }
+  const arms = new Map<string, Arm>();
+  for (const t of todo) {
+    const key = JSON.stringify(t.arm.spec);
+    if (!arms.has(key)) {
+      const arm = env.runtime.arm(t.arm.spec);
+      checkArm(arm, t.arm, env.worker);
+      arms.set(key, arm);
+    }
+  }
+  const images = await loadBundleImages(job, env);
+  const imageOf = async (p: string): Promise<LoadedImage> => {
+    const img = images.get(p);
+    if (!img) throw new PerceiveError('bad-job', `image ${p} is not among the bundle's images`);
+    return img;
+  };
+  // Batched work first (CLIP encodes the bundle's image and every caption in one go).
+  for (const [key, arm] of arms) {
+    const items = todo.filter((t) => JSON.stringify(t.arm.spec) === key).map((t) => t.item);
+    if (arm.prepare) await arm.prepare(items, imageOf);
+  }
+
+  for (const task of todo) {
+    if (finished.has(task.hash)) continue; // the same question twice in one bundle
+    if (hooks.shouldStop?.()) throw new StopRequested(outcome);
+    if (env.taskDelayMs > 0) await sleep(env.taskDelayMs);
+    const started = performance.now();
+    const arm = arms.get(JSON.stringify(task.arm.spec))!;
+    try {
+      const loaded = await Promise.all(task.item.images.map(imageOf));
+      const output = await arm.score(task.item, loaded);
+      const result: TaskResult = {
+        task: task.hash,
+        scores: output.scores,
+        extra: output.extra,
+        timings: output.timings ?? null,
+        latencyMs: performance.now() - started,
+        raw: JSON.stringify(output),
+        worker: env.worker,
+        finishedAt: new Date().toISOString(),
+      };
+      const expected = { rows: loaded.length, cols: task.item.options.length };
+      if (!validScores(output.scores, expected.rows, expected.cols)) {
+        throw new PerceiveError('malformed-answer', `arm ${arm.id} returned a malformed score matrix (expected ${expected.rows}×${expected.cols} finite numbers): ${JSON.stringify(output.scores).slice(0, 200)}`);
+      }
+      outcome.results.push(result);
+    } catch (error) {
+      if (isTransient(error)) throw new TransientBundleError(error, outcome);
+      if (error instanceof BundleFailure) throw error;
+      const failure: TaskFailure = {
+        task: task.hash,
+        code: isPerceiveError(error) ? error.code : 'error',
+        message: errorMessage(error),
+        worker: env.worker,
+        failedAt: new Date().toISOString(),
+      };
+      outcome.failures.push(failure);
+    }
+    finished.add(task.hash);
+    hooks.onTaskDone?.(task.hash, performance.now() - started);
+    await hooks.onProgress?.(outcome);
+  }
+  return outcome;
+}
+
+function validScores(scores: unknown, rows: number, cols: number): boolean {
+  return (
+    Array.isArray(scores) &&
+    scores.length === rows &&
+    scores.every((row) => Array.isArray(row) && row.length === cols && row.every((v) => typeof v === 'number' && Number.isFinite(v)))
+  );
+}
+
+/** The failure reason code of a bundle's final error message (`code: message`). */
+export function failureCode(message: string): { code: string; message: string } {
+  const m = /^([a-z][a-z-]*): ([\s\S]*)$/.exec(message);
+  return m ? { code: m[1]!, message: m[2]! } : { code: 'error', message };
+}
+

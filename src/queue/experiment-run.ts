@@ -1,30 +1,60 @@
-import type { Arm } from '../arms/arm.js';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import type { LoadFailure } from '../benchmarks/benchmark-family.js';
 import { benchmarkFamily } from '../benchmarks/registry.js';
 import type { BenchmarkSpec, LoadedConfig } from '../config/experiment.js';
 import type { Environment } from '../config/environment.js';
-import { ImageCache } from '../items/image.js';
+import { errorMessage, isPerceiveError, PerceiveError } from '../errors.js';
 import type { Item } from '../items/item.js';
 import type { LlamaBinaries } from '../runners/llama/llama-build.js';
+import { ResultStore, type TaskFailure } from '../store/result-store.js';
 import { RunDirectory } from '../store/run-directory.js';
 import type { Sample } from '../store/sample.js';
-import { type ExecutionContext, executeBundle, failedSample } from './bundle-executor.js';
+import { armIdentities } from './arm-identity.js';
+import { type BundleJob, JOB_VERSION } from './bundle-job.js';
+import { connectRedis, drainFinished, enqueueBundles, openQueue, queueName, redactUrl } from './bundle-queue.js';
+import { BundleFailure, executeBundle, StopRequested, TransientBundleError, workerName } from './bundle-executor.js';
 import { buildManifest } from './manifest.js';
-import { ModelPool } from './model-pool.js';
-import { planBundles } from './plan.js';
+import { type ModelInfo, ModelRuntime } from './model-pool.js';
+import { type ArmIdentity, commonRoot, type PlannedBundle, type PlannedTask, planBundles, withoutTasks } from './plan.js';
+import { runLogger } from './run-log.js';
+import { exportSamples, type PlanFailure } from './sample-export.js';
 
-export interface RunProgress {
+const PERCEIVE_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'perceive.js');
+
+/** `auto`: the queue when Redis answers, else in-process; `redis`: the queue or an error; `inline`: in-process. */
+export type QueueMode = 'auto' | 'redis' | 'inline';
+
+export interface QueueProgress {
+  model: string;
+  /** Tasks of this run finished (stored or failed), including those found in the store at start. */
   done: number;
-  total: number;
   failed: number;
-  arm: string;
+  total: number;
+  /** Of `done`, how many were already in the store when this session started (excluded from the rate). */
+  reused: number;
   elapsedMs: number;
 }
 
 export interface RunOptions {
   runId?: string;
-  onProgress?: (p: RunProgress) => void;
+  /** Continue an existing run directory (its run id); the store says what is left. */
+  resume?: boolean;
+  queue?: QueueMode;
+  /** Local workers started per model in queue mode (0 when remote workers serve the queues). */
+  workers?: number;
+  onProgress?: (p: QueueProgress[]) => void;
+  /** Readable console lines; the first one says whether the run uses the queue or runs in-process. */
   onMessage?: (line: string) => void;
+  /** Aborting stops cleanly: workers put their bundle back after the current task; nothing is lost. */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -32,96 +62,398 @@ export interface RunResult {
   samples: Sample[];
   wallMs: number;
   loadFailures: number;
+  mode: 'queue' | 'inline';
+  /** True when the run was stopped before every task finished (resume it). */
+  stopped: boolean;
+  /** Tasks computed in this session, and tasks found in the store. */
+  computed: number;
+  reused: number;
 }
 
-function defaultRunId(name: string): string {
+export function defaultRunId(name: string): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `${name}-${t}`;
 }
 
-/** An item that could not be loaded (bad row, missing image): a placeholder so it is reported. */
+/** An item that could not be loaded (bad row): a placeholder so it is reported. */
 function failedRowItem(spec: BenchmarkSpec, f: LoadFailure): Item {
-  return {
-    id: `${spec.name}/${f.source.row}`,
-    benchmark: spec.name,
-    subset: spec.subset,
-    images: [],
-    options: [],
-    correct: 0,
-    groups: {},
-    source: f.source,
-    meta: {},
-  };
+  return { id: `${spec.name}/${f.source.row}`, benchmark: spec.name, subset: spec.subset, images: [], options: [], correct: 0, groups: {}, source: f.source, meta: {} };
+}
+
+async function hashImages(items: Item[]): Promise<{ hashes: Map<string, string>; unreadable: Map<string, string> }> {
+  const hashes = new Map<string, string>();
+  const unreadable = new Map<string, string>();
+  for (const file of new Set(items.flatMap((i) => i.images))) {
+    try {
+      hashes.set(file, createHash('sha256').update(await fs.readFile(file)).digest('hex'));
+    } catch (error) {
+      unreadable.set(file, `cannot read image ${file}: ${errorMessage(error)}`);
+    }
+  }
+  return { hashes, unreadable };
+}
+
+/** Tracks which of the run's tasks are finished, per model. */
+class Tally {
+  private readonly pending = new Map<string, Set<string>>();
+  private readonly totals = new Map<string, number>();
+  private readonly failedTasks = new Map<string, Set<string>>();
+  private readonly reusedCount = new Map<string, number>();
+  private readonly modelOf = new Map<string, string>();
+  computed = 0;
+
+  constructor(tasks: PlannedTask[], done: Set<string>) {
+    for (const t of tasks) {
+      const m = t.arm.model;
+      this.modelOf.set(t.hash, m);
+      if (!this.pending.has(m)) {
+        this.pending.set(m, new Set());
+        this.failedTasks.set(m, new Set());
+        this.totals.set(m, 0);
+        this.reusedCount.set(m, 0);
+      }
+    }
+    for (const [hash, m] of this.modelOf) {
+      this.totals.set(m, this.totals.get(m)! + 1);
+      if (done.has(hash)) this.reusedCount.set(m, this.reusedCount.get(m)! + 1);
+      else this.pending.get(m)!.add(hash);
+    }
+  }
+
+  stored(task: string): void {
+    const m = this.modelOf.get(task);
+    if (m && this.pending.get(m)!.delete(task)) this.computed++;
+  }
+
+  failed(task: string): void {
+    const m = this.modelOf.get(task);
+    if (m && this.pending.get(m)!.delete(task)) this.failedTasks.get(m)!.add(task);
+  }
+
+  remaining(model?: string): number {
+    if (model) return this.pending.get(model)?.size ?? 0;
+    return [...this.pending.values()].reduce((n, s) => n + s.size, 0);
+  }
+
+  pendingTasks(): string[] {
+    return [...this.pending.values()].flatMap((s) => [...s]);
+  }
+
+  reused(): number {
+    return [...this.reusedCount.values()].reduce((a, b) => a + b, 0);
+  }
+
+  progress(elapsedMs: number): QueueProgress[] {
+    return [...this.totals].map(([model, total]) => ({
+      model,
+      total,
+      done: total - this.pending.get(model)!.size,
+      failed: this.failedTasks.get(model)!.size,
+      reused: this.reusedCount.get(model)!,
+      elapsedMs,
+    }));
+  }
 }
 
 /**
- * Executes a config in this process: loads the benchmarks, starts the models, plans bundles and
- * runs them, appending each finished sample to samples.jsonl as it completes. Structured so that
- * the queue (BullMQ) can take the bundles instead of the in-process loop.
+ * Runs a config: loads the benchmarks, hashes every image, plans bundles, skips every task the
+ * store already holds, and executes the rest either on BullMQ (one queue per model, workers as
+ * processes here or on other hosts) or in this process through the same worker code. Results
+ * go into the store (results/cache.sqlite) and samples.jsonl is exported from it.
  */
-export async function runExperiment(
-  loaded: LoadedConfig,
-  env: Environment,
-  binaries: LlamaBinaries | undefined,
-  options: RunOptions = {},
-): Promise<RunResult> {
+export async function runExperiment(loaded: LoadedConfig, env: Environment, binaries: LlamaBinaries | undefined, options: RunOptions = {}): Promise<RunResult> {
   const started = Date.now();
   const { config } = loaded;
   const say = options.onMessage ?? (() => {});
-  const run = new RunDirectory(config.output, options.runId ?? defaultRunId(config.name));
+  const mode = options.queue ?? 'auto';
+
+  // The first line says how the run executes.
+  let redis: Redis | undefined;
+  if (mode !== 'inline') {
+    try {
+      redis = await connectRedis(env.redisUrl, { probe: true });
+      say(`queue: BullMQ on ${redactUrl(env.redisUrl)} (prefix "${config.queue.prefix}", one queue per model)`);
+    } catch (error) {
+      if (mode === 'redis') throw error;
+      say(`executing in-process: no Redis reachable at ${redactUrl(env.redisUrl)} (start Redis or set REDIS_URL to use the queue)`);
+    }
+  } else say('executing in-process (--queue inline)');
+
+  const runId = options.runId ?? defaultRunId(config.name);
+  const run = new RunDirectory(config.output, runId);
+  if (options.resume) {
+    await fs.access(run.file('manifest.json')).catch(() => {
+      throw new PerceiveError('no-such-run', `cannot resume ${runId}: ${run.dir} has no manifest.json`);
+    });
+  }
   run.create();
-
-  const formats = new Map(config.benchmarks.map((b) => [b.name, b.format] as const));
-  const items: Item[] = [];
-  const failures: Array<{ spec: BenchmarkSpec; failure: LoadFailure }> = [];
-  for (const spec of config.benchmarks) {
-    const loadedSet = await benchmarkFamily(spec.format).load(spec);
-    say(`${spec.name}: ${loadedSet.items.length} items from ${spec.annotations}` + (loadedSet.failures.length ? `, ${loadedSet.failures.length} bad rows` : ''));
-    for (const f of loadedSet.failures) say(`  bad row: ${f.reason}`);
-    items.push(...loadedSet.items);
-    failures.push(...loadedSet.failures.map((failure) => ({ spec, failure })));
-  }
-
-  const pool = new ModelPool(config, env, binaries, run.dir);
-  const samples: Sample[] = [];
+  const log = runLogger(run.file('log.jsonl'), { run: runId, role: 'run' });
+  log.info({ mode: redis ? 'queue' : 'inline', redis: redactUrl(env.redisUrl), resume: Boolean(options.resume) }, 'run started');
+  const store = ResultStore.open(config.output);
   try {
-    const arms: Arm[] = [];
-    for (const spec of config.arms) {
-      say(`starting ${spec.arm} on model ${spec.model}…`);
-      arms.push(await pool.arm(spec));
+    const formats = new Map(config.benchmarks.map((b) => [b.name, b.format] as const));
+    const items: Item[] = [];
+    const loadFailures: Array<{ spec: BenchmarkSpec; failure: LoadFailure }> = [];
+    for (const spec of config.benchmarks) {
+      const set = await benchmarkFamily(spec.format).load(spec);
+      say(`${spec.name}: ${set.items.length} items from ${spec.annotations}${set.failures.length ? `, ${set.failures.length} bad rows` : ''}`);
+      for (const f of set.failures) say(`  bad row: ${f.reason}`);
+      items.push(...set.items);
+      loadFailures.push(...set.failures.map((failure) => ({ spec, failure })));
     }
-    run.writeJson('manifest.json', await buildManifest({ loaded, env, binaries, models: pool.models(), arms, items, runId: run.runId }));
+    const arms = await armIdentities(config, env);
+    const { hashes: imageHashes, unreadable } = await hashImages(items);
+    const planFailures: PlanFailure[] = [];
+    for (const { spec, failure } of loadFailures) {
+      for (const arm of arms) planFailures.push({ item: failedRowItem(spec, failure), arm, code: 'bad-row', message: failure.reason });
+    }
+    const plannable = items.filter((i) => {
+      const bad = i.images.find((p) => unreadable.has(p));
+      if (bad) for (const arm of arms) planFailures.push({ item: i, arm, code: 'bad-image', message: unreadable.get(bad)! });
+      return !bad;
+    });
+    const dataRoot = env.dataDir ?? commonRoot(config.benchmarks.map((b) => b.data_dir));
+    const bundles = planBundles({ items: plannable, arms, imageHashes, dataRoot, seed: config.seed });
+    const tasks = bundles.flatMap((b) => b.tasks);
+    const done = store.has(tasks.map((t) => t.hash));
+    const tally = new Tally(tasks, done);
+    const pending = bundles.map((b) => withoutTasks(b, done)).filter((b): b is PlannedBundle => b !== undefined);
+    const models: ModelInfo[] = [...new Map(arms.map((a) => [a.model, a])).values()].map((a) => {
+      const m = config.models[a.model]!;
+      return { name: a.model, kind: m.kind, files: m.kind === 'llama' ? [m.model, m.mmproj] : [m.path], hash: a.modelHash };
+    });
+    const execution = { mode: redis ? 'queue' : 'inline', redis: redis ? redactUrl(env.redisUrl) : null, prefix: config.queue.prefix, data_root: dataRoot, store: store.file };
+    run.writeJson('manifest.json', await buildManifest({ loaded, env, binaries, models, arms, items, runId, execution }));
+    say(`${tasks.length} tasks in ${bundles.length} bundles; ${done.size} already in the store, ${tally.remaining()} to compute in ${pending.length} bundles`);
+    log.info({ tasks: tasks.length, bundles: bundles.length, stored: done.size, pendingBundles: pending.length, dataRoot }, 'planned');
 
-    const ctx: ExecutionContext = {
-      runId: run.runId,
-      images: new ImageCache(),
-      formats,
-      onSample: (s) => {
-        run.appendSample(s);
-        samples.push(s);
-      },
-    };
-    // Rows that failed to load are recorded as failed samples for every arm.
-    for (const { spec, failure } of failures) {
-      for (const arm of arms) {
-        ctx.onSample(failedSample(ctx, { item: failedRowItem(spec, failure), arm }, new Error(failure.reason)));
-      }
+    const ctx: ExecCtx = { loaded, env, binaries, run, runId, dataRoot, store, tally, log, say, started, options };
+    let stopped = false;
+    if (pending.length > 0) {
+      stopped = redis ? await runQueued(ctx, redis, pending) : await runInline(ctx, pending);
     }
-
-    const total = items.length * arms.length;
-    let done = 0;
-    let failed = 0;
-    for (const arm of arms) {
-      if (arm.prepare) await arm.prepare(items.filter((i) => i.images.length > 0), (f) => ctx.images.get(f));
-    }
-    for (const bundle of planBundles(items, arms)) {
-      const out = await executeBundle(bundle, ctx);
-      done += out.length;
-      failed += out.filter((s) => s.status === 'failed').length;
-      options.onProgress?.({ done, total, failed, arm: bundle.tasks[0]?.arm.id ?? '', elapsedMs: Date.now() - started });
-    }
+    options.onProgress?.(tally.progress(Date.now() - started));
+    const exported = exportSamples({ run, tasks, imageHashes, planFailures, store, formats, arms });
+    log.info({ samples: exported.samples.length, missing: exported.missing, computed: tally.computed, reused: tally.reused(), stopped }, stopped ? 'run stopped' : 'run finished');
+    return { run, samples: exported.samples, wallMs: Date.now() - started, loadFailures: loadFailures.length, mode: redis ? 'queue' : 'inline', stopped, computed: tally.computed, reused: tally.reused() };
   } finally {
-    await pool.close();
+    store.close();
+    redis?.disconnect();
+    log.flush();
   }
-  return { run, samples, wallMs: Date.now() - started, loadFailures: failures.length };
 }
+
+interface ExecCtx {
+  loaded: LoadedConfig;
+  env: Environment;
+  binaries: LlamaBinaries | undefined;
+  run: RunDirectory;
+  runId: string;
+  dataRoot: string;
+  store: ResultStore;
+  tally: Tally;
+  log: Logger;
+  say: (line: string) => void;
+  started: number;
+  options: RunOptions;
+}
+
+function jobOf(ctx: ExecCtx, bundle: PlannedBundle): BundleJob {
+  return { v: JOB_VERSION, runId: ctx.runId, dataRoot: ctx.dataRoot, bundle } as BundleJob;
+}
+
+function record(ctx: ExecCtx, results: unknown[], failures: TaskFailure[]): void {
+  const put = ctx.store.put(results, failures);
+  for (const r of results) {
+    const task = (r as { task: string }).task;
+    if (!put.rejected.some((f) => f.task === task)) ctx.tally.stored(task);
+  }
+  for (const f of [...failures, ...put.rejected]) ctx.tally.failed(f.task);
+}
+
+/** In-process: each model's runner started here, its bundles run `slots` at a time, with retries. */
+async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolean> {
+  const { config } = ctx.loaded;
+  const worker = workerName();
+  let stopped = false;
+  const byModel = new Map<string, PlannedBundle[]>();
+  for (const b of pending) byModel.set(b.model, [...(byModel.get(b.model) ?? []), b]);
+  const report = (): void => ctx.options.onProgress?.(ctx.tally.progress(Date.now() - ctx.started));
+  await Promise.all(
+    [...byModel].map(async ([model, list]) => {
+      ctx.say(`starting model ${model}…`);
+      const runtime = await ModelRuntime.start(model, config.models[model]!, ctx.env, ctx.binaries, ctx.run.dir);
+      try {
+        const execEnv = { runtime, dataDir: undefined, taskDelayMs: ctx.env.taskDelayMs, worker };
+        let next = 0;
+        const lane = async (): Promise<void> => {
+          while (next < list.length && !ctx.options.signal?.aborted) {
+            const bundle = list[next++]!;
+            const job = jobOf(ctx, bundle);
+            let previous;
+            for (let attempt = 1; ; attempt++) {
+              try {
+                const outcome = await executeBundle(job, execEnv, {
+                  previous,
+                  shouldStop: () => Boolean(ctx.options.signal?.aborted),
+                  onTaskDone: (task, ms) => ctx.log.info({ bundle: bundle.id, task, ms: Math.round(ms), worker }, 'task computed'),
+                });
+                record(ctx, outcome.results, outcome.failures);
+                break;
+              } catch (error) {
+                if (error instanceof StopRequested) {
+                  record(ctx, error.partial.results, error.partial.failures);
+                  stopped = true;
+                  break;
+                }
+                const now = new Date().toISOString();
+                const finished = new Set<string>(previous ? [...previous.results.map((r) => (r as { task: string }).task), ...previous.failures.map((f) => f.task)] : []);
+                if (error instanceof TransientBundleError && attempt < config.queue.attempts) {
+                  previous = error.partial;
+                  const wait = config.queue.backoff_ms * 2 ** (attempt - 1);
+                  ctx.log.warn({ bundle: bundle.id, error: errorMessage(error.cause), attempt }, 'transient error, retrying');
+                  await sleep(wait);
+                  continue;
+                }
+                const partial = error instanceof TransientBundleError ? error.partial : previous;
+                for (const r of partial?.results ?? []) finished.add((r as { task: string }).task);
+                const code = error instanceof BundleFailure ? error.code : error instanceof TransientBundleError ? (isPerceiveError(error.cause) ? error.cause.code : 'transient') : 'error';
+                const message = error instanceof BundleFailure ? error.message.slice(code.length + 2) : errorMessage(error instanceof TransientBundleError ? error.cause : error);
+                const failures = bundle.tasks.filter((t) => !finished.has(t.hash)).map((t) => ({ task: t.hash, code, message, worker, failedAt: now }));
+                ctx.log.warn({ bundle: bundle.id, code, message }, 'bundle failed');
+                record(ctx, partial?.results ?? [], [...(partial?.failures ?? []), ...failures]);
+                break;
+              }
+            }
+            report();
+          }
+          if (ctx.options.signal?.aborted) stopped = true;
+        };
+        await Promise.all(Array.from({ length: Math.max(1, runtime.slots) }, lane));
+      } finally {
+        await runtime.close();
+      }
+    }),
+  );
+  return stopped;
+}
+
+/** The queue: enqueue what is missing, start local workers, move finished jobs into the store. */
+async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[]): Promise<boolean> {
+  const { config } = ctx.loaded;
+  const queues = new Map<string, Queue>();
+  for (const b of pending) if (!queues.has(b.model)) queues.set(b.model, openQueue(queueName(b.model, b.modelHash), config.queue, redis));
+  const mine = new Set(pending.map((b) => b.id));
+  const children: ChildProcess[] = [];
+  const exited: Array<{ model: string; code: number | null; tail: string }> = [];
+  try {
+    // Results a previous session left in the queue are stored first; failed jobs are cleared so they can be re-added.
+    for (const [, queue] of queues) {
+      const d = await drainFinished(queue, ctx.store, mine);
+      d.stored.forEach((t) => ctx.tally.stored(t));
+    }
+    const done = ctx.store.has(pending.flatMap((b) => b.tasks.map((t) => t.hash)));
+    const toEnqueue = pending.map((b) => withoutTasks(b, done)).filter((b): b is PlannedBundle => b !== undefined);
+    for (const b of toEnqueue) mine.add(b.id);
+    let added = 0;
+    for (const [model, queue] of queues) {
+      added += await enqueueBundles(queue, toEnqueue.filter((b) => b.model === model).map((b) => jobOf(ctx, b)), config.queue);
+    }
+    ctx.say(`enqueued ${added} bundles (${toEnqueue.length - added} were already queued)`);
+    ctx.log.info({ added, alreadyQueued: toEnqueue.length - added }, 'enqueued');
+
+    const perModel = ctx.options.workers ?? 1;
+    if (perModel > 0) {
+      for (const model of queues.keys()) {
+        for (let k = 0; k < perModel; k++) children.push(spawnWorker(ctx, model, exited));
+      }
+      ctx.say(`started ${children.length} local worker${children.length === 1 ? '' : 's'} (${[...queues.keys()].join(', ')})`);
+    } else ctx.say('no local workers: waiting for workers on other hosts (perceive worker --config … --model …)');
+
+    let tick = 0;
+    while (ctx.tally.remaining() > 0) {
+      if (ctx.options.signal?.aborted) break;
+      for (const [, queue] of queues) {
+        const d = await drainFinished(queue, ctx.store, mine);
+        d.stored.forEach((t) => ctx.tally.stored(t));
+        d.failed.forEach((f) => ctx.tally.failed(f.task));
+      }
+      // Tasks another run process stored or failed meanwhile.
+      if (++tick % 5 === 0) {
+        const left = ctx.tally.pendingTasks();
+        for (const t of ctx.store.has(left)) ctx.tally.stored(t);
+        for (const t of left) {
+          const f = ctx.store.failure(t);
+          if (f && Date.parse(f.failedAt) >= ctx.started) ctx.tally.failed(t);
+        }
+      }
+      // A bundle whose job vanished (removed from the dashboard, queue emptied) is enqueued again.
+      if (tick % 40 === 0) {
+        const left = new Set(ctx.tally.pendingTasks());
+        for (const [model, queue] of queues) {
+          const lost = toEnqueue.filter((b) => b.model === model && b.tasks.some((t) => left.has(t.hash)));
+          const again = await enqueueBundles(queue, lost.map((b) => jobOf(ctx, b)), config.queue);
+          if (again > 0) ctx.log.warn({ model, again }, 're-enqueued bundles whose jobs had vanished');
+        }
+      }
+      ctx.options.onProgress?.(ctx.tally.progress(Date.now() - ctx.started));
+      if (perModel > 0) {
+        for (const model of queues.keys()) {
+          const dead = exited.filter((e) => e.model === model);
+          if (dead.length >= perModel && ctx.tally.remaining(model) > 0) {
+            const last = dead.at(-1)!;
+            throw new PerceiveError('worker-failed', `every local worker for model ${model} exited (last exit code ${last.code}):\n${last.tail}`, {
+              hint: `see ${ctx.run.file('log.jsonl')}; the queue keeps its bundles: fix the problem and resume with perceive run --resume ${ctx.runId}`,
+            });
+          }
+        }
+      }
+      await sleep(500);
+    }
+    return ctx.tally.remaining() > 0;
+  } finally {
+    await stopWorkers(children);
+    // Whatever finished while the workers stopped.
+    for (const [, queue] of queues) {
+      const d = await drainFinished(queue, ctx.store, mine).catch(() => undefined);
+      d?.stored.forEach((t) => ctx.tally.stored(t));
+      d?.failed.forEach((f) => ctx.tally.failed(f.task));
+    }
+    await Promise.all([...queues.values()].map((q) => q.close().catch(() => {})));
+  }
+}
+
+/** A local worker: `perceive worker` as a child process that exits when this process goes away. */
+function spawnWorker(ctx: ExecCtx, model: string, exited: Array<{ model: string; code: number | null; tail: string }>): ChildProcess {
+  const args = [PERCEIVE_BIN, 'worker', '--config', ctx.loaded.file, '--model', model, '--log', ctx.run.file('log.jsonl'), '--quiet'];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: process.env });
+  let tail = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    tail = (tail + d.toString()).slice(-4000);
+  });
+  child.on('exit', (code, signal) => {
+    ctx.log.info({ worker: child.pid, model, code, signal }, 'local worker exited');
+    exited.push({ model, code, tail });
+  });
+  ctx.log.info({ worker: child.pid, model }, 'local worker started');
+  return child;
+}
+
+async function stopWorkers(children: ChildProcess[]): Promise<void> {
+  const alive = children.filter((c) => c.exitCode === null && c.signalCode === null);
+  await Promise.all(
+    alive.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(() => c.kill('SIGKILL'), 120_000);
+          c.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          c.kill('SIGTERM');
+        }),
+    ),
+  );
+}
+
+export type { ArmIdentity };

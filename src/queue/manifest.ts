@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Arm } from '../arms/arm.js';
 import type { LoadedConfig } from '../config/experiment.js';
 import type { Environment } from '../config/environment.js';
 import { fileSha256 } from '../items/file-hash.js';
@@ -11,6 +10,7 @@ import { isFixtureModel } from '../fixtures/demo-fixtures.js';
 import type { Item } from '../items/item.js';
 import type { LlamaBinaries } from '../runners/llama/llama-build.js';
 import type { ModelInfo } from './model-pool.js';
+import type { ArmIdentity } from './plan.js';
 
 const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -47,9 +47,11 @@ export async function buildManifest(args: {
   env: Environment;
   binaries: LlamaBinaries | undefined;
   models: ModelInfo[];
-  arms: Arm[];
+  arms: ArmIdentity[];
   items: Item[];
   runId: string;
+  /** How the run executes: queue or in-process, the data root, the store file. */
+  execution?: Record<string, unknown>;
 }): Promise<Record<string, unknown>> {
   const { loaded, env, binaries, models, arms, items } = args;
   const datasets = [];
@@ -79,7 +81,8 @@ export async function buildManifest(args: {
     config_text: loaded.text,
     threads: env.threads,
     models: models.map((m) => ({ ...m, fixture: m.files.some((f) => isFixtureModel(f)) })),
-    arms: arms.map((a) => ({ arm: a.id, model: a.model, model_hash: a.modelHash, prompt: a.prompt ?? null })),
+    arms: arms.map((a) => ({ arm: a.id, model: a.model, model_hash: a.modelHash, prompt: a.prompt ?? null, params: a.params ?? null })),
     datasets,
+    execution: args.execution ?? null,
   };
 }

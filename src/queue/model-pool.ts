@@ -1,10 +1,11 @@
 import type { Arm } from '../arms/arm.js';
 import { createArm } from '../arms/arm-factory.js';
-import type { ArmSpec, ExperimentConfig, ModelSpec } from '../config/experiment.js';
+import type { ArmSpec, ModelSpec } from '../config/experiment.js';
 import type { Environment } from '../config/environment.js';
 import { ClipEncoder } from '../runners/clip/clip-encoder.js';
 import type { LlamaBinaries } from '../runners/llama/llama-build.js';
 import { LlamaRunner } from '../runners/llama/llama-runner.js';
+import { BatchingEncoder } from './batching-encoder.js';
 
 export interface ModelInfo {
   name: string;
@@ -14,60 +15,56 @@ export interface ModelInfo {
 }
 
 /**
- * Starts each model of a run once (a llama-server per GGUF pair, an onnxruntime session per
- * CLIP folder), builds the arms on top, and stops everything at the end.
+ * One model's runner (a llama-server for a GGUF pair, an onnxruntime session for a CLIP folder)
+ * and the arms built on it. A worker owns one; the in-process mode starts one per model.
+ * `slots` is how many bundles it serves at once: llama-server's slots, or CLIP's batch size
+ * (bundles held together are encoded in one batch).
  */
-export class ModelPool {
-  private readonly llama = new Map<string, LlamaRunner>();
-  private readonly clip = new Map<string, ClipEncoder>();
+export class ModelRuntime {
+  private readonly arms = new Map<string, Arm>();
 
-  constructor(
-    private readonly config: ExperimentConfig,
-    private readonly env: Environment,
-    private readonly binaries: LlamaBinaries | undefined,
-    private readonly logDir: string,
+  private constructor(
+    readonly name: string,
+    readonly spec: ModelSpec,
+    private readonly runner: { llama: LlamaRunner } | { clip: BatchingEncoder; encoder: ClipEncoder },
   ) {}
 
-  private async llamaRunner(name: string, spec: Extract<ModelSpec, { kind: 'llama' }>): Promise<LlamaRunner> {
-    let r = this.llama.get(name);
-    if (!r) {
-      r = await LlamaRunner.start(spec, {
-        env: this.env,
-        binaries: this.binaries,
-        logFile: `${this.logDir}/llama-server.${name}.log`,
-      });
-      this.llama.set(name, r);
+  static async start(name: string, spec: ModelSpec, env: Environment, binaries: LlamaBinaries | undefined, logDir: string): Promise<ModelRuntime> {
+    if (spec.kind === 'llama') {
+      const llama = await LlamaRunner.start(spec, { env, binaries, logFile: `${logDir}/llama-server.${name}.${process.pid}.log` });
+      return new ModelRuntime(name, spec, { llama });
     }
-    return r;
+    const encoder = await ClipEncoder.load(spec.path, { threads: spec.threads ?? env.threads, batchSize: spec.batch_size });
+    return new ModelRuntime(name, spec, { clip: new BatchingEncoder(encoder, spec.batch_size), encoder });
   }
 
-  private async clipEncoder(name: string, spec: Extract<ModelSpec, { kind: 'clip' }>): Promise<ClipEncoder> {
-    let e = this.clip.get(name);
-    if (!e) {
-      e = await ClipEncoder.load(spec.path, { threads: spec.threads ?? this.env.threads, batchSize: spec.batch_size });
-      this.clip.set(name, e);
+  get slots(): number {
+    return this.spec.kind === 'llama' ? this.spec.slots : this.spec.batch_size;
+  }
+
+  get modelHash(): string {
+    return 'llama' in this.runner ? this.runner.llama.modelHash : this.runner.encoder.modelHash;
+  }
+
+  info(): ModelInfo {
+    return 'llama' in this.runner
+      ? { name: this.name, kind: 'llama', files: this.runner.llama.files, hash: this.modelHash }
+      : { name: this.name, kind: 'clip', files: [this.runner.encoder.dir], hash: this.modelHash };
+  }
+
+  /** The arm a config entry names, built once per distinct entry. */
+  arm(spec: ArmSpec): Arm {
+    const key = JSON.stringify(spec);
+    let arm = this.arms.get(key);
+    if (!arm) {
+      arm = createArm(spec, 'llama' in this.runner ? { llama: this.runner.llama } : { clip: this.runner.clip });
+      this.arms.set(key, arm);
     }
-    return e;
-  }
-
-  async arm(spec: ArmSpec): Promise<Arm> {
-    const model = this.config.models[spec.model];
-    if (!model) throw new Error(`unreachable: arm ${spec.arm} names model ${spec.model}, checked in the config`);
-    return model.kind === 'llama'
-      ? createArm(spec, { llama: await this.llamaRunner(spec.model, model) })
-      : createArm(spec, { clip: await this.clipEncoder(spec.model, model) });
-  }
-
-  models(): ModelInfo[] {
-    const out: ModelInfo[] = [];
-    for (const [name, r] of this.llama) out.push({ name, kind: 'llama', files: r.files, hash: r.modelHash });
-    for (const [name, e] of this.clip) out.push({ name, kind: 'clip', files: [e.dir], hash: e.modelHash });
-    return out;
+    return arm;
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...[...this.llama.values()].map((r) => r.stop()), ...[...this.clip.values()].map((e) => e.close())]);
-    this.llama.clear();
-    this.clip.clear();
+    if ('llama' in this.runner) await this.runner.llama.stop();
+    else await this.runner.clip.close();
   }
 }

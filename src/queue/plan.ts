@@ -1,54 +1,152 @@
 import { createHash } from 'node:crypto';
-import type { Arm } from '../arms/arm.js';
+import path from 'node:path';
+import type { ArmSpec } from '../config/experiment.js';
 import type { Item } from '../items/item.js';
 
-export interface Task {
+/**
+ * What an arm computes, without its runner: enough to hash its tasks and to rebuild it on a
+ * worker (`spec` goes through `createArm` there). `id`, `prompt` and `params` come from the arm.
+ */
+export interface ArmIdentity {
+  spec: ArmSpec;
+  id: string;
+  /** The model name from the config (the queue's name). */
+  model: string;
+  modelHash: string;
+  prompt: { id: string; version: number } | null;
+  params: unknown;
+}
+
+/** An image a bundle needs: where it is under the data root, and its content hash. */
+export interface BundleImage {
+  /** As the planning host sees it (absolute); samples record this path. */
+  path: string;
+  /** Relative to the run's data root (posix separators); a worker resolves it under its own PERCEIVE_DATA_DIR. */
+  rel: string;
+  sha256: string;
+}
+
+export interface PlannedTask {
+  /** Content hash: see `taskHash`. */
+  hash: string;
   item: Item;
-  arm: Arm;
+  arm: ArmIdentity;
 }
 
 /**
- * A bundle: every task of one image (or image pair) for one model, in prefix-cache order
- * (all prompts of an image together), so the image prefix is encoded once and reused.
+ * A bundle: every task of one image (or image pair) for one model, in prefix-cache order (all
+ * prompts of an image together, arms in config order), so the image prefix is encoded once.
+ * The id is a content hash of its tasks: the same plan gives the same job ids.
  */
-export interface Bundle {
+export interface PlannedBundle {
   id: string;
   model: string;
-  images: string[];
-  tasks: Task[];
+  modelHash: string;
+  images: BundleImage[];
+  tasks: PlannedTask[];
 }
 
 /**
- * Plans bundles: items grouped by (model, images), models in config order, images in the order
- * the benchmark lists them. The bundle id is a content hash of what it computes.
+ * Content hash of one task: model file hash, arm, prompt id + version, arm parameters, image
+ * hashes, the texts the model sees (options and item meta) and the seed. Nothing run-specific
+ * (no run id, no item id, no path), so any run that asks the same question re-uses the answer.
  */
-export function planBundles(items: Item[], arms: Arm[]): Bundle[] {
-  const bundles = new Map<string, Bundle>();
-  for (const arm of arms) {
-    for (const item of items) {
-      const key = `${arm.model}\u0000${item.images.join('\u0000')}`;
-      let b = bundles.get(key);
-      if (!b) bundles.set(key, (b = { id: '', model: arm.model, images: item.images, tasks: [] }));
-      b.tasks.push({ item, arm });
-    }
-  }
-  for (const b of bundles.values()) {
-    const h = createHash('sha256');
-    h.update(b.model);
-    for (const t of b.tasks) h.update(`\u0000${t.arm.modelHash}\u0000${t.arm.id}\u0000${t.item.id}\u0000${JSON.stringify(t.item.options)}`);
-    b.id = h.digest('hex').slice(0, 32);
-  }
-  return [...bundles.values()];
-}
-
-/** Content hash of one task: model, arm, prompt, image hashes, texts, arm parameters. */
 export function taskHash(parts: {
   modelHash: string;
   arm: string;
-  prompt: { id: string; version: number } | undefined;
+  prompt: { id: string; version: number } | null;
+  params: unknown;
   imageHashes: string[];
   options: string[];
-  params?: unknown;
+  meta: Record<string, unknown>;
+  seed: number;
 }): string {
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+  const canonical = [parts.modelHash, parts.arm, parts.prompt, parts.params ?? null, parts.imageHashes, parts.options, sortKeys(parts.meta), parts.seed];
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+/** The path of `file` relative to `root` (posix), or the absolute path when it is outside. */
+export function relativeToRoot(root: string, file: string): string {
+  const rel = path.relative(root, file);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) return path.resolve(file);
+  return rel.split(path.sep).join('/');
+}
+
+/** The deepest folder holding every data dir: the run's data root when PERCEIVE_DATA_DIR is not set. */
+export function commonRoot(dirs: string[]): string {
+  if (dirs.length === 0) return path.resolve('.');
+  let parts = path.resolve(dirs[0]!).split(path.sep);
+  for (const d of dirs.slice(1)) {
+    const other = path.resolve(d).split(path.sep);
+    let k = 0;
+    while (k < parts.length && k < other.length && parts[k] === other[k]) k++;
+    parts = parts.slice(0, k);
+  }
+  return parts.join(path.sep) || path.sep;
+}
+
+/**
+ * Plans bundles: tasks grouped by (model, images); models in arm order, images in the order the
+ * benchmark lists them, arms of one model in config order inside a bundle.
+ * `imageHashes` maps every image path of `items` to its sha256.
+ */
+export function planBundles(args: { items: Item[]; arms: ArmIdentity[]; imageHashes: Map<string, string>; dataRoot: string; seed: number }): PlannedBundle[] {
+  const bundles = new Map<string, PlannedBundle>();
+  const byModel = new Map<string, ArmIdentity[]>();
+  for (const arm of args.arms) byModel.set(arm.model, [...(byModel.get(arm.model) ?? []), arm]);
+  for (const [model, arms] of byModel) {
+    for (const item of args.items) {
+      const hashes = item.images.map((p) => {
+        const h = args.imageHashes.get(p);
+        if (!h) throw new Error(`unreachable: image ${p} was not hashed before planning`);
+        return h;
+      });
+      const key = `${model}\u0000${hashes.join('\u0000')}`;
+      let b = bundles.get(key);
+      if (!b) {
+        const images = item.images.map((p, k) => ({ path: p, rel: relativeToRoot(args.dataRoot, p), sha256: hashes[k]! }));
+        bundles.set(key, (b = { id: '', model, modelHash: arms[0]!.modelHash, images, tasks: [] }));
+      }
+      for (const arm of arms) {
+        const hash = taskHash({
+          modelHash: arm.modelHash,
+          arm: arm.id,
+          prompt: arm.prompt,
+          params: arm.params,
+          imageHashes: hashes,
+          options: item.options,
+          meta: item.meta,
+          seed: args.seed,
+        });
+        b.tasks.push({ hash, item, arm });
+      }
+    }
+  }
+  for (const b of bundles.values()) b.id = bundleId(b);
+  return [...bundles.values()];
+}
+
+/** The job id: a hash of the model and the bundle's tasks (dedupes the same plan enqueued twice). */
+export function bundleId(b: { model: string; modelHash: string; tasks: Array<{ hash: string }> }): string {
+  const h = createHash('sha256').update(`${b.model}\u0000${b.modelHash}`);
+  for (const t of b.tasks) h.update(`\u0000${t.hash}`);
+  return h.digest('hex').slice(0, 40);
+}
+
+/** A bundle keeping only the tasks not yet done (its id changes with its tasks). */
+export function withoutTasks(b: PlannedBundle, done: Set<string>): PlannedBundle | undefined {
+  const tasks = b.tasks.filter((t) => !done.has(t.hash));
+  if (tasks.length === 0) return undefined;
+  if (tasks.length === b.tasks.length) return b;
+  const out = { ...b, tasks };
+  out.id = bundleId(out);
+  return out;
 }

@@ -1,0 +1,84 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadExperimentConfig } from '../config/experiment.js';
+import { readEnvironment } from '../config/environment.js';
+import { PerceiveError } from '../errors.js';
+import { workerName } from '../queue/bundle-executor.js';
+import { connectRedis, queueName, redactUrl } from '../queue/bundle-queue.js';
+import { startBundleWorker } from '../queue/bundle-worker.js';
+import { ModelRuntime } from '../queue/model-pool.js';
+import { runLogger } from '../queue/run-log.js';
+import { findLlamaBinaries } from '../runners/llama/llama-build.js';
+
+/**
+ * `perceive worker`: owns one model's runner and serves that model's queue until stopped
+ * (Ctrl-C, SIGTERM, or, for a local worker, its run process going away).
+ */
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description("serve one model's queue: start its runner (llama-server or onnxruntime) and compute bundles from Redis (REDIS_URL), reading images under PERCEIVE_DATA_DIR")
+    .requiredOption('--config <file>', 'experiment config (YAML); only its models and queue sections are used, with this host\'s model paths')
+    .requiredOption('--model <name>', 'which model of the config this worker serves (the queue\'s name)')
+    .option('--concurrency <n>', 'bundles at once (default: the runner\'s slots: llama slots, CLIP batch size)', (v) => Number.parseInt(v, 10))
+    .option('--log <file>', 'append pino JSON lines here (default: perceive-worker.<model>.log.jsonl in the current folder)')
+    .option('--quiet', 'no console lines')
+    .action(async (opts: { config: string; model: string; concurrency?: number; log?: string; quiet?: boolean }) => {
+      const env = readEnvironment();
+      const { config } = loadExperimentConfig(opts.config);
+      const spec = config.models[opts.model];
+      if (!spec) throw new PerceiveError('bad-config', `${opts.config}: no model named "${opts.model}" under models (have: ${Object.keys(config.models).join(', ')})`);
+      const logFile = path.resolve(opts.log ?? `perceive-worker.${opts.model}.log.jsonl`);
+      const log = runLogger(logFile, { role: 'worker', model: opts.model, worker: workerName() }, { console: !opts.quiet });
+      // Until the runner is up, a stop request (or the run process going away) just exits.
+      const early = (): void => process.exit(130);
+      process.once('SIGINT', early);
+      process.once('SIGTERM', early);
+      if (process.send) process.once('disconnect', early);
+      const redis = await connectRedis(env.redisUrl, { probe: true });
+      const binaries = spec.kind === 'llama' && !env.llamaServerUrl ? findLlamaBinaries(env) : undefined;
+      let runtime: ModelRuntime;
+      try {
+        runtime = await ModelRuntime.start(opts.model, spec, env, binaries, path.dirname(logFile));
+      } catch (error) {
+        redis.disconnect();
+        if (process.connected) process.disconnect();
+        throw error;
+      }
+      process.off('SIGINT', early);
+      process.off('SIGTERM', early);
+      process.off('disconnect', early);
+      const concurrency = opts.concurrency ?? runtime.slots;
+      const handle = startBundleWorker({
+        connection: redis,
+        settings: config.queue,
+        env: { runtime, dataDir: env.dataDir, taskDelayMs: env.taskDelayMs, worker: workerName() },
+        concurrency,
+        log,
+      });
+      log.info({ queue: `${config.queue.prefix}:${queueName(opts.model, runtime.modelHash)}`, redis: redactUrl(env.redisUrl), concurrency, dataDir: env.dataDir ?? null, modelHash: runtime.modelHash }, 'worker ready');
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (why: string): void => {
+          if (stopping) {
+            log.warn({ why }, 'second stop request: exiting now (the active bundle goes back to the queue when its lock expires)');
+            process.exit(130);
+          }
+          stopping = true;
+          log.info({ why }, 'stopping: the active bundles go back to the queue after their current task');
+          void handle
+            .close()
+            .catch(() => {})
+            .then(() => runtime.close())
+            .finally(resolve);
+        };
+        process.on('SIGINT', () => stop('SIGINT'));
+        process.on('SIGTERM', () => stop('SIGTERM'));
+        if (process.send) process.on('disconnect', () => stop('run process went away'));
+      });
+      log.info({}, 'worker stopped');
+      redis.disconnect();
+      // A local worker's IPC channel would keep it alive.
+      if (process.connected) process.disconnect();
+    });
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { ArmSpecSchema } from '../config/experiment.js';
+import { ItemSchema } from '../items/item.js';
+import { TaskFailureSchema, TaskResultSchema } from '../store/result-store.js';
+import type { PlannedBundle } from './plan.js';
+
+/** Bumped when the job layout changes; a worker refuses jobs of another version by name. */
+export const JOB_VERSION = 1;
+
+const ArmIdentitySchema = z.object({
+  spec: ArmSpecSchema,
+  id: z.string(),
+  model: z.string(),
+  modelHash: z.string(),
+  prompt: z.object({ id: z.string(), version: z.number() }).nullable(),
+  params: z.unknown(),
+});
+
+export const PlannedBundleSchema = z.object({
+  id: z.string(),
+  model: z.string(),
+  modelHash: z.string(),
+  images: z.array(z.object({ path: z.string(), rel: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).min(1),
+  tasks: z.array(z.object({ hash: z.string(), item: ItemSchema, arm: ArmIdentitySchema })).min(1),
+});
+
+/** A job's data: one bundle, and the data root its image paths are relative to on the planning host. */
+export const BundleJobSchema = z.object({
+  v: z.literal(JOB_VERSION),
+  runId: z.string(),
+  dataRoot: z.string(),
+  bundle: PlannedBundleSchema,
+});
+export type BundleJob = z.infer<typeof BundleJobSchema> & { bundle: PlannedBundle };
+
+/** A job's return value (and its progress while it runs: the tasks finished so far). */
+export const BundleOutcomeSchema = z.object({
+  bundle: z.string(),
+  worker: z.string(),
+  results: z.array(TaskResultSchema.partial({ scores: true }).passthrough()),
+  failures: z.array(TaskFailureSchema),
+});
+export interface BundleOutcome {
+  bundle: string;
+  worker: string;
+  /** Checked again by the store; a malformed one becomes a failure there. */
+  results: unknown[];
+  failures: z.infer<typeof TaskFailureSchema>[];
+}
+
+/** The job name in the queue (what Bull Board shows). */
+export function jobName(b: PlannedBundle): string {
+  const first = b.images[0]?.rel ?? '?';
+  return `${b.tasks.length} tasks · ${first}${b.images.length > 1 ? ` +${b.images.length - 1}` : ''}`;
+}

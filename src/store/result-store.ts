@@ -1,0 +1,187 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { PerceiveError } from '../errors.js';
+
+/** The file under a run's output root that holds every computed task, across runs. */
+export const STORE_FILE = 'cache.sqlite';
+
+const TimingsSchema = z
+  .object({ calls: z.number(), promptTokens: z.number(), cachedTokens: z.number(), promptMs: z.number(), predictedMs: z.number() })
+  .nullable();
+
+/** One computed task: what the arm returned, checked before it may be stored. */
+export const TaskResultSchema = z.object({
+  task: z.string().regex(/^[0-9a-f]{64}$/),
+  scores: z.array(z.array(z.number().refine(Number.isFinite, 'not finite')).min(1)).min(1),
+  extra: z.record(z.string(), z.unknown()),
+  timings: TimingsSchema,
+  latencyMs: z.number().nonnegative(),
+  /** The arm's whole answer as it came back (JSON), kept for inspection. */
+  raw: z.string(),
+  /** Which worker computed it (host:pid). */
+  worker: z.string(),
+  finishedAt: z.string(),
+});
+export type TaskResult = z.infer<typeof TaskResultSchema>;
+
+/** A task that ended without a result: bad input, or transient errors past the retry budget. */
+export const TaskFailureSchema = z.object({
+  task: z.string(),
+  code: z.string(),
+  message: z.string(),
+  worker: z.string(),
+  failedAt: z.string(),
+});
+export type TaskFailure = z.infer<typeof TaskFailureSchema>;
+
+interface ResultRow {
+  task: string;
+  scores: string;
+  extra: string;
+  timings: string | null;
+  latency_ms: number;
+  raw: string;
+  worker: string;
+  finished_at: string;
+}
+
+/**
+ * The results store: one SQLite file (WAL) under the output root that outlives runs, keyed by
+ * task hash. A task is computed once, ever: a later run (a resume, or a prompt ablation sharing
+ * tasks) finds it here. Failures are kept apart (latest per task) and never count as results,
+ * so a later run tries the task again. `computations` logs every result handed in (a task handed
+ * in twice shows as two rows), which is how tests prove nothing was recomputed.
+ */
+export class ResultStore {
+  private readonly db: Database.Database;
+  private readonly insertResult: Database.Statement;
+  private readonly insertComputation: Database.Statement;
+  private readonly upsertFailure: Database.Statement;
+  private readonly selectResult: Database.Statement;
+
+  private constructor(readonly file: string) {
+    this.db = new Database(file, { timeout: 10_000 });
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS results (
+        task TEXT PRIMARY KEY,
+        scores TEXT NOT NULL,
+        extra TEXT NOT NULL,
+        timings TEXT,
+        latency_ms REAL NOT NULL,
+        raw TEXT NOT NULL,
+        worker TEXT NOT NULL,
+        finished_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS failures (
+        task TEXT PRIMARY KEY,
+        code TEXT NOT NULL,
+        message TEXT NOT NULL,
+        worker TEXT NOT NULL,
+        failed_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS computations (
+        task TEXT NOT NULL,
+        worker TEXT NOT NULL,
+        stored INTEGER NOT NULL,
+        at TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS computations_task ON computations(task);
+    `);
+    this.insertResult = this.db.prepare(
+      'INSERT OR IGNORE INTO results (task, scores, extra, timings, latency_ms, raw, worker, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.insertComputation = this.db.prepare('INSERT INTO computations (task, worker, stored, at) VALUES (?, ?, ?, ?)');
+    this.upsertFailure = this.db.prepare(
+      'INSERT INTO failures (task, code, message, worker, failed_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(task) DO UPDATE SET code = excluded.code, message = excluded.message, worker = excluded.worker, failed_at = excluded.failed_at',
+    );
+    this.selectResult = this.db.prepare('SELECT * FROM results WHERE task = ?');
+  }
+
+  /** Opens (creating when needed) `<outputRoot>/cache.sqlite`. */
+  static open(outputRoot: string): ResultStore {
+    fs.mkdirSync(outputRoot, { recursive: true });
+    try {
+      return new ResultStore(path.join(outputRoot, STORE_FILE));
+    } catch (error) {
+      throw new PerceiveError('store-unreadable', `cannot open the results store ${path.join(outputRoot, STORE_FILE)}: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * Stores results and failures in one transaction. A result that fails validation (empty or
+   * malformed scores) is stored as a failure instead, never as a result. A result for a task that
+   * is already stored is ignored (first one wins). Returns how many results were new.
+   */
+  put(results: unknown[], failures: TaskFailure[] = []): { stored: number; rejected: TaskFailure[] } {
+    const rejected: TaskFailure[] = [];
+    let stored = 0;
+    const now = new Date().toISOString();
+    this.db.transaction(() => {
+      for (const raw of results) {
+        const parsed = TaskResultSchema.safeParse(raw);
+        if (!parsed.success) {
+          const task = typeof (raw as { task?: unknown })?.task === 'string' ? (raw as { task: string }).task : '';
+          const issue = parsed.error.issues[0];
+          const f = { task, code: 'malformed-answer', message: `the model's answer is not a valid score matrix: field ${issue?.path.join('.')}: ${issue?.message}`, worker: String((raw as { worker?: unknown })?.worker ?? '?'), failedAt: now };
+          rejected.push(f);
+          if (task) this.upsertFailure.run(f.task, f.code, f.message, f.worker, f.failedAt);
+          continue;
+        }
+        const r = parsed.data;
+        const info = this.insertResult.run(r.task, JSON.stringify(r.scores), JSON.stringify(r.extra), r.timings ? JSON.stringify(r.timings) : null, r.latencyMs, r.raw, r.worker, r.finishedAt);
+        this.insertComputation.run(r.task, r.worker, info.changes, now);
+        stored += info.changes;
+      }
+      for (const f of failures) this.upsertFailure.run(f.task, f.code, f.message, f.worker, f.failedAt);
+    })();
+    return { stored, rejected };
+  }
+
+  get(task: string): TaskResult | undefined {
+    const row = this.selectResult.get(task) as ResultRow | undefined;
+    if (!row) return undefined;
+    return {
+      task: row.task,
+      scores: JSON.parse(row.scores) as number[][],
+      extra: JSON.parse(row.extra) as Record<string, unknown>,
+      timings: row.timings ? (JSON.parse(row.timings) as TaskResult['timings']) : null,
+      latencyMs: row.latency_ms,
+      raw: row.raw,
+      worker: row.worker,
+      finishedAt: row.finished_at,
+    };
+  }
+
+  /** The subset of `tasks` that has a stored result. */
+  has(tasks: Iterable<string>): Set<string> {
+    const out = new Set<string>();
+    const stmt = this.db.prepare('SELECT 1 FROM results WHERE task = ?').pluck();
+    for (const t of tasks) if (stmt.get(t) !== undefined) out.add(t);
+    return out;
+  }
+
+  failure(task: string): TaskFailure | undefined {
+    const row = this.db.prepare('SELECT task, code, message, worker, failed_at AS failedAt FROM failures WHERE task = ?').get(task) as TaskFailure | undefined;
+    return row;
+  }
+
+  /** Counts for tests and the log: results, failures, and results handed in per task. */
+  counts(): { results: number; failures: number; computations: number } {
+    const one = (sql: string): number => this.db.prepare(sql).pluck().get() as number;
+    return { results: one('SELECT COUNT(*) FROM results'), failures: one('SELECT COUNT(*) FROM failures'), computations: one('SELECT COUNT(*) FROM computations') };
+  }
+
+  /** How many times each task's result was handed in (tests: 1 everywhere = nothing recomputed). */
+  computationsPerTask(): Map<string, number> {
+    const rows = this.db.prepare('SELECT task, COUNT(*) AS n FROM computations GROUP BY task').all() as Array<{ task: string; n: number }>;
+    return new Map(rows.map((r) => [r.task, r.n]));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

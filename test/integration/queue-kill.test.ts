@@ -1,0 +1,112 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeDemoFixtures } from '../../src/fixtures/demo-fixtures.js';
+import { ResultStore } from '../../src/store/result-store.js';
+import { RunDirectory } from '../../src/store/run-directory.js';
+import { BUILD_TIMEOUT_MS, llamaBinaries } from '../support/llama-binaries.js';
+import { alive, computedPerTask, dropPrefix, killProcessesUsing, logLines, perceive, uniquePrefix, waitFor, writeQueueConfig } from '../support/queue-harness.js';
+
+let dir: string;
+const prefixes: string[] = [];
+/** Test-only slow-down (src/config/environment.ts): each task waits this long, so kills land mid-run. */
+const SLOW = { PERCEIVE_TEST_TASK_DELAY_MS: '300' };
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perceive-queue-kill-'));
+  await llamaBinaries();
+  await writeDemoFixtures(path.join(dir, 'fixtures'), { seed: 0 });
+}, BUILD_TIMEOUT_MS);
+
+afterAll(async () => {
+  killProcessesUsing(dir);
+  for (const p of prefixes) await dropPrefix(p);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function storeCounts(output: string): { results: number; perTask: Map<string, number> } {
+  const store = ResultStore.open(output);
+  try {
+    return { results: store.counts().results, perTask: store.computationsPerTask() };
+  } finally {
+    store.close();
+  }
+}
+
+describe('killing processes mid-run (real Redis, real workers on the tiny models)', () => {
+  it('SIGKILL one worker mid-run: the run completes and every task is in the store exactly once', async () => {
+    const prefix = uniquePrefix('killworker');
+    prefixes.push(prefix);
+    const output = path.join(dir, 'out-worker');
+    const config = writeQueueConfig(path.join(dir, 'worker.yaml'), { fixtures: path.join(dir, 'fixtures'), output, prefix });
+    const logOf = (name: string): string => path.join(dir, `${name}.log.jsonl`);
+    const run = perceive(['run', '--config', config, '--run-id', 'kw', '--workers', '0', '--quiet']);
+    await waitFor('enqueue', () => run.err().includes('enqueued'));
+    const a = perceive(['worker', '--config', config, '--model', 'llava', '--log', logOf('a'), '--quiet'], SLOW);
+    const b = perceive(['worker', '--config', config, '--model', 'llava', '--log', logOf('b'), '--quiet'], SLOW);
+    const c = perceive(['worker', '--config', config, '--model', 'clip', '--log', logOf('c'), '--quiet'], SLOW);
+    await waitFor('worker a to compute 3 tasks', () => logLines(logOf('a'), 'task computed').length >= 3);
+    a.child.kill('SIGKILL');
+    const killedAfter = logLines(logOf('a'), 'task computed').length;
+    const done = await run.exit;
+    expect(done.stderr).not.toContain('error');
+    expect(done.code).toBe(0);
+    for (const w of [b, c]) w.child.kill('SIGTERM');
+    await Promise.all([b.exit, c.exit]);
+
+    const samples = RunDirectory.open(path.join(output, 'kw')).readSamples();
+    expect(samples).toHaveLength(48);
+    expect(samples.filter((s) => s.status === 'ok')).toHaveLength(48);
+    expect(new Set(samples.map((s) => `${s.item} ${s.arm}`)).size).toBe(48);
+    const { results, perTask } = storeCounts(output);
+    expect(results).toBe(48);
+    expect(perTask.size).toBe(48);
+    expect([...perTask.values()].every((n) => n === 1)).toBe(true);
+    const calls = ['a', 'b', 'c'].map((w) => logLines(logOf(w), 'task computed').length);
+    expect(calls[0]).toBe(killedAfter);
+    expect(calls[1]! + calls[2]!).toBeGreaterThanOrEqual(48 - killedAfter);
+    console.log(
+      `[kill one worker] tasks 48; stored ${results}; handed in exactly once: ${[...perTask.values()].filter((n) => n === 1).length}; ` +
+        `model calls: worker A ${calls[0]} (SIGKILLed), worker B ${calls[1]}, clip worker ${calls[2]}; total ${calls.reduce((x, y) => x + y, 0)}`,
+    );
+  }, 300_000);
+
+  it('SIGKILL the run process mid-run, then resume: it completes and no finished task is computed again', async () => {
+    const prefix = uniquePrefix('killrun');
+    prefixes.push(prefix);
+    const output = path.join(dir, 'out-run');
+    const config = writeQueueConfig(path.join(dir, 'run.yaml'), { fixtures: path.join(dir, 'fixtures'), output, prefix });
+    const log = path.join(output, 'kr', 'log.jsonl');
+    const first = perceive(['run', '--config', config, '--run-id', 'kr', '--quiet'], SLOW);
+    await waitFor('10 stored tasks', () => fs.existsSync(path.join(output, 'cache.sqlite')) && storeCounts(output).results >= 10);
+    first.child.kill('SIGKILL');
+    await first.exit;
+    // Its local workers notice (their IPC channel closes), put their bundles back and exit.
+    const workers = logLines(log, 'local worker started').map((o) => Number(o.worker));
+    expect(workers).toHaveLength(2);
+    await waitFor('the orphaned workers to exit', () => workers.every((pid) => !alive(pid)), 60_000);
+    const before = storeCounts(output);
+    const storedBefore = new Set(before.perTask.keys());
+    const callsBefore = computedPerTask(log);
+
+    const second = perceive(['run', '--resume', path.join(output, 'kr'), '--quiet'], SLOW);
+    const done = await second.exit;
+    expect(done.code).toBe(0);
+    expect(done.stdout).toContain('run finished');
+    const after = storeCounts(output);
+    expect(after.results).toBe(48);
+    expect([...after.perTask.values()].every((n) => n === 1)).toBe(true);
+    const calls = computedPerTask(log);
+    const recomputed = [...storedBefore].filter((t) => (calls.get(t) ?? 0) > 1);
+    expect(recomputed).toEqual([]);
+    expect(calls.size).toBe(48);
+    const samples = RunDirectory.open(path.join(output, 'kr')).readSamples();
+    expect(samples.filter((s) => s.status === 'ok')).toHaveLength(48);
+    const total = [...calls.values()].reduce((x, y) => x + y, 0);
+    console.log(
+      `[kill the run] before SIGKILL: ${before.results} tasks stored (${[...callsBefore.values()].reduce((x, y) => x + y, 0)} model calls); ` +
+        `after resume: ${after.results} stored; model calls in all: ${total} for 48 tasks; finished tasks computed again: ${recomputed.length}`,
+    );
+  }, 300_000);
+});
