@@ -231,9 +231,11 @@ describe('ARO loaders', () => {
     const file = path.join(dir, 'coco_karpathy_test.json');
     await writeFile(file, JSON.stringify([{ image: 'val2014/a.jpg' }, { image: 'val2014/a.jpg', caption: ['A dog.'] }]));
     const { items, failures } = await loadOrder(file, { dataDir: dir });
-    expect(items.map((i) => i.id)).toEqual(['coco_order/0']);
+    // The bad row keeps one test-case index, so its failure id (0) never collides with an item's.
+    expect(items.map((i) => i.id)).toEqual(['coco_order/1']);
     expect(failures).toHaveLength(1);
-    expect(failures[0]?.reason).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} row 0: field caption: `));
+    expect(failures[0]?.source.row).toBe(0);
+    expect(failures[0]?.reason.startsWith(`${file} row 0 (test case 0): field caption: `)).toBe(true);
     await writeFile(file, JSON.stringify({ images: [] }));
     await expect(loadOrder(file, { dataDir: dir })).rejects.toThrow(/must be a JSON list/);
   });

@@ -74,7 +74,7 @@ export const aroVgFamily: BenchmarkFamily = {
   },
 
   metrics(items: Item[], scores: Map<string, ScoreMatrix>): BenchmarkMetrics {
-    const kind: VgKind = items.some((i) => i.groups.attributes !== undefined) ? 'attribution' : 'relation';
+    const kind: VgKind = items.some((i) => i.groups.kind === 'attribution' || i.groups.attributes !== undefined) ? 'attribution' : 'relation';
     const m = aroVgMetrics(kind, items, scores);
     const convention = 'aro';
     return {

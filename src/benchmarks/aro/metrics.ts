@@ -107,7 +107,11 @@ export function aroVgMetrics(kind: 'relation' | 'attribution', items: Item[], sc
   let total = 0;
   for (const item of items) {
     const name = item.groups[key];
-    if (name === undefined) throw new PerceiveError('aro_bad_item', `ARO item ${item.id} has no groups.${key}`);
+    if (name === undefined) {
+      // A row that failed to load comes back from the store without groups: missing, in no class.
+      missingIds.push(item.id);
+      continue;
+    }
     const c = classes.get(name) ?? { count: 0, scored: 0, correct: 0 };
     classes.set(name, c);
     c.count += 1;

@@ -15,7 +15,8 @@
  *
  * An item's `source.row` and id are the 0-based test-case index (`<subset>/<k>`, counting every caption of
  * every image), the index of the authors' dataset; `meta.annotation_row` is the row of the JSON file.
- * A row that fails validation is reported with its JSON row (its captions cannot be counted).
+ * A failure's `source.row` is a test-case index too (a row that fails validation keeps the indices of
+ * its captions when `caption` is a list, else one); its reason names the JSON row and the field.
  */
 import { z } from 'zod';
 import { ItemSchema, type Item } from '../../items/item.js';
@@ -57,15 +58,14 @@ export async function loadOrder(
   let k = 0; // test-case index
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   for (let row = 0; row < rows.length && k < limit; row++) {
-    const source = { file: annotationFile, row };
-    const fail = (reason: string): void => {
-      failures.push({ source, reason: `${annotationFile} row ${row}: ${reason}` });
-    };
     const parsed = (prebuilt ? PrebuiltRowSchema : KarpathyRowSchema).safeParse(rows[row]);
     if (!parsed.success) {
-      // The caption count is unknown: for a Karpathy row, later test-case indices shift by its captions.
-      fail(describeZodIssues(parsed.error));
-      if (prebuilt) k += 1;
+      // The row keeps the test-case indices it would have had (its caption list's length when that is
+      // a list, else 1), so later ids stay the authors' and the failure's id never collides with an item's.
+      const raw = rows[row] as { caption?: unknown } | null;
+      const reserve = !prebuilt && Array.isArray(raw?.caption) && raw.caption.length > 0 ? raw.caption.length : 1;
+      failures.push({ source: { file: annotationFile, row: k }, reason: `${annotationFile} row ${row} (test case ${k}): ${describeZodIssues(parsed.error)}` });
+      k += reserve;
       continue;
     }
     const image = await resolveAroImage(options.dataDir, parsed.data.image, [''], options.checkImages !== false);

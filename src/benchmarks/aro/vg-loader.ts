@@ -117,10 +117,10 @@ export async function loadVg(
     }
     const group =
       kind === 'relation'
-        ? { relation: (r as z.infer<typeof VgRelationRowSchema>).relation_name }
+        ? { kind: 'relation', relation: (r as z.infer<typeof VgRelationRowSchema>).relation_name }
         : (() => {
             const a = (r as z.infer<typeof VgAttributionRowSchema>).attributes;
-            return { attributes: `${a[0]}_${a[1]}` };
+            return { kind: 'attribution', attributes: `${a[0]}_${a[1]}` };
           })();
     items.push(
       ItemSchema.parse({

@@ -203,7 +203,8 @@ export async function loadMmvpStatements(
         images: [img1.path, img2.path],
         options: [T2I_TEXT_PREFIX + p1.statement, T2I_TEXT_PREFIX + p2.statement],
         correct: gt1,
-        groups: { pair: String(pair), category },
+        // What the metrics read is in groups (they survive samples.jsonl; meta does not).
+        groups: { pair: String(pair), category, layout, gt: `${gt1},${gt2}` },
         source,
         meta: {
           layout,

@@ -76,6 +76,8 @@ export function softmaxFirst(a: number, b: number, scale: number): number {
 }
 
 function gtOf(item: Item): [number, number] {
+  const g = item.groups.gt;
+  if (g === '0,0' || g === '0,1' || g === '1,0' || g === '1,1') return [Number(g[0]), Number(g[2])];
   const gt = item.meta.gt;
   if (!Array.isArray(gt) || gt.length !== 2 || !gt.every((g) => g === 0 || g === 1)) {
     throw new PerceiveError('mmvp_bad_item', `MMVP pair item ${item.id} has no meta.gt [gt1, gt2]`);
@@ -128,14 +130,17 @@ export interface T2iMetrics {
 
 const ratio = (c: number, t: number): number | null => (t === 0 ? null : c / t);
 
-export function mmvpT2iMetrics(items: Item[], scores: Map<string, ScoreMatrix>, convention: T2iConvention = 'clip_embeds'): T2iMetrics {
+export function mmvpT2iMetrics(all: Item[], scores: Map<string, ScoreMatrix>, convention: T2iConvention = 'clip_embeds'): T2iMetrics {
   const { logitScale, source } = T2I_CONVENTIONS[convention];
-  const layouts = new Set(items.map((i) => i.meta.layout));
+  // A row that failed to load comes back from the store without groups: it is missing.
+  const items = all.filter((i) => i.groups.category !== undefined);
+  const layoutOf = (i: Item): unknown => i.groups.layout ?? i.meta.layout;
+  const layouts = new Set(items.map(layoutOf));
   if (layouts.size > 1) throw new PerceiveError('mmvp_mixed_items', 'MMVP text-to-image metrics are computed per file: the items mix layouts');
-  const layout = (items[0]?.meta.layout ?? 'mmvp-vlm') as StatementLayout;
+  const layout = (items.length > 0 ? layoutOf(items[0] as Item) ?? 'mmvp-vlm' : 'mmvp-vlm') as StatementLayout;
   const categories = categoriesFor(layout);
   const outcomes: Record<string, T2iOutcome> = {};
-  const missingIds: string[] = [];
+  const missingIds: string[] = all.filter((i) => i.groups.category === undefined).map((i) => i.id);
   const perCat = new Map(categories.map((c) => [c, { pairs: 0, pairCorrect: 0, textCorrect: 0 }]));
   for (const item of items) {
     const m = scores.get(item.id);

@@ -146,7 +146,13 @@ export async function loadMmvp(
         images: [image],
         options: opts,
         correct,
-        groups: { pair: String(Math.floor(rec.row / 2)), index_pair: String(Math.floor((index - 1) / 2)) },
+        // Everything the metrics read is in groups (they survive samples.jsonl; meta does not).
+        groups: {
+          pair: String(Math.floor(rec.row / 2)),
+          index_pair: String(Math.floor((index - 1) / 2)),
+          index: String(index),
+          original_correct: String(originalCorrect),
+        },
         source: { file: annotationFile, row: rec.row },
         meta: {
           question,

@@ -18,8 +18,10 @@
  * Every figure is computed twice: with the errata table's labels (`corrected`, the default headline)
  * and with the labels of the original MMVP Questions.csv (`uncorrected`).
  *
- * Missing scores (our rule, as for What'sUp): a question without scores is left out of the question
- * figures, and a pair with a missing member is left out of the pair figures.
+ * Missing scores (our rule, as for What'sUp): a question without scores (or a row that failed to load,
+ * which comes back without groups) is left out of the question figures, and a pair with a missing
+ * member is left out of the pair figures. Everything read here is in `item.groups` (labels, Index),
+ * which survives samples.jsonl.
  */
 import { PerceiveError } from '../../errors.js';
 import type { Item, ScoreMatrix } from '../../items/item.js';
@@ -61,9 +63,14 @@ export function mmvpPrediction(scores: ScoreMatrix): number {
 }
 
 function originalLabel(item: Item): number {
+  const g = item.groups.original_correct;
+  if (g === '0' || g === '1') return Number(g);
   const v = item.meta.original_correct;
   return typeof v === 'number' ? v : item.correct;
 }
+
+/** An item the loader made (a row that failed to load comes back from the store with no groups). */
+const loaded = (item: Item): boolean => item.groups.pair !== undefined;
 
 function pairFigures(items: Item[], key: 'pair' | 'index_pair', right: (item: Item) => boolean | undefined): MmvpCount {
   const groups = new Map<string, Item[]>();
@@ -107,22 +114,23 @@ function figures(items: Item[], prediction: Record<string, number>, label: (item
   };
 }
 
-export function mmvpMetrics(items: Item[], scores: Map<string, ScoreMatrix>): MmvpMetrics {
+export function mmvpMetrics(all: Item[], scores: Map<string, ScoreMatrix>): MmvpMetrics {
   const predictionById: Record<string, number> = {};
   const missingIds: string[] = [];
-  for (const item of items) {
-    const m = scores.get(item.id);
+  for (const item of all) {
+    const m = loaded(item) ? scores.get(item.id) : undefined;
     if (m === undefined) {
       missingIds.push(item.id);
       continue;
     }
     predictionById[item.id] = mmvpPrediction(m);
   }
+  const items = all.filter(loaded);
   const corrections = items
     .filter((i) => originalLabel(i) !== i.correct)
-    .map((i) => ({ id: i.id, index: Number(i.meta.index), original: originalLabel(i), corrected: i.correct }));
+    .map((i) => ({ id: i.id, index: Number(i.groups.index ?? i.meta.index), original: originalLabel(i), corrected: i.correct }));
   return {
-    n: items.length - missingIds.length,
+    n: all.length - missingIds.length,
     nMissing: missingIds.length,
     missingIds,
     corrected: figures(items, predictionById, (i) => i.correct),
