@@ -65,7 +65,8 @@ describe('the demo config end to end (tiny LLaVA-style GGUF + tiny CLIP ONNX, sy
     const indiv = clip.metrics.headline.find((h) => h.name === 'individual')!;
     expect(indiv.total).toBe(24);
     expect(indiv.correct).toBe(result.samples.filter((s) => s.arm === 'clip' && s.correct).length);
-    expect(report).toContain(`${(100 * indiv.value!).toFixed(1)} (${indiv.correct}/24)`);
+    const ci = clip.ci.individual!;
+    expect(report).toContain(`${(100 * indiv.value!).toFixed(1)} [${(100 * ci.low).toFixed(1)}, ${(100 * ci.high).toFixed(1)}] (${indiv.correct}/24)`);
 
     const manifest = result.run.readJson('manifest.json') as Record<string, any>;
     expect(manifest.llama_cpp.tag).toBe(binaries.tag);
