@@ -1,0 +1,152 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDashboard } from '../../src/cli/dashboard.js';
+import { loadExperimentConfig } from '../../src/config/experiment.js';
+import { readEnvironment } from '../../src/config/environment.js';
+import { writeDemoFixtures } from '../../src/fixtures/demo-fixtures.js';
+import { queueName } from '../../src/queue/bundle-queue.js';
+import { runExperiment } from '../../src/queue/experiment-run.js';
+import type { Sample } from '../../src/store/sample.js';
+import { RunDirectory } from '../../src/store/run-directory.js';
+import { BUILD_TIMEOUT_MS, llamaBinaries } from '../support/llama-binaries.js';
+import { deadPort, dropPrefix, killProcessesUsing, perceive, REDIS_URL, uniquePrefix, writeQueueConfig } from '../support/queue-harness.js';
+
+let dir: string;
+const prefixes: string[] = [];
+const env = { ...readEnvironment(), redisUrl: REDIS_URL, llamaServerUrl: undefined, threads: 1, taskDelayMs: 0 };
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perceive-queue-modes-'));
+  await llamaBinaries();
+  await writeDemoFixtures(path.join(dir, 'fixtures'), { seed: 0 });
+}, BUILD_TIMEOUT_MS);
+
+afterAll(async () => {
+  killProcessesUsing(dir);
+  for (const p of prefixes) await dropPrefix(p);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function comparable(samples: Sample[]): unknown[] {
+  return samples.map((s) => ({ item: s.item, arm: s.arm, task: s.task, status: s.status, prediction: s.prediction, correct: s.correct, scores: s.scores?.map((r) => r.map((v) => Number(v.toPrecision(5)))) }));
+}
+
+describe('queue and in-process modes', () => {
+  it('enqueueing the same plan twice leaves the job count unchanged; the dashboard lists the queues', async () => {
+    const prefix = uniquePrefix('twice');
+    prefixes.push(prefix);
+    const loaded = loadExperimentConfig(writeQueueConfig(path.join(dir, 'twice.yaml'), { fixtures: path.join(dir, 'fixtures'), output: path.join(dir, 'out-twice'), prefix }));
+    const counts = async (): Promise<number[]> => {
+      const redis = new Redis(REDIS_URL);
+      const manifest = new RunDirectory(path.join(dir, 'out-twice'), 'once').readJson('manifest.json') as { models: Array<{ name: string; hash: string }> };
+      const out: number[] = [];
+      for (const m of manifest.models) {
+        const q = new Queue(queueName(m.name, m.hash), { connection: redis, prefix });
+        const c = await q.getJobCounts('wait', 'active', 'delayed', 'completed', 'failed');
+        out.push(Object.values(c).reduce((a, b) => a + b, 0));
+        await q.close();
+      }
+      redis.disconnect();
+      return out;
+    };
+    // No workers: each run enqueues, then is stopped (as Ctrl-C would) once the jobs are in.
+    const enqueueOnly = async (runId: string): Promise<string[]> => {
+      const lines: string[] = [];
+      const stop = new AbortController();
+      const r = await runExperiment(loaded, env, undefined, {
+        runId,
+        queue: 'redis',
+        workers: 0,
+        signal: stop.signal,
+        onMessage: (l) => {
+          lines.push(l);
+          if (l.startsWith('no local workers')) stop.abort();
+        },
+      });
+      expect(r.stopped).toBe(true);
+      expect(r.mode).toBe('queue');
+      return lines;
+    };
+    const first = await enqueueOnly('once');
+    expect(first).toContain('enqueued 48 bundles (0 were already queued)');
+    const after1 = await counts();
+    const second = await enqueueOnly('twice');
+    expect(second).toContain('enqueued 0 bundles (48 were already queued)');
+    const after2 = await counts();
+    expect(after1).toEqual([24, 24]);
+    expect(after2).toEqual(after1);
+    console.log(`[enqueue twice] jobs per queue after the first enqueue: ${after1.join(', ')}; after the second: ${after2.join(', ')}`);
+
+    const board = await startDashboard({ redisUrl: REDIS_URL, prefix, port: 0 });
+    try {
+      expect(board.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      expect(board.queues).toHaveLength(2);
+      const page = await fetch(board.url);
+      expect(page.status).toBe(200);
+      const api = (await (await fetch(`${board.url}api/queues`)).json()) as { queues: Array<{ name: string; counts: Record<string, number> }> };
+      expect(api.queues.map((q) => q.name).sort()).toEqual([...board.queues].sort());
+      expect(api.queues.every((q) => q.counts.waiting === 24)).toBe(true);
+    } finally {
+      await board.close();
+    }
+  }, 300_000);
+
+  it('a corrupt image and a malformed row end as failed items with named reasons; the rest completes (queued)', async () => {
+    const prefix = uniquePrefix('bad');
+    prefixes.push(prefix);
+    const fixtures = path.join(dir, 'fixtures-bad');
+    fs.cpSync(path.join(dir, 'fixtures'), fixtures, { recursive: true });
+    const annotations = path.join(fixtures, 'whatsup', 'data', 'controlled_images_dataset.json');
+    const rows = JSON.parse(fs.readFileSync(annotations, 'utf8')) as Array<{ image_path: string; caption_options: unknown }>;
+    fs.writeFileSync(path.join(fixtures, 'whatsup', rows[0]!.image_path), Buffer.from('this is not a jpeg'));
+    rows[9]!.caption_options = 'not a list';
+    fs.writeFileSync(annotations, JSON.stringify(rows));
+    const config = writeQueueConfig(path.join(dir, 'bad.yaml'), { fixtures, output: path.join(dir, 'out-bad'), prefix });
+    const run = perceive(['run', '--config', config, '--run-id', 'bad', '--quiet']);
+    const done = await run.exit;
+    expect(done.code).toBe(0);
+    expect(done.stderr.split('\n')[0]).toMatch(/^queue: BullMQ on redis:\/\/127\.0\.0\.1:6379/);
+    const samples = RunDirectory.open(path.join(dir, 'out-bad', 'bad')).readSamples();
+    expect(samples).toHaveLength(48);
+    expect(samples.filter((s) => s.status === 'ok')).toHaveLength(44);
+    const failed = samples.filter((s) => s.status === 'failed');
+    expect(failed.map((s) => `${s.item} ${s.arm} ${s.error!.code}`).sort()).toEqual([
+      'whatsup.synthetic/0 clip bad-image',
+      'whatsup.synthetic/0 vlm.vqascore bad-image',
+      'whatsup.synthetic/9 clip bad-row',
+      'whatsup.synthetic/9 vlm.vqascore bad-row',
+    ]);
+    expect(failed.find((s) => s.item === 'whatsup.synthetic/0')!.error!.message).toContain(path.basename(rows[0]!.image_path));
+    expect(failed.find((s) => s.item === 'whatsup.synthetic/9')!.error!.message).toMatch(/row 9.*caption_options/);
+    expect(fs.readFileSync(path.join(dir, 'out-bad', 'bad', 'report.md'), 'utf8')).toContain('whatsup.synthetic/9');
+  }, 300_000);
+
+  it('without Redis (nothing listening on the port) the run goes in-process, says so first, and gives the same samples as the queue', async () => {
+    const prefix = uniquePrefix('same');
+    prefixes.push(prefix);
+    const queued = perceive(['run', '--config', writeQueueConfig(path.join(dir, 'q.yaml'), { fixtures: path.join(dir, 'fixtures'), output: path.join(dir, 'out-q'), prefix }), '--run-id', 'q', '--quiet']);
+    const q = await queued.exit;
+    expect(q.code).toBe(0);
+    const port = await deadPort();
+    const inlineConfig = writeQueueConfig(path.join(dir, 'i.yaml'), { fixtures: path.join(dir, 'fixtures'), output: path.join(dir, 'out-i'), prefix });
+    const inline = perceive(['run', '--config', inlineConfig, '--run-id', 'i', '--quiet'], { REDIS_URL: `redis://127.0.0.1:${port}` });
+    const i = await inline.exit;
+    expect(i.code).toBe(0);
+    expect(i.stderr.split('\n')[0]).toBe(`executing in-process: no Redis reachable at redis://127.0.0.1:${port} (start Redis or set REDIS_URL to use the queue)`);
+    const a = RunDirectory.open(path.join(dir, 'out-q', 'q')).readSamples();
+    const b = RunDirectory.open(path.join(dir, 'out-i', 'i')).readSamples();
+    expect(a).toHaveLength(48);
+    expect(a.every((s) => s.status === 'ok')).toBe(true);
+    expect(comparable(b)).toEqual(comparable(a));
+    // --queue redis makes Redis required.
+    const required = perceive(['run', '--config', inlineConfig, '--queue', 'redis', '--quiet'], { REDIS_URL: `redis://127.0.0.1:${port}` });
+    const r = await required.exit;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`perceive: error: no Redis at redis://127.0.0.1:${port}`);
+    expect(r.stderr).toContain('hint: start Redis');
+  }, 300_000);
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import type { Item } from '../../src/items/item.js';
+import { type ArmIdentity, commonRoot, planBundles, relativeToRoot, taskHash, withoutTasks } from '../../src/queue/plan.js';
+
+const item = (id: string, image: string, options = ['a dog left of a cat', 'a dog right of a cat']): Item => ({
+  id,
+  benchmark: 'b',
+  subset: 's',
+  images: [image],
+  options,
+  correct: 0,
+  groups: {},
+  source: { file: 'f.json', row: Number(id.split('/')[1]) },
+  meta: {},
+});
+const arm = (id: string, model: string, extra: Partial<ArmIdentity> = {}): ArmIdentity => ({
+  spec: id === 'clip' ? { arm: 'clip', model } : { arm: 'vlm.vqascore', model, pad_to_square: true },
+  id,
+  model,
+  modelHash: `${model}-hash`,
+  prompt: { id: `${id}.prompt`, version: 1 },
+  params: null,
+  ...extra,
+});
+const hashes = new Map([
+  ['/data/x/1.jpg', 'a'.repeat(64)],
+  ['/data/x/2.jpg', 'b'.repeat(64)],
+  ['/data/y/1.jpg', 'a'.repeat(64)],
+]);
+
+describe('planning bundles and task hashes', () => {
+  it('groups the tasks of one image and model into one bundle, arms in config order, with stable ids', () => {
+    const items = [item('b/0', '/data/x/1.jpg'), item('b/1', '/data/x/2.jpg'), item('b/2', '/data/x/1.jpg', ['x', 'y'])];
+    const arms = [arm('clip', 'clip'), arm('vlm.vqascore', 'llava'), arm('vlm.vqascore2', 'llava')];
+    const plan = planBundles({ items, arms, imageHashes: hashes, dataRoot: '/data', seed: 0 });
+    expect(plan.map((b) => `${b.model} ${b.images.map((i) => i.rel).join()} ${b.tasks.length}`)).toEqual([
+      'clip x/1.jpg 2',
+      'clip x/2.jpg 1',
+      'llava x/1.jpg 4',
+      'llava x/2.jpg 2',
+    ]);
+    expect(plan[2]!.tasks.map((t) => `${t.item.id} ${t.arm.id}`)).toEqual(['b/0 vlm.vqascore', 'b/0 vlm.vqascore2', 'b/2 vlm.vqascore', 'b/2 vlm.vqascore2']);
+    const again = planBundles({ items, arms, imageHashes: hashes, dataRoot: '/data', seed: 0 });
+    expect(again.map((b) => b.id)).toEqual(plan.map((b) => b.id));
+    expect(new Set(plan.map((b) => b.id)).size).toBe(4);
+  });
+
+  it('task hashes depend on content only: the same question in another run, item or folder is the same task', () => {
+    const a = planBundles({ items: [item('b/0', '/data/x/1.jpg')], arms: [arm('clip', 'clip')], imageHashes: hashes, dataRoot: '/data', seed: 0 });
+    const b = planBundles({ items: [item('b/7', '/data/y/1.jpg')], arms: [arm('clip', 'clip')], imageHashes: hashes, dataRoot: '/data', seed: 0 });
+    expect(b[0]!.tasks[0]!.hash).toBe(a[0]!.tasks[0]!.hash);
+    const base = { modelHash: 'm', arm: 'vlm.vqascore', prompt: { id: 'p', version: 1 }, params: null, imageHashes: ['a'], options: ['x', 'y'], meta: {}, seed: 0 };
+    const h = taskHash(base);
+    expect(taskHash({ ...base })).toBe(h);
+    for (const changed of [
+      { modelHash: 'm2' },
+      { prompt: { id: 'p', version: 2 } },
+      { params: { lambda: 0.5 } },
+      { imageHashes: ['b'] },
+      { options: ['y', 'x'] },
+      { meta: { question: 'Is the dog left?' } },
+      { seed: 1 },
+    ]) {
+      expect(taskHash({ ...base, ...changed })).not.toBe(h);
+    }
+    expect(taskHash({ ...base, meta: { a: 1, b: 2 } })).toBe(taskHash({ ...base, meta: { b: 2, a: 1 } }));
+  });
+
+  it('drops finished tasks from a bundle (a new id), and a bundle with none left', () => {
+    const [b] = planBundles({ items: [item('b/0', '/data/x/1.jpg'), item('b/2', '/data/x/1.jpg', ['x', 'y'])], arms: [arm('clip', 'clip')], imageHashes: hashes, dataRoot: '/data', seed: 0 });
+    expect(withoutTasks(b!, new Set())).toBe(b);
+    const rest = withoutTasks(b!, new Set([b!.tasks[0]!.hash]))!;
+    expect(rest.tasks).toHaveLength(1);
+    expect(rest.id).not.toBe(b!.id);
+    expect(withoutTasks(b!, new Set(b!.tasks.map((t) => t.hash)))).toBeUndefined();
+  });
+
+  it('image paths travel relative to the data root', () => {
+    expect(commonRoot(['/data/whatsup', '/data/mmvp/images'])).toBe('/data');
+    expect(commonRoot(['/data/whatsup'])).toBe('/data/whatsup');
+    expect(relativeToRoot('/data', '/data/whatsup/a/b.jpg')).toBe('whatsup/a/b.jpg');
+    expect(relativeToRoot('/data', '/elsewhere/b.jpg')).toBe('/elsewhere/b.jpg');
+  });
+});

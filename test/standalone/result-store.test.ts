@@ -1,0 +1,60 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ResultStore } from '../../src/store/result-store.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perceive-store-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const hash = (c: string): string => c.repeat(64);
+const result = (task: string, scores: unknown): Record<string, unknown> => ({
+  task,
+  scores,
+  extra: { pYes: [0.4] },
+  timings: null,
+  latencyMs: 12,
+  raw: '{}',
+  worker: 'host:1',
+  finishedAt: '2026-11-22T00:00:00.000Z',
+});
+
+describe('the results store (SQLite, WAL, keyed by task hash)', () => {
+  it('stores a result once, keeps the first, and survives reopening', () => {
+    const store = ResultStore.open(dir);
+    expect(store.put([result(hash('a'), [[0.1, 0.2]])]).stored).toBe(1);
+    expect(store.put([result(hash('a'), [[0.9, 0.9]])]).stored).toBe(0);
+    store.close();
+    const again = ResultStore.open(dir);
+    expect(again.get(hash('a'))!.scores).toEqual([[0.1, 0.2]]);
+    expect(again.get(hash('a'))!.extra).toEqual({ pYes: [0.4] });
+    expect([...again.has([hash('a'), hash('b')])]).toEqual([hash('a')]);
+    expect(again.computationsPerTask().get(hash('a'))).toBe(2);
+    expect(fs.existsSync(path.join(dir, 'cache.sqlite-wal'))).toBe(true);
+    again.close();
+  });
+
+  it('never stores an empty or malformed answer as a result: it becomes a failure with its reason', () => {
+    const store = ResultStore.open(dir);
+    const put = store.put([result(hash('b'), []), result(hash('c'), [[0.1, null]]), result(hash('d'), [[Number.NaN, 1]])]);
+    expect(put.stored).toBe(0);
+    expect(put.rejected.map((f) => f.code)).toEqual(['malformed-answer', 'malformed-answer', 'malformed-answer']);
+    for (const c of ['b', 'c', 'd']) {
+      expect(store.get(hash(c))).toBeUndefined();
+      expect(store.failure(hash(c))!.code).toBe('malformed-answer');
+    }
+    expect(store.failure(hash('b'))!.message).toContain('field scores');
+    store.close();
+  });
+
+  it('keeps the latest failure of a task, and a later result wins over it', () => {
+    const store = ResultStore.open(dir);
+    store.put([], [{ task: hash('e'), code: 'server-timeout', message: 'first', worker: 'w', failedAt: '2026-11-22T00:00:00.000Z' }]);
+    store.put([], [{ task: hash('e'), code: 'bad-image', message: 'second', worker: 'w', failedAt: '2026-11-22T00:00:01.000Z' }]);
+    expect(store.failure(hash('e'))).toMatchObject({ code: 'bad-image', message: 'second' });
+    store.put([result(hash('e'), [[1, 2]])]);
+    expect(store.get(hash('e'))!.scores).toEqual([[1, 2]]);
+    expect(store.counts().results).toBe(2);
+    store.close();
+  });
+});
