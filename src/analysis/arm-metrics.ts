@@ -18,6 +18,16 @@ export interface ArmMetrics {
  * The benchmark authors' metric per benchmark and arm. Failed items are excluded from the
  * metric (the family decides how, e.g. What'sUp pairs with a missing member) and counted apart.
  */
+/** A metric that cannot be computed (e.g. items of an older run lacking a group) is reported, not fatal. */
+function safeMetrics(compute: () => BenchmarkMetrics): BenchmarkMetrics {
+  try {
+    return compute();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { convention: 'error', source: '', n: 0, nMissing: 0, headline: [], details: { error: message } };
+  }
+}
+
 export function computeArmMetrics(samples: Sample[], formats: Map<string, BenchmarkSpec['format']>): ArmMetrics[] {
   const out: ArmMetrics[] = [];
   for (const [benchmark, byArm] of groupSamples(samples)) {
@@ -34,7 +44,7 @@ export function computeArmMetrics(samples: Sample[], formats: Map<string, Benchm
         prompt: first.prompt ? `${first.prompt.id}@v${first.prompt.version}` : null,
         items: list.length,
         failed: list.filter((s) => s.status === 'failed').length,
-        metrics: family.metrics(items, scoreMap(list)),
+        metrics: safeMetrics(() => family.metrics(items, scoreMap(list))),
       });
     }
   }

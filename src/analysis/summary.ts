@@ -52,8 +52,15 @@ export interface SummaryOptions {
   seed?: number;
 }
 
+/** Free answers the parser could not map: `extra.unparseable` is a flag, or one flag per image. */
 function unparseable(samples: Sample[]): number {
-  return samples.filter((s) => s.extra.unparseable === true).length;
+  let n = 0;
+  for (const s of samples) {
+    const u = s.extra.unparseable;
+    if (u === true) n += 1;
+    else if (Array.isArray(u)) n += u.filter((x) => x === true).length;
+  }
+  return n;
 }
 
 export function summarise(

@@ -39,6 +39,10 @@ export function renderCsvTables(model: ReportModel): Record<string, string> {
     ['benchmark', 'pair', 'clip_image_cosine', 'arm', 'pair_correct'],
     model.agreement.flatMap((v) => v.pairs.flatMap((p) => Object.entries(p.correct).map(([arm, ok]) => [v.benchmark, p.pair, p.cosine, arm, ok ? 1 : 0]))),
   );
+  tables['pair-modes.csv'] = csv(
+    ['benchmark', 'category', 'arm', 'variant', 'value', 'correct', 'total'],
+    model.pairModes.map((r) => [r.benchmark, r.category, r.arm, r.variant, r.value, r.correct, r.total]),
+  );
   tables['references.csv'] = csv(
     ['benchmark', 'model', 'metric', 'published_percent', 'verified', 'source', 'note'],
     model.references.flatMap((r) => r.references.map((x) => [r.benchmark, x.model, x.metric, x.value, x.verified, x.source, x.note])),

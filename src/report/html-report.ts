@@ -137,6 +137,20 @@ export async function renderHtmlReport(model: ReportModel): Promise<string> {
     for (const v of model.agreement) parts.push(`<div class="chart" data-chart="cosine-bins">${await renderSvg(cosineBinSpec(`${v.benchmark}: pair accuracy by CLIP cosine`, v.bins))}</div>`);
   }
 
+  if (model.pairModes.length > 0) {
+    parts.push('<h2 id="mmvp-pairs">MMVP pairs: one image per prompt, both images in one prompt, relaxed</h2>');
+    parts.push("<p>Strict = both questions of a pair right (the MMVP authors' pair accuracy). Relaxed = Li et al. v1's normalised-preference comparison; the variant is named on every row.</p>");
+    parts.push(
+      table(
+        ['benchmark', 'category', 'arm', 'variant', 'pair accuracy %', 'pairs'],
+        model.pairModes.map((r) => [h(r.benchmark), h(r.category), h(r.arm), h(r.variant), `${pct(r.value)} <span class="muted">(${r.correct}/${r.total})</span>`, String(r.total)]),
+        [false, false, false, false, true, true],
+      ),
+    );
+    const bars = model.pairModes.filter((r) => r.category === 'all' && r.value !== null).map((r) => ({ arm: r.arm, metric: `${r.benchmark}: ${r.variant}`, value: r.value!, low: null, high: null }));
+    if (bars.length > 0) parts.push(`<div class="chart" data-chart="pair-modes">${await renderSvg(accuracySpec('pair accuracy by way of asking', bars))}</div>`);
+  }
+
   parts.push('<h2 id="references">Reference numbers from the papers</h2>');
   if (model.references.length === 0) parts.push('<p>No published numbers for these benchmarks.</p>');
   for (const r of model.references) {

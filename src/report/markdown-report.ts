@@ -95,6 +95,14 @@ export function renderMarkdownReport(model: ReportModel, options: { maxItemRows?
     out.push('');
   }
 
+  if (model.pairModes.length > 0) {
+    out.push('## MMVP pairs: one image per prompt, both images in one prompt, relaxed', '');
+    out.push("Strict = both questions of a pair right (the MMVP authors' pair accuracy). Relaxed = Li et al. v1: image 1 prefers image 1's answer more than image 2 does (normalised option probabilities); the variant is named on every row.", '');
+    out.push('| benchmark | category | arm | variant | pair accuracy % | pairs |', '|---|---|---|---|---|---|');
+    for (const r of model.pairModes) out.push(`| ${r.benchmark} | ${mdCell(r.category)} | ${r.arm} | ${r.variant} | ${pct(r.value)} (${r.correct}/${r.total}) | ${r.total} |`);
+    out.push('');
+  }
+
   out.push('## Reference numbers from the papers', '');
   if (model.references.length === 0) out.push('No published numbers for these benchmarks.', '');
   for (const r of model.references) {

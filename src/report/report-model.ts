@@ -1,3 +1,4 @@
+import { relaxedPairAccuracy, type RelaxedPair, singleImageRelaxedPairs } from '../arms/pair-preference.js';
 import type { ArmDifference, ArmMetricsWithCi, ComparisonWithTest, RunSummary } from '../analysis/summary.js';
 import type { Sample } from '../store/sample.js';
 import { LABEL_ERRATA_NOTE, type ReferenceNumber, referencesFor } from './reference-numbers.js';
@@ -45,6 +46,18 @@ export interface AgreementView {
   bins: Array<{ bin: string; arm: string; accuracy: number; pairs: number }>;
 }
 
+/** One row of the MMVP view: a way of asking about an image pair, and its pair accuracy. */
+export interface PairModeRow {
+  benchmark: string;
+  category: string;
+  arm: string;
+  /** Which variant the number comes from (always shown with it). */
+  variant: 'one image per prompt' | 'both images in one prompt' | 'relaxed, single-image' | 'relaxed, two-image';
+  correct: number;
+  total: number;
+  value: number | null;
+}
+
 export interface ReferenceView {
   benchmark: string;
   references: ReferenceNumber[];
@@ -61,6 +74,8 @@ export interface ReportModel {
   comparisons: ComparisonView[];
   differences: ArmDifference[];
   agreement: AgreementView[];
+  /** MMVP-style pairs: one image per prompt vs both images in one prompt vs the relaxed metric. */
+  pairModes: PairModeRow[];
   references: ReferenceView[];
   errataNote: string;
   failed: Sample[];
@@ -140,6 +155,51 @@ function agreementViews(samples: Sample[], baseline: string): AgreementView[] {
   return out;
 }
 
+/**
+ * MMVP-style pairs (items with `groups.pair`) answered by option letters: the strict pair
+ * accuracy (both questions right) with one image per prompt (`vlm.mcq`) and with both images in
+ * one prompt (`vlm.two-image`), and Li et al. v1's relaxed pair metric in both variants
+ * (src/arms/pair-preference.ts), per category where the items have one.
+ */
+function pairModeRows(samples: Sample[]): PairModeRow[] {
+  const rows: PairModeRow[] = [];
+  const arms = ['vlm.mcq', 'vlm.two-image'];
+  for (const benchmark of [...new Set(samples.map((s) => s.benchmark))]) {
+    const mine = samples.filter((s) => s.benchmark === benchmark && arms.some((a) => s.arm === a || s.arm.startsWith(`${a}.`)) && s.groups.pair !== undefined && s.images.length === 1);
+    if (mine.length === 0) continue;
+    const categoryOf = (s: Sample): string => s.groups.category ?? 'all';
+    for (const arm of [...new Set(mine.map((s) => s.arm))].sort()) {
+      const list = mine.filter((s) => s.arm === arm);
+      const categories = ['all', ...new Set(list.map(categoryOf).filter((c) => c !== 'all'))];
+      for (const category of categories) {
+        const inCat = category === 'all' ? list : list.filter((s) => categoryOf(s) === category);
+        const byPair = new Map<string, Sample[]>();
+        for (const s of inCat) {
+          const l = byPair.get(s.groups.pair!) ?? [];
+          l.push(s);
+          byPair.set(s.groups.pair!, l);
+        }
+        const complete = [...byPair.values()].filter((l) => l.length === 2 && l.every((s) => s.correct !== null));
+        const correct = complete.filter((l) => l.every((s) => s.correct)).length;
+        const strict = arm.startsWith('vlm.two-image') ? 'both images in one prompt' : 'one image per prompt';
+        rows.push({ benchmark, category, arm, variant: strict, correct, total: complete.length, value: complete.length ? correct / complete.length : null });
+        let relaxed: RelaxedPair[];
+        if (arm.startsWith('vlm.two-image')) {
+          relaxed = inCat.map((s) => s.extra.relaxed_pair as RelaxedPair | undefined).filter((r): r is RelaxedPair => r !== undefined && typeof r === 'object');
+        } else {
+          relaxed = singleImageRelaxedPairs(inCat.filter((s) => s.status === 'ok').map((s) => ({ ...s, source: { row: s.source.row } }))).pairs;
+        }
+        const acc = relaxedPairAccuracy(relaxed);
+        rows.push({
+          benchmark, category, arm, variant: arm.startsWith('vlm.two-image') ? 'relaxed, two-image' : 'relaxed, single-image',
+          correct: acc.correct, total: acc.total, value: acc.value,
+        });
+      }
+    }
+  }
+  return rows;
+}
+
 export function buildReportModel(input: { summary: RunSummary; samples: Sample[]; manifest: ReportManifest; wallMs?: number; baseline: string }): ReportModel {
   const { summary, samples, manifest } = input;
   const benchmarks = manifest.config?.benchmarks ?? [];
@@ -161,6 +221,7 @@ export function buildReportModel(input: { summary: RunSummary; samples: Sample[]
     comparisons: summary.comparisons.map((c) => ({ ...c, rows: comparisonRows(samples, c) })),
     differences: summary.differences,
     agreement: agreementViews(samples, input.baseline),
+    pairModes: pairModeRows(samples),
     references,
     errataNote: LABEL_ERRATA_NOTE,
     failed: samples.filter((s) => s.status === 'failed'),

@@ -102,3 +102,34 @@ describe('report --compare', () => {
     }
   });
 });
+
+describe('MMVP pair view', () => {
+  it('gives strict and relaxed pair accuracy per way of asking, naming the variant', async () => {
+    const { buildReportModel } = await import('../../src/report/report-model.js');
+    const { summarise } = await import('../../src/analysis/summary.js');
+    const mk = (arm: string, row: number, scores: number[], correct: boolean, extra: Record<string, unknown> = {}) => ({
+      run_id: 'r', task: `${arm}${row}`, item: `mmvp/${row}`, benchmark: 'mmvp', subset: 'mmvp', arm, model: 'm', model_hash: 'h', prompt: null,
+      images: [{ path: `/x/${row + 1}.jpg`, sha256: 's' }], options: ['Up', 'Down'], correct_option: row % 2 === 0 ? 0 : 1,
+      status: 'ok' as const, scores: [scores], prediction: scores[0]! >= scores[1]! ? 0 : 1, correct, extra, error: null, latency_ms: 1, timings: null,
+      groups: { pair: String(Math.floor(row / 2)) }, source: { file: 'Questions.csv', row }, finished_at: '',
+    });
+    // Pair 0: image 1 (correct a) prefers a with p=0.6; image 2 (correct b) prefers a with p=0.55 → strict wrong, relaxed right (0.6 > 0.55).
+    // Pair 1: both right → strict right; relaxed: image 1 p(a)=0.8 > image 2 p(a)=0.3 → right.
+    const lp = (p: number) => [Math.log(p), Math.log(1 - p)];
+    const samples = [
+      mk('vlm.mcq', 0, lp(0.6), true), mk('vlm.mcq', 1, lp(0.55), false),
+      mk('vlm.mcq', 2, lp(0.8), true), mk('vlm.mcq', 3, lp(0.3), true),
+      mk('vlm.two-image', 0, lp(0.4), false, { relaxed_pair: { variant: 'two-image', option: 0, p_image1: 0.4, p_image2: 0.5, correct: false } }),
+      mk('vlm.two-image', 1, lp(0.2), true),
+      mk('vlm.two-image', 2, lp(0.9), true, { relaxed_pair: { variant: 'two-image', option: 0, p_image1: 0.9, p_image2: 0.1, correct: true } }),
+      mk('vlm.two-image', 3, lp(0.1), true),
+    ];
+    const summary = summarise('r', samples, new Map(), 'clip', { iterations: 50 });
+    const m = buildReportModel({ summary, samples, manifest: {}, baseline: 'clip' });
+    const row = (arm: string, variant: string) => m.pairModes.find((r) => r.arm === arm && r.variant === variant && r.category === 'all')!;
+    expect(row('vlm.mcq', 'one image per prompt')).toMatchObject({ correct: 1, total: 2, value: 0.5 });
+    expect(row('vlm.mcq', 'relaxed, single-image')).toMatchObject({ correct: 2, total: 2, value: 1 });
+    expect(row('vlm.two-image', 'both images in one prompt')).toMatchObject({ correct: 1, total: 2 });
+    expect(row('vlm.two-image', 'relaxed, two-image')).toMatchObject({ correct: 1, total: 2 });
+  });
+});
