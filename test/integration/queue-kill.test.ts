@@ -1,12 +1,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queueName } from '../../src/queue/bundle-queue.js';
 import { writeDemoFixtures } from '../../src/fixtures/demo-fixtures.js';
 import { ResultStore } from '../../src/store/result-store.js';
 import { RunDirectory } from '../../src/store/run-directory.js';
 import { BUILD_TIMEOUT_MS, llamaBinaries } from '../support/llama-binaries.js';
-import { alive, computedPerTask, dropPrefix, killProcessesUsing, logLines, perceive, uniquePrefix, waitFor, writeQueueConfig } from '../support/queue-harness.js';
+import { alive, computedPerTask, dropPrefix, killProcessesUsing, logLines, perceive, REDIS_URL, uniquePrefix, waitFor, writeQueueConfig } from '../support/queue-harness.js';
 
 let dir: string;
 const prefixes: string[] = [];
@@ -108,5 +111,44 @@ describe('killing processes mid-run (real Redis, real workers on the tiny models
       `[kill the run] before SIGKILL: ${before.results} tasks stored (${[...callsBefore.values()].reduce((x, y) => x + y, 0)} model calls); ` +
         `after resume: ${after.results} stored; model calls in all: ${total} for 48 tasks; finished tasks computed again: ${recomputed.length}`,
     );
+  }, 300_000);
+
+  it('SIGTERM (what Ctrl-C sends) stops cleanly: no bundle is left active, and the run resumes to the end', async () => {
+    const prefix = uniquePrefix('stop');
+    prefixes.push(prefix);
+    const output = path.join(dir, 'out-stop');
+    const config = writeQueueConfig(path.join(dir, 'stop.yaml'), { fixtures: path.join(dir, 'fixtures'), output, prefix });
+    const log = path.join(output, 'st', 'log.jsonl');
+    const first = perceive(['run', '--config', config, '--run-id', 'st', '--quiet'], SLOW);
+    await waitFor('8 computed tasks', () => logLines(log, 'task computed').length >= 8);
+    first.child.kill('SIGTERM');
+    const stopped = await first.exit;
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toContain('perceive: error: run stopped; what finished is stored');
+    expect(stopped.stderr).toContain(`hint: resume with: perceive run --resume ${path.join(output, 'st')}`);
+    const workers = logLines(log, 'local worker started').map((o) => Number(o.worker));
+    expect(workers.every((pid) => !alive(pid))).toBe(true);
+    const manifest = JSON.parse(fs.readFileSync(path.join(output, 'st', 'manifest.json'), 'utf8')) as { models: Array<{ name: string; hash: string }> };
+    const redis = new Redis(REDIS_URL);
+    const left = { active: 0, waiting: 0, delayed: 0, completed: 0, failed: 0 } as Record<'active' | 'waiting' | 'delayed' | 'completed' | 'failed', number>;
+    for (const m of manifest.models) {
+      const q = new Queue(queueName(m.name, m.hash), { connection: redis, prefix });
+      const c = await q.getJobCounts('active', 'waiting', 'delayed', 'completed', 'failed');
+      for (const k of Object.keys(left) as Array<keyof typeof left>) left[k] += c[k] ?? 0;
+      await q.close();
+    }
+    redis.disconnect();
+    const storedAtStop = storeCounts(output).results;
+    expect(left.active).toBe(0);
+    expect(left.failed).toBe(0);
+    expect(left.waiting + left.delayed).toBe(48 - storedAtStop);
+
+    const second = perceive(['run', '--resume', path.join(output, 'st'), '--quiet'], SLOW);
+    const done = await second.exit;
+    expect(done.code).toBe(0);
+    const after = storeCounts(output);
+    expect(after.results).toBe(48);
+    expect([...after.perTask.values()].every((n) => n === 1)).toBe(true);
+    console.log(`[stop with SIGTERM] stored at stop: ${storedAtStop}; left in the queue: ${JSON.stringify(left)}; after resume: ${after.results} stored, each handed in once`);
   }, 300_000);
 });
