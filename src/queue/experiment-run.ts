@@ -224,7 +224,7 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, bina
     });
     const execution = { mode: redis ? 'queue' : 'inline', redis: redis ? redactUrl(env.redisUrl) : null, prefix: config.queue.prefix, data_root: dataRoot, store: store.file };
     run.writeJson('manifest.json', await buildManifest({ loaded, env, binaries, models, arms, items, runId, execution }));
-    say(`${tasks.length} tasks in ${bundles.length} bundles; ${done.size} already in the store, ${tally.remaining()} to compute in ${pending.length} bundles`);
+    say(`${tasks.length} tasks in ${bundles.length} bundles; ${done.size} already in the store, ${tally.remaining()} to compute in ${pending.length} bundles (data root ${dataRoot})`);
     log.info({ tasks: tasks.length, bundles: bundles.length, stored: done.size, pendingBundles: pending.length, dataRoot }, 'planned');
 
     const ctx: ExecCtx = { loaded, env, binaries, run, runId, dataRoot, store, tally, log, say, started, options };
