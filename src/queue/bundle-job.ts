@@ -18,6 +18,7 @@ const ArmIdentitySchema = z.object({
 
 export const PlannedBundleSchema = z.object({
   id: z.string(),
+  namespace: z.string(),
   model: z.string(),
   modelHash: z.string(),
   images: z.array(z.object({ path: z.string(), rel: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).min(1),

@@ -213,7 +213,7 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, bina
       return !bad;
     });
     const dataRoot = env.dataDir ?? commonRoot(config.benchmarks.map((b) => b.data_dir));
-    const bundles = planBundles({ items: plannable, arms, imageHashes, dataRoot, seed: config.seed });
+    const bundles = planBundles({ items: plannable, arms, imageHashes, dataRoot, seed: config.seed, namespace: store.file });
     const tasks = bundles.flatMap((b) => b.tasks);
     const done = store.has(tasks.map((t) => t.hash));
     const tally = new Tally(tasks, done);
@@ -426,7 +426,9 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[]): 
 /** A local worker: `perceive worker` as a child process that exits when this process goes away. */
 function spawnWorker(ctx: ExecCtx, model: string, exited: Array<{ model: string; code: number | null; tail: string }>): ChildProcess {
   const args = [PERCEIVE_BIN, 'worker', '--config', ctx.loaded.file, '--model', model, '--log', ctx.run.file('log.jsonl'), '--quiet'];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: process.env });
+  // Its own process group: a Ctrl-C in the terminal reaches the run only, which then stops the
+  // workers once (a second signal would make a worker exit without putting its bundle back).
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: process.env, detached: true });
   let tail = '';
   child.stderr?.on('data', (d: Buffer) => {
     tail = (tail + d.toString()).slice(-4000);

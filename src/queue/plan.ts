@@ -40,6 +40,8 @@ export interface PlannedTask {
  */
 export interface PlannedBundle {
   id: string;
+  /** The store the results go to (part of the id). */
+  namespace: string;
   model: string;
   modelHash: string;
   images: BundleImage[];
@@ -98,7 +100,15 @@ export function commonRoot(dirs: string[]): string {
  * benchmark lists them, arms of one model in config order inside a bundle.
  * `imageHashes` maps every image path of `items` to its sha256.
  */
-export function planBundles(args: { items: Item[]; arms: ArmIdentity[]; imageHashes: Map<string, string>; dataRoot: string; seed: number }): PlannedBundle[] {
+export function planBundles(args: {
+  items: Item[];
+  arms: ArmIdentity[];
+  imageHashes: Map<string, string>;
+  dataRoot: string;
+  seed: number;
+  /** Where the results go (the store file): two runs with different stores never share a job. */
+  namespace?: string;
+}): PlannedBundle[] {
   const bundles = new Map<string, PlannedBundle>();
   const byModel = new Map<string, ArmIdentity[]>();
   for (const arm of args.arms) byModel.set(arm.model, [...(byModel.get(arm.model) ?? []), arm]);
@@ -113,7 +123,7 @@ export function planBundles(args: { items: Item[]; arms: ArmIdentity[]; imageHas
       let b = bundles.get(key);
       if (!b) {
         const images = item.images.map((p, k) => ({ path: p, rel: relativeToRoot(args.dataRoot, p), sha256: hashes[k]! }));
-        bundles.set(key, (b = { id: '', model, modelHash: arms[0]!.modelHash, images, tasks: [] }));
+        bundles.set(key, (b = { id: '', namespace: args.namespace ?? '', model, modelHash: arms[0]!.modelHash, images, tasks: [] }));
       }
       for (const arm of arms) {
         const hash = taskHash({
@@ -134,9 +144,13 @@ export function planBundles(args: { items: Item[]; arms: ArmIdentity[]; imageHas
   return [...bundles.values()];
 }
 
-/** The job id: a hash of the model and the bundle's tasks (dedupes the same plan enqueued twice). */
-export function bundleId(b: { model: string; modelHash: string; tasks: Array<{ hash: string }> }): string {
-  const h = createHash('sha256').update(`${b.model}\u0000${b.modelHash}`);
+/**
+ * The job id: a hash of the store it feeds, the model and the bundle's task hashes (the same plan
+ * enqueued twice is one job; a run with another store, e.g. a test in another folder sharing the
+ * Redis, gets its own job instead of having its results drained into a store it does not read).
+ */
+export function bundleId(b: { namespace: string; model: string; modelHash: string; tasks: Array<{ hash: string }> }): string {
+  const h = createHash('sha256').update(`${b.namespace}\u0000${b.model}\u0000${b.modelHash}`);
   for (const t of b.tasks) h.update(`\u0000${t.hash}`);
   return h.digest('hex').slice(0, 40);
 }
