@@ -373,10 +373,12 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[]): 
     let tick = 0;
     while (ctx.tally.remaining() > 0) {
       if (ctx.options.signal?.aborted) break;
-      for (const [, queue] of queues) {
+      for (const [model, queue] of queues) {
         const d = await drainFinished(queue, ctx.store, mine);
         d.stored.forEach((t) => ctx.tally.stored(t));
         d.failed.forEach((f) => ctx.tally.failed(f.task));
+        if (d.jobs > 0) ctx.log.info({ model, jobs: d.jobs, stored: d.stored.length, failed: d.failed.length }, 'stored finished bundles');
+        for (const f of d.failed) ctx.log.warn({ model, task: f.task, code: f.code, reason: f.message, worker: f.worker }, 'task failed');
       }
       // Tasks another run process stored or failed meanwhile.
       if (++tick % 5 === 0) {
