@@ -1,3 +1,5 @@
+import { mulberry32 } from '../seeded-random.js';
+
 /**
  * Statistics for the report: the exact McNemar test and seeded percentile bootstrap CIs.
  */
@@ -35,17 +37,8 @@ export function mcnemarExact(b: number, c: number): number {
   return Math.min(1, 2 * tail);
 }
 
-/** mulberry32: the bootstrap's seeded generator (same seed → same intervals). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The bootstrap's seeded generator (same seed → same intervals). */
+export const seededRandom = mulberry32;
 
 /**
  * The percentile of a sorted sample with linear interpolation between order statistics

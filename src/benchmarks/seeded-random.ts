@@ -1,3 +1,5 @@
+import { mulberry32 } from '../seeded-random.js';
+
 /**
  * Seeded randomness for loaders (word-order shuffles, the VLM2Vec question's flip): a stream keyed
  * by a string, so a row's draw does not depend on which other rows were loaded. FNV-1a 32-bit hash
@@ -14,12 +16,5 @@ export function hashKey(key: string): number {
 
 /** A uniform [0, 1) stream (mulberry32) for a key. */
 export function seededStream(key: string): () => number {
-  let state = hashKey(key);
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(hashKey(key));
 }

@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../seeded-random.js';
 /**
  * A seeded random stream for the Order perturbations. The ARO code draws from numpy's and Python's
  * global generators (seeded once by `seed_all(1)` in main_aro.py), so its exact permutations cannot be
@@ -8,18 +9,14 @@
 
 /** mulberry32: uniform in [0, 1). */
 export class SeededStream {
-  private state: number;
+  private readonly random: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.random = mulberry32(seed);
   }
 
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.random();
   }
 
   /** Integer in [0, n). */
