@@ -73,16 +73,21 @@ function localPath(job: BundleJob, rel: string, dataDir: string | undefined): st
   return path.join(dataDir ?? job.dataRoot, ...rel.split('/'));
 }
 
-/** Loads the bundle's images under this host's data root and checks their content hashes. */
-async function loadBundleImages(job: BundleJob, env: ExecutorEnv): Promise<Map<string, LoadedImage>> {
-  const out = new Map<string, LoadedImage>();
+/**
+ * Loads the bundle's images under this host's data root and checks their content hashes. A copy
+ * whose hash differs fails the whole bundle (this host's data is not the plan's); a missing or
+ * corrupt image is kept as its error, so only the tasks that need it fail.
+ */
+async function loadBundleImages(job: BundleJob, env: ExecutorEnv): Promise<Map<string, LoadedImage | PerceiveError>> {
+  const out = new Map<string, LoadedImage | PerceiveError>();
   for (const image of job.bundle.images) {
     const file = localPath(job, image.rel, env.dataDir);
     let loaded: LoadedImage;
     try {
       loaded = await loadImage(file);
     } catch (error) {
-      throw new BundleFailure(isPerceiveError(error) ? error.code : 'bad-image', errorMessage(error));
+      out.set(image.path, isPerceiveError(error) ? error : new PerceiveError('bad-image', errorMessage(error)));
+      continue;
     }
     if (loaded.sha256 !== image.sha256) {
       throw new BundleFailure(
@@ -134,6 +139,7 @@ export async function executeBundle(job: BundleJob, env: ExecutorEnv, hooks: Exe
   const imageOf = async (p: string): Promise<LoadedImage> => {
     const img = images.get(p);
     if (!img) throw new PerceiveError('bad-job', `image ${p} is not among the bundle's images`);
+    if (img instanceof Error) throw img;
     return img;
   };
   // Batched work first (CLIP encodes the bundle's image and every caption in one go).

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { pairKey } from '../arms/item-pairs.js';
 import type { ArmSpec } from '../config/experiment.js';
 import type { Item } from '../items/item.js';
 
@@ -50,7 +51,8 @@ export interface PlannedBundle {
 
 /**
  * Content hash of one task: model file hash, arm, prompt id + version, arm parameters, image
- * hashes, the texts the model sees (options and item meta) and the seed. Nothing run-specific
+ * hashes, the texts the model sees (options and item meta), the seed, and for a pair's item its
+ * partner. Nothing run-specific
  * (no run id, no item id, no path), so any run that asks the same question re-uses the answer.
  */
 export function taskHash(parts: {
@@ -62,8 +64,11 @@ export function taskHash(parts: {
   options: string[];
   meta: Record<string, unknown>;
   seed: number;
+  /** What else the answer may depend on: a pair partner's image hashes, texts and meta. */
+  context?: unknown;
 }): string {
-  const canonical = [parts.modelHash, parts.arm, parts.prompt, parts.params ?? null, parts.imageHashes, parts.options, sortKeys(parts.meta), parts.seed];
+  const canonical: unknown[] = [parts.modelHash, parts.arm, parts.prompt, parts.params ?? null, parts.imageHashes, parts.options, sortKeys(parts.meta), parts.seed];
+  if (parts.context !== undefined) canonical.push(sortKeys(parts.context));
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }
 
@@ -96,9 +101,12 @@ export function commonRoot(dirs: string[]): string {
 }
 
 /**
- * Plans bundles: tasks grouped by (model, images); models in arm order, images in the order the
- * benchmark lists them, arms of one model in config order inside a bundle.
- * `imageHashes` maps every image path of `items` to its sha256.
+ * Plans bundles: tasks grouped by (model, image or image pair); models in arm order, groups in
+ * the order the benchmark lists them, arms of one model in config order inside a bundle. The two
+ * single-image items of a pair (`pairKey`: MMVP consecutive rows, What'sUp `groups.pair`) share one
+ * bundle with both images, so pair-aware arms (vlm.two-image) find the partner in `prepare`; their
+ * task hashes then also cover the partner (its image hashes, texts and meta), since a pair-aware
+ * answer depends on it. `imageHashes` maps every image path of `items` to its sha256.
  */
 export function planBundles(args: {
   items: Item[];
@@ -109,39 +117,58 @@ export function planBundles(args: {
   /** Where the results go (the store file): two runs with different stores never share a job. */
   namespace?: string;
 }): PlannedBundle[] {
-  const bundles = new Map<string, PlannedBundle>();
+  const hashOf = (p: string): string => {
+    const h = args.imageHashes.get(p);
+    if (!h) throw new Error(`unreachable: image ${p} was not hashed before planning`);
+    return h;
+  };
   const byModel = new Map<string, ArmIdentity[]>();
   for (const arm of args.arms) byModel.set(arm.model, [...(byModel.get(arm.model) ?? []), arm]);
+  // Groups of items: a pair's items together, else the items of one image (or image set).
+  const groups = new Map<string, Item[]>();
+  for (const item of args.items) {
+    const pair = pairKey(item);
+    const key = pair !== undefined ? `pair\u0000${pair}` : `images\u0000${item.images.map(hashOf).join('\u0000')}`;
+    let list = groups.get(key);
+    if (!list) groups.set(key, (list = []));
+    list.push(item);
+  }
+  const out: PlannedBundle[] = [];
   for (const [model, arms] of byModel) {
-    for (const item of args.items) {
-      const hashes = item.images.map((p) => {
-        const h = args.imageHashes.get(p);
-        if (!h) throw new Error(`unreachable: image ${p} was not hashed before planning`);
-        return h;
-      });
-      const key = `${model}\u0000${hashes.join('\u0000')}`;
-      let b = bundles.get(key);
-      if (!b) {
-        const images = item.images.map((p, k) => ({ path: p, rel: relativeToRoot(args.dataRoot, p), sha256: hashes[k]! }));
-        bundles.set(key, (b = { id: '', namespace: args.namespace ?? '', model, modelHash: arms[0]!.modelHash, images, tasks: [] }));
+    for (const items of groups.values()) {
+      const paths = [...new Set(items.flatMap((i) => i.images))];
+      const b: PlannedBundle = {
+        id: '',
+        namespace: args.namespace ?? '',
+        model,
+        modelHash: arms[0]!.modelHash,
+        images: paths.map((p) => ({ path: p, rel: relativeToRoot(args.dataRoot, p), sha256: hashOf(p) })),
+        tasks: [],
+      };
+      for (const item of items) {
+        const key = pairKey(item);
+        const partners = key === undefined ? [] : items.filter((o) => o !== item && pairKey(o) === key);
+        const context = partners.map((o) => ({ images: o.images.map(hashOf), options: o.options, meta: o.meta }));
+        for (const arm of arms) {
+          const hash = taskHash({
+            modelHash: arm.modelHash,
+            arm: arm.id,
+            prompt: arm.prompt,
+            params: arm.params,
+            imageHashes: item.images.map(hashOf),
+            options: item.options,
+            meta: item.meta,
+            seed: args.seed,
+            ...(context.length > 0 ? { context } : {}),
+          });
+          b.tasks.push({ hash, item, arm });
+        }
       }
-      for (const arm of arms) {
-        const hash = taskHash({
-          modelHash: arm.modelHash,
-          arm: arm.id,
-          prompt: arm.prompt,
-          params: arm.params,
-          imageHashes: hashes,
-          options: item.options,
-          meta: item.meta,
-          seed: args.seed,
-        });
-        b.tasks.push({ hash, item, arm });
-      }
+      b.id = bundleId(b);
+      out.push(b);
     }
   }
-  for (const b of bundles.values()) b.id = bundleId(b);
-  return [...bundles.values()];
+  return out;
 }
 
 /**

@@ -72,12 +72,12 @@ describe('queue and in-process modes', () => {
       return lines;
     };
     const first = await enqueueOnly('once');
-    expect(first).toContain('enqueued 48 bundles (0 were already queued)');
+    expect(first).toContain('enqueued 24 bundles (0 were already queued)');
     const after1 = await counts();
     const second = await enqueueOnly('twice');
-    expect(second).toContain('enqueued 0 bundles (48 were already queued)');
+    expect(second).toContain('enqueued 0 bundles (24 were already queued)');
     const after2 = await counts();
-    expect(after1).toEqual([24, 24]);
+    expect(after1).toEqual([12, 12]);
     expect(after2).toEqual(after1);
     console.log(`[enqueue twice] jobs per queue after the first enqueue: ${after1.join(', ')}; after the second: ${after2.join(', ')}`);
 
@@ -89,7 +89,7 @@ describe('queue and in-process modes', () => {
       expect(page.status).toBe(200);
       const api = (await (await fetch(`${board.url}api/queues`)).json()) as { queues: Array<{ name: string; counts: Record<string, number> }> };
       expect(api.queues.map((q) => q.name).sort()).toEqual([...board.queues].sort());
-      expect(api.queues.every((q) => q.counts.waiting === 24)).toBe(true);
+      expect(api.queues.every((q) => q.counts.waiting === 12)).toBe(true);
     } finally {
       await board.close();
     }

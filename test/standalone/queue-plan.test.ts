@@ -75,6 +75,21 @@ describe('planning bundles and task hashes', () => {
     expect(withoutTasks(b!, new Set(b!.tasks.map((t) => t.hash)))).toBeUndefined();
   });
 
+  it('puts the two items of a pair in one bundle, and hashes each with its partner', () => {
+    const paired = (id: string, image: string, pair: string): Item => ({ ...item(id, image), groups: { pair } });
+    const plan = (second: string): ReturnType<typeof planBundles> =>
+      planBundles({ items: [paired('b/0', '/data/x/1.jpg', 'p1'), paired('b/1', second, 'p1')], arms: [arm('vlm.two-image', 'llava')], imageHashes: hashes, dataRoot: '/data', seed: 0 });
+    const a = plan('/data/x/2.jpg');
+    expect(a).toHaveLength(1);
+    expect(a[0]!.images.map((i) => i.rel)).toEqual(['x/1.jpg', 'x/2.jpg']);
+    expect(a[0]!.tasks.map((t) => t.item.id)).toEqual(['b/0', 'b/1']);
+    // The same first item with another partner image is another task; alone, another again.
+    const b = plan('/data/y/1.jpg');
+    expect(b[0]!.tasks[0]!.hash).not.toBe(a[0]!.tasks[0]!.hash);
+    const alone = planBundles({ items: [item('b/0', '/data/x/1.jpg')], arms: [arm('vlm.two-image', 'llava')], imageHashes: hashes, dataRoot: '/data', seed: 0 });
+    expect(alone[0]!.tasks[0]!.hash).not.toBe(a[0]!.tasks[0]!.hash);
+  });
+
   it('image paths travel relative to the data root', () => {
     expect(commonRoot(['/data/whatsup', '/data/mmvp/images'])).toBe('/data');
     expect(commonRoot(['/data/whatsup'])).toBe('/data/whatsup');
