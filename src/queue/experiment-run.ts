@@ -359,7 +359,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[]): 
     for (const [model, queue] of queues) {
       added += await enqueueBundles(queue, toEnqueue.filter((b) => b.model === model).map((b) => jobOf(ctx, b)), config.queue);
     }
-    ctx.say(`enqueued ${added} bundles (${toEnqueue.length - added} were already queued)`);
+    ctx.say(`enqueued ${added} bundles (${toEnqueue.length - added} were already queued) on ${[...queues.values()].map((q) => `${config.queue.prefix}:${q.name}`).join(', ')}`);
     ctx.log.info({ added, alreadyQueued: toEnqueue.length - added }, 'enqueued');
 
     const perModel = ctx.options.workers ?? 1;

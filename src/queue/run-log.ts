@@ -7,7 +7,7 @@ const readable = {
   write(line: string): void {
     try {
       const o = JSON.parse(line) as Record<string, unknown>;
-      const extra = ['bundle', 'task', 'results', 'failures', 'reason', 'error']
+      const extra = ['queue', 'concurrency', 'dataDir', 'bundle', 'task', 'results', 'failures', 'reason', 'error']
         .filter((k) => o[k] !== undefined)
         .map((k) => `${k}=${typeof o[k] === 'string' ? String(o[k]).slice(0, 200) : JSON.stringify(o[k])}`);
       process.stderr.write(`${String(o.time ?? '').slice(11, 19)} ${String(o.msg)} ${extra.join(' ')}\n`);

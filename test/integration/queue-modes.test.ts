@@ -72,10 +72,10 @@ describe('queue and in-process modes', () => {
       return lines;
     };
     const first = await enqueueOnly('once');
-    expect(first).toContain('enqueued 24 bundles (0 were already queued)');
+    expect(first.find((l) => l.startsWith('enqueued'))).toMatch(/^enqueued 24 bundles \(0 were already queued\) on t-twice-\S+:clip-[0-9a-f]{12}, t-twice-\S+:llava-[0-9a-f]{12}$/);
     const after1 = await counts();
     const second = await enqueueOnly('twice');
-    expect(second).toContain('enqueued 0 bundles (24 were already queued)');
+    expect(second.find((l) => l.startsWith('enqueued'))).toMatch(/^enqueued 0 bundles \(24 were already queued\)/);
     const after2 = await counts();
     expect(after1).toEqual([12, 12]);
     expect(after2).toEqual(after1);
