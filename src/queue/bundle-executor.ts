@@ -5,7 +5,7 @@ import type { Arm } from '../arms/arm.js';
 import { errorMessage, isPerceiveError, PerceiveError } from '../errors.js';
 import { type LoadedImage, loadImage } from '../items/image.js';
 import type { TaskFailure, TaskResult } from '../store/result-store.js';
-import type { BundleJob, BundleOutcome } from './bundle-job.js';
+import { type BundleJob, type BundleOutcome, resultTask } from './bundle-job.js';
 import type { ModelRuntime } from './model-pool.js';
 import type { ArmIdentity, PlannedBundle } from './plan.js';
 
@@ -119,7 +119,7 @@ function checkArm(arm: Arm, want: ArmIdentity, worker: string): void {
 export async function executeBundle(job: BundleJob, env: ExecutorEnv, hooks: ExecuteHooks = {}): Promise<BundleOutcome> {
   const bundle: PlannedBundle = job.bundle;
   const outcome: BundleOutcome = { bundle: bundle.id, worker: env.worker, results: [...(hooks.previous?.results ?? [])], failures: [...(hooks.previous?.failures ?? [])] };
-  const finished = new Set([...outcome.results.map((r) => (r as { task: string }).task), ...outcome.failures.map((f) => f.task)]);
+  const finished = new Set([...outcome.results.map((r) => resultTask(r)), ...outcome.failures.map((f) => f.task)]);
   const todo = bundle.tasks.filter((t) => !finished.has(t.hash));
   if (todo.length === 0) return outcome;
 

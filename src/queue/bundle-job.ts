@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ArmSpecSchema } from '../config/experiment.js';
 import { ItemSchema } from '../items/item.js';
-import { TaskFailureSchema, TaskResultSchema } from '../store/result-store.js';
+import { TaskFailureSchema } from '../store/result-store.js';
 import type { PlannedBundle } from './plan.js';
 
 /** Bumped when the job layout changes; a worker refuses jobs of another version by name. */
@@ -38,7 +38,8 @@ export type BundleJob = z.infer<typeof BundleJobSchema> & { bundle: PlannedBundl
 export const BundleOutcomeSchema = z.object({
   bundle: z.string(),
   worker: z.string(),
-  results: z.array(TaskResultSchema.partial({ scores: true }).passthrough()),
+  /** Each result is validated by the store on its own (a malformed one becomes that task's failure). */
+  results: z.array(z.unknown()),
   failures: z.array(TaskFailureSchema),
 });
 export interface BundleOutcome {
@@ -53,4 +54,10 @@ export interface BundleOutcome {
 export function jobName(b: PlannedBundle): string {
   const first = b.images[0]?.rel ?? '?';
   return `${b.tasks.length} tasks · ${first}${b.images.length > 1 ? ` +${b.images.length - 1}` : ''}`;
+}
+
+/** The task hash of a result as it came back (empty when it has none). */
+export function resultTask(r: unknown): string {
+  const t = r && typeof r === 'object' ? (r as { task?: unknown }).task : undefined;
+  return typeof t === 'string' ? t : '';
 }

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import type { QueueSettings } from '../config/experiment.js';
 import { PerceiveError } from '../errors.js';
 import type { ResultStore, TaskFailure } from '../store/result-store.js';
-import { type BundleJob, BundleOutcomeSchema, jobName } from './bundle-job.js';
+import { type BundleJob, BundleOutcomeSchema, jobName, resultTask } from './bundle-job.js';
 import { failureCode } from './bundle-executor.js';
 
 /** A Redis URL without its password, for messages and the manifest. */
@@ -115,13 +115,13 @@ export async function drainFinished(queue: Queue, store: ResultStore, mine?: Set
           failures = partial.data.failures;
         }
       }
-      const seen = new Set([...results.map((r) => (r as { task: string }).task), ...failures.map((f) => f.task)]);
+      const seen = new Set([...results.map((r) => resultTask(r)), ...failures.map((f) => f.task)]);
       const reason = failureCode(job.failedReason || (state === 'completed' ? 'bad-job: the job returned no readable results' : 'error: failed'));
       const now = new Date().toISOString();
       for (const t of tasks) if (!seen.has(t)) failures.push({ task: t, code: reason.code, message: reason.message, worker: '?', failedAt: now });
       const put = store.put(results, failures);
       const rejected = new Set(put.rejected.map((f) => f.task));
-      out.stored.push(...results.map((r) => (r as { task: string }).task).filter((t) => !rejected.has(t)));
+      out.stored.push(...results.map((r) => resultTask(r)).filter((t) => !rejected.has(t)));
       out.failed.push(...failures, ...put.rejected);
       await job.remove().catch(() => {});
       out.jobs++;

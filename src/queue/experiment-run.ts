@@ -18,7 +18,7 @@ import { ResultStore, type TaskFailure } from '../store/result-store.js';
 import { RunDirectory } from '../store/run-directory.js';
 import type { Sample } from '../store/sample.js';
 import { armIdentities } from './arm-identity.js';
-import { type BundleJob, JOB_VERSION } from './bundle-job.js';
+import { type BundleJob, JOB_VERSION, resultTask } from './bundle-job.js';
 import { connectRedis, drainFinished, enqueueBundles, openQueue, queueName, redactUrl } from './bundle-queue.js';
 import { BundleFailure, executeBundle, StopRequested, TransientBundleError, workerName } from './bundle-executor.js';
 import { buildManifest } from './manifest.js';
@@ -265,7 +265,7 @@ function jobOf(ctx: ExecCtx, bundle: PlannedBundle): BundleJob {
 function record(ctx: ExecCtx, results: unknown[], failures: TaskFailure[]): void {
   const put = ctx.store.put(results, failures);
   for (const r of results) {
-    const task = (r as { task: string }).task;
+    const task = resultTask(r);
     if (!put.rejected.some((f) => f.task === task)) ctx.tally.stored(task);
   }
   for (const f of [...failures, ...put.rejected]) ctx.tally.failed(f.task);
@@ -307,7 +307,7 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
                   break;
                 }
                 const now = new Date().toISOString();
-                const finished = new Set<string>(previous ? [...previous.results.map((r) => (r as { task: string }).task), ...previous.failures.map((f) => f.task)] : []);
+                const finished = new Set<string>(previous ? [...previous.results.map((r) => resultTask(r)), ...previous.failures.map((f) => f.task)] : []);
                 if (error instanceof TransientBundleError && attempt < config.queue.attempts) {
                   previous = error.partial;
                   const wait = config.queue.backoff_ms * 2 ** (attempt - 1);
@@ -316,7 +316,7 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
                   continue;
                 }
                 const partial = error instanceof TransientBundleError ? error.partial : previous;
-                for (const r of partial?.results ?? []) finished.add((r as { task: string }).task);
+                for (const r of partial?.results ?? []) finished.add(resultTask(r));
                 const code = error instanceof BundleFailure ? error.code : error instanceof TransientBundleError ? (isPerceiveError(error.cause) ? error.cause.code : 'transient') : 'error';
                 const message = error instanceof BundleFailure ? error.message.slice(code.length + 2) : errorMessage(error instanceof TransientBundleError ? error.cause : error);
                 const failures = bundle.tasks.filter((t) => !finished.has(t.hash)).map((t) => ({ task: t.hash, code, message, worker, failedAt: now }));
