@@ -18,7 +18,7 @@ import { ResultStore, type TaskFailure } from '../store/result-store.js';
 import { RunDirectory } from '../store/run-directory.js';
 import type { Sample } from '../store/sample.js';
 import { armIdentities } from './arm-identity.js';
-import { type BundleJob, JOB_VERSION, resultTask } from './bundle-job.js';
+import { type BundleJob, BundleOutcomeSchema, JOB_VERSION, resultTask } from './bundle-job.js';
 import { connectRedis, drainFinished, enqueueBundles, openQueue, queueName, redactUrl } from './bundle-queue.js';
 import { BundleFailure, executeBundle, StopRequested, TransientBundleError, workerName } from './bundle-executor.js';
 import { buildManifest } from './manifest.js';
@@ -100,6 +100,7 @@ class Tally {
   private readonly failedTasks = new Map<string, Set<string>>();
   private readonly reusedCount = new Map<string, number>();
   private readonly modelOf = new Map<string, string>();
+  private readonly finishedAt = new Map<string, number>();
   computed = 0;
 
   constructor(tasks: PlannedTask[], done: Set<string>) {
@@ -143,15 +144,19 @@ class Tally {
     return [...this.reusedCount.values()].reduce((a, b) => a + b, 0);
   }
 
+  /** Per queue; a finished queue's clock stops, so its rate stays what it was. */
   progress(elapsedMs: number): QueueProgress[] {
-    return [...this.totals].map(([model, total]) => ({
-      model,
-      total,
-      done: total - this.pending.get(model)!.size,
-      failed: this.failedTasks.get(model)!.size,
-      reused: this.reusedCount.get(model)!,
-      elapsedMs,
-    }));
+    return [...this.totals].map(([model, total]) => {
+      if (this.pending.get(model)!.size === 0 && !this.finishedAt.has(model)) this.finishedAt.set(model, elapsedMs);
+      return {
+        model,
+        total,
+        done: total - this.pending.get(model)!.size,
+        failed: this.failedTasks.get(model)!.size,
+        reused: this.reusedCount.get(model)!,
+        elapsedMs: this.finishedAt.get(model) ?? elapsedMs,
+      };
+    });
   }
 }
 
@@ -404,8 +409,19 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[]): 
           const dead = exited.filter((e) => e.model === model);
           if (dead.length >= perModel && ctx.tally.remaining(model) > 0) {
             const last = dead.at(-1)!;
+            // Bundles nobody started are taken back (a resume enqueues them again, same ids);
+            // a bundle with finished tasks in its progress stays for the next worker.
+            let removed = 0;
+            for (const [, queue] of queues) {
+              for (const job of await queue.getJobs(['waiting', 'delayed', 'prioritized'])) {
+                if (job?.id && mine.has(job.id) && !BundleOutcomeSchema.safeParse(job.progress).success) {
+                  await job.remove().then(() => removed++, () => {});
+                }
+              }
+            }
+            ctx.log.warn({ model, removed }, 'local workers failed; unstarted bundles taken back');
             throw new PerceiveError('worker-failed', `every local worker for model ${model} exited (last exit code ${last.code}):\n${last.tail}`, {
-              hint: `see ${ctx.run.file('log.jsonl')}; the queue keeps its bundles: fix the problem and resume with perceive run --resume ${ctx.runId}`,
+              hint: `see ${ctx.run.file('log.jsonl')}; fix the problem and resume with perceive run --resume ${ctx.runId} (nothing finished is lost)`,
             });
           }
         }
