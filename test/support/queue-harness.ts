@@ -109,7 +109,7 @@ export function alive(pid: number): boolean {
  * A config over the generated fixtures in `fixtures` (the demo's layout), writing to `output`,
  * with queue settings short enough for tests (a dead worker's bundle is back in a few seconds).
  */
-export function writeQueueConfig(file: string, o: { fixtures: string; output: string; prefix: string; arms?: Array<'clip' | 'vlm.vqascore'>; clipBatch?: number }): string {
+export function writeQueueConfig(file: string, o: { fixtures: string; output: string; prefix: string; arms?: Array<'clip' | 'vlm.vqascore'>; clipBatch?: number; limit?: number }): string {
   const arms = o.arms ?? ['clip', 'vlm.vqascore'];
   const lines = [
     'name: queue-test',
@@ -121,6 +121,7 @@ export function writeQueueConfig(file: string, o: { fixtures: string; output: st
     `    annotations: ${o.fixtures}/whatsup/data/controlled_images_dataset.json`,
     `    data_dir: ${o.fixtures}/whatsup`,
     '    subset: controlled_a',
+    ...(o.limit ? [`    limit: ${o.limit}`] : []),
     'models:',
     '  llava:',
     '    kind: llama',
