@@ -10,13 +10,28 @@ import { PerceiveError } from '../errors.js';
 import { connectRedis, listQueueNames, redactUrl } from '../queue/bundle-queue.js';
 
 /** Serves Bull Board over every queue under `prefix`, on 127.0.0.1 only. Resolves once listening. */
-export async function startDashboard(options: { redisUrl: string; prefix: string; port: number }): Promise<{ server: Server; url: string; queues: string[]; close: () => Promise<void> }> {
+export async function startDashboard(options: { redisUrl: string; prefix: string; port: number; refreshMs?: number }): Promise<{ server: Server; url: string; queues: string[]; close: () => Promise<void> }> {
   const redis = await connectRedis(options.redisUrl, { probe: true });
   const names = await listQueueNames(redis, options.prefix);
   const queues = names.map((n) => new Queue(n, { connection: redis, prefix: options.prefix }));
   const adapter = new ExpressAdapter();
   adapter.setBasePath('/');
-  createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q, { readOnlyMode: false })), serverAdapter: adapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'] });
+  const board = createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q, { readOnlyMode: false })), serverAdapter: adapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'] });
+  // Queues a later run creates (a new model) appear without a restart.
+  const refresh = setInterval(() => {
+    void listQueueNames(redis, options.prefix)
+      .then((now) => {
+        for (const n of now) {
+          if (names.includes(n)) continue;
+          names.push(n);
+          const q = new Queue(n, { connection: redis, prefix: options.prefix });
+          queues.push(q);
+          board.addQueue(new BullMQAdapter(q, { readOnlyMode: false }));
+        }
+      })
+      .catch(() => {});
+  }, options.refreshMs ?? 10_000);
+  refresh.unref();
   const app = express();
   app.use('/', adapter.getRouter());
   const server = await new Promise<Server>((resolve, reject) => {
@@ -32,6 +47,7 @@ export async function startDashboard(options: { redisUrl: string; prefix: string
     url: `http://127.0.0.1:${port}/`,
     queues: names,
     close: async () => {
+      clearInterval(refresh);
       await new Promise<void>((r) => server.close(() => r()));
       await Promise.all(queues.map((q) => q.close()));
       redis.disconnect();
@@ -48,7 +64,7 @@ export function registerDashboard(program: Command): void {
     .action(async (opts: { port: number; prefix: string }) => {
       const env = readEnvironment();
       const d = await startDashboard({ redisUrl: env.redisUrl, prefix: opts.prefix, port: opts.port });
-      process.stderr.write(`dashboard: ${d.url} (queues under "${opts.prefix}" on ${redactUrl(env.redisUrl)}: ${d.queues.join(', ') || 'none yet; restart it after a run has enqueued'})\nCtrl-C to stop\n`);
+      process.stderr.write(`dashboard: ${d.url} (queues under "${opts.prefix}" on ${redactUrl(env.redisUrl)}: ${d.queues.join(', ') || 'none yet'}; new queues appear within 10 s)\nCtrl-C to stop\n`);
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
       await d.close();
     });

@@ -95,6 +95,26 @@ describe('queue and in-process modes', () => {
     }
   }, 300_000);
 
+  it('the dashboard picks up a queue created after it started', async () => {
+    const prefix = uniquePrefix('board');
+    prefixes.push(prefix);
+    const board = await startDashboard({ redisUrl: REDIS_URL, prefix, port: 0, refreshMs: 200 });
+    const redis = new Redis(REDIS_URL);
+    try {
+      expect(board.queues).toEqual([]);
+      const q = new Queue('llava-0123456789ab', { connection: redis, prefix });
+      await q.add('probe', { note: 'not a bundle' }, { jobId: 'probe' });
+      await q.close();
+      const names = async (): Promise<string[]> => ((await (await fetch(`${board.url}api/queues`)).json()) as { queues: Array<{ name: string }> }).queues.map((x) => x.name);
+      const until = Date.now() + 10_000;
+      while (!(await names()).includes('llava-0123456789ab') && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      expect(await names()).toEqual(['llava-0123456789ab']);
+    } finally {
+      redis.disconnect();
+      await board.close();
+    }
+  });
+
   it('a corrupt image and a malformed row end as failed items with named reasons; the rest completes (queued)', async () => {
     const prefix = uniquePrefix('bad');
     prefixes.push(prefix);
