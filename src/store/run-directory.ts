@@ -4,8 +4,8 @@ import { PerceiveError } from '../errors.js';
 import { type Sample, SampleSchema } from './sample.js';
 
 /**
- * results/<run-id>/: manifest.json, samples.jsonl (appended one line per finished sample, so a
- * crash loses nothing that finished), summary.json, report.md.
+ * results/<run-id>/: manifest.json, samples.jsonl (exported from the results store, which is
+ * what survives a crash: see result-store.ts), log.jsonl, summary.json, report.md.
  */
 export class RunDirectory {
   readonly dir: string;
