@@ -7,8 +7,9 @@ interface Pending<T> {
 }
 
 /**
- * Gathers the encode calls that arrive within a few milliseconds (the bundles a worker holds at
- * once, one per slot) into one batched call, so CLIP in a worker does not degrade to batch 1.
+ * Gathers the encode calls that arrive within a few milliseconds, or while the previous batch
+ * runs (the bundles a worker holds at once, one per slot), into one batched call, so CLIP in a
+ * worker does not degrade to batch 1.
  * A failed batch is retried one request at a time, so only the bad input fails.
  */
 export class BatchingEncoder implements ContrastiveEncoder {
@@ -42,16 +43,30 @@ export class BatchingEncoder implements ContrastiveEncoder {
     });
   }
 
+  // One call in flight per kind: requests that arrive meanwhile wait and go together next.
+  private imagesBusy = false;
+  private textsBusy = false;
+
   private flushImages(): void {
     clearTimeout(this.imageTimer);
     this.imageTimer = undefined;
-    void run(this.images.splice(0), (x) => this.inner.encodeImages(x));
+    if (this.imagesBusy || this.images.length === 0) return;
+    this.imagesBusy = true;
+    void run(this.images.splice(0), (x) => this.inner.encodeImages(x)).finally(() => {
+      this.imagesBusy = false;
+      this.flushImages();
+    });
   }
 
   private flushTexts(): void {
     clearTimeout(this.textTimer);
     this.textTimer = undefined;
-    void run(this.texts.splice(0), (x) => this.inner.encodeTexts(x));
+    if (this.textsBusy || this.texts.length === 0) return;
+    this.textsBusy = true;
+    void run(this.texts.splice(0), (x) => this.inner.encodeTexts(x)).finally(() => {
+      this.textsBusy = false;
+      this.flushTexts();
+    });
   }
 
   close(): Promise<void> {

@@ -56,6 +56,25 @@ describe('BatchingEncoder', () => {
     expect(texts.map((t) => t.length)).toEqual([2, 1]);
   });
 
+  it('requests that arrive while a batch runs go together in the next one', async () => {
+    const batchSizes: number[] = [];
+    const counting: ContrastiveEncoder = {
+      modelHash: encoder.modelHash,
+      encodeImages: (x) => {
+        batchSizes.push(x.length);
+        return encoder.encodeImages(x);
+      },
+      encodeTexts: (t) => encoder.encodeTexts(t),
+      close: async () => {},
+    };
+    const batching = new BatchingEncoder(counting, 8, 0);
+    const first = batching.encodeImages([images[0]!]);
+    await new Promise((r) => setTimeout(r, 5)); // the first batch (one image) is running
+    const rest = images.slice(1).map((i) => batching.encodeImages([i]));
+    await Promise.all([first, ...rest]);
+    expect(batchSizes).toEqual([1, 5]);
+  });
+
   it('a bad input in a batch fails only its own call', async () => {
     const batching = new BatchingEncoder(encoder, 8);
     const bad = { bytes: Buffer.from('not an image'), sha256: 'x'.repeat(64) };
