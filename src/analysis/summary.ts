@@ -63,6 +63,16 @@ function unparseable(samples: Sample[]): number {
   return n;
 }
 
+/**
+ * Arms that are prompt variants of one another: every `vlm2vec.*` arm (question, plain, user
+ * variants), and labelled settings of one arm (`vlm.mcq` and `vlm.mcq.model`, `vlm.contrast` and
+ * `vlm.contrast.l1`).
+ */
+function variantFamily(arm: string): string {
+  const parts = arm.split('.');
+  return parts[0] === 'vlm2vec' ? 'vlm2vec' : parts.slice(0, 2).join('.');
+}
+
 export function summarise(
   runId: string,
   samples: Sample[],
@@ -103,7 +113,7 @@ export function summarise(
     for (const a of ids) if (a !== baseline && byArm.has(baseline)) pairs.push([a, baseline]);
     for (const a of ids)
       for (const b of ids)
-        if (a < b && a !== baseline && b !== baseline && a.split('.')[0] === b.split('.')[0] && a.includes('.')) pairs.push([a, b]);
+        if (a < b && a !== baseline && b !== baseline && variantFamily(a) === variantFamily(b)) pairs.push([a, b]);
     for (const [a, b] of pairs) {
       const la = byArm.get(a)!;
       const lb = byArm.get(b)!;

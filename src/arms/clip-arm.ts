@@ -22,7 +22,8 @@ export class ClipArm implements Arm {
   private readonly textEmbeddings = new Map<string, Promise<Float32Array>>();
   /** Pairs of single-image items (item-pairs.ts), for the erroneous-agreement view. */
   private readonly pairs = new ItemPairs();
-  private imageLoader: ((file: string) => Promise<LoadedImage>) | undefined;
+  /** item id → the embedding of its pair partner's image, found in the prepare() of its bundle. */
+  private readonly partnerEmbeddings = new Map<string, Promise<Float32Array>>();
 
   constructor(
     readonly model: string,
@@ -35,7 +36,6 @@ export class ClipArm implements Arm {
 
   async prepare(items: Item[], images: (file: string) => Promise<LoadedImage>): Promise<void> {
     this.pairs.add(items);
-    this.imageLoader = images;
     const texts = [...new Set(items.flatMap((i) => i.options))].filter((t) => !this.textEmbeddings.has(t));
     if (texts.length > 0) {
       const encoded = this.encoder.encodeTexts(texts);
@@ -58,6 +58,16 @@ export class ClipArm implements Arm {
       const encoded = this.encoder.encodeImages(unique);
       unique.forEach((img, k) => this.imageEmbeddings.set(img.sha256, encoded.then((e) => e[k]!)));
       await encoded.catch(() => unique.forEach((img) => this.imageEmbeddings.delete(img.sha256)));
+    }
+    // Partners' images through this bundle's own loader (bundles may be prepared concurrently,
+    // so no loader is kept beyond this call). A broken partner image leaves no pair cosine.
+    for (const item of items) {
+      const found = this.pairs.of(item);
+      if (!found || item.images.length !== 1) continue;
+      const embedding = images(found.partner.images[0]!).then((img) => this.image(img));
+      embedding.catch(() => this.partnerEmbeddings.delete(item.id));
+      this.partnerEmbeddings.set(item.id, embedding);
+      await embedding.catch(() => undefined);
     }
   }
 
@@ -87,14 +97,16 @@ export class ClipArm implements Arm {
     const extra: Record<string, unknown> = {};
     if (imageEmbeds.length === 2) {
       extra.image_pair_cosine = dot(imageEmbeds[0]!, imageEmbeds[1]!);
-    } else if (this.pairs.of(item) && this.imageLoader) {
-      const partner = this.pairs.of(item)!.partner;
-      try {
-        const other = await this.image(await this.imageLoader(partner.images[0]!));
-        extra.image_pair_cosine = dot(imageEmbeds[0]!, other);
-        extra.pair_partner = partner.id;
-      } catch {
-        // the partner's image is broken: that item fails on its own; this one has no pair cosine
+    } else {
+      const partner = this.pairs.of(item)?.partner;
+      const other = partner ? this.partnerEmbeddings.get(item.id) : undefined;
+      if (partner && other) {
+        try {
+          extra.image_pair_cosine = dot(imageEmbeds[0]!, await other);
+          extra.pair_partner = partner.id;
+        } catch {
+          // the partner's image is broken: that item fails on its own; this one has no pair cosine
+        }
       }
     }
     return { scores: imageEmbeds.map((v) => textEmbeds.map((t) => dot(v, t))), extra };

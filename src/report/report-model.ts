@@ -161,10 +161,11 @@ function agreementViews(samples: Sample[], baseline: string): AgreementView[] {
  * one prompt (`vlm.two-image`), and Li et al. v1's relaxed pair metric in both variants
  * (src/arms/pair-preference.ts), per category where the items have one.
  */
-function pairModeRows(samples: Sample[]): PairModeRow[] {
+function pairModeRows(samples: Sample[], formats: Map<string, string>): PairModeRow[] {
   const rows: PairModeRow[] = [];
   const arms = ['vlm.mcq', 'vlm.two-image'];
   for (const benchmark of [...new Set(samples.map((s) => s.benchmark))]) {
+    if (formats.get(benchmark) !== 'mmvp') continue;
     const mine = samples.filter((s) => s.benchmark === benchmark && arms.some((a) => s.arm === a || s.arm.startsWith(`${a}.`)) && s.groups.pair !== undefined && s.images.length === 1);
     if (mine.length === 0) continue;
     const categoryOf = (s: Sample): string => s.groups.category ?? 'all';
@@ -221,7 +222,7 @@ export function buildReportModel(input: { summary: RunSummary; samples: Sample[]
     comparisons: summary.comparisons.map((c) => ({ ...c, rows: comparisonRows(samples, c) })),
     differences: summary.differences,
     agreement: agreementViews(samples, input.baseline),
-    pairModes: pairModeRows(samples),
+    pairModes: pairModeRows(samples, new Map(benchmarks.map((b) => [b.name, b.format]))),
     references,
     errataNote: LABEL_ERRATA_NOTE,
     failed: samples.filter((s) => s.status === 'failed'),

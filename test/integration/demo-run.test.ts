@@ -52,6 +52,18 @@ describe('the demo config end to end (tiny LLaVA-style GGUF + tiny CLIP ONNX, sy
     expect(vqa.every((s) => s.scores![0]!.every((v) => v > 0 && v < 1))).toBe(true);
     expect(vqa.every((s) => s.prompt?.id === 't2v_metrics.vqascore.llava-v1.5' && s.prompt.version === 1)).toBe(true);
     expect(vqa.every((s) => (s.timings?.calls ?? 0) >= 8)).toBe(true);
+    // The CLIP image–image cosine of each What'sUp pair (two items differing only in the relation),
+    // the same number on both items of the pair, for the erroneous-agreement view.
+    const clipSamples = result.samples.filter((s) => s.arm === 'clip');
+    expect(clipSamples.every((s) => typeof s.extra.image_pair_cosine === 'number')).toBe(true);
+    const byPair = new Map<string, number[]>();
+    for (const s of clipSamples) byPair.set(s.groups.pair!, [...(byPair.get(s.groups.pair!) ?? []), s.extra.image_pair_cosine as number]);
+    expect(byPair.size).toBe(12);
+    for (const cosines of byPair.values()) {
+      expect(cosines).toHaveLength(2);
+      expect(cosines[0]).toBe(cosines[1]);
+      expect(cosines[0]).toBeLessThan(1);
+    }
 
     const { summary } = await writeRunReport(result.run, { wallMs: result.wallMs });
     const report = fs.readFileSync(result.run.file('report.md'), 'utf8');

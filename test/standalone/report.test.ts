@@ -125,7 +125,7 @@ describe('MMVP pair view', () => {
       mk('vlm.two-image', 3, lp(0.1), true),
     ];
     const summary = summarise('r', samples, new Map(), 'clip', { iterations: 50 });
-    const m = buildReportModel({ summary, samples, manifest: {}, baseline: 'clip' });
+    const m = buildReportModel({ summary, samples, manifest: { config: { benchmarks: [{ name: 'mmvp', format: 'mmvp', subset: 'mmvp' }] } }, baseline: 'clip' });
     const row = (arm: string, variant: string) => m.pairModes.find((r) => r.arm === arm && r.variant === variant && r.category === 'all')!;
     expect(row('vlm.mcq', 'one image per prompt')).toMatchObject({ correct: 1, total: 2, value: 0.5 });
     expect(row('vlm.mcq', 'relaxed, single-image')).toMatchObject({ correct: 2, total: 2, value: 1 });
