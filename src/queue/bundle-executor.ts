@@ -3,6 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Arm } from '../arms/arm.js';
 import { errorMessage, isPerceiveError, PerceiveError } from '../errors.js';
+import { cropImage, itemCrop } from '../items/crop.js';
 import { type LoadedImage, loadImage } from '../items/image.js';
 import type { TaskFailure, TaskResult } from '../store/result-store.js';
 import { type BundleJob, type BundleOutcome, resultTask } from './bundle-job.js';
@@ -101,6 +102,12 @@ async function loadBundleImages(job: BundleJob, env: ExecutorEnv): Promise<Map<s
   return out;
 }
 
+/** An item with a crop box (ARO's VG items: `meta.crop`) is answered on the cropped image. */
+async function withCrop(item: BundleJob['bundle']['tasks'][number]['item'], images: LoadedImage[]): Promise<LoadedImage[]> {
+  const box = itemCrop(item.meta, item.id);
+  return box ? Promise.all(images.map((i) => cropImage(i, box))) : images;
+}
+
 function checkArm(arm: Arm, want: ArmIdentity, worker: string): void {
   const got = { id: arm.id, modelHash: arm.modelHash, prompt: arm.prompt ?? null, params: arm.params ?? null };
   const expected = { id: want.id, modelHash: want.modelHash, prompt: want.prompt, params: want.params ?? null };
@@ -155,7 +162,7 @@ export async function executeBundle(job: BundleJob, env: ExecutorEnv, hooks: Exe
     const started = performance.now();
     const arm = arms.get(JSON.stringify(task.arm.spec))!;
     try {
-      const loaded = await Promise.all(task.item.images.map(imageOf));
+      const loaded = await withCrop(task.item, await Promise.all(task.item.images.map(imageOf)));
       const output = await arm.score(task.item, loaded);
       const result: TaskResult = {
         task: task.hash,
