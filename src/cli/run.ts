@@ -81,18 +81,21 @@ export function resumeTarget(idOrDir: string, configFile: string | undefined): {
   return { loaded, runId: manifest.run_id ?? path.basename(dir) };
 }
 
+/** The console summary: every headline metric of each benchmark × arm, by name, and the 2x2s. */
 export function printSummary(summary: RunSummary): void {
-  const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '  –  ' : `${(100 * v).toFixed(1).padStart(5)}`);
-  process.stdout.write('benchmark / arm                          indiv   pair    set  (failed)\n');
+  const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '–' : (100 * v).toFixed(1));
+  let benchmark = '';
   for (const a of summary.arms) {
-    const h = (n: string): number | null | undefined => a.metrics.headline.find((m) => m.name === n)?.value;
-    process.stdout.write(
-      `${`${a.benchmark} / ${a.arm}`.padEnd(40)} ${pct(h('individual'))}  ${pct(h('pair'))}  ${pct(h('set'))}  (${a.failed})\n`,
-    );
+    if (a.benchmark !== benchmark) {
+      benchmark = a.benchmark;
+      process.stdout.write(`${benchmark} (${a.metrics.convention})\n`);
+    }
+    const figures = a.metrics.headline.map((h) => `${h.name} ${pct(h.value)}`).join(', ');
+    process.stdout.write(`  ${a.arm.padEnd(26)} ${figures || a.metrics.convention}${a.failed ? `  (${a.failed} failed)` : ''}${a.unparseable ? `  (${a.unparseable} unparseable)` : ''}\n`);
   }
   for (const c of summary.comparisons) {
     process.stdout.write(
-      `${c.benchmark}: ${c.arm} vs ${c.baseline}: both right ${c.both}, only ${c.arm} ${c.onlyArm}, only ${c.baseline} ${c.onlyBaseline}, neither ${c.neither}\n`,
+      `${c.benchmark}: ${c.arm} vs ${c.baseline}: both right ${c.both}, only ${c.arm} ${c.onlyArm}, only ${c.baseline} ${c.onlyBaseline}, neither ${c.neither} (McNemar p ${c.mcnemarP.toPrecision(2)})\n`,
     );
   }
 }
