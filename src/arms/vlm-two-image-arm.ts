@@ -30,7 +30,8 @@ export class VlmTwoImageArm implements Arm {
   readonly params: Record<string, unknown>;
   private readonly bytes: ImageBytes;
   private readonly pairs = new ItemPairs();
-  private imageLoader: ((file: string) => Promise<LoadedImage>) | undefined;
+  /** item id → its pair partner's image, loaded in the prepare() of its bundle (bundles may run concurrently). */
+  private readonly partnerImages = new Map<string, Promise<LoadedImage>>();
   private readonly memo = new Map<string, Promise<ChoiceScore>>();
 
   constructor(
@@ -52,7 +53,13 @@ export class VlmTwoImageArm implements Arm {
 
   async prepare(items: Item[], images: (file: string) => Promise<LoadedImage>): Promise<void> {
     this.pairs.add(items);
-    this.imageLoader = images;
+    for (const item of items) {
+      const found = this.pairs.of(item);
+      if (!found || item.images.length !== 1) continue;
+      const partner = images(found.partner.images[0]!);
+      partner.catch(() => undefined); // a broken partner image fails this item in score()
+      this.partnerImages.set(item.id, partner);
+    }
   }
 
   /** The question of `asked` about image `target` of `pair`, both images in the prompt; once per arm. */
@@ -88,10 +95,11 @@ export class VlmTwoImageArm implements Arm {
       };
     }
     const found = this.pairs.of(item);
-    if (images.length !== 1 || !found || !this.imageLoader) {
+    const partnerLoad = this.partnerImages.get(item.id);
+    if (images.length !== 1 || !found || !partnerLoad) {
       throw notApplicable(this.id, item, 'it needs an image pair: two images, or a partner item with the same groups.pair in the same bundle');
     }
-    const partnerImage = await this.imageLoader(found.partner.images[0]!);
+    const partnerImage = await partnerLoad;
     const pairImages = found.position === 0 ? [images[0]!, partnerImage] : [partnerImage, images[0]!];
     const own = await this.row(item, pairImages, found.position, log);
     const extra: Record<string, unknown> = {

@@ -126,7 +126,7 @@ function checkArm(arm: Arm, want: ArmIdentity, worker: string): void {
 export async function executeBundle(job: BundleJob, env: ExecutorEnv, hooks: ExecuteHooks = {}): Promise<BundleOutcome> {
   const bundle: PlannedBundle = job.bundle;
   const outcome: BundleOutcome = { bundle: bundle.id, worker: env.worker, results: [...(hooks.previous?.results ?? [])], failures: [...(hooks.previous?.failures ?? [])] };
-  const finished = new Set([...outcome.results.map((r) => resultTask(r)), ...outcome.failures.map((f) => f.task)]);
+  const finished = new Set([...outcome.results.map((r) => resultTask(r)), ...outcome.failures.map((f) => f.task), ...(bundle.done ?? [])]);
   const todo = bundle.tasks.filter((t) => !finished.has(t.hash));
   if (todo.length === 0) return outcome;
 
@@ -150,8 +150,10 @@ export async function executeBundle(job: BundleJob, env: ExecutorEnv, hooks: Exe
     return img;
   };
   // Batched work first (CLIP encodes the bundle's image and every caption in one go).
+  // Every item of the bundle, done or not: pair-aware arms need both items of a pair even when one
+  // of them was finished before (a resumed or retried bundle).
   for (const [key, arm] of arms) {
-    const items = todo.filter((t) => JSON.stringify(t.arm.spec) === key).map((t) => t.item);
+    const items = bundle.tasks.filter((t) => JSON.stringify(t.arm.spec) === key).map((t) => t.item);
     if (arm.prepare) await arm.prepare(items, imageOf);
   }
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 import { loadExperimentConfig } from '../../src/config/experiment.js';
 import { readEnvironment } from '../../src/config/environment.js';
 import { PerceiveError } from '../../src/errors.js';
@@ -16,12 +17,22 @@ let dir: string;
 let binaries: LlamaBinaries;
 const env = { ...readEnvironment(), llamaServerUrl: undefined, threads: 2 };
 
-/** The shipped demo config, pointed at a fixture folder in a temp dir. */
-function writeConfig(name: string, edit: (text: string) => string = (t) => t): string {
+/**
+ * The shipped demo config pointed at a fixture folder in a temp dir; `minimal` keeps only the
+ * What'sUp set and the two arms of the vertical slice (clip, vlm.vqascore) for the quick checks.
+ */
+function writeConfig(name: string, edit: (text: string) => string = (t) => t, options: { minimal?: boolean } = { minimal: true }): string {
   const demo = fs.readFileSync(path.join(import.meta.dirname, '../../configs/demo.yaml'), 'utf8');
-  const text = edit(demo.replaceAll('../.fixtures/', './fixtures/').replace('output: ../results', 'output: ./results'));
+  const config = YAML.parse(demo.replaceAll('../.fixtures/', './fixtures/').replace('output: ../results', 'output: ./results')) as {
+    benchmarks: Array<{ name: string }>;
+    arms: Array<{ arm: string; label?: string }>;
+  };
+  if (options.minimal) {
+    config.benchmarks = config.benchmarks.filter((b) => b.name === 'whatsup.synthetic');
+    config.arms = config.arms.filter((a) => (a.arm === 'clip' || a.arm === 'vlm.vqascore') && !a.label);
+  }
   const file = path.join(dir, `${name}.yaml`);
-  fs.writeFileSync(file, text);
+  fs.writeFileSync(file, edit(YAML.stringify(config)));
   return file;
 }
 
@@ -131,5 +142,31 @@ describe('the demo config end to end (tiny LLaVA-style GGUF + tiny CLIP ONNX, sy
     expect(error).toBeInstanceOf(PerceiveError);
     expect((error as PerceiveError).message).toMatch(/llama-server/);
     expect((error as PerceiveError).message.split('\n').length).toBeGreaterThan(3);
+  });
+
+  it('runs every arm of configs/demo.yaml on both synthetic sets, and the report has every section', async () => {
+    const loaded = loadExperimentConfig(writeConfig('demo-full', (t) => t, { minimal: false }));
+    const result = await runExperiment(loaded, env, binaries, { runId: 'demo-full' });
+    // Arm ids: the arm, its label, or its prompt variant's name (vlm2vec.question.short): one per entry.
+    const arms = [...new Set(result.samples.map((s) => s.arm))];
+    expect(arms).toHaveLength(loaded.config.arms.length);
+    const items = { 'whatsup.synthetic': 24, 'mmvp.synthetic': 12 };
+    expect(result.samples).toHaveLength(arms.length * (24 + 12));
+    for (const [benchmark, n] of Object.entries(items)) {
+      for (const arm of arms) {
+        const mine = result.samples.filter((s) => s.benchmark === benchmark && s.arm === arm);
+        expect(mine, `${benchmark} ${arm}`).toHaveLength(n);
+        expect(mine.every((s) => s.status === 'ok'), `${benchmark} ${arm}: ${mine.find((s) => s.status !== 'ok')?.error?.message}`).toBe(true);
+      }
+    }
+    const { summary } = await writeRunReport(result.run, { wallMs: result.wallMs });
+    expect(new Set(summary.arms.map((a) => a.arm))).toEqual(new Set(arms));
+    const md = fs.readFileSync(result.run.file('report.md'), 'utf8');
+    for (const heading of [
+      '## Accuracy per benchmark and arm', '## Per item: generation against contrastive matching', '## Differences between arms (prompt ablation)',
+      '## Erroneous agreement', '## MMVP pairs: one image per prompt, both images in one prompt, relaxed', '## Reference numbers from the papers',
+    ]) expect(md).toContain(heading);
+    expect(md).toContain('| mmvp.synthetic | all | vlm.two-image | relaxed, two-image |');
+    expect(md).toContain('| whatsup.synthetic | vlm2vec.plain | vlm2vec.question |');
   });
 });
