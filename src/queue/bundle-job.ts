@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ArmSpecSchema } from '../config/experiment.js';
 import { ItemSchema } from '../items/item.js';
 import { TaskFailureSchema } from '../store/result-store.js';
-import type { PlannedBundle } from './plan.js';
+import { type PlannedBundle, todoTasks } from './plan.js';
 
 /** Bumped when the job layout changes; a worker refuses jobs of another version by name. */
 export const JOB_VERSION = 1;
@@ -23,6 +23,7 @@ export const PlannedBundleSchema = z.object({
   modelHash: z.string(),
   images: z.array(z.object({ path: z.string(), rel: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).min(1),
   tasks: z.array(z.object({ hash: z.string(), item: ItemSchema, arm: ArmIdentitySchema })).min(1),
+  done: z.array(z.string()).optional(),
 });
 
 /** A job's data: one bundle, and the data root its image paths are relative to on the planning host. */
@@ -53,7 +54,7 @@ export interface BundleOutcome {
 /** The job name in the queue (what Bull Board shows). */
 export function jobName(b: PlannedBundle): string {
   const first = b.images[0]?.rel ?? '?';
-  return `${b.tasks.length} tasks · ${first}${b.images.length > 1 ? ` +${b.images.length - 1}` : ''}`;
+  return `${todoTasks(b).length} tasks · ${first}${b.images.length > 1 ? ` +${b.images.length - 1}` : ''}`;
 }
 
 /** The task hash of a result as it came back (empty when it has none). */

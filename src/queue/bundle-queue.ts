@@ -5,6 +5,7 @@ import { PerceiveError } from '../errors.js';
 import type { ResultStore, TaskFailure } from '../store/result-store.js';
 import { type BundleJob, BundleOutcomeSchema, jobName, resultTask } from './bundle-job.js';
 import { failureCode } from './bundle-executor.js';
+import { todoTasks } from './plan.js';
 
 /** A Redis URL without its password, for messages and the manifest. */
 export function redactUrl(url: string): string {
@@ -99,7 +100,7 @@ export async function drainFinished(queue: Queue, store: ResultStore, mine?: Set
       const job = await queue.getJob(id);
       if (!job) continue;
       const data = job.data as BundleJob;
-      const tasks = data?.bundle?.tasks?.map((t) => t.hash) ?? [];
+      const tasks = data?.bundle?.tasks ? todoTasks(data.bundle).map((t) => t.hash) : [];
       let results: unknown[] = [];
       let failures: TaskFailure[] = [];
       if (state === 'completed') {

@@ -5,6 +5,7 @@ import type { QueueSettings } from '../config/experiment.js';
 import { errorMessage } from '../errors.js';
 import { type BundleJob, BundleJobSchema, type BundleOutcome, BundleOutcomeSchema } from './bundle-job.js';
 import { queueName } from './bundle-queue.js';
+import { todoTasks } from './plan.js';
 import { BundleFailure, type ExecutorEnv, executeBundle, StopRequested, TransientBundleError } from './bundle-executor.js';
 
 export interface BundleWorkerHandle {
@@ -36,7 +37,7 @@ export function startBundleWorker(args: {
     }
     const data = parsed.data as BundleJob;
     const previous = BundleOutcomeSchema.safeParse(job.progress).success ? (job.progress as BundleOutcome) : undefined;
-    log.info({ bundle: job.id, tasks: data.bundle.tasks.length, resumed: previous ? previous.results.length + previous.failures.length : 0, attempt: job.attemptsMade + 1 }, 'bundle started');
+    log.info({ bundle: job.id, tasks: todoTasks(data.bundle).length, resumed: previous ? previous.results.length + previous.failures.length : 0, attempt: job.attemptsMade + 1 }, 'bundle started');
     const started = Date.now();
     try {
       const outcome = await executeBundle(data, env, {

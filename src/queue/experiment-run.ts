@@ -23,7 +23,7 @@ import { connectRedis, drainFinished, enqueueBundles, openQueue, queueName, reda
 import { BundleFailure, executeBundle, StopRequested, TransientBundleError, workerName } from './bundle-executor.js';
 import { buildManifest } from './manifest.js';
 import { type ModelInfo, ModelRuntime } from './model-pool.js';
-import { type ArmIdentity, commonRoot, type PlannedBundle, type PlannedTask, planBundles, withoutTasks } from './plan.js';
+import { type ArmIdentity, commonRoot, type PlannedBundle, type PlannedTask, planBundles, todoTasks, withoutTasks } from './plan.js';
 import { runLogger } from './run-log.js';
 import { exportSamples, type PlanFailure } from './sample-export.js';
 
@@ -324,7 +324,7 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
                 for (const r of partial?.results ?? []) finished.add(resultTask(r));
                 const code = error instanceof BundleFailure ? error.code : error instanceof TransientBundleError ? (isPerceiveError(error.cause) ? error.cause.code : 'transient') : 'error';
                 const message = error instanceof BundleFailure ? error.message.slice(code.length + 2) : errorMessage(error instanceof TransientBundleError ? error.cause : error);
-                const failures = bundle.tasks.filter((t) => !finished.has(t.hash)).map((t) => ({ task: t.hash, code, message, worker, failedAt: now }));
+                const failures = todoTasks(bundle).filter((t) => !finished.has(t.hash)).map((t) => ({ task: t.hash, code, message, worker, failedAt: now }));
                 ctx.log.warn({ bundle: bundle.id, code, message }, 'bundle failed');
                 record(ctx, partial?.results ?? [], [...(partial?.failures ?? []), ...failures]);
                 break;
@@ -398,7 +398,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[]): 
       if (tick % 40 === 0) {
         const left = new Set(ctx.tally.pendingTasks());
         for (const [model, queue] of queues) {
-          const lost = toEnqueue.filter((b) => b.model === model && b.tasks.some((t) => left.has(t.hash)));
+          const lost = toEnqueue.filter((b) => b.model === model && todoTasks(b).some((t) => left.has(t.hash)));
           const again = await enqueueBundles(queue, lost.map((b) => jobOf(ctx, b)), config.queue);
           if (again > 0) ctx.log.warn({ model, again }, 're-enqueued bundles whose jobs had vanished');
         }

@@ -47,6 +47,8 @@ export interface PlannedBundle {
   modelHash: string;
   images: BundleImage[];
   tasks: PlannedTask[];
+  /** Tasks already stored: kept for context (pair partners), not computed again. */
+  done?: string[];
 }
 
 /**
@@ -176,18 +178,29 @@ export function planBundles(args: {
  * enqueued twice is one job; a run with another store, e.g. a test in another folder sharing the
  * Redis, gets its own job instead of having its results drained into a store it does not read).
  */
-export function bundleId(b: { namespace: string; model: string; modelHash: string; tasks: Array<{ hash: string }> }): string {
+export function bundleId(b: Pick<PlannedBundle, 'namespace' | 'model' | 'modelHash' | 'tasks' | 'done'>): string {
   const h = createHash('sha256').update(`${b.namespace}\u0000${b.model}\u0000${b.modelHash}`);
-  for (const t of b.tasks) h.update(`\u0000${t.hash}`);
+  for (const t of todoTasks(b)) h.update(`\u0000${t.hash}`);
   return h.digest('hex').slice(0, 40);
 }
 
-/** A bundle keeping only the tasks not yet done (its id changes with its tasks). */
+/**
+ * The bundle with the tasks in `done` marked as done: they stay in the bundle (a pair-aware arm
+ * still needs both items of a pair in `prepare`) but are neither computed nor returned. The id
+ * covers only the tasks left, so it changes with them. Undefined when nothing is left.
+ */
 export function withoutTasks(b: PlannedBundle, done: Set<string>): PlannedBundle | undefined {
-  const tasks = b.tasks.filter((t) => !done.has(t.hash));
-  if (tasks.length === 0) return undefined;
-  if (tasks.length === b.tasks.length) return b;
-  const out = { ...b, tasks };
+  const finished = [...new Set([...(b.done ?? []), ...b.tasks.filter((t) => done.has(t.hash)).map((t) => t.hash)])];
+  if (finished.length === (b.done ?? []).length) return todoTasks(b).length > 0 ? b : undefined;
+  const out: PlannedBundle = { ...b, done: finished };
+  if (todoTasks(out).length === 0) return undefined;
   out.id = bundleId(out);
   return out;
+}
+
+/** The tasks of a bundle still to compute. */
+export function todoTasks(b: Pick<PlannedBundle, 'tasks' | 'done'>): PlannedTask[] {
+  if (!b.done || b.done.length === 0) return b.tasks;
+  const done = new Set(b.done);
+  return b.tasks.filter((t) => !done.has(t.hash));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Item } from '../../src/items/item.js';
-import { type ArmIdentity, commonRoot, planBundles, relativeToRoot, taskHash, withoutTasks } from '../../src/queue/plan.js';
+import { type ArmIdentity, commonRoot, planBundles, relativeToRoot, taskHash, todoTasks, withoutTasks } from '../../src/queue/plan.js';
 
 const item = (id: string, image: string, options = ['a dog left of a cat', 'a dog right of a cat']): Item => ({
   id,
@@ -66,12 +66,15 @@ describe('planning bundles and task hashes', () => {
     expect(taskHash({ ...base, meta: { a: 1, b: 2 } })).toBe(taskHash({ ...base, meta: { b: 2, a: 1 } }));
   });
 
-  it('drops finished tasks from a bundle (a new id), and a bundle with none left', () => {
+  it('marks stored tasks done (kept for pair context, not computed; a new id), and drops a bundle with none left', () => {
     const [b] = planBundles({ items: [item('b/0', '/data/x/1.jpg'), item('b/2', '/data/x/1.jpg', ['x', 'y'])], arms: [arm('clip', 'clip')], imageHashes: hashes, dataRoot: '/data', seed: 0 });
     expect(withoutTasks(b!, new Set())).toBe(b);
     const rest = withoutTasks(b!, new Set([b!.tasks[0]!.hash]))!;
-    expect(rest.tasks).toHaveLength(1);
+    expect(rest.tasks).toHaveLength(2);
+    expect(rest.done).toEqual([b!.tasks[0]!.hash]);
+    expect(todoTasks(rest).map((t) => t.item.id)).toEqual(['b/2']);
     expect(rest.id).not.toBe(b!.id);
+    expect(withoutTasks(rest, new Set([b!.tasks[0]!.hash]))).toBe(rest);
     expect(withoutTasks(b!, new Set(b!.tasks.map((t) => t.hash)))).toBeUndefined();
   });
 
