@@ -3,6 +3,7 @@ import type { Item, ScoreMatrix } from '../../items/item.js';
 import type { BenchmarkFamily, BenchmarkMetrics, Convention, LoadOptions } from '../benchmark-family.js';
 import { resolveConventionName } from '../convention-name.js';
 import { loadHardPositives } from './loader.js';
+import { loadHardPositivesSwap } from './swap-loader.js';
 import { hardPositiveAugmentedCorrect, hardPositiveTuple, hardPositivesMetrics } from './metrics.js';
 import { HARD_POSITIVES_DATA_FILES } from './published-files.js';
 
@@ -14,7 +15,10 @@ export const HARD_POSITIVES_CONVENTIONS: readonly Convention[] = [
   },
 ];
 
-/** Hard positives REPLACE (relations, attributes): the data/ and swapped_data/ vl_checklist files. */
+/**
+ * Hard positives REPLACE (relations, attributes: the data/ and swapped_data/ vl_checklist files) and
+ * SWAP (data/ and swapped_data/ visual_genome_attribution.json, ARO's format with crop boxes).
+ */
 export const hardPositivesFamily: BenchmarkFamily = {
   format: 'hard-positives',
   conventions: HARD_POSITIVES_CONVENTIONS,
@@ -35,13 +39,22 @@ export const hardPositivesFamily: BenchmarkFamily = {
       extraFiles: { swapped: 'hard_positives/swapped_data/vl_checklist_attributes.json' },
       description: 'REPLACE attributes (VG images under data/VG_100K*/)',
     },
+    {
+      name: 'hard_positives.swap',
+      subset: 'swap',
+      annotations: 'hard_positives/data/visual_genome_attribution.json',
+      dataDir: 'hard_positives',
+      extraFiles: { swapped: 'hard_positives/swapped_data/visual_genome_attribution.json' },
+      description: "SWAP (ARO VG-Attribution format; images under data/images/, each cropped to the row's box)",
+    },
   ],
   publishedFiles: HARD_POSITIVES_DATA_FILES,
 
   async load(spec: BenchmarkSpec, options?: LoadOptions) {
     const convention = resolveConventionName('hard-positives', HARD_POSITIVES_CONVENTIONS, spec.convention);
     const swapped = spec.extra_files.swapped;
-    const { items, failures } = await loadHardPositives(spec.annotations, {
+    const load = spec.subset === 'swap' ? loadHardPositivesSwap : loadHardPositives;
+    const { items, failures } = await load(spec.annotations, {
       dataDir: spec.data_dir,
       subset: spec.subset,
       ...(swapped === undefined ? {} : { swappedFile: swapped }),

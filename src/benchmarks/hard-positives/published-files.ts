@@ -28,4 +28,17 @@ export const HARD_POSITIVES_DATA_FILES: readonly PublishedFile[] = [
     sha256: '7f6d2f2614ff8a037780ab4b6243c6e1165ceabc5e4db506ad70c63fd95f6441',
     origin: `${AT}:swapped_data/vl_checklist_attributes.json`,
   },
+  // SWAP: the blobs are in the authors' git tree but too large for the project's mirror to hold, so
+  // no sha256 could be computed here; the git blob ids (SHA-1 of "blob <size>\0" + contents) from
+  // `git ls-tree` are given for `git hash-object` comparison.
+  {
+    path: 'hard_positives/data/visual_genome_attribution.json',
+    sha256: null,
+    origin: `${AT}:data/visual_genome_attribution.json (git blob 64f742c8106d0a0fc996b8ae6edecb09703e278f; sha256 not established)`,
+  },
+  {
+    path: 'hard_positives/swapped_data/visual_genome_attribution.json',
+    sha256: null,
+    origin: `${AT}:swapped_data/visual_genome_attribution.json (git blob 064e9409a45574acbf5b9c360969e43cda063e67; sha256 not established)`,
+  },
 ];
