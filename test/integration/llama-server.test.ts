@@ -392,7 +392,7 @@ describe('llama-server lifecycle', () => {
     expect(error.message).toContain('not ready after 1 ms');
   });
 
-  it('kills its servers when the parent is terminated or exits', async () => {
+  it('kills its servers when the parent is terminated, exits, or is SIGKILLed', async () => {
     const script = `
       import { LlamaServer } from ${JSON.stringify(resolve('src/runners/llama/llama-server.ts'))};
       const s = await LlamaServer.start({ bin: process.env.T_BIN, model: process.env.T_MODEL });
@@ -400,7 +400,8 @@ describe('llama-server lifecycle', () => {
       if (process.env.T_MODE === 'exit') process.exit(3);
       setInterval(() => {}, 1000);
     `;
-    for (const mode of ['signal', 'exit'] as const) {
+    // 'sigkill': no handler runs; the kernel's parent-death signal (setpriv --pdeathsig) stops the server.
+    for (const mode of ['signal', 'exit', 'sigkill'] as const) {
       const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
         env: { ...process.env, T_BIN: BIN, T_MODEL: pair.model, T_MODE: mode },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -419,14 +420,15 @@ describe('llama-server lifecycle', () => {
         return serverPid > 0 || child.exitCode !== null;
       }, 30_000);
       expect(serverPid, `child output: ${out}\n${err}`).toBeGreaterThan(0);
-      if (mode === 'signal') {
+      if (mode !== 'exit') {
         expect(pidAlive(serverPid)).toBe(true);
-        child.kill('SIGTERM');
+        child.kill(mode === 'signal' ? 'SIGTERM' : 'SIGKILL');
       }
       const result = await closed;
       if (mode === 'signal') expect(result.signal).toBe('SIGTERM'); // default behaviour re-raised
+      else if (mode === 'sigkill') expect(result.signal).toBe('SIGKILL');
       else expect(result.code).toBe(3);
-      expect(await waitUntil(() => !pidAlive(serverPid), 3000), `server ${serverPid} still alive (${mode})`).toBe(true);
+      expect(await waitUntil(() => !pidAlive(serverPid), 10_000), `server ${serverPid} still alive (${mode})`).toBe(true);
     }
   });
 

@@ -10,7 +10,7 @@
  * - Live children are killed when the parent exits, including on SIGINT/SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { availableParallelism, homedir } from 'node:os';
@@ -174,6 +174,18 @@ async function assertFile(path: string, code: string, what: string, hint?: strin
 }
 
 /** A free TCP port on 127.0.0.1 (the OS picks it; there is a small race until the child binds). */
+/**
+ * On Linux the server is started through util-linux's `setpriv --pdeathsig SIGKILL`, so the kernel
+ * kills it when its parent dies even by SIGKILL (which no handler can catch: a SIGKILLed worker would
+ * otherwise leave its llama-server running). setpriv execs the server, so the pid is the server's.
+ * Elsewhere, or without setpriv, the server is spawned directly and the exit handlers stop it.
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => process.platform === 'linux' && existsSync(p));
+
+export function withParentDeathSignal(bin: string, args: string[]): [string, string[]] {
+  return SETPRIV ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', bin, ...args]] : [bin, args];
+}
+
 export function findFreePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -315,7 +327,8 @@ export class LlamaServer {
     const logStream = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
     logStream?.on('error', () => {}); // a broken log file must not kill the run
 
-    const child = spawn(options.bin, args, {
+    const [command, commandArgs] = withParentDeathSignal(options.bin, args);
+    const child = spawn(command, commandArgs, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...options.env, LLAMA_MEDIA_MARKER: MEDIA_MARKER },
     });
