@@ -72,24 +72,24 @@ export async function renderHtmlReport(model: ReportModel): Promise<string> {
 
   parts.push('<h2 id="accuracy">Accuracy per benchmark and arm</h2>');
   parts.push("<p>The benchmark authors' own metrics, with 95% bootstrap CIs (resampling the metric's unit). Failed items are excluded and counted.</p>");
-  const metricNames = [...new Set(model.arms.flatMap((a) => a.metrics.headline.map((x) => x.name)))];
-  parts.push(
-    table(
-      ['benchmark', 'arm', 'prompt', 'convention', 'items', 'failed', 'unparseable', ...metricNames.map((n) => `${h(n)} %`)],
-      model.arms.map((a) => [
-        h(a.benchmark), h(a.arm), h(a.prompt ?? '–'), h(a.metrics.convention), String(a.items), String(a.failed), String(a.unparseable),
-        ...metricNames.map((n) => {
-          const x = a.metrics.headline.find((m) => m.name === n);
-          return x ? `${pct(x.value)} ${ci(a.ci[n])} <span class="muted">(${x.correct}/${Number(x.total.toFixed(2))})</span>` : '–';
-        }),
-      ]),
-      [false, false, false, false, true, true, true, ...metricNames.map(() => true)],
-    ),
-  );
   for (const benchmark of [...new Set(model.arms.map((a) => a.benchmark))]) {
-    const bars = model.arms
-      .filter((a) => a.benchmark === benchmark)
-      .flatMap((a) => a.metrics.headline.filter((x) => x.value !== null).map((x) => ({ arm: a.arm, metric: x.name, value: x.value!, low: a.ci[x.name]?.low ?? null, high: a.ci[x.name]?.high ?? null })));
+    const arms = model.arms.filter((a) => a.benchmark === benchmark);
+    const metricNames = [...new Set(arms.flatMap((a) => a.metrics.headline.map((x) => x.name)))];
+    parts.push(`<h3>${h(benchmark)} <span class="muted">(${h([...new Set(arms.map((a) => a.metrics.convention))].join(', '))})</span></h3>`);
+    parts.push(
+      table(
+        ['arm', 'prompt', 'items', 'failed', 'unparseable', ...metricNames.map((n) => `${h(n)} %`)],
+        arms.map((a) => [
+          h(a.arm), h(a.prompt ?? '–'), String(a.items), String(a.failed), String(a.unparseable),
+          ...metricNames.map((n) => {
+            const x = a.metrics.headline.find((m) => m.name === n);
+            return x ? `${pct(x.value)} ${ci(a.ci[n])} <span class="muted">(${x.correct}/${Number(x.total.toFixed(2))})</span>` : '–';
+          }),
+        ]),
+        [false, false, true, true, true, ...metricNames.map(() => true)],
+      ),
+    );
+    const bars = arms.flatMap((a) => a.metrics.headline.filter((x) => x.value !== null).map((x) => ({ arm: a.arm, metric: x.name, value: x.value!, low: a.ci[x.name]?.low ?? null, high: a.ci[x.name]?.high ?? null })));
     if (bars.length > 0) parts.push(`<div class="chart" data-chart="accuracy">${await renderSvg(accuracySpec(benchmark, bars))}</div>`);
   }
 

@@ -42,17 +42,22 @@ export function renderMarkdownReport(model: ReportModel, options: { maxItemRows?
 
   out.push('## Accuracy per benchmark and arm', '');
   out.push("The benchmark authors' own metrics (convention named per row), with 95% bootstrap CIs resampling the metric's unit. Failed items are excluded and counted; unparseable free answers are counted.", '');
-  const metricNames = [...new Set(model.arms.flatMap((a) => a.metrics.headline.map((h) => h.name)))];
-  out.push(`| benchmark | arm | prompt | convention | items | failed | unparseable | ${metricNames.map((n) => `${n} %`).join(' | ')} |`);
-  out.push(`|---|---|---|---|---|---|---|${metricNames.map(() => '---').join('|')}|`);
-  for (const a of model.arms) {
-    const cells = metricNames.map((n) => {
-      const h = a.metrics.headline.find((x) => x.name === n);
-      return h ? `${pct(h.value)} ${ci(a.ci[n])} (${h.correct}/${Number(h.total.toFixed(2))})` : '–';
-    });
-    out.push(`| ${a.benchmark} | ${a.arm} | ${a.prompt ?? '–'} | ${a.metrics.convention} | ${a.items} | ${a.failed} | ${a.unparseable} | ${cells.join(' | ')} |`);
+  for (const benchmark of [...new Set(model.arms.map((a) => a.benchmark))]) {
+    const arms = model.arms.filter((a) => a.benchmark === benchmark);
+    const metricNames = [...new Set(arms.flatMap((a) => a.metrics.headline.map((h) => h.name)))];
+    const conventions = [...new Set(arms.map((a) => a.metrics.convention))].join(', ');
+    out.push(`### ${benchmark} (${conventions})`, '');
+    out.push(`| arm | prompt | items | failed | unparseable | ${metricNames.map((n) => `${n} %`).join(' | ')} |`);
+    out.push(`|---|---|---|---|---|${metricNames.map(() => '---').join('|')}|`);
+    for (const a of arms) {
+      const cells = metricNames.map((n) => {
+        const h = a.metrics.headline.find((x) => x.name === n);
+        return h ? `${pct(h.value)} ${ci(a.ci[n])} (${h.correct}/${Number(h.total.toFixed(2))})` : '–';
+      });
+      out.push(`| ${a.arm} | ${a.prompt ?? '–'} | ${a.items} | ${a.failed} | ${a.unparseable} | ${cells.join(' | ')} |`);
+    }
+    out.push('');
   }
-  out.push('');
 
   out.push('## Per item: generation against contrastive matching', '');
   for (const c of model.comparisons) {

@@ -53,7 +53,8 @@ describe('report on a hand-made store', () => {
       const value = (100 * Number(r.value)).toFixed(1);
       const low = (100 * Number(r.ci_low)).toFixed(1);
       const high = (100 * Number(r.ci_high)).toFixed(1);
-      const line = md.split('\n').find((l) => l.startsWith(`| ${r.benchmark} | ${r.arm} |`))!;
+      const section = md.slice(md.indexOf(`### ${r.benchmark} (`));
+      const line = section.split('\n').find((l) => l.startsWith(`| ${r.arm} |`))!;
       expect(line).toContain(`${value} [${low}, ${high}] (${r.correct}/${Number(r.total)})`);
     }
     const comparison = parse(fs.readFileSync(run.file('tables/comparison.csv'), 'utf8'), { columns: true }) as Array<Record<string, string>>;
