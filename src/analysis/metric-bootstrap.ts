@@ -1,6 +1,6 @@
 import type { BenchmarkFamily } from '../benchmarks/benchmark-family.js';
 import type { Item, ScoreMatrix } from '../items/item.js';
-import { bootstrapInterval, bootstrapIntervals, type Interval } from './statistics.js';
+import { bootstrapIntervals, type Interval } from './statistics.js';
 
 /**
  * Bootstrap CIs of a benchmark's own metric. The resampling unit is the metric's cluster: a
@@ -62,10 +62,6 @@ function headlineValues(family: BenchmarkFamily, items: Item[], scores: Map<stri
   }
 }
 
-function headlineValue(family: BenchmarkFamily, items: Item[], scores: Map<string, ScoreMatrix>, name: string): number {
-  return headlineValues(family, items, scores, [name])[0]!;
-}
-
 /** 95% CI of each headline metric of one arm. */
 export function bootstrapHeadline(
   family: BenchmarkFamily,
@@ -88,9 +84,36 @@ export function bootstrapHeadline(
 }
 
 /**
- * Paired bootstrap of the difference A − B of a headline metric, on the items both arms answered:
- * the same resampled clusters for both arms.
+ * Paired bootstrap of the differences A − B of headline metrics, on the items both arms answered:
+ * the same resampled clusters for both arms, all metrics from one run of the metric code per arm.
  */
+export function bootstrapDifferences(
+  family: BenchmarkFamily,
+  items: Item[],
+  scoresA: Map<string, ScoreMatrix>,
+  scoresB: Map<string, ScoreMatrix>,
+  names: string[],
+  options: BootstrapOptions = {},
+): Record<string, { difference: number; interval: Interval | null }> {
+  const shared = items.filter((i) => scoresA.has(i.id) && scoresB.has(i.id));
+  const a = headlineValues(family, shared, scoresA, names);
+  const b = headlineValues(family, shared, scoresB, names);
+  const cs = clusters(shared, options.clusterKey);
+  const intervals = bootstrapIntervals(
+    cs.length,
+    names.length,
+    (idx) => {
+      const r = resample(cs, idx, options.clusterKey, [scoresA, scoresB]);
+      const ra = headlineValues(family, r.items, r.maps[0]!, names);
+      const rb = headlineValues(family, r.items, r.maps[1]!, names);
+      return ra.map((v, k) => v - rb[k]!);
+    },
+    { iterations: options.iterations ?? 1000, seed: options.seed ?? 0 },
+  );
+  return Object.fromEntries(names.map((n, k) => [n, { difference: a[k]! - b[k]!, interval: intervals[k]! }]));
+}
+
+/** The same for one metric. */
 export function bootstrapDifference(
   family: BenchmarkFamily,
   items: Item[],
@@ -99,16 +122,5 @@ export function bootstrapDifference(
   name: string,
   options: BootstrapOptions = {},
 ): { difference: number; interval: Interval | null } {
-  const shared = items.filter((i) => scoresA.has(i.id) && scoresB.has(i.id));
-  const difference = headlineValue(family, shared, scoresA, name) - headlineValue(family, shared, scoresB, name);
-  const cs = clusters(shared, options.clusterKey);
-  const interval = bootstrapInterval(
-    cs.length,
-    (idx) => {
-      const r = resample(cs, idx, options.clusterKey, [scoresA, scoresB]);
-      return headlineValue(family, r.items, r.maps[0]!, name) - headlineValue(family, r.items, r.maps[1]!, name);
-    },
-    { iterations: options.iterations ?? 1000, seed: options.seed ?? 0 },
-  );
-  return { difference, interval };
+  return bootstrapDifferences(family, items, scoresA, scoresB, [name], options)[name]!;
 }

@@ -3,13 +3,19 @@ import type { BenchmarkSpec } from '../config/experiment.js';
 import type { Sample } from '../store/sample.js';
 import { type ArmMetrics, computeArmMetrics } from './arm-metrics.js';
 import { compareItems, type ItemComparison } from './item-comparison.js';
-import { bootstrapDifference, bootstrapHeadline } from './metric-bootstrap.js';
+import { bootstrapDifferences, bootstrapHeadline } from './metric-bootstrap.js';
 import { groupSamples, itemFromSample, scoreMap } from './sample-items.js';
 import { type Interval, mcnemarExact } from './statistics.js';
 
-/** The resampling cluster of each benchmark format (a `groups` key; absent = the item). */
+/**
+ * The resampling cluster of each benchmark format (a `groups` key; absent = the item itself):
+ * What'sUp Controlled sets (individual, pair and set accuracy all recomputed from whole sets), MMVP
+ * question pairs. MMVP-VLM items are already pairs; ARO, COCO/VG-QA and hard positives are scored
+ * per item (ARO's macro average over relations is recomputed on each resample).
+ */
 const BOOTSTRAP_CLUSTER: Record<string, string | undefined> = {
   'whatsup-controlled': 'set',
+  mmvp: 'pair',
 };
 
 export interface ArmMetricsWithCi extends ArmMetrics {
@@ -122,10 +128,8 @@ export function summarise(
       const items = la.map(itemFromSample);
       const names = arms.find((x) => x.benchmark === benchmark && x.arm === a)?.metrics.headline.map((h) => h.name) ?? [];
       const n = items.filter((i) => sa.has(i.id) && sb.has(i.id)).length;
-      for (const metric of names) {
-        const d = bootstrapDifference(family, items, sa, sb, metric, { clusterKey: BOOTSTRAP_CLUSTER[format], iterations, seed });
-        differences.push({ benchmark, arm: a, versus: b, metric, difference: d.difference, ci: d.interval, n });
-      }
+      const ds = bootstrapDifferences(family, items, sa, sb, names, { clusterKey: BOOTSTRAP_CLUSTER[format], iterations, seed });
+      for (const metric of names) differences.push({ benchmark, arm: a, versus: b, metric, difference: ds[metric]!.difference, ci: ds[metric]!.interval, n });
     }
   }
 
