@@ -1,0 +1,107 @@
+/**
+ * Overhead of the orchestrator: the same N items × arms through `perceive run` (runExperiment,
+ * the queue on the real Redis, one local worker per model) against a plain script that sends the
+ * same requests straight to llama-server and onnxruntime one after another, through the project's
+ * own runners and arms (ModelRuntime.start + arm.score, so every request is identical). Both
+ * sides include loading the items and starting the models; each perceive run gets a fresh
+ * results store and a unique queue prefix. Ratio = perceive wall / plain wall, target ≤ 1.03.
+ *
+ * Two measurements: the llama arm alone (one model, one worker: no parallelism on either side),
+ * then clip + llama (perceive runs the two models' workers at the same time, the plain script
+ * one after the other). The last line prints the llama-only ratio, the orchestrator's overhead.
+ *
+ *   npx tsx bench/overhead.ts [--small] [--items N]
+ */
+import fs from 'node:fs';
+import type { LoadedImage } from '../src/items/image.js';
+import { loadImage } from '../src/items/image.js';
+import type { Item } from '../src/items/item.js';
+import { benchmarkFamily } from '../src/benchmarks/registry.js';
+import { type LoadedConfig, loadExperimentConfig } from '../src/config/experiment.js';
+import { readEnvironment } from '../src/config/environment.js';
+import { runExperiment } from '../src/queue/experiment-run.js';
+import { ModelRuntime } from '../src/queue/model-pool.js';
+import { ensureLlamaBinaries, type LlamaBinaries } from '../src/runners/llama/llama-build.js';
+import { argValue, benchFixtures, dropPrefix, isSmall, ratioLine, tempDir, uniquePrefix, whatsupBenchmarks, writeConfig } from './support/bench-setup.js';
+
+const env = readEnvironment();
+const binaries = await ensureLlamaBinaries(env);
+const fixtures = await benchFixtures();
+const small = isSmall();
+const items = Number(argValue('items', small ? '4' : '48'));
+const dir = tempDir('overhead');
+const benchmarks = await whatsupBenchmarks(items);
+const models = {
+  llava: { kind: 'llama', model: fixtures.llava.model, mmproj: fixtures.llava.mmproj, context_size: 2048, slots: 1, threads: 2 },
+  clip: { kind: 'clip', path: fixtures.clip, threads: 2 },
+};
+
+let serial = 0;
+function config(name: string, arms: Array<Record<string, unknown>>): LoadedConfig {
+  const prefix = uniquePrefix(`overhead${serial++}`);
+  // A fresh output folder (fresh store) per measurement: nothing is reused from an earlier run.
+  return loadExperimentConfig(writeConfig(dir, `${name}-${serial}.yaml`, { name, benchmarks, models, arms, queue: { prefix } }));
+}
+
+async function perceiveRun(loaded: LoadedConfig): Promise<{ ms: number; ok: number; total: number }> {
+  try {
+    const t0 = performance.now();
+    const result = await runExperiment(loaded, env, binaries, { queue: 'redis', workers: 1, runId: 'overhead' });
+    const ms = performance.now() - t0;
+    if (result.computed !== result.samples.length) throw new Error(`expected every task computed, got ${result.computed} of ${result.samples.length}`);
+    return { ms, ok: result.samples.filter((s) => s.status === 'ok').length, total: result.samples.length };
+  } finally {
+    await dropPrefix(loaded.config.queue.prefix);
+  }
+}
+
+/** The same work with no queue, store or bundles: models started, then every arm's requests in order. */
+async function plainRun(loaded: LoadedConfig, b: LlamaBinaries): Promise<{ ms: number; ok: number; total: number }> {
+  const { config } = loaded;
+  const t0 = performance.now();
+  const all: Item[] = [];
+  for (const spec of config.benchmarks) all.push(...(await benchmarkFamily(spec.format).load(spec)).items);
+  const used = [...new Set(config.arms.map((a) => a.model))];
+  const runtimes = new Map(await Promise.all(used.map(async (m) => [m, await ModelRuntime.start(m, config.models[m]!, env, b, dir)] as const)));
+  const images = new Map<string, Promise<LoadedImage>>();
+  const imageOf = (p: string): Promise<LoadedImage> => {
+    let img = images.get(p);
+    if (!img) images.set(p, (img = loadImage(p)));
+    return img;
+  };
+  let ok = 0;
+  let total = 0;
+  try {
+    for (const spec of config.arms) {
+      const arm = runtimes.get(spec.model)!.arm(spec);
+      if (arm.prepare) await arm.prepare(all, imageOf);
+      for (const item of all) {
+        total++;
+        const out = await arm.score(item, await Promise.all(item.images.map(imageOf)));
+        if (out.scores.length > 0) ok++;
+      }
+    }
+  } finally {
+    await Promise.all([...runtimes.values()].map((r) => r.close()));
+  }
+  return { ms: performance.now() - t0, ok, total };
+}
+
+const cases: Array<{ name: string; arms: Array<Record<string, unknown>> }> = [
+  { name: 'both', arms: [{ arm: 'clip', model: 'clip' }, { arm: 'vlm.vqascore', model: 'llava' }] },
+  { name: 'llama', arms: [{ arm: 'vlm.vqascore', model: 'llava' }] },
+];
+const ratios = new Map<string, number>();
+for (const c of cases) {
+  // Plain first, then perceive, then plain again: the plain time is the better of the two (warm page cache on both sides).
+  const p1 = await plainRun(config(`plain-${c.name}`, c.arms), binaries);
+  const q = await perceiveRun(config(`perceive-${c.name}`, c.arms));
+  const p2 = await plainRun(config(`plain-${c.name}`, c.arms), binaries);
+  const plain = Math.min(p1.ms, p2.ms);
+  const ratio = q.ms / plain;
+  ratios.set(c.name, ratio);
+  console.log(`${c.name} (${c.arms.map((a) => a.arm).join(' + ')}), ${items} items: perceive run ${(q.ms / 1000).toFixed(2)} s (${q.ok}/${q.total} ok); plain ${(p1.ms / 1000).toFixed(2)} s / ${(p2.ms / 1000).toFixed(2)} s (${p1.ok}/${p1.total} ok); ratio ${ratio.toFixed(3)}`);
+}
+fs.rmSync(dir, { recursive: true, force: true });
+const r = ratios.get('llama')!;
+console.log(ratioLine(`overhead (perceive run / plain script, vlm.vqascore, ${items} items; clip + vqascore: ${ratios.get('both')!.toFixed(3)})`, r, '≤ 1.03', r <= 1.03));

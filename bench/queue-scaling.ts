@@ -1,0 +1,55 @@
+/**
+ * Queue scaling: a task that sleeps 100 ms (PERCEIVE_TEST_TASK_DELAY_MS=100 before each task of
+ * the clip arm on the tiny CLIP model, whose own compute is about 1 ms per task; batch_size 1,
+ * so a worker computes one bundle at a time) through
+ * `perceive run` on the real Redis with 1, 2, 4, 8 local workers. Throughput is measured while
+ * every worker is busy (bench/support/run-log-reader.ts); ratio = throughput(N) / (N ×
+ * throughput(1)), target ≥ 0.9 for every N. The last line prints the smallest ratio.
+ *
+ *   npx tsx bench/queue-scaling.ts [--small] [--per-worker 100]
+ */
+import { loadExperimentConfig } from '../src/config/experiment.js';
+import { readEnvironment } from '../src/config/environment.js';
+import { runExperiment } from '../src/queue/experiment-run.js';
+import { argValue, benchFixtures, dropPrefix, isSmall, ratioLine, tempDir, uniquePrefix, whatsupBenchmarks, writeConfig } from './support/bench-setup.js';
+import { readLog, steadyThroughput } from './support/run-log-reader.js';
+
+const DELAY_MS = 100;
+const small = isSmall();
+const counts = small ? [1, 2] : [1, 2, 4, 8];
+const perWorker = Number(argValue('per-worker', small ? '40' : '150'));
+
+process.env.PERCEIVE_TEST_TASK_DELAY_MS = String(DELAY_MS);
+const env = readEnvironment();
+const fixtures = await benchFixtures();
+const dir = tempDir('queue-scaling');
+
+const rates = new Map<number, number>();
+for (const n of counts) {
+  const prefix = uniquePrefix(`scaling${n}`);
+  const benchmarks = await whatsupBenchmarks(perWorker * n);
+  const file = writeConfig(dir, `scaling-${n}.yaml`, {
+    name: `scaling-${n}`,
+    benchmarks,
+    models: { clip: { kind: 'clip', path: fixtures.clip, threads: 1, batch_size: 1 } },
+    arms: [{ arm: 'clip', model: 'clip' }],
+    queue: { prefix },
+  });
+  try {
+    const result = await runExperiment(loadExperimentConfig(file), env, undefined, { queue: 'redis', workers: n, runId: `scaling-${n}` });
+    const ok = result.samples.filter((s) => s.status === 'ok').length;
+    const t = steadyThroughput(readLog(result.run.file('log.jsonl'), 'task computed'));
+    rates.set(n, t.tasksPerSecond);
+    console.log(`workers ${n}: ${ok}/${result.samples.length} tasks ok, wall ${(result.wallMs / 1000).toFixed(1)} s; steady ${t.tasksPerSecond.toFixed(2)} tasks/s over ${(t.windowMs / 1000).toFixed(1)} s (${t.tasks} tasks, ${t.workers} workers active)`);
+  } finally {
+    await dropPrefix(prefix);
+  }
+}
+const one = rates.get(1)!;
+let worst = Infinity;
+for (const n of counts) {
+  const r = rates.get(n)! / (n * one);
+  worst = Math.min(worst, r);
+  console.log(`workers ${n}: ${rates.get(n)!.toFixed(2)} tasks/s = ${r.toFixed(3)} × ${n} × one worker (ideal ${(1000 / DELAY_MS) * n} tasks/s)`);
+}
+console.log(ratioLine('queue-scaling (min over N of throughput(N) / (N × throughput(1)))', worst, '≥ 0.9', worst >= 0.9));
