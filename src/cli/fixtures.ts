@@ -1,6 +1,12 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import { readEnvironment } from '../config/environment.js';
 import { writeDemoFixtures } from '../fixtures/demo-fixtures.js';
+import { CLIP_SHAPES, writeShapeClip, type ClipShapeName } from '../fixtures/shape-clip.js';
+import { DEFAULT_SHAPE_LAYERS, LLAVA_SHAPES, writeShapeLlava } from '../fixtures/shape-llava.js';
+import { PerceiveError } from '../errors.js';
+import { findLlamaBinaries } from '../runners/llama/llama-build.js';
 
 export function parseSeed(value: string): number {
   const n = Number(value);
@@ -8,16 +14,66 @@ export function parseSeed(value: string): number {
   return n;
 }
 
+function parseLayers(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('--layers must be an integer from 1 to 64');
+  return n;
+}
+
+const SHAPES: readonly string[] = [...LLAVA_SHAPES, ...CLIP_SHAPES];
+
+function parseShape(value: string): string {
+  if (!SHAPES.includes(value)) throw new InvalidArgumentError(`unknown shape; one of: ${SHAPES.join(', ')}`);
+  return value;
+}
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+async function writeShape(opts: { out: string; seed: number; shape: string; layers: number; keepF16?: boolean }): Promise<void> {
+  const started = Date.now();
+  const dir = path.resolve(opts.out);
+  if ((CLIP_SHAPES as readonly string[]).includes(opts.shape)) {
+    const r = await writeShapeClip(dir, { shape: opts.shape as ClipShapeName, seed: opts.seed, layers: opts.layers });
+    process.stdout.write(`${opts.shape} shape CLIP folder (seed ${opts.seed}, ${opts.layers} layers per tower) in ${r.dir}, ${Date.now() - started} ms\n`);
+    return;
+  }
+  const bins = findLlamaBinaries(readEnvironment());
+  if (!bins?.quantize) {
+    throw new PerceiveError('llama-bin-missing', 'the LLaVA shape model is quantised with llama-quantize, which was not found', {
+      hint: 'run `perceive setup` first (it builds llama-server and llama-quantize), or set LLAMA_SERVER_BIN to a llama-server with llama-quantize beside it',
+    });
+  }
+  const r = await writeShapeLlava(dir, { seed: opts.seed, layers: opts.layers, quantizeBin: bins.quantize, keepF16: opts.keepF16 });
+  process.stdout.write(
+    [
+      `${opts.shape} shape pair (seed ${opts.seed}, ${opts.layers} layers per tower) in ${r.dir}, ${Date.now() - started} ms:`,
+      `  text model (Q4_K_M): ${r.model} ${mib(r.bytes.model)}`,
+      `  mmproj (F16):        ${r.mmproj} ${mib(r.bytes.mmproj)}`,
+      ...(r.f16 && r.bytes.f16 !== undefined ? [`  text model (F16):    ${r.f16} ${mib(r.bytes.f16)}`] : []),
+      `  write F16 text ${r.ms.text} ms, mmproj ${r.ms.mmproj} ms, llama-quantize ${r.ms.quantize} ms`,
+      '',
+    ].join('\n'),
+  );
+}
+
 export function registerFixtures(program: Command): void {
   program
     .command('fixtures')
     .description(
       'generate the tiny models and the synthetic benchmark (deterministic for a seed): a LLaVA-1.5-style GGUF + mmproj pair, ' +
-        "a CLIP folder in the Hugging Face ONNX layout, and a What'sUp Controlled-style image set",
+        "a CLIP folder in the Hugging Face ONNX layout, and a What'sUp Controlled-style image set; " +
+        `with --shape, one model at real layer sizes but few layers, for benchmarks (${SHAPES.join(', ')})`,
     )
     .requiredOption('--out <dir>', 'output folder')
     .option('--seed <n>', 'seed', parseSeed, 0)
-    .action(async (opts: { out: string; seed: number }) => {
+    .option('--shape <name>', `a real-sized "shape" model instead of the tiny set: ${SHAPES.join(', ')}`, parseShape)
+    .option('--layers <k>', 'layers per tower of the shape model', parseLayers, DEFAULT_SHAPE_LAYERS)
+    .option('--keep-f16', 'keep the F16 text model of a LLaVA shape next to the Q4_K_M one')
+    .action(async (opts: { out: string; seed: number; shape?: string; layers: number; keepF16?: boolean }) => {
+      if (opts.shape) {
+        await writeShape({ ...opts, shape: opts.shape });
+        return;
+      }
       const started = Date.now();
       const f = await writeDemoFixtures(opts.out, { seed: opts.seed });
       process.stdout.write(
