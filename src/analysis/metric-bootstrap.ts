@@ -13,6 +13,8 @@ import { bootstrapIntervals, type Interval } from './statistics.js';
 export interface BootstrapOptions {
   /** `groups` key naming an item's cluster; undefined = each item is its own unit. */
   clusterKey?: string | undefined;
+  /** Further `groups` keys that name groups within a cluster (MMVP's `index_pair`): relabelled per copy too. */
+  relabelKeys?: readonly string[];
   iterations?: number;
   seed?: number;
 }
@@ -33,13 +35,15 @@ function clusters(items: Item[], clusterKey: string | undefined): Cluster[] {
   return [...byKey.values()].map((list) => ({ items: list }));
 }
 
-function resample(cs: Cluster[], indices: number[], clusterKey: string | undefined, scoreMaps: Array<Map<string, ScoreMatrix>>) {
+function resample(cs: Cluster[], indices: number[], options: BootstrapOptions, scoreMaps: Array<Map<string, ScoreMatrix>>) {
+  const keys = [...(options.clusterKey ? [options.clusterKey] : []), ...(options.relabelKeys ?? [])];
   const items: Item[] = [];
   const maps = scoreMaps.map(() => new Map<string, ScoreMatrix>());
   indices.forEach((ci, copy) => {
     for (const item of cs[ci]!.items) {
       const id = `${item.id}#${copy}`;
-      const groups = clusterKey && item.groups[clusterKey] !== undefined ? { ...item.groups, [clusterKey]: `${item.groups[clusterKey]}#${copy}` } : item.groups;
+      let groups = item.groups;
+      for (const key of keys) if (groups[key] !== undefined) groups = { ...groups, [key]: `${groups[key]}#${copy}` };
       items.push({ ...item, id, groups });
       scoreMaps.forEach((m, k) => {
         const s = m.get(item.id);
@@ -75,7 +79,7 @@ export function bootstrapHeadline(
     cs.length,
     names.length,
     (idx) => {
-      const r = resample(cs, idx, options.clusterKey, [scores]);
+      const r = resample(cs, idx, options, [scores]);
       return headlineValues(family, r.items, r.maps[0]!, names);
     },
     { iterations: options.iterations ?? 1000, seed: options.seed ?? 0 },
@@ -103,7 +107,7 @@ export function bootstrapDifferences(
     cs.length,
     names.length,
     (idx) => {
-      const r = resample(cs, idx, options.clusterKey, [scoresA, scoresB]);
+      const r = resample(cs, idx, options, [scoresA, scoresB]);
       const ra = headlineValues(family, r.items, r.maps[0]!, names);
       const rb = headlineValues(family, r.items, r.maps[1]!, names);
       return ra.map((v, k) => v - rb[k]!);

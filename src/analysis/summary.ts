@@ -13,9 +13,13 @@ import { type Interval, mcnemarExact } from './statistics.js';
  * question pairs. MMVP-VLM items are already pairs; ARO, COCO/VG-QA and hard positives are scored
  * per item (ARO's macro average over relations is recomputed on each resample).
  */
-const BOOTSTRAP_CLUSTER: Record<string, string | undefined> = {
-  'whatsup-controlled': 'set',
-  mmvp: 'pair',
+export function bootstrapClusterFor(format: string): { clusterKey: string; relabelKeys?: string[] } | undefined {
+  return BOOTSTRAP_CLUSTER[format];
+}
+
+const BOOTSTRAP_CLUSTER: Record<string, { clusterKey: string; relabelKeys?: string[] } | undefined> = {
+  'whatsup-controlled': { clusterKey: 'set', relabelKeys: ['pair'] },
+  mmvp: { clusterKey: 'pair', relabelKeys: ['index_pair'] },
 };
 
 export interface ArmMetricsWithCi extends ArmMetrics {
@@ -100,7 +104,7 @@ export function summarise(
       list.map(itemFromSample),
       scoreMap(list),
       a.metrics.headline.map((h) => h.name),
-      { clusterKey: BOOTSTRAP_CLUSTER[format], iterations, seed },
+      { ...BOOTSTRAP_CLUSTER[format], iterations, seed },
     );
     return { ...a, ci, unparseable: unparseable(list) };
   });
@@ -128,7 +132,7 @@ export function summarise(
       const items = la.map(itemFromSample);
       const names = arms.find((x) => x.benchmark === benchmark && x.arm === a)?.metrics.headline.map((h) => h.name) ?? [];
       const n = items.filter((i) => sa.has(i.id) && sb.has(i.id)).length;
-      const ds = bootstrapDifferences(family, items, sa, sb, names, { clusterKey: BOOTSTRAP_CLUSTER[format], iterations, seed });
+      const ds = bootstrapDifferences(family, items, sa, sb, names, { ...BOOTSTRAP_CLUSTER[format], iterations, seed });
       for (const metric of names) differences.push({ benchmark, arm: a, versus: b, metric, difference: ds[metric]!.difference, ci: ds[metric]!.interval, n });
     }
   }

@@ -5,6 +5,7 @@ import { compareItems } from '../analysis/item-comparison.js';
 import { bootstrapDifference } from '../analysis/metric-bootstrap.js';
 import { groupSamples, itemFromSample, scoreMap } from '../analysis/sample-items.js';
 import { mcnemarExact, type Interval } from '../analysis/statistics.js';
+import { bootstrapClusterFor } from '../analysis/summary.js';
 import { RunDirectory } from '../store/run-directory.js';
 import type { Sample } from '../store/sample.js';
 import { differenceSpec, renderSvg } from './charts.js';
@@ -80,7 +81,7 @@ export function buildCompareModel(runA: RunDirectory, runB: RunDirectory): Compa
       const mb = b.arms.find((x) => x.benchmark === benchmark && x.arm === arm);
       for (const hA of ma?.metrics.headline ?? []) {
         const hB = mb?.metrics.headline.find((x) => x.name === hA.name);
-        const d = bootstrapDifference(family, items, sb, sa, hA.name);
+        const d = bootstrapDifference(family, items, sb, sa, hA.name, { ...bootstrapClusterFor(format) });
         rows.push({
           benchmark, arm, metric: hA.name, a: hA.value, aCi: ma?.ci[hA.name] ?? null, b: hB?.value ?? null, bCi: mb?.ci[hA.name] ?? null,
           difference: d.difference, differenceCi: d.interval, n,

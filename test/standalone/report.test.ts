@@ -134,3 +134,22 @@ describe('MMVP pair view', () => {
     expect(row('vlm.two-image', 'relaxed, two-image')).toMatchObject({ correct: 1, total: 2 });
   });
 });
+
+describe('bootstrap clusters', () => {
+  it("resample MMVP question pairs whole: 0 of 6 pairs right gives the interval [0, 0]", async () => {
+    const { writeSyntheticMmvp } = await import('../../src/fixtures/synthetic-mmvp.js');
+    const { loadMmvp } = await import('../../src/benchmarks/mmvp/loader.js');
+    const { bootstrapHeadline } = await import('../../src/analysis/metric-bootstrap.js');
+    const { bootstrapClusterFor } = await import('../../src/analysis/summary.js');
+    const { benchmarkFamily } = await import('../../src/benchmarks/registry.js');
+    const set = await writeSyntheticMmvp(path.join(dir, 'mmvp'), { seed: 0 });
+    const { items } = await loadMmvp(set.questionsFile, {});
+    // The first question of every pair right, the second wrong: individual 1/2, pair 0.
+    const scores = new Map(items.map((i) => [i.id, [i.correct === 0 === (Number(i.groups.pair) * 2 === i.source.row) ? [1, 0] : [0, 1]]]));
+    const m = benchmarkFamily('mmvp').metrics(items, scores);
+    expect(m.headline.find((h) => h.name === 'pair')!.value).toBe(0);
+    const ci = bootstrapHeadline(benchmarkFamily('mmvp'), items, scores, ['individual', 'pair'], { ...bootstrapClusterFor('mmvp'), iterations: 300 });
+    expect(ci.pair).toEqual({ low: 0, high: 0 });
+    expect(ci.individual).toEqual({ low: 0.5, high: 0.5 });
+  });
+});
