@@ -18,7 +18,7 @@ import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { errorMessage, PerceiveError } from '../../errors.js';
 import type { ContrastiveEncoder, ImageInput } from '../runner.js';
-import { ClipPreprocessor, imageLabel, parsePreprocessorConfig, type PreprocessedImage } from './clip-preprocessor.js';
+import { ClipPreprocessor, imageLabel, parsePreprocessorConfig } from './clip-preprocessor.js';
 import { ClipTokenizer, DEFAULT_CONTEXT_LENGTH } from './clip-tokenizer.js';
 
 export interface ClipEncoderOptions {
@@ -280,16 +280,19 @@ export class ClipEncoder implements ContrastiveEncoder {
     if (this.closed) throw new Error('ClipEncoder used after close()');
   }
 
-  /** Decodes and preprocesses a batch into one [n, 3, size, size] float32 buffer. */
+  /**
+   * Decodes and preprocesses a batch into one [n, 3, size, size] float32 buffer; each image is
+   * written straight into its slot (no per-image tensor and copy).
+   */
   private async pixelBatch(images: ImageInput[]): Promise<Float32Array> {
+    const size = { height: this.imageSize, width: this.imageSize };
     const plane = 3 * this.imageSize * this.imageSize;
-    const done: PreprocessedImage[] = await Promise.all(images.map((image) => this.preprocessor.preprocess(image)));
     const out = new Float32Array(images.length * plane);
-    done.forEach((p, i) => {
+    const sizes = await Promise.all(images.map((image, i) => this.preprocessor.preprocessInto(image, out, i * plane, size)));
+    sizes.forEach((p, i) => {
       if (p.height !== this.imageSize || p.width !== this.imageSize) {
         throw new PerceiveError('bad-image', `image ${imageLabel(images[i] as ImageInput)} preprocessed to ${p.height}×${p.width}, model needs ${this.imageSize}`);
       }
-      out.set(p.data, i * plane);
     });
     return out;
   }

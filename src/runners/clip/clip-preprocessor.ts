@@ -164,6 +164,18 @@ export class ClipPreprocessor {
     return this.toTensor(rgb.data, rgb.height, rgb.width);
   }
 
+  /**
+   * Decodes and preprocesses one image straight into `target` at `offset` (a batch buffer), when the
+   * result has the expected size; returns the size it has, so the caller can reject a mismatch.
+   */
+  async preprocessInto(image: ImageInput & { path?: unknown }, target: Float32Array, offset: number, expected: Size2D): Promise<Size2D> {
+    const rgb = await this.decodeResized(image);
+    const out = this.outputSizeFor(rgb.height, rgb.width);
+    if (out.height !== expected.height || out.width !== expected.width) return out;
+    this.toTensor(rgb.data, rgb.height, rgb.width, target.subarray(offset, offset + 3 * out.height * out.width));
+    return out;
+  }
+
   /** Decode (EXIF orientation applied, alpha dropped as PIL's convert('RGB') does) and resize. */
   private async decodeResized(image: ImageInput & { path?: unknown }): Promise<{ data: Buffer } & Size2D> {
     let decoded: { data: Buffer; info: OutputInfo };
@@ -197,28 +209,64 @@ export class ClipPreprocessor {
     return { data, height: target.height, width: target.width };
   }
 
-  /** Center crop, rescale and normalise interleaved RGB bytes into float32 CHW. */
-  toTensor(rgb: Uint8Array, height: number, width: number): PreprocessedImage {
+  private outputSizeFor(height: number, width: number): Size2D {
+    return this.processing.crop ?? { height, width };
+  }
+
+  /**
+   * Per channel, the float32 value of each byte 0..255 after rescale and normalise, computed as
+   * Hugging Face does (rescale in float64 then cast to float32; normalise in float32). Every pixel
+   * value is one of these 3 × 256, so a table lookup gives the same bits as the arithmetic.
+   */
+  private lut(): Float32Array {
+    if (this.table) return this.table;
     const p = this.processing;
-    const out = p.crop ?? { height, width };
-    const { top, left } = p.crop ? centerCropOrigin(height, width, p.crop) : { top: 0, left: 0 };
-    const plane = out.height * out.width;
-    const data = new Float32Array(3 * plane);
     const f = Math.fround;
+    const table = new Float32Array(3 * 256);
     for (let c = 0; c < 3; c++) {
       const mean = p.normalize ? f(p.normalize.mean[c] ?? 0) : 0;
       const std = p.normalize ? f(p.normalize.std[c] ?? 1) : 1;
+      for (let raw = 0; raw < 256; raw++) {
+        let v = p.rescaleFactor === null ? raw : f(raw * p.rescaleFactor);
+        if (p.normalize) v = f(f(v - mean) / std);
+        table[c * 256 + raw] = v;
+      }
+    }
+    this.table = table;
+    return table;
+  }
+
+  private table: Float32Array | undefined;
+
+  /**
+   * Center crop, rescale and normalise interleaved RGB bytes into float32 CHW, into `target` when
+   * given (it must hold 3 × the output size), else into a new array.
+   */
+  toTensor(rgb: Uint8Array, height: number, width: number, target?: Float32Array): PreprocessedImage {
+    const p = this.processing;
+    const out = this.outputSizeFor(height, width);
+    const { top, left } = p.crop ? centerCropOrigin(height, width, p.crop) : { top: 0, left: 0 };
+    const plane = out.height * out.width;
+    const data = target ?? new Float32Array(3 * plane);
+    if (data.length !== 3 * plane) throw new RangeError(`toTensor target holds ${data.length} values, needs ${3 * plane}`);
+    const table = this.lut();
+    for (let c = 0; c < 3; c++) {
+      const lut = table.subarray(c * 256, c * 256 + 256);
+      // Outside the source = HF's zero padding (a 0 pixel, then rescaled and normalised).
+      const pad = lut[0] as number;
       for (let y = 0; y < out.height; y++) {
         const sy = top + y;
-        for (let x = 0; x < out.width; x++) {
-          const sx = left + x;
-          // Outside the source = HF's zero padding (a 0 pixel, then rescaled and normalised).
-          const raw = sy >= 0 && sy < height && sx >= 0 && sx < width ? (rgb[(sy * width + sx) * 3 + c] ?? 0) : 0;
-          // HF: rescale in float64 then cast to float32; normalise in float32.
-          let v = p.rescaleFactor === null ? raw : f(raw * p.rescaleFactor);
-          if (p.normalize) v = f(f(v - mean) / std);
-          data[c * plane + y * out.width + x] = v;
+        const row = c * plane + y * out.width;
+        if (sy < 0 || sy >= height) {
+          data.fill(pad, row, row + out.width);
+          continue;
         }
+        const x0 = Math.max(0, -left);
+        const x1 = Math.min(out.width, width - left);
+        if (x0 > 0) data.fill(pad, row, row + x0);
+        if (x1 < out.width) data.fill(pad, row + Math.max(x1, 0), row + out.width);
+        let src = (sy * width + left + x0) * 3 + c;
+        for (let x = x0; x < x1; x++, src += 3) data[row + x] = lut[rgb[src] as number] as number;
       }
     }
     return { data, height: out.height, width: out.width };
