@@ -10,7 +10,8 @@
  *   then every image for variant 2, …), straight to one llama-server with cache_prompt, through
  *   the same arms (identical requests).
  * Each side runs with llama-server's RAM prompt cache at its default (`--cache-ram` 8192 MiB)
- * and with `--cache-ram 0`. Ratio = perceive prefills / ideal (with --cache-ram 0), target exactly 1.
+ * and with `--cache-ram 0`, for two variant sets (below). Ratio = perceive prefills / ideal for the
+ * shared-prefix set with --cache-ram 0, target exactly 1.
  *
  *   npx tsx bench/prefix-reuse.ts [--small] [--images M] [--model GGUF --mmproj GGUF]
  */
