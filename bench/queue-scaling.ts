@@ -8,6 +8,7 @@
  *
  *   npx tsx bench/queue-scaling.ts [--small] [--per-worker 100]
  */
+import fs from 'node:fs';
 import { loadExperimentConfig } from '../src/config/experiment.js';
 import { readEnvironment } from '../src/config/environment.js';
 import { runExperiment } from '../src/queue/experiment-run.js';
@@ -45,6 +46,7 @@ for (const n of counts) {
     await dropPrefix(prefix);
   }
 }
+fs.rmSync(dir, { recursive: true, force: true });
 const one = rates.get(1)!;
 let worst = Infinity;
 for (const n of counts) {
