@@ -21,6 +21,7 @@ import { z } from 'zod';
 import { PerceiveError, errorMessage } from '../../errors.js';
 import { ItemSchema, type Item } from '../../items/item.js';
 import { isReadableFile, joinInsideDataDir } from '../data-path.js';
+import { describeZodIssues } from '../zod-row-issues.js';
 
 export type VgKind = 'relation' | 'attribution';
 
@@ -52,11 +53,7 @@ export const VgAttributionRowSchema = z.object({
   attributes: z.array(z.string()).min(2),
 });
 
-export function describeZodIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `field ${issue.path.length === 0 ? '(row)' : issue.path.map(String).join('.')}: ${issue.message}`)
-    .join('; ');
-}
+export { describeZodIssues };
 
 /** Reads a JSON list, or throws a PerceiveError naming the file. */
 export async function readJsonList(file: string, what: string): Promise<unknown[]> {

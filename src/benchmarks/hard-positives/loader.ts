@@ -22,6 +22,7 @@ import { PerceiveError, errorMessage } from '../../errors.js';
 import { ItemSchema, type Item } from '../../items/item.js';
 import type { LoadFailure } from '../benchmark-family.js';
 import { isReadableFile, joinInsideDataDir, unsafeDataPathReason } from '../data-path.js';
+import { pairRowsByIndex } from './paired-rows.js';
 
 export const HardPositiveRowSchema = z.object({
   image_id: z.union([z.string().min(1), z.number().int().nonnegative()]),
@@ -80,9 +81,6 @@ export interface HardPositivesLoadOptions {
   checkImages?: boolean;
 }
 
-function issues(error: z.ZodError): string {
-  return error.issues.map((i) => `field ${i.path.length === 0 ? '(row)' : i.path.map(String).join('.')}: ${i.message}`).join('; ');
-}
 
 export async function loadHardPositives(
   annotationFile: string,
@@ -91,37 +89,23 @@ export async function loadHardPositives(
   const swappedFile = options.swappedFile ?? defaultSwappedFile(annotationFile);
   const original = await readList(annotationFile);
   const swapped = await readList(swappedFile);
-  const n = options.limit === undefined ? original.length : Math.min(options.limit, original.length);
+  const paired = pairRowsByIndex(HardPositiveRowSchema, { annotationFile, swappedFile }, original, swapped, options.limit);
   const items: Item[] = [];
-  const failures: LoadFailure[] = [];
-  for (let row = 0; row < n; row++) {
+  const failures: LoadFailure[] = [...paired.failures];
+  for (const { row, a, b } of paired.pairs) {
     const source = { file: annotationFile, row };
     const fail = (reason: string): void => {
       failures.push({ source, reason });
     };
-    const a = HardPositiveRowSchema.safeParse(original[row]);
-    if (!a.success) {
-      fail(`${annotationFile} row ${row}: ${issues(a.error)}`);
+    if (b.false_caption !== a.false_caption) {
+      fail(`${swappedFile} row ${row}: field false_caption ${JSON.stringify(b.false_caption)} differs from ${annotationFile} row ${row} (${JSON.stringify(a.false_caption)})`);
       continue;
     }
-    if (row >= swapped.length) {
-      fail(`${swappedFile} row ${row}: missing (the file has ${swapped.length} rows, ${annotationFile} has ${original.length})`);
+    if (b.image_path !== a.image_path) {
+      fail(`${swappedFile} row ${row}: field image_path ${JSON.stringify(b.image_path)} differs from ${annotationFile} row ${row}`);
       continue;
     }
-    const b = HardPositiveRowSchema.safeParse(swapped[row]);
-    if (!b.success) {
-      fail(`${swappedFile} row ${row}: ${issues(b.error)}`);
-      continue;
-    }
-    if (b.data.false_caption !== a.data.false_caption) {
-      fail(`${swappedFile} row ${row}: field false_caption ${JSON.stringify(b.data.false_caption)} differs from ${annotationFile} row ${row} (${JSON.stringify(a.data.false_caption)})`);
-      continue;
-    }
-    if (b.data.image_path !== a.data.image_path) {
-      fail(`${swappedFile} row ${row}: field image_path ${JSON.stringify(b.data.image_path)} differs from ${annotationFile} row ${row}`);
-      continue;
-    }
-    const image = await resolveHardPositiveImage(a.data.image_path, options.dataDir, options.checkImages !== false);
+    const image = await resolveHardPositiveImage(a.image_path, options.dataDir, options.checkImages !== false);
     if (typeof image !== 'string') {
       fail(`${annotationFile} row ${row}: field image_path: ${image.reason}`);
       continue;
@@ -132,19 +116,15 @@ export async function loadHardPositives(
         benchmark: 'hard_positives',
         subset: options.subset,
         images: [image],
-        options: [a.data.false_caption, a.data.true_caption, b.data.true_caption],
+        options: [a.false_caption, a.true_caption, b.true_caption],
         correct: 1,
         groups: {},
         source,
-        meta: { imageId: String(a.data.image_id), imagePath: a.data.image_path, swappedFile },
+        meta: { imageId: String(a.image_id), imagePath: a.image_path, swappedFile },
       }),
     );
   }
-  if (options.limit === undefined && swapped.length > original.length) {
-    failures.push({
-      source: { file: swappedFile, row: original.length },
-      reason: `${swappedFile} rows ${original.length}..${swapped.length - 1}: no matching row in ${annotationFile} (${original.length} rows); run_eval.py would fail on them`,
-    });
-  }
+  // Row order, as the rows were read (the extra-swapped-rows entry, at row N, last).
+  failures.sort((x, y) => x.source.row - y.source.row);
   return { items, failures };
 }

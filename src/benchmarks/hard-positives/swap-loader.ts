@@ -22,7 +22,8 @@
  */
 import { type Item, ItemSchema } from '../../items/item.js';
 import type { LoadFailure } from '../benchmark-family.js';
-import { VgAttributionRowSchema, describeZodIssues, readJsonList, resolveAroImage } from '../aro/vg-loader.js';
+import { VgAttributionRowSchema, readJsonList, resolveAroImage } from '../aro/vg-loader.js';
+import { pairRowsByIndex } from './paired-rows.js';
 import { defaultSwappedFile } from './loader.js';
 
 export interface HardPositivesSwapLoadOptions {
@@ -43,46 +44,32 @@ export async function loadHardPositivesSwap(
   const swappedFile = options.swappedFile ?? defaultSwappedFile(annotationFile);
   const original = await readJsonList(annotationFile, 'hard-positives SWAP file');
   const swapped = await readJsonList(swappedFile, 'hard-positives SWAP file');
-  const n = options.limit === undefined ? original.length : Math.min(options.limit, original.length);
+  const paired = pairRowsByIndex(VgAttributionRowSchema, { annotationFile, swappedFile }, original, swapped, options.limit);
   const items: Item[] = [];
-  const failures: LoadFailure[] = [];
-  for (let row = 0; row < n; row++) {
+  const failures: LoadFailure[] = [...paired.failures];
+  for (const { row, a, b } of paired.pairs) {
     const source = { file: annotationFile, row };
     const fail = (reason: string): void => {
       failures.push({ source, reason });
     };
-    const a = VgAttributionRowSchema.safeParse(original[row]);
-    if (!a.success) {
-      fail(`${annotationFile} row ${row}: ${describeZodIssues(a.error)}`);
-      continue;
-    }
-    if (row >= swapped.length) {
-      fail(`${swappedFile} row ${row}: missing (the file has ${swapped.length} rows, ${annotationFile} has ${original.length})`);
-      continue;
-    }
-    const b = VgAttributionRowSchema.safeParse(swapped[row]);
-    if (!b.success) {
-      fail(`${swappedFile} row ${row}: ${describeZodIssues(b.error)}`);
-      continue;
-    }
-    const differs = (['image_path', 'bbox_x', 'bbox_y', 'bbox_w', 'bbox_h'] as const).find((k) => a.data[k] !== b.data[k]);
+    const differs = (['image_path', 'bbox_x', 'bbox_y', 'bbox_w', 'bbox_h'] as const).find((k) => a[k] !== b[k]);
     if (differs !== undefined) {
-      fail(`${swappedFile} row ${row}: field ${differs} ${JSON.stringify(b.data[differs])} differs from ${annotationFile} row ${row} (${JSON.stringify(a.data[differs])}); one item holds one image and crop`);
+      fail(`${swappedFile} row ${row}: field ${differs} ${JSON.stringify(b[differs])} differs from ${annotationFile} row ${row} (${JSON.stringify(a[differs])}); one item holds one image and crop`);
       continue;
     }
-    if (!(a.data.bbox_w > 0 && a.data.bbox_h > 0)) {
-      fail(`${annotationFile} row ${row}: field bbox_w/bbox_h: empty crop box (${a.data.bbox_w} x ${a.data.bbox_h})`);
+    if (!(a.bbox_w > 0 && a.bbox_h > 0)) {
+      fail(`${annotationFile} row ${row}: field bbox_w/bbox_h: empty crop box (${a.bbox_w} x ${a.bbox_h})`);
       continue;
     }
-    const image = await resolveAroImage(options.dataDir, a.data.image_path, IMAGE_PREFIXES, options.checkImages !== false);
+    const image = await resolveAroImage(options.dataDir, a.image_path, IMAGE_PREFIXES, options.checkImages !== false);
     if (typeof image !== 'string') {
       fail(`${annotationFile} row ${row}: field image_path: ${image.reason}`);
       continue;
     }
-    const sameNegative = b.data.false_caption === a.data.false_caption;
+    const sameNegative = b.false_caption === a.false_caption;
     const captionOptions = sameNegative
-      ? [a.data.false_caption, a.data.true_caption, b.data.true_caption]
-      : [a.data.false_caption, a.data.true_caption, b.data.false_caption, b.data.true_caption];
+      ? [a.false_caption, a.true_caption, b.true_caption]
+      : [a.false_caption, a.true_caption, b.false_caption, b.true_caption];
     items.push(
       ItemSchema.parse({
         id: `hard_positives.${options.subset}/${row}`,
@@ -91,21 +78,17 @@ export async function loadHardPositivesSwap(
         images: [image],
         options: captionOptions,
         correct: 1,
-        groups: { attributes: `${a.data.attributes[0]}_${a.data.attributes[1]}` },
+        groups: { attributes: `${a.attributes[0]}_${a.attributes[1]}` },
         source,
         meta: {
-          imagePath: a.data.image_path,
-          crop: { x: a.data.bbox_x, y: a.data.bbox_y, w: a.data.bbox_w, h: a.data.bbox_h },
+          imagePath: a.image_path,
+          crop: { x: a.bbox_x, y: a.bbox_y, w: a.bbox_w, h: a.bbox_h },
           swappedFile,
         },
       }),
     );
   }
-  if (options.limit === undefined && swapped.length > original.length) {
-    failures.push({
-      source: { file: swappedFile, row: original.length },
-      reason: `${swappedFile} rows ${original.length}..${swapped.length - 1}: no matching row in ${annotationFile} (${original.length} rows); run_eval.py would fail on them`,
-    });
-  }
+  // Row order, as the rows were read (the extra-swapped-rows entry, at row N, last).
+  failures.sort((x, y) => x.source.row - y.source.row);
   return { items, failures };
 }
