@@ -124,3 +124,11 @@ export interface BenchmarkFamily {
 export function itemConvention(item: Item): string | undefined {
   return item.groups.convention;
 }
+
+/**
+ * Items as a family returns them: ids `<spec.name>/<row>`, the config's benchmark name, and the
+ * convention stamped in `groups.convention` (see the contract above).
+ */
+export function stampItems(items: Item[], spec: BenchmarkSpec, convention: string): Item[] {
+  return items.map((i) => ({ ...i, id: `${spec.name}/${i.source.row}`, benchmark: spec.name, groups: { ...i.groups, convention } }));
+}

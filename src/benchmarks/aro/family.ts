@@ -1,6 +1,7 @@
 import type { BenchmarkSpec } from '../../config/experiment.js';
 import type { Item, ScoreMatrix } from '../../items/item.js';
 import type { BenchmarkFamily, BenchmarkMetrics, Convention, LoadOptions, PublishedFile } from '../benchmark-family.js';
+import { stampItems } from '../benchmark-family.js';
 import { resolveConventionName } from '../convention-name.js';
 import { argmaxFirst } from '../whatsup/metrics.js';
 import { aroOrderMetrics, aroVgMetrics, orderItemCorrect, vgItemCorrect } from './metrics.js';
@@ -64,7 +65,7 @@ export const aroVgFamily: BenchmarkFamily = {
       ...(options?.checkImages === false ? { checkImages: false } : {}),
     });
     return {
-      items: items.map((i) => ({ ...i, id: `${spec.name}/${i.source.row}`, benchmark: spec.name, groups: { ...i.groups, convention } })),
+      items: stampItems(items, spec, convention),
       failures,
     };
   },
@@ -136,7 +137,7 @@ export const aroOrderFamily: BenchmarkFamily = {
       ...(options?.checkImages === false ? { checkImages: false } : {}),
     });
     return {
-      items: items.map((i) => ({ ...i, id: `${spec.name}/${i.source.row}`, benchmark: spec.name, groups: { ...i.groups, convention } })),
+      items: stampItems(items, spec, convention),
       failures,
     };
   },

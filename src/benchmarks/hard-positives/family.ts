@@ -1,6 +1,7 @@
 import type { BenchmarkSpec } from '../../config/experiment.js';
 import type { Item, ScoreMatrix } from '../../items/item.js';
 import type { BenchmarkFamily, BenchmarkMetrics, Convention, LoadOptions } from '../benchmark-family.js';
+import { stampItems } from '../benchmark-family.js';
 import { resolveConventionName } from '../convention-name.js';
 import { loadHardPositives } from './loader.js';
 import { loadHardPositivesSwap } from './swap-loader.js';
@@ -62,7 +63,7 @@ export const hardPositivesFamily: BenchmarkFamily = {
       ...(options?.checkImages === false ? { checkImages: false } : {}),
     });
     return {
-      items: items.map((i) => ({ ...i, id: `${spec.name}/${i.source.row}`, benchmark: spec.name, groups: { ...i.groups, convention } })),
+      items: stampItems(items, spec, convention),
       failures,
     };
   },

@@ -1,6 +1,7 @@
 import type { BenchmarkSpec } from '../../config/experiment.js';
 import type { Item, ScoreMatrix } from '../../items/item.js';
 import type { BenchmarkFamily, BenchmarkMetrics, Convention, LoadOptions, PublishedFile } from '../benchmark-family.js';
+import { stampItems } from '../benchmark-family.js';
 import { resolveConventionName } from '../convention-name.js';
 import { loadMmvpStatements, type StatementLayout } from './loader.js';
 import { mmvpT2iMetrics, T2I_CONVENTIONS, t2iPairOutcome, type T2iConvention } from './metrics.js';
@@ -95,7 +96,7 @@ function statementFamily(layout: StatementLayout): BenchmarkFamily {
         ...(options?.checkImages === false ? { checkImages: false } : {}),
       });
       return {
-        items: items.map((i) => ({ ...i, id: `${spec.name}/${i.source.row}`, benchmark: spec.name, groups: { ...i.groups, convention } })),
+        items: stampItems(items, spec, convention),
         failures,
       };
     },

@@ -1,6 +1,7 @@
 import type { BenchmarkSpec } from '../../config/experiment.js';
 import type { Item, ScoreMatrix } from '../../items/item.js';
 import type { BenchmarkFamily, BenchmarkMetrics, Convention, HeadlineMetric, LoadOptions, PublishedFile } from '../benchmark-family.js';
+import { stampItems } from '../benchmark-family.js';
 import { resolveConventionName } from '../convention-name.js';
 import { MMVP_ERRATA_V1 } from './errata.js';
 import { loadMmvp } from './loader.js';
@@ -59,7 +60,7 @@ export const mmvpFamily: BenchmarkFamily = {
       ...(options?.checkImages === false ? { checkImages: false } : {}),
     });
     return {
-      items: items.map((i) => ({ ...i, id: `${spec.name}/${i.source.row}`, benchmark: spec.name, groups: { ...i.groups, convention } })),
+      items: stampItems(items, spec, convention),
       failures,
     };
   },
