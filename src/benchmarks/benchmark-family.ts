@@ -132,3 +132,13 @@ export function itemConvention(item: Item): string | undefined {
 export function stampItems(items: Item[], spec: BenchmarkSpec, convention: string): Item[] {
   return items.map((i) => ({ ...i, id: `${spec.name}/${i.source.row}`, benchmark: spec.name, groups: { ...i.groups, convention } }));
 }
+
+/** The options every family passes its loader from a config entry (limit and checkImages only when set). */
+export function loaderOptions(spec: BenchmarkSpec, options?: LoadOptions): { dataDir: string; subset: string; limit?: number; checkImages?: false } {
+  return {
+    dataDir: spec.data_dir,
+    subset: spec.subset,
+    ...(spec.limit === undefined ? {} : { limit: spec.limit }),
+    ...(options?.checkImages === false ? { checkImages: false as const } : {}),
+  };
+}

@@ -1,7 +1,7 @@
 import type { BenchmarkSpec } from '../../config/experiment.js';
 import type { Item, ScoreMatrix } from '../../items/item.js';
 import type { BenchmarkFamily, BenchmarkMetrics, Convention, LoadOptions, PublishedFile } from '../benchmark-family.js';
-import { stampItems } from '../benchmark-family.js';
+import { loaderOptions, stampItems } from '../benchmark-family.js';
 import { resolveConventionName } from '../convention-name.js';
 import { argmaxFirst } from '../whatsup/metrics.js';
 import { aroOrderMetrics, aroVgMetrics, orderItemCorrect, vgItemCorrect } from './metrics.js';
@@ -58,12 +58,7 @@ export const aroVgFamily: BenchmarkFamily = {
 
   async load(spec: BenchmarkSpec, options?: LoadOptions) {
     const convention = resolveConventionName('aro-vg', ARO_VG_CONVENTIONS, spec.convention);
-    const { items, failures } = await loadVg(vgKind(spec.subset), spec.annotations, {
-      dataDir: spec.data_dir,
-      subset: spec.subset,
-      ...(spec.limit === undefined ? {} : { limit: spec.limit }),
-      ...(options?.checkImages === false ? { checkImages: false } : {}),
-    });
+    const { items, failures } = await loadVg(vgKind(spec.subset), spec.annotations, loaderOptions(spec, options));
     return {
       items: stampItems(items, spec, convention),
       failures,
@@ -130,11 +125,8 @@ export const aroOrderFamily: BenchmarkFamily = {
   async load(spec: BenchmarkSpec, options?: LoadOptions) {
     const convention = resolveConventionName('aro-order', ARO_ORDER_CONVENTIONS, spec.convention);
     const { items, failures } = await loadOrder(spec.annotations, {
-      dataDir: spec.data_dir,
-      subset: spec.subset,
+      ...loaderOptions(spec, options),
       seed: spec.seed,
-      ...(spec.limit === undefined ? {} : { limit: spec.limit }),
-      ...(options?.checkImages === false ? { checkImages: false } : {}),
     });
     return {
       items: stampItems(items, spec, convention),

@@ -1,7 +1,7 @@
 import type { BenchmarkSpec } from '../../config/experiment.js';
 import type { Item, ScoreMatrix } from '../../items/item.js';
 import type { BenchmarkFamily, BenchmarkMetrics, Convention, HeadlineMetric, LoadOptions, PublishedFile } from '../benchmark-family.js';
-import { stampItems } from '../benchmark-family.js';
+import { loaderOptions, stampItems } from '../benchmark-family.js';
 import { resolveConventionName } from '../convention-name.js';
 import { MMVP_ERRATA_V1 } from './errata.js';
 import { loadMmvp } from './loader.js';
@@ -53,12 +53,7 @@ export const mmvpFamily: BenchmarkFamily = {
 
   async load(spec: BenchmarkSpec, options?: LoadOptions) {
     const convention = resolveConventionName('mmvp', MMVP_CONVENTIONS, spec.convention);
-    const { items, failures } = await loadMmvp(spec.annotations, {
-      dataDir: spec.data_dir,
-      subset: spec.subset,
-      ...(spec.limit === undefined ? {} : { limit: spec.limit }),
-      ...(options?.checkImages === false ? { checkImages: false } : {}),
-    });
+    const { items, failures } = await loadMmvp(spec.annotations, loaderOptions(spec, options));
     return {
       items: stampItems(items, spec, convention),
       failures,

@@ -1,6 +1,7 @@
 import type { BenchmarkSpec } from '../../config/experiment.js';
 import type { Item, ScoreMatrix } from '../../items/item.js';
 import type { BenchmarkFamily, BenchmarkMetrics, Convention, LoadFailure, LoadOptions } from '../benchmark-family.js';
+import { loaderOptions } from '../benchmark-family.js';
 import { resolveConventionName } from '../convention-name.js';
 import {
   CLIP_EMBEDS_2WAY_SOURCE,
@@ -91,12 +92,7 @@ export const whatsupControlledFamily: BenchmarkFamily = {
 
   async load(spec: BenchmarkSpec, options?: LoadOptions) {
     const convention = resolveConventionName('whatsup-controlled', WHATSUP_CONTROLLED_CONVENTIONS, spec.convention) as ControlledConvention;
-    const { items, failures } = await loadWhatsUpControlled(spec.annotations, {
-      dataDir: spec.data_dir,
-      subset: spec.subset,
-      ...(spec.limit === undefined ? {} : { limit: spec.limit }),
-      ...(options?.checkImages === false ? { checkImages: false } : {}),
-    });
+    const { items, failures } = await loadWhatsUpControlled(spec.annotations, loaderOptions(spec, options));
     const out: Item[] = [];
     const allFailures: LoadFailure[] = [...failures];
     for (const item of items) {

@@ -1,7 +1,7 @@
 import type { BenchmarkSpec } from '../../config/experiment.js';
 import type { Item, ScoreMatrix } from '../../items/item.js';
 import type { BenchmarkFamily, BenchmarkMetrics, Convention, LoadOptions } from '../benchmark-family.js';
-import { stampItems } from '../benchmark-family.js';
+import { loaderOptions, stampItems } from '../benchmark-family.js';
 import { resolveConventionName } from '../convention-name.js';
 import { CLIP_EMBEDS_COMMIT } from './clip-embeds-controlled.js';
 import { argmaxFirst } from './metrics.js';
@@ -46,12 +46,9 @@ export const whatsupQaFamily: BenchmarkFamily = {
   async load(spec: BenchmarkSpec, options?: LoadOptions) {
     const convention = resolveConventionName('whatsup-qa', WHATSUP_QA_CONVENTIONS, spec.convention);
     const { items, failures } = await loadWhatsUpQa(spec.annotations, {
-      dataDir: spec.data_dir,
-      subset: spec.subset,
+      ...loaderOptions(spec, options),
       requireGold: convention === 'clip_embeds',
       seed: spec.seed,
-      ...(spec.limit === undefined ? {} : { limit: spec.limit }),
-      ...(options?.checkImages === false ? { checkImages: false } : {}),
     });
     return {
       items: stampItems(items, spec, convention),
