@@ -5,7 +5,6 @@ import { loadExperimentConfig, type LoadedConfig } from '../config/experiment.js
 import { readEnvironment } from '../config/environment.js';
 import { type QueueMode, runExperiment } from '../queue/experiment-run.js';
 import { PerceiveError } from '../errors.js';
-import { writeRunReport } from '../report/run-report.js';
 import type { RunSummary } from '../analysis/summary.js';
 import { findLlamaBinaries } from '../runners/llama/llama-build.js';
 import { formatDuration } from './console-output.js';
@@ -30,6 +29,10 @@ export async function runConfig(
   loaded: LoadedConfig,
   opts: RunCommandOptions,
 ): Promise<{ dir: string; summary: RunSummary; wallMs: number; reportFile: string; runId: string }> {
+  // The report's modules (vega among them) take a second or two to load: loaded while the run
+  // starts its workers rather than before (the worker processes start meanwhile).
+  const reportModule = import('../report/run-report.js');
+  reportModule.catch(() => {}); // awaited below; a run that fails first must not leave it unhandled
   const env = readEnvironment();
   const needsLlama = Object.values(loaded.config.models).some((m) => m.kind === 'llama') && !env.llamaServerUrl;
   let binaries = needsLlama ? findLlamaBinaries(env) : undefined;
@@ -58,6 +61,7 @@ export async function runConfig(
         hint: `resume with: perceive run --resume ${result.run.dir}`,
       });
     }
+    const { writeRunReport } = await reportModule;
     const { summary, reportFile } = await writeRunReport(result.run, { wallMs: result.wallMs });
     return { dir: result.run.dir, summary, wallMs: result.wallMs, reportFile, runId: result.run.runId };
   } finally {

@@ -1,4 +1,4 @@
-import { GgufFileType, readGgufFileInfo } from 'node-llama-cpp';
+import type { readGgufFileInfo } from 'node-llama-cpp';
 import { PerceiveError, errorMessage } from '../../errors.js';
 
 /**
@@ -36,9 +36,11 @@ function numberOrUndefined(value: unknown): number | undefined {
 
 /** Reads the metadata of a GGUF file (text model or mmproj). A file that is not GGUF fails naming it. */
 export async function readGgufMetadata(file: string): Promise<GgufMetadataSummary> {
+  // Loaded on first use: node-llama-cpp takes about 0.6 s to import, and a worker never needs it.
+  const { GgufFileType, readGgufFileInfo: readInfo } = await import('node-llama-cpp');
   let info: Awaited<ReturnType<typeof readGgufFileInfo>>;
   try {
-    info = await readGgufFileInfo(file, { logWarnings: false, readTensorInfo: true });
+    info = await readInfo(file, { logWarnings: false, readTensorInfo: true });
   } catch (error) {
     throw new PerceiveError('bad-gguf', `cannot read GGUF metadata of ${file}: ${errorMessage(error)}`);
   }
