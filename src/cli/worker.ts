@@ -4,8 +4,6 @@ import { loadExperimentConfig } from '../config/experiment.js';
 import { readEnvironment } from '../config/environment.js';
 import { PerceiveError } from '../errors.js';
 import { workerName } from '../queue/bundle-executor.js';
-import { connectRedis, queueName, redactUrl } from '../queue/bundle-queue.js';
-import { startBundleWorker } from '../queue/bundle-worker.js';
 import { ModelRuntime } from '../queue/model-pool.js';
 import { runLogger } from '../queue/run-log.js';
 import { findLlamaBinaries } from '../runners/llama/llama-build.js';
@@ -35,16 +33,22 @@ export function registerWorker(program: Command): void {
       process.once('SIGINT', early);
       process.once('SIGTERM', early);
       if (process.send) process.once('disconnect', early);
-      const redis = await connectRedis(env.redisUrl, { probe: true });
+      // The queue's modules (BullMQ, ioredis) load, and Redis is probed, while the model loads.
+      const queue = Promise.all([import('../queue/bundle-queue.js'), import('../queue/bundle-worker.js')]).then(async ([q, w]) => ({
+        ...q,
+        ...w,
+        redis: await q.connectRedis(env.redisUrl, { probe: true }),
+      }));
       const binaries = spec.kind === 'llama' && !env.llamaServerUrl ? findLlamaBinaries(env) : undefined;
-      let runtime: ModelRuntime;
-      try {
-        runtime = await ModelRuntime.start(opts.model, spec, env, binaries, path.dirname(logFile));
-      } catch (error) {
-        redis.disconnect();
+      const [queued, started] = await Promise.allSettled([queue, ModelRuntime.start(opts.model, spec, env, binaries, path.dirname(logFile))]);
+      if (queued.status === 'rejected' || started.status === 'rejected') {
+        if (started.status === 'fulfilled') await started.value.close();
+        if (queued.status === 'fulfilled') queued.value.redis.disconnect();
         if (process.connected) process.disconnect();
-        throw error;
+        throw queued.status === 'rejected' ? queued.reason : (started as PromiseRejectedResult).reason;
       }
+      const { redis, queueName, redactUrl, startBundleWorker } = queued.value;
+      const runtime = started.value;
       process.off('SIGINT', early);
       process.off('SIGTERM', early);
       process.off('disconnect', early);
@@ -57,9 +61,11 @@ export function registerWorker(program: Command): void {
         log,
       });
       log.info({ queue: `${config.queue.prefix}:${queueName(opts.model, runtime.modelHash)}`, redis: redactUrl(env.redisUrl), concurrency, dataDir: env.dataDir ?? null, modelHash: runtime.modelHash }, 'worker ready');
+      let stopped = false;
       await new Promise<void>((resolve) => {
         let stopping = false;
         const stop = (why: string): void => {
+          if (stopped) return; // our own disconnect below, after a clean stop
           if (stopping) {
             log.warn({ why }, 'second stop request: exiting now (the active bundle goes back to the queue when its lock expires)');
             process.exit(130);
@@ -76,6 +82,7 @@ export function registerWorker(program: Command): void {
         process.on('SIGTERM', () => stop('SIGTERM'));
         if (process.send) process.on('disconnect', () => stop('run process went away'));
       });
+      stopped = true;
       log.info({}, 'worker stopped');
       redis.disconnect();
       // A local worker's IPC channel would keep it alive.
