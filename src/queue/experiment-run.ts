@@ -1,9 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -21,13 +19,12 @@ import { armIdentities } from './arm-identity.js';
 import { type BundleJob, BundleOutcomeSchema, JOB_VERSION, resultTask } from './bundle-job.js';
 import { connectRedis, drainFinished, enqueueBundles, openQueue, queueName, redactUrl } from './bundle-queue.js';
 import { BundleFailure, executeBundle, StopRequested, TransientBundleError, workerName } from './bundle-executor.js';
+import { LocalWorkers } from './local-workers.js';
 import { buildManifest } from './manifest.js';
 import { type ModelInfo, ModelRuntime } from './model-pool.js';
 import { type ArmIdentity, commonRoot, type PlannedBundle, type PlannedTask, planBundles, todoTasks, withoutTasks } from './plan.js';
 import { runLogger } from './run-log.js';
 import { exportSamples, type PlanFailure } from './sample-export.js';
-
-const PERCEIVE_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'perceive.js');
 
 /** `auto`: the queue when Redis answers, else in-process; `redis`: the queue or an error; `inline`: in-process. */
 export type QueueMode = 'auto' | 'redis' | 'inline';
@@ -195,6 +192,12 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, bina
   const log = runLogger(run.file('log.jsonl'), { run: runId, role: 'run' });
   log.info({ mode: redis ? 'queue' : 'inline', redis: redactUrl(env.redisUrl), resume: Boolean(options.resume) }, 'run started');
   const store = ResultStore.open(config.output);
+  // Local workers start now, so their start-up (a process, its modules, the model) overlaps the
+  // loading, hashing and planning below; a model left with nothing to compute has its workers
+  // stopped once the plan is known.
+  const perModel = options.workers ?? 1;
+  const workers = redis && perModel > 0 ? new LocalWorkers({ configFile: loaded.file, logFile: run.file('log.jsonl'), log }) : undefined;
+  for (const model of new Set(config.arms.map((a) => a.model))) workers?.start(model, perModel);
   try {
     const formats = new Map(config.benchmarks.map((b) => [b.name, b.format] as const));
     const items: Item[] = [];
@@ -235,13 +238,15 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, bina
     const ctx: ExecCtx = { loaded, env, binaries, run, runId, dataRoot, store, tally, log, say, started, options };
     let stopped = false;
     if (pending.length > 0) {
-      stopped = redis ? await runQueued(ctx, redis, pending) : await runInline(ctx, pending);
+      stopped = redis ? await runQueued(ctx, redis, pending, workers) : await runInline(ctx, pending);
     }
+    await workers?.stop();
     options.onProgress?.(tally.progress(Date.now() - started));
     const exported = exportSamples({ run, tasks, imageHashes, planFailures, store, formats, arms });
     log.info({ samples: exported.samples.length, missing: exported.missing, computed: tally.computed, reused: tally.reused(), stopped }, stopped ? 'run stopped' : 'run finished');
     return { run, samples: exported.samples, wallMs: Date.now() - started, loadFailures: loadFailures.length, mode: redis ? 'queue' : 'inline', stopped, computed: tally.computed, reused: tally.reused() };
   } finally {
+    await workers?.stop();
     store.close();
     redis?.disconnect();
     log.flush();
@@ -343,14 +348,22 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
   return stopped;
 }
 
+/**
+ * How often the run process moves finished jobs into the store (one cheap Redis range read per
+ * queue when nothing finished; it bounds how long the run waits for its last bundle).
+ */
+const POLL_MS = 100;
+/** How often it looks in the store for tasks another run process finished meanwhile. */
+const STORE_SCAN_MS = 2500;
+/** How often it checks for bundles whose jobs vanished (removed from the dashboard). */
+const REENQUEUE_CHECK_MS = 20_000;
+
 /** The queue: enqueue what is missing, start local workers, move finished jobs into the store. */
-async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[]): Promise<boolean> {
+async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], workers: LocalWorkers | undefined): Promise<boolean> {
   const { config } = ctx.loaded;
   const queues = new Map<string, Queue>();
   for (const b of pending) if (!queues.has(b.model)) queues.set(b.model, openQueue(queueName(b.model, b.modelHash), config.queue, redis));
   const mine = new Set(pending.map((b) => b.id));
-  const children: ChildProcess[] = [];
-  const exited: Array<{ model: string; code: number | null; tail: string }> = [];
   try {
     // Results a previous session left in the queue are stored first; failed jobs are cleared so they can be re-added.
     for (const [, queue] of queues) {
@@ -368,14 +381,15 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[]): 
     ctx.log.info({ added, alreadyQueued: toEnqueue.length - added }, 'enqueued');
 
     const perModel = ctx.options.workers ?? 1;
-    if (perModel > 0) {
-      for (const model of queues.keys()) {
-        for (let k = 0; k < perModel; k++) children.push(spawnWorker(ctx, model, exited));
-      }
-      ctx.say(`started ${children.length} local worker${children.length === 1 ? '' : 's'} (${[...queues.keys()].join(', ')})`);
+    if (workers) {
+      // Started before planning; models with nothing left to compute are let go.
+      for (const model of workers.models()) if (!queues.has(model)) void workers.stop(model);
+      for (const model of queues.keys()) if (!workers.models().includes(model)) workers.start(model, perModel);
+      ctx.say(`started ${perModel * queues.size} local worker${perModel * queues.size === 1 ? '' : 's'} (${[...queues.keys()].join(', ')})`);
     } else ctx.say('no local workers: waiting for workers on other hosts (perceive worker --config … --model …)');
 
-    let tick = 0;
+    let lastScan = Date.now();
+    let lastEnqueueCheck = Date.now();
     while (ctx.tally.remaining() > 0) {
       if (ctx.options.signal?.aborted) break;
       for (const [model, queue] of queues) {
@@ -386,7 +400,8 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[]): 
         for (const f of d.failed) ctx.log.warn({ model, task: f.task, code: f.code, reason: f.message, worker: f.worker }, 'task failed');
       }
       // Tasks another run process stored or failed meanwhile.
-      if (++tick % 5 === 0) {
+      if (Date.now() - lastScan >= STORE_SCAN_MS) {
+        lastScan = Date.now();
         const left = ctx.tally.pendingTasks();
         for (const t of ctx.store.has(left)) ctx.tally.stored(t);
         for (const t of left) {
@@ -395,7 +410,8 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[]): 
         }
       }
       // A bundle whose job vanished (removed from the dashboard, queue emptied) is enqueued again.
-      if (tick % 40 === 0) {
+      if (Date.now() - lastEnqueueCheck >= REENQUEUE_CHECK_MS) {
+        lastEnqueueCheck = Date.now();
         const left = new Set(ctx.tally.pendingTasks());
         for (const [model, queue] of queues) {
           const lost = toEnqueue.filter((b) => b.model === model && todoTasks(b).some((t) => left.has(t.hash)));
@@ -404,11 +420,11 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[]): 
         }
       }
       ctx.options.onProgress?.(ctx.tally.progress(Date.now() - ctx.started));
-      if (perModel > 0) {
+      if (workers) {
         for (const model of queues.keys()) {
-          const dead = exited.filter((e) => e.model === model);
-          if (dead.length >= perModel && ctx.tally.remaining(model) > 0) {
-            const last = dead.at(-1)!;
+          const dead = workers.exited(model);
+          if (dead.count >= perModel && ctx.tally.remaining(model) > 0) {
+            const last = dead.last!;
             // Bundles nobody started are taken back (a resume enqueues them again, same ids);
             // a bundle with finished tasks in its progress stays for the next worker.
             let removed = 0;
@@ -426,11 +442,11 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[]): 
           }
         }
       }
-      await sleep(500);
+      await sleep(POLL_MS);
     }
     return ctx.tally.remaining() > 0;
   } finally {
-    await stopWorkers(children);
+    await workers?.stop();
     // Whatever finished while the workers stopped.
     for (const [, queue] of queues) {
       const d = await drainFinished(queue, ctx.store, mine).catch(() => undefined);
@@ -439,41 +455,6 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[]): 
     }
     await Promise.all([...queues.values()].map((q) => q.close().catch(() => {})));
   }
-}
-
-/** A local worker: `perceive worker` as a child process that exits when this process goes away. */
-function spawnWorker(ctx: ExecCtx, model: string, exited: Array<{ model: string; code: number | null; tail: string }>): ChildProcess {
-  const args = [PERCEIVE_BIN, 'worker', '--config', ctx.loaded.file, '--model', model, '--log', ctx.run.file('log.jsonl'), '--quiet'];
-  // Its own process group: a Ctrl-C in the terminal reaches the run only, which then stops the
-  // workers once (a second signal would make a worker exit without putting its bundle back).
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: process.env, detached: true });
-  let tail = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    tail = (tail + d.toString()).slice(-4000);
-  });
-  child.on('exit', (code, signal) => {
-    ctx.log.info({ worker: child.pid, model, code, signal }, 'local worker exited');
-    exited.push({ model, code, tail });
-  });
-  ctx.log.info({ worker: child.pid, model }, 'local worker started');
-  return child;
-}
-
-async function stopWorkers(children: ChildProcess[]): Promise<void> {
-  const alive = children.filter((c) => c.exitCode === null && c.signalCode === null);
-  await Promise.all(
-    alive.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          const timer = setTimeout(() => c.kill('SIGKILL'), 120_000);
-          c.once('exit', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          c.kill('SIGTERM');
-        }),
-    ),
-  );
 }
 
 export type { ArmIdentity };

@@ -60,6 +60,8 @@ export class ResultStore {
   private readonly insertComputation: Database.Statement;
   private readonly upsertFailure: Database.Statement;
   private readonly selectResult: Database.Statement;
+  private readonly selectFailure: Database.Statement;
+  private readonly selectHas: Database.Statement;
 
   private constructor(readonly file: string) {
     this.db = new Database(file, { timeout: 10_000 });
@@ -99,6 +101,8 @@ export class ResultStore {
       'INSERT INTO failures (task, code, message, worker, failed_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(task) DO UPDATE SET code = excluded.code, message = excluded.message, worker = excluded.worker, failed_at = excluded.failed_at',
     );
     this.selectResult = this.db.prepare('SELECT * FROM results WHERE task = ?');
+    this.selectFailure = this.db.prepare('SELECT task, code, message, worker, failed_at AS failedAt FROM failures WHERE task = ?');
+    this.selectHas = this.db.prepare('SELECT 1 FROM results WHERE task = ?').pluck();
   }
 
   /** Opens (creating when needed) `<outputRoot>/cache.sqlite`. */
@@ -159,14 +163,12 @@ export class ResultStore {
   /** The subset of `tasks` that has a stored result. */
   has(tasks: Iterable<string>): Set<string> {
     const out = new Set<string>();
-    const stmt = this.db.prepare('SELECT 1 FROM results WHERE task = ?').pluck();
-    for (const t of tasks) if (stmt.get(t) !== undefined) out.add(t);
+    for (const t of tasks) if (this.selectHas.get(t) !== undefined) out.add(t);
     return out;
   }
 
   failure(task: string): TaskFailure | undefined {
-    const row = this.db.prepare('SELECT task, code, message, worker, failed_at AS failedAt FROM failures WHERE task = ?').get(task) as TaskFailure | undefined;
-    return row;
+    return this.selectFailure.get(task) as TaskFailure | undefined;
   }
 
   /** Counts for tests and the log: results, failures, and results handed in per task. */
