@@ -63,7 +63,7 @@ export interface ExecutorEnv {
 export interface ExecuteHooks {
   /** Tasks finished by an earlier attempt (job progress): not computed again. */
   previous?: BundleOutcome | undefined;
-  /** Called after every finished task with everything finished so far (saved as job progress). */
+  /** Called after every finished task but the bundle's last with everything finished so far (saved as job progress). */
   onProgress?: (sofar: BundleOutcome) => Promise<void>;
   shouldStop?: () => boolean;
   onTaskDone?: (task: string, ms: number) => void;
@@ -195,7 +195,8 @@ export async function executeBundle(job: BundleJob, env: ExecutorEnv, hooks: Exe
     }
     finished.add(task.hash);
     hooks.onTaskDone?.(task.hash, performance.now() - started);
-    await hooks.onProgress?.(outcome);
+    // After the bundle's last task the outcome travels as the job's return value instead.
+    if (todo.some((t) => !finished.has(t.hash))) await hooks.onProgress?.(outcome);
   }
   return outcome;
 }
