@@ -7,22 +7,35 @@ interface Pending<T> {
 }
 
 /**
- * Gathers the encode calls that arrive within a few milliseconds, or while the previous batch
- * runs (the bundles a worker holds at once, one per slot), into one batched call, so CLIP in a
- * worker does not degrade to batch 1.
+ * Gathers the encode calls that arrive in the same turn of the event loop, or while the previous
+ * batch runs (the bundles a worker holds at once, one per slot), into one batched call, so CLIP
+ * in a worker does not degrade to batch 1. No call waits for company that may never come: a lone
+ * call runs at once (a 10 ms gathering window used to cost every bundle of a one-slot worker
+ * 10 ms); under load, calls pile up behind the running batch and go together. `windowMs` > 0
+ * restores a timed window.
  * A failed batch is retried one request at a time, so only the bad input fails.
  */
 export class BatchingEncoder implements ContrastiveEncoder {
   private readonly images: Array<Pending<ImageInput>> = [];
   private readonly texts: Array<Pending<string>> = [];
-  private imageTimer: NodeJS.Timeout | undefined;
-  private textTimer: NodeJS.Timeout | undefined;
+  private imageTimer: (() => void) | undefined;
+  private textTimer: (() => void) | undefined;
 
   constructor(
     private readonly inner: ContrastiveEncoder,
     private readonly batchSize: number,
-    private readonly windowMs = 10,
+    private readonly windowMs = 0,
   ) {}
+
+  /** Calls `fn` after this turn (windowMs 0) or after the window; returns a canceller. */
+  private later(fn: () => void): () => void {
+    if (this.windowMs > 0) {
+      const t = setTimeout(fn, this.windowMs);
+      return () => clearTimeout(t);
+    }
+    const t = setImmediate(fn);
+    return () => clearImmediate(t);
+  }
 
   get modelHash(): string {
     return this.inner.modelHash;
@@ -32,14 +45,14 @@ export class BatchingEncoder implements ContrastiveEncoder {
     return new Promise((resolve, reject) => {
       this.images.push({ inputs: images, resolve, reject });
       if (this.images.reduce((n, p) => n + p.inputs.length, 0) >= this.batchSize) this.flushImages();
-      else this.imageTimer ??= setTimeout(() => this.flushImages(), this.windowMs);
+      else this.imageTimer ??= this.later(() => this.flushImages());
     });
   }
 
   encodeTexts(texts: string[]): Promise<Float32Array[]> {
     return new Promise((resolve, reject) => {
       this.texts.push({ inputs: texts, resolve, reject });
-      this.textTimer ??= setTimeout(() => this.flushTexts(), this.windowMs);
+      this.textTimer ??= this.later(() => this.flushTexts());
     });
   }
 
@@ -48,7 +61,7 @@ export class BatchingEncoder implements ContrastiveEncoder {
   private textsBusy = false;
 
   private flushImages(): void {
-    clearTimeout(this.imageTimer);
+    this.imageTimer?.();
     this.imageTimer = undefined;
     if (this.imagesBusy || this.images.length === 0) return;
     this.imagesBusy = true;
@@ -59,7 +72,7 @@ export class BatchingEncoder implements ContrastiveEncoder {
   }
 
   private flushTexts(): void {
-    clearTimeout(this.textTimer);
+    this.textTimer?.();
     this.textTimer = undefined;
     if (this.textsBusy || this.texts.length === 0) return;
     this.textsBusy = true;
