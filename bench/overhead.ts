@@ -10,7 +10,7 @@
  * then clip + llama (perceive runs the two models' workers at the same time, the plain script
  * one after the other). The last line prints the llama-only ratio, the orchestrator's overhead.
  *
- *   npx tsx bench/overhead.ts [--small] [--items N] [--llama-only]
+ *   npx tsx bench/overhead.ts [--small] [--items N] [--repeats R] [--llama-only] [--keep]
  */
 import fs from 'node:fs';
 import type { LoadedImage } from '../src/items/image.js';
@@ -28,10 +28,11 @@ const env = readEnvironment();
 const binaries = await ensureLlamaBinaries(env);
 const fixtures = await benchFixtures();
 const small = isSmall();
-const items = Number(argValue('items', small ? '4' : '96'));
+const items = Number(argValue('items', small ? '4' : '384'));
 // A second, smaller size for the llama arm: the difference of the two gives the per-item cost of
 // each side (the slope) apart from the fixed start-up cost (the intercept).
 const fewer = Math.max(1, Math.floor(items / 4));
+const repeats = Number(argValue('repeats', small ? '1' : '3'));
 const dir = tempDir('overhead');
 let benchmarks = await whatsupBenchmarks(items);
 const models = {
@@ -101,20 +102,26 @@ const ratios = new Map<string, number>();
 const walls = new Map<string, { perceive: number; plain: number }>();
 for (const c of cases) {
   benchmarks = await whatsupBenchmarks(c.n);
-  // Alternating plain, perceive, plain, perceive: each side's time is the better of its two (the
-  // machine is shared; the minimum is the least disturbed run).
-  const p1 = await plainRun(config(`plain-${c.name}`, c.arms), binaries);
-  const q1 = await perceiveRun(config(`perceive-${c.name}`, c.arms));
-  const p2 = await plainRun(config(`plain-${c.name}`, c.arms), binaries);
-  const q2 = await perceiveRun(config(`perceive-${c.name}`, c.arms));
-  const plain = Math.min(p1.ms, p2.ms);
-  const q = q1.ms <= q2.ms ? q1 : q2;
+  // Alternating plain, perceive, plain, perceive, …: each side's time is the best of its R runs
+  // (the least disturbed: on 2 cores llama-server's threads and every process share the CPU).
+  const plainRuns: Array<{ ms: number; ok: number; total: number }> = [];
+  const perceiveRuns: Array<{ ms: number; ok: number; total: number }> = [];
+  for (let k = 0; k < repeats; k++) {
+    plainRuns.push(await plainRun(config(`plain-${c.name}`, c.arms), binaries));
+    perceiveRuns.push(await perceiveRun(config(`perceive-${c.name}`, c.arms)));
+  }
+  const p1 = plainRuns[0]!;
+  const plain = Math.min(...plainRuns.map((r) => r.ms));
+  const q = perceiveRuns.reduce((a, b) => (b.ms < a.ms ? b : a));
   const ratio = q.ms / plain;
   ratios.set(c.name, ratio);
   walls.set(c.name, { perceive: q.ms, plain });
-  console.log(`${c.name} (${c.arms.map((a) => a.arm).join(' + ')}), ${c.n} items: perceive run ${(q1.ms / 1000).toFixed(2)} s / ${(q2.ms / 1000).toFixed(2)} s (${q.ok}/${q.total} ok); plain ${(p1.ms / 1000).toFixed(2)} s / ${(p2.ms / 1000).toFixed(2)} s (${p1.ok}/${p1.total} ok); ratio ${ratio.toFixed(3)}`);
+  const list = (runs: Array<{ ms: number }>): string => runs.map((r) => (r.ms / 1000).toFixed(2)).join(' / ');
+  console.log(`${c.name} (${c.arms.map((a) => a.arm).join(' + ')}), ${c.n} items: perceive run ${list(perceiveRuns)} s (${q.ok}/${q.total} ok); plain ${list(plainRuns)} s (${p1.ok}/${p1.total} ok); ratio of the best ${ratio.toFixed(3)}`);
 }
-fs.rmSync(dir, { recursive: true, force: true });
+// `--keep`: leave the temp folder (run logs, stores) for inspection.
+if (process.argv.includes('--keep')) console.log(`kept ${dir}`);
+else fs.rmSync(dir, { recursive: true, force: true });
 const big = walls.get('llama')!;
 const low = walls.get('llama-fewer')!;
 const slope = (big.perceive - low.perceive) / (big.plain - low.plain);
