@@ -56,7 +56,10 @@ export interface RunOptions {
 
 export interface RunResult {
   run: RunDirectory;
-  samples: Sample[];
+  /** samples.jsonl, read (and validated) on first access: the run process does not hold them. */
+  readonly samples: Sample[];
+  /** Lines written to samples.jsonl. */
+  sampleCount: number;
   wallMs: number;
   loadFailures: number;
   mode: 'queue' | 'inline';
@@ -243,8 +246,21 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, bina
     await workers?.stop();
     options.onProgress?.(tally.progress(Date.now() - started));
     const exported = exportSamples({ run, tasks, imageHashes, planFailures, store, formats, arms });
-    log.info({ samples: exported.samples.length, missing: exported.missing, computed: tally.computed, reused: tally.reused(), stopped }, stopped ? 'run stopped' : 'run finished');
-    return { run, samples: exported.samples, wallMs: Date.now() - started, loadFailures: loadFailures.length, mode: redis ? 'queue' : 'inline', stopped, computed: tally.computed, reused: tally.reused() };
+    log.info({ samples: exported.count, missing: exported.missing, computed: tally.computed, reused: tally.reused(), stopped }, stopped ? 'run stopped' : 'run finished');
+    let samples: Sample[] | undefined;
+    return {
+      run,
+      sampleCount: exported.count,
+      get samples() {
+        return (samples ??= run.readSamples());
+      },
+      wallMs: Date.now() - started,
+      loadFailures: loadFailures.length,
+      mode: redis ? 'queue' : 'inline',
+      stopped,
+      computed: tally.computed,
+      reused: tally.reused(),
+    };
   } finally {
     await workers?.stop();
     store.close();

@@ -34,9 +34,11 @@ function base(runId: string, item: Item, arm: ArmIdentity): Omit<Sample, 'task' 
 }
 
 /**
- * Writes samples.jsonl from the store: one line per planned item × arm, in arm then item order,
- * `ok` with scores judged by the benchmark's rule, or `failed` with the stored reason. Tasks with
- * neither (a run stopped early) are left out. The file is replaced atomically.
+ * Writes samples.jsonl from the store: one line per planned item × arm, in arm then item order
+ * (each arm's plan failures after its tasks), `ok` with scores judged by the benchmark's rule, or
+ * `failed` with the stored reason. Tasks with neither (a run stopped early) are left out. The
+ * file is replaced atomically and written line by line: no sample is kept in memory (a run of
+ * any size exports in constant memory; read them back with `RunDirectory.readSamples`).
  */
 export function exportSamples(args: {
   run: RunDirectory;
@@ -46,22 +48,22 @@ export function exportSamples(args: {
   store: ResultStore;
   formats: Map<string, BenchmarkSpec['format']>;
   arms: ArmIdentity[];
-}): { samples: Sample[]; missing: number } {
+}): { count: number; missing: number } {
   const { run, store } = args;
-  const samples: Sample[] = [];
-  let missing = 0;
   const armOrder = new Map(args.arms.map((a, k) => [JSON.stringify(a.spec), k]));
-  const rows: Array<{ order: number; sample: Sample }> = [];
-  let seq = 0;
-  for (const task of args.tasks) {
+  const armOf = (spec: unknown): number => armOrder.get(JSON.stringify(spec)) ?? 0;
+  const taskArm = args.tasks.map((t) => armOf(t.arm.spec));
+  const failureArm = args.planFailures.map((f) => armOf(f.arm.spec));
+  let missing = 0;
+
+  function taskSample(task: PlannedTask): Sample | undefined {
     const images = task.item.images.map((p) => ({ path: p, sha256: args.imageHashes.get(p) ?? '' }));
     const result = store.get(task.hash);
-    let sample: Sample | undefined;
     if (result) {
       const format = args.formats.get(task.item.benchmark);
       if (!format) throw new Error(`unreachable: no benchmark format for ${task.item.benchmark}`);
       const judged = benchmarkFamily(format).judge(task.item, result.scores);
-      sample = {
+      return {
         ...base(run.runId, task.item, task.arm),
         task: task.hash,
         images,
@@ -75,47 +77,58 @@ export function exportSamples(args: {
         timings: result.timings,
         finished_at: result.finishedAt,
       };
-    } else {
-      const failure = store.failure(task.hash);
-      if (failure) {
-        sample = {
-          ...base(run.runId, task.item, task.arm),
-          task: task.hash,
-          images,
-          status: 'failed',
-          scores: null,
-          prediction: null,
-          correct: null,
-          error: { code: failure.code, message: failure.message },
-          latency_ms: 0,
-          timings: null,
-          finished_at: failure.failedAt,
-        };
-      } else missing++;
     }
-    if (sample) rows.push({ order: (armOrder.get(JSON.stringify(task.arm.spec)) ?? 0) * 1e9 + seq++, sample });
+    const failure = store.failure(task.hash);
+    if (!failure) {
+      missing++;
+      return undefined;
+    }
+    return {
+      ...base(run.runId, task.item, task.arm),
+      task: task.hash,
+      images,
+      status: 'failed',
+      scores: null,
+      prediction: null,
+      correct: null,
+      error: { code: failure.code, message: failure.message },
+      latency_ms: 0,
+      timings: null,
+      finished_at: failure.failedAt,
+    };
   }
-  for (const f of args.planFailures) {
+
+  function planFailureSample(f: PlanFailure): Sample {
     const hash = createHash('sha256').update(JSON.stringify(['plan-failure', f.item.id, f.item.source, f.arm.id, f.arm.modelHash])).digest('hex');
-    rows.push({
-      order: (armOrder.get(JSON.stringify(f.arm.spec)) ?? 0) * 1e9 + seq++,
-      sample: {
-        ...base(run.runId, f.item, f.arm),
-        task: hash,
-        images: f.item.images.map((p) => ({ path: p, sha256: args.imageHashes.get(p) ?? '' })),
-        status: 'failed',
-        scores: null,
-        prediction: null,
-        correct: null,
-        error: { code: f.code, message: f.message },
-        latency_ms: 0,
-        timings: null,
-        finished_at: new Date().toISOString(),
-      },
-    });
+    return {
+      ...base(run.runId, f.item, f.arm),
+      task: hash,
+      images: f.item.images.map((p) => ({ path: p, sha256: args.imageHashes.get(p) ?? '' })),
+      status: 'failed',
+      scores: null,
+      prediction: null,
+      correct: null,
+      error: { code: f.code, message: f.message },
+      latency_ms: 0,
+      timings: null,
+      finished_at: new Date().toISOString(),
+    };
   }
-  rows.sort((a, b) => a.order - b.order);
-  for (const r of rows) samples.push(r.sample);
-  run.writeFileAtomic('samples.jsonl', samples.map((s) => `${JSON.stringify(s)}\n`).join(''));
-  return { samples, missing };
+
+  function* lines(): Generator<string> {
+    const armCount = Math.max(1, args.arms.length);
+    for (let k = 0; k < armCount; k++) {
+      for (let i = 0; i < args.tasks.length; i++) {
+        if (taskArm[i] !== k) continue;
+        const sample = taskSample(args.tasks[i]!);
+        if (sample) yield `${JSON.stringify(sample)}\n`;
+      }
+      for (let i = 0; i < args.planFailures.length; i++) {
+        if (failureArm[i] === k) yield `${JSON.stringify(planFailureSample(args.planFailures[i]!))}\n`;
+      }
+    }
+  }
+
+  const count = run.writeLinesAtomic('samples.jsonl', lines());
+  return { count, missing };
 }

@@ -39,6 +39,34 @@ export class RunDirectory {
     fs.renameSync(tmp, target);
   }
 
+  /**
+   * Writes lines (each ending in a newline) via a temporary file and a rename, a chunk at a
+   * time: the whole file is never held in memory. Returns how many lines were written.
+   */
+  writeLinesAtomic(name: string, lines: Iterable<string>): number {
+    const target = this.file(name);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const tmp = `${target}.${process.pid}.tmp`;
+    const fd = fs.openSync(tmp, 'w');
+    let count = 0;
+    try {
+      let chunk = '';
+      for (const line of lines) {
+        chunk += line;
+        count++;
+        if (chunk.length >= 1 << 20) {
+          fs.writeSync(fd, chunk);
+          chunk = '';
+        }
+      }
+      if (chunk) fs.writeSync(fd, chunk);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, target);
+    return count;
+  }
+
   writeJson(name: string, value: unknown): void {
     this.writeFileAtomic(name, `${JSON.stringify(value, null, 2)}\n`);
   }
