@@ -149,6 +149,12 @@ export const QueueSettingsSchema = z.strictObject({
   lock_ms: z.number().int().positive().default(300_000),
   /** How often stalled bundles (a worker that died) are looked for and put back. */
   stalled_check_ms: z.number().int().positive().default(60_000),
+  /**
+   * Consecutive bundles of one model are merged into one job until it holds at least this many
+   * tasks (images stay together, in plan order): a job costs a few milliseconds of queue work, which
+   * a one-task bundle (one arm, one image) would pay per task. 1 = one job per image (or pair).
+   */
+  min_bundle_tasks: z.number().int().positive().default(8),
 });
 
 export const ExperimentConfigSchema = z.strictObject({

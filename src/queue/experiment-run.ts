@@ -22,7 +22,7 @@ import { BundleFailure, executeBundle, StopRequested, TransientBundleError, work
 import { LocalWorkers } from './local-workers.js';
 import { buildManifest } from './manifest.js';
 import { type ModelInfo, ModelRuntime } from './model-pool.js';
-import { type ArmIdentity, commonRoot, type PlannedBundle, type PlannedTask, planBundles, todoTasks, withoutTasks } from './plan.js';
+import { type ArmIdentity, commonRoot, mergeBundles, type PlannedBundle, type PlannedTask, planBundles, todoTasks, withoutTasks } from './plan.js';
 import { runLogger } from './run-log.js';
 import { exportSamples, type PlanFailure } from './sample-export.js';
 
@@ -224,7 +224,7 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, bina
       return !bad;
     });
     const dataRoot = env.dataDir ?? commonRoot(config.benchmarks.map((b) => b.data_dir));
-    const bundles = planBundles({ items: plannable, arms, imageHashes, dataRoot, seed: config.seed, namespace: store.file });
+    const bundles = mergeBundles(planBundles({ items: plannable, arms, imageHashes, dataRoot, seed: config.seed, namespace: store.file }), config.queue.min_bundle_tasks);
     const tasks = bundles.flatMap((b) => b.tasks);
     const done = store.has(tasks.map((t) => t.hash));
     const tally = new Tally(tasks, done);

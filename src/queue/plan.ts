@@ -174,6 +174,41 @@ export function planBundles(args: {
 }
 
 /**
+ * Merges consecutive bundles of one model (and store) until each holds at least `minTasks`
+ * tasks, so that small bundles (one arm on one image: one task) do not each pay a job's queue
+ * work. Bundles are never split: an image's (or a pair's) tasks stay together and in order, so
+ * the prefix-cache order is kept. The merged bundle's id covers all its tasks.
+ */
+export function mergeBundles(bundles: PlannedBundle[], minTasks: number): PlannedBundle[] {
+  if (minTasks <= 1) return bundles;
+  const out: PlannedBundle[] = [];
+  let open: PlannedBundle | undefined;
+  const close = (): void => {
+    if (!open) return;
+    open.id = bundleId(open);
+    out.push(open);
+    open = undefined;
+  };
+  for (const b of bundles) {
+    if (open && (open.model !== b.model || open.modelHash !== b.modelHash || open.namespace !== b.namespace)) close();
+    if (!open) {
+      if (b.tasks.length >= minTasks) {
+        out.push(b);
+        continue;
+      }
+      open = { ...b, images: [...b.images], tasks: [...b.tasks] };
+    } else {
+      const have = new Set(open.images.map((i) => i.path));
+      open.images.push(...b.images.filter((i) => !have.has(i.path)));
+      open.tasks.push(...b.tasks);
+    }
+    if (open.tasks.length >= minTasks) close();
+  }
+  close();
+  return out;
+}
+
+/**
  * The job id: a hash of the store it feeds, the model and the bundle's task hashes (the same plan
  * enqueued twice is one job; a run with another store, e.g. a test in another folder sharing the
  * Redis, gets its own job instead of having its results drained into a store it does not read).

@@ -72,12 +72,13 @@ describe('queue and in-process modes', () => {
       return lines;
     };
     const first = await enqueueOnly('once');
-    expect(first.find((l) => l.startsWith('enqueued'))).toMatch(/^enqueued 24 bundles \(0 were already queued\) on t-twice-\S+:clip-[0-9a-f]{12}, t-twice-\S+:llava-[0-9a-f]{12}$/);
+    // 12 pairs × 2 tasks per model, merged into jobs of at least 8 tasks (queue.min_bundle_tasks): 3 per model.
+    expect(first.find((l) => l.startsWith('enqueued'))).toMatch(/^enqueued 6 bundles \(0 were already queued\) on t-twice-\S+:clip-[0-9a-f]{12}, t-twice-\S+:llava-[0-9a-f]{12}$/);
     const after1 = await counts();
     const second = await enqueueOnly('twice');
-    expect(second.find((l) => l.startsWith('enqueued'))).toMatch(/^enqueued 0 bundles \(24 were already queued\)/);
+    expect(second.find((l) => l.startsWith('enqueued'))).toMatch(/^enqueued 0 bundles \(6 were already queued\)/);
     const after2 = await counts();
-    expect(after1).toEqual([12, 12]);
+    expect(after1).toEqual([3, 3]);
     expect(after2).toEqual(after1);
     console.log(`[enqueue twice] jobs per queue after the first enqueue: ${after1.join(', ')}; after the second: ${after2.join(', ')}`);
 
@@ -89,7 +90,7 @@ describe('queue and in-process modes', () => {
       expect(page.status).toBe(200);
       const api = (await (await fetch(`${board.url}api/queues`)).json()) as { queues: Array<{ name: string; counts: Record<string, number> }> };
       expect(api.queues.map((q) => q.name).sort()).toEqual([...board.queues].sort());
-      expect(api.queues.every((q) => q.counts.waiting === 12)).toBe(true);
+      expect(api.queues.every((q) => q.counts.waiting === 3)).toBe(true);
     } finally {
       await board.close();
     }

@@ -26,7 +26,8 @@ afterAll(async () => {
 describe('workers on "other hosts": each with its own PERCEIVE_DATA_DIR', () => {
   it('two workers share the work; the one whose copy of an image differs fails that bundle with the hash-mismatch reason', async () => {
     const output = path.join(dir, 'out');
-    const config = writeQueueConfig(path.join(dir, 'c.yaml'), { fixtures: path.join(dir, 'fixtures'), output, prefix, arms: ['clip'] });
+    // One job per pair (no merging of small bundles), so the changed image fails exactly its pair.
+    const config = writeQueueConfig(path.join(dir, 'c.yaml'), { fixtures: path.join(dir, 'fixtures'), output, prefix, arms: ['clip'], minBundleTasks: 1 });
     // Two copies of the data root (the run's data root is the benchmark's data_dir).
     const dataA = path.join(dir, 'host-a');
     const dataB = path.join(dir, 'host-b');

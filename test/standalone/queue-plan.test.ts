@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Item } from '../../src/items/item.js';
-import { type ArmIdentity, commonRoot, planBundles, relativeToRoot, taskHash, todoTasks, withoutTasks } from '../../src/queue/plan.js';
+import { type ArmIdentity, commonRoot, mergeBundles, planBundles, relativeToRoot, taskHash, todoTasks, withoutTasks } from '../../src/queue/plan.js';
 
 const item = (id: string, image: string, options = ['a dog left of a cat', 'a dog right of a cat']): Item => ({
   id,
@@ -43,6 +43,23 @@ describe('planning bundles and task hashes', () => {
     const again = planBundles({ items, arms, imageHashes: hashes, dataRoot: '/data', seed: 0 });
     expect(again.map((b) => b.id)).toEqual(plan.map((b) => b.id));
     expect(new Set(plan.map((b) => b.id)).size).toBe(4);
+  });
+
+  it('merges consecutive small bundles of one model up to the minimum task count, never across models, keeping image order', () => {
+    const items = [item('b/0', '/data/x/1.jpg'), item('b/1', '/data/x/2.jpg'), item('b/2', '/data/x/1.jpg', ['x', 'y'])];
+    const arms = [arm('clip', 'clip'), arm('vlm.vqascore', 'llava'), arm('vlm.vqascore2', 'llava')];
+    const plan = planBundles({ items, arms, imageHashes: hashes, dataRoot: '/data', seed: 0 });
+    // clip: 2 + 1 tasks → one bundle of 3; llava: 4 tasks (≥ 3, kept), then 2 (the last, alone).
+    const merged = mergeBundles(plan, 3);
+    expect(merged.map((b) => `${b.model} ${b.images.map((i) => i.rel).join()} ${b.tasks.length}`)).toEqual(['clip x/1.jpg,x/2.jpg 3', 'llava x/1.jpg 4', 'llava x/2.jpg 2']);
+    expect(merged[0]!.tasks.map((t) => t.hash)).toEqual([...plan[0]!.tasks, ...plan[1]!.tasks].map((t) => t.hash));
+    expect(merged[1]).toBe(plan[2]);
+    expect(merged[0]!.id).not.toBe(plan[0]!.id);
+    expect(mergeBundles(plan, 3).map((b) => b.id)).toEqual(merged.map((b) => b.id));
+    expect(mergeBundles(plan, 1)).toBe(plan);
+    expect(mergeBundles(plan, 100).map((b) => b.tasks.length)).toEqual([3, 6]);
+    // Nothing lost or repeated.
+    expect(merged.flatMap((b) => b.tasks.map((t) => t.hash)).sort()).toEqual(plan.flatMap((b) => b.tasks.map((t) => t.hash)).sort());
   });
 
   it('task hashes depend on content only: the same question in another run, item or folder is the same task', () => {

@@ -109,7 +109,10 @@ export function alive(pid: number): boolean {
  * A config over the generated fixtures in `fixtures` (the demo's layout), writing to `output`,
  * with queue settings short enough for tests (a dead worker's bundle is back in a few seconds).
  */
-export function writeQueueConfig(file: string, o: { fixtures: string; output: string; prefix: string; arms?: Array<'clip' | 'vlm.vqascore'>; clipBatch?: number; limit?: number }): string {
+export function writeQueueConfig(
+  file: string,
+  o: { fixtures: string; output: string; prefix: string; arms?: Array<'clip' | 'vlm.vqascore'>; clipBatch?: number; limit?: number; minBundleTasks?: number },
+): string {
   const arms = o.arms ?? ['clip', 'vlm.vqascore'];
   const lines = [
     'name: queue-test',
@@ -140,6 +143,7 @@ export function writeQueueConfig(file: string, o: { fixtures: string; output: st
     '  backoff_ms: 200',
     '  lock_ms: 3000',
     '  stalled_check_ms: 1000',
+    ...(o.minBundleTasks !== undefined ? [`  min_bundle_tasks: ${o.minBundleTasks}`] : []),
   ];
   fs.writeFileSync(file, `${lines.join('\n')}\n`);
   return file;
