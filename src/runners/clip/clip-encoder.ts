@@ -299,7 +299,7 @@ export class ClipEncoder implements ContrastiveEncoder {
   private async pixelBatch(images: ImageInput[]): Promise<Float32Array> {
     const size = { height: this.imageSize, width: this.imageSize };
     const plane = 3 * this.imageSize * this.imageSize;
-    const out = new Float32Array(images.length * plane);
+    const out = this.takeBuffer(images.length * plane);
     const sizes = await Promise.all(images.map((image, i) => this.preprocessor.preprocessInto(image, out, i * plane, size)));
     sizes.forEach((p, i) => {
       if (p.height !== this.imageSize || p.width !== this.imageSize) {
@@ -307,6 +307,21 @@ export class ClipEncoder implements ContrastiveEncoder {
       }
     });
     return out;
+  }
+
+  /**
+   * Pixel buffers are reused between batches (a batch of 8 at 336 px is 10.8 MB: a fresh one per
+   * batch costs page faults and garbage collection). Every slot is overwritten by preprocessInto.
+   */
+  private readonly buffers: Float32Array[] = [];
+
+  private takeBuffer(length: number): Float32Array {
+    const i = this.buffers.findIndex((b) => b.length === length);
+    return i >= 0 ? this.buffers.splice(i, 1)[0]! : new Float32Array(length);
+  }
+
+  private giveBuffer(buffer: Float32Array): void {
+    if (this.buffers.length < 2) this.buffers.push(buffer);
   }
 
   /** Feeds the combined model's other tower needs: one BOS/EOS text, or one black image. */
@@ -358,7 +373,7 @@ export class ClipEncoder implements ContrastiveEncoder {
         ...(this.sessions.combined ? this.dummyText() : {}),
         pixel_values: new ort.Tensor('float32', pixels, [n, 3, size, size]),
       };
-      const output = await this.sessions.vision.run(feeds, ['image_embeds']);
+      const output = await this.sessions.vision.run(feeds, ['image_embeds']).finally(() => this.giveBuffer(pixels));
       result.push(...ClipEncoder.rows(output.image_embeds, n, 'image_embeds'));
       next ??= start(i + 1);
     }
