@@ -34,8 +34,14 @@ const { values } = parseArgs({
     threads: { type: 'string' },
     repeats: { type: 'string', default: '3' },
     'no-transformers': { type: 'boolean', default: false },
+    // Only checks that it still runs (CI): 16 images, one round.
+    small: { type: 'boolean', default: false },
   },
 });
+if (values.small) {
+  values.images = '16';
+  values.repeats = '1';
+}
 
 const shape = values.shape as ClipShapeName;
 if (!(CLIP_SHAPES as readonly string[]).includes(shape)) throw new Error(`--shape must be one of ${CLIP_SHAPES.join(', ')}`);
