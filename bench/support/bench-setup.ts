@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import YAML from 'yaml';
 import { readEnvironment } from '../../src/config/environment.js';
+import { deletePrefixKeys } from '../../src/queue/bundle-queue.js';
 import { type FixtureSet, writeDemoFixtures } from '../../src/fixtures/demo-fixtures.js';
 import { SYNTHETIC_WHATSUP_MAX_PAIRS, writeSyntheticWhatsUp } from '../../src/fixtures/synthetic-whatsup.js';
 
@@ -84,19 +85,10 @@ export function uniquePrefix(name: string): string {
   return `bench-${name}-${process.pid}-${Date.now().toString(36)}`;
 }
 
-/** Deletes every Redis key under a prefix. */
+/** Deletes every Redis key under a prefix (deletePrefixKeys on a connection of its own). */
 export async function dropPrefix(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
+  await deletePrefixKeys(redis, prefix).finally(() => redis.disconnect());
 }
 
 /** The last line every benchmark prints: its ratio, the target and whether it is met. */

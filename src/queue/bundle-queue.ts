@@ -142,3 +142,18 @@ export async function listQueueNames(redis: Redis, prefix: string): Promise<stri
   } while (cursor !== '0');
   return [...names].sort();
 }
+
+/**
+ * Deletes every Redis key under a prefix (every queue, job and event stream of it). For tests,
+ * benchmarks and clean-up; a run never calls it. Returns how many keys were deleted.
+ */
+export async function deletePrefixKeys(redis: Redis, prefix: string): Promise<number> {
+  let deleted = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) deleted += await redis.del(...keys);
+  } while (cursor !== '0');
+  return deleted;
+}

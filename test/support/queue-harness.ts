@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { deletePrefixKeys } from '../../src/queue/bundle-queue.js';
 
 /** The CLI entry point, run as a real process (the way users and workers run it). */
 export const PERCEIVE_BIN = path.resolve(import.meta.dirname, '..', '..', 'bin', 'perceive.js');
@@ -70,19 +71,10 @@ export function uniquePrefix(name: string): string {
   return `t-${name}-${process.pid}-${Date.now().toString(36)}`;
 }
 
-/** Deletes every key under a prefix. */
+/** Deletes every key under a prefix (deletePrefixKeys on a connection of its own). */
 export async function dropPrefix(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
+  await deletePrefixKeys(redis, prefix).finally(() => redis.disconnect());
 }
 
 /** A TCP port with nothing listening on it (bound, then released). */
