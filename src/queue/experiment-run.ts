@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
@@ -402,6 +403,17 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       for (const model of workers.models()) if (!queues.has(model)) void workers.stop(model);
       for (const model of queues.keys()) if (!workers.models().includes(model)) workers.start(model, perModel);
       ctx.say(`started ${perModel * queues.size} local worker${perModel * queues.size === 1 ? '' : 's'} (${[...queues.keys()].join(', ')})`);
+      // Several workers of one model whose threads exceed the cores make llama.cpp's and
+      // onnxruntime's spinning threads wait on each other: on 2 cores, 2 llama workers of 2 threads
+      // each ran the demo about 5x slower than one.
+      const cores = os.availableParallelism();
+      for (const m of queues.keys()) {
+        const threads = perModel * (config.models[m]?.threads ?? ctx.env.threads);
+        if (perModel > 1 && threads > cores) {
+          ctx.say(`note: ${perModel} local workers for ${m} run ${threads} compute threads on ${cores} cores; oversubscribed, they slow down sharply (set models.${m}.threads to ${Math.max(1, Math.floor(cores / perModel))}, or use fewer --workers)`);
+          ctx.log.warn({ model: m, threads, cores, workers: perModel }, 'local workers oversubscribe the cores');
+        }
+      }
     } else ctx.say('no local workers: waiting for workers on other hosts (perceive worker --config … --model …)');
 
     let lastScan = Date.now();
