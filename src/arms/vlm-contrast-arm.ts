@@ -2,9 +2,10 @@ import type { Item } from '../items/item.js';
 import type { LoadedImage } from '../items/image.js';
 import { mcqPrompt, mcqPromptId } from '../prompts/mcq-prompt.js';
 import { CHOICE_SCORING_VERSION, type ChoiceScore, type LlamaRunner } from '../runners/llama/llama-runner.js';
-import type { Arm, ArmOutput } from './arm.js';
+import type { ArmOutput } from './arm.js';
+import { LlamaArm } from './llama-arm.js';
 import { letterExtra, mcqTurn, type McqOptions } from './vlm-mcq-arm.js';
-import { CallLog, ImageBytes, promptWithFormat } from './vlm-prompting.js';
+import { CallLog, promptWithFormat } from './vlm-prompting.js';
 
 /**
  * `vlm.contrast`: an image-vs-no-image contrast in the spirit of M3ID (Favero et al., CVPR 2024),
@@ -19,27 +20,21 @@ import { CallLog, ImageBytes, promptWithFormat } from './vlm-prompting.js';
  * what is left). λ = 0 reproduces `vlm.mcq` exactly. The text-alone pass does not depend on the
  * image, so it is computed once per prompt and reused.
  */
-export class VlmContrastArm implements Arm {
-  readonly id: string;
-  readonly prompt: { id: string; version: number };
-  readonly params: Record<string, unknown>;
-  private readonly bytes: ImageBytes;
+export class VlmContrastArm extends LlamaArm {
   private readonly textOnly = new Map<string, Promise<ChoiceScore>>();
 
   constructor(
-    readonly model: string,
-    private readonly runner: LlamaRunner,
+    model: string,
+    runner: LlamaRunner,
     private readonly options: McqOptions & { lambda: number },
     id = 'vlm.contrast',
   ) {
-    this.id = id;
-    this.prompt = promptWithFormat(mcqPromptId(options.optionStyle), options.format);
-    this.params = { format: options.format, option_style: options.optionStyle, pad_to_square: options.padToSquare, lambda: options.lambda, choice_scoring: CHOICE_SCORING_VERSION };
-    this.bytes = new ImageBytes(options.padToSquare);
-  }
-
-  get modelHash(): string {
-    return this.runner.modelHash;
+    super(model, runner, {
+      id,
+      prompt: promptWithFormat(mcqPromptId(options.optionStyle), options.format),
+      params: { format: options.format, option_style: options.optionStyle, pad_to_square: options.padToSquare, lambda: options.lambda, choice_scoring: CHOICE_SCORING_VERSION },
+      padToSquare: options.padToSquare,
+    });
   }
 
   async score(item: Item, images: LoadedImage[]): Promise<ArmOutput> {

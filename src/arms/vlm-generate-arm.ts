@@ -3,9 +3,10 @@ import type { LoadedImage } from '../items/image.js';
 import { generatePrompt } from '../prompts/generate-prompt.js';
 import type { PromptFormat } from '../prompts/llava-v1-chat.js';
 import type { LlamaRunner } from '../runners/llama/llama-runner.js';
-import type { Arm, ArmOutput } from './arm.js';
+import type { ArmOutput } from './arm.js';
 import { ANSWER_PARSER, parseAnswer } from './answer-parser.js';
-import { CallLog, correctPerImage, ImageBytes, itemQuestion, promptWithFormat, renderTurn } from './vlm-prompting.js';
+import { LlamaArm } from './llama-arm.js';
+import { CallLog, correctPerImage, itemQuestion, promptWithFormat, renderTurn } from './vlm-prompting.js';
 
 /** Score of the parsed option; every other option gets 0. */
 export const PARSED_SCORE = 1;
@@ -21,26 +22,20 @@ export const UNPARSEABLE_CORRECT_SCORE = -1;
  * preference between the wrong options). It is never dropped and never counted right; it is
  * flagged in `extra.unparseable[image]` and counted in the report from there.
  */
-export class VlmGenerateArm implements Arm {
-  readonly id: string;
-  readonly prompt: { id: string; version: number };
-  readonly params: Record<string, unknown>;
-  private readonly bytes: ImageBytes;
+export class VlmGenerateArm extends LlamaArm {
 
   constructor(
-    readonly model: string,
-    private readonly runner: LlamaRunner,
+    model: string,
+    runner: LlamaRunner,
     private readonly options: { format: PromptFormat; maxTokens: number; padToSquare: boolean },
     id = 'vlm.generate',
   ) {
-    this.id = id;
-    this.prompt = promptWithFormat(generatePrompt, options.format);
-    this.params = { format: options.format, max_tokens: options.maxTokens, pad_to_square: options.padToSquare, parser: ANSWER_PARSER };
-    this.bytes = new ImageBytes(options.padToSquare);
-  }
-
-  get modelHash(): string {
-    return this.runner.modelHash;
+    super(model, runner, {
+      id,
+      prompt: promptWithFormat(generatePrompt, options.format),
+      params: { format: options.format, max_tokens: options.maxTokens, pad_to_square: options.padToSquare, parser: ANSWER_PARSER },
+      padToSquare: options.padToSquare,
+    });
   }
 
   async score(item: Item, images: LoadedImage[]): Promise<ArmOutput> {

@@ -3,9 +3,10 @@ import type { LoadedImage } from '../items/image.js';
 import type { PromptFormat } from '../prompts/llava-v1-chat.js';
 import { mcqPrompt, mcqPromptId, type OptionStyle } from '../prompts/mcq-prompt.js';
 import { CHOICE_SCORING_VERSION, type ChoiceScore, type LlamaRunner } from '../runners/llama/llama-runner.js';
-import type { Arm, ArmOutput } from './arm.js';
+import type { ArmOutput } from './arm.js';
+import { LlamaArm } from './llama-arm.js';
 import { relaxedPair } from './pair-preference.js';
-import { CallLog, correctPerImage, ImageBytes, itemQuestion, promptWithFormat, renderTurn } from './vlm-prompting.js';
+import { CallLog, correctPerImage, itemQuestion, promptWithFormat, renderTurn } from './vlm-prompting.js';
 
 export interface McqOptions {
   format: PromptFormat;
@@ -39,26 +40,20 @@ export function letterExtra(rows: ChoiceScore[]): Record<string, unknown> {
  * On a two-image item (an MMVP pair) it also records Li et al. v1's relaxed pair result, variant
  * `single-image`.
  */
-export class VlmMcqArm implements Arm {
-  readonly id: string;
-  readonly prompt: { id: string; version: number };
-  readonly params: Record<string, unknown>;
-  private readonly bytes: ImageBytes;
+export class VlmMcqArm extends LlamaArm {
 
   constructor(
-    readonly model: string,
-    private readonly runner: LlamaRunner,
+    model: string,
+    runner: LlamaRunner,
     private readonly options: McqOptions,
     id = 'vlm.mcq',
   ) {
-    this.id = id;
-    this.prompt = promptWithFormat(mcqPromptId(options.optionStyle), options.format);
-    this.params = { format: options.format, option_style: options.optionStyle, pad_to_square: options.padToSquare, choice_scoring: CHOICE_SCORING_VERSION };
-    this.bytes = new ImageBytes(options.padToSquare);
-  }
-
-  get modelHash(): string {
-    return this.runner.modelHash;
+    super(model, runner, {
+      id,
+      prompt: promptWithFormat(mcqPromptId(options.optionStyle), options.format),
+      params: { format: options.format, option_style: options.optionStyle, pad_to_square: options.padToSquare, choice_scoring: CHOICE_SCORING_VERSION },
+      padToSquare: options.padToSquare,
+    });
   }
 
   async score(item: Item, images: LoadedImage[]): Promise<ArmOutput> {

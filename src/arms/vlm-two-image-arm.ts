@@ -3,11 +3,12 @@ import type { LoadedImage } from '../items/image.js';
 import { mcqPromptId } from '../prompts/mcq-prompt.js';
 import { twoImagePrompt } from '../prompts/two-image-prompt.js';
 import { CHOICE_SCORING_VERSION, type ChoiceScore, type LlamaRunner } from '../runners/llama/llama-runner.js';
-import type { Arm, ArmOutput } from './arm.js';
+import type { ArmOutput } from './arm.js';
 import { ItemPairs } from './item-pairs.js';
+import { LlamaArm } from './llama-arm.js';
 import { relaxedPair } from './pair-preference.js';
 import { letterExtra, mcqTurn, type McqOptions } from './vlm-mcq-arm.js';
-import { CallLog, correctPerImage, ImageBytes, notApplicable, promptWithFormat } from './vlm-prompting.js';
+import { CallLog, correctPerImage, notApplicable, promptWithFormat } from './vlm-prompting.js';
 
 /**
  * `vlm.two-image`: both images of a pair in one prompt, image 1 then image 2, then the lettered
@@ -24,31 +25,24 @@ import { CallLog, correctPerImage, ImageBytes, notApplicable, promptWithFormat }
  * image 2, image 1's correct option compared. Every
  * distinct call is made once per arm (memoised), so the pair's two items share their calls.
  */
-export class VlmTwoImageArm implements Arm {
-  readonly id: string;
-  readonly prompt: { id: string; version: number };
-  readonly params: Record<string, unknown>;
-  private readonly bytes: ImageBytes;
+export class VlmTwoImageArm extends LlamaArm {
   private readonly pairs = new ItemPairs();
   /** item id → its pair partner's image, loaded in the prepare() of its bundle (bundles may run concurrently). */
   private readonly partnerImages = new Map<string, Promise<LoadedImage>>();
   private readonly memo = new Map<string, Promise<ChoiceScore>>();
 
   constructor(
-    readonly model: string,
-    private readonly runner: LlamaRunner,
+    model: string,
+    runner: LlamaRunner,
     private readonly options: McqOptions,
     id = 'vlm.two-image',
   ) {
-    this.id = id;
-    const mcq = mcqPromptId(options.optionStyle);
-    this.prompt = promptWithFormat({ id: `${twoImagePrompt.id}.${mcq.id}`, version: twoImagePrompt.version }, options.format);
-    this.params = { format: options.format, option_style: options.optionStyle, pad_to_square: options.padToSquare, choice_scoring: CHOICE_SCORING_VERSION };
-    this.bytes = new ImageBytes(options.padToSquare);
-  }
-
-  get modelHash(): string {
-    return this.runner.modelHash;
+    super(model, runner, {
+      id,
+      prompt: promptWithFormat({ id: `${twoImagePrompt.id}.${mcqPromptId(options.optionStyle).id}`, version: twoImagePrompt.version }, options.format),
+      params: { format: options.format, option_style: options.optionStyle, pad_to_square: options.padToSquare, choice_scoring: CHOICE_SCORING_VERSION },
+      padToSquare: options.padToSquare,
+    });
   }
 
   async prepare(items: Item[], images: (file: string) => Promise<LoadedImage>): Promise<void> {

@@ -1,9 +1,9 @@
 import type { Item } from '../items/item.js';
 import type { LoadedImage } from '../items/image.js';
-import { padToSquare } from '../items/pad-to-square.js';
 import { vqascoreLlava } from '../prompts/vqascore-llava.js';
 import { CHOICE_SCORING_VERSION, type LlamaRunner } from '../runners/llama/llama-runner.js';
-import { type Arm, type ArmOutput, emptyTimings } from './arm.js';
+import { type ArmOutput, emptyTimings } from './arm.js';
+import { LlamaArm } from './llama-arm.js';
 
 /** The answer whose probability VQAScore reports beside "Yes" (recorded, not part of the score). */
 const NEGATIVE_ANSWER = 'No';
@@ -24,33 +24,15 @@ const NEGATIVE_ANSWER = 'No';
  * token ids are found by tokenizing the text after the image with and without the answer and
  * checking that the first is a prefix of the second; a tokenizer that breaks this fails loudly.
  */
-export class VlmVqascoreArm implements Arm {
-  readonly id = 'vlm.vqascore';
-  readonly prompt = { id: vqascoreLlava.id, version: vqascoreLlava.version };
-  /** next-token scoring evaluates the scored position alone on a cached prefix (LlamaRunner.scoringCompletion) */
-  readonly params: Record<string, unknown>;
-  private readonly padded = new Map<string, Promise<Buffer>>();
-
-  constructor(
-    readonly model: string,
-    private readonly runner: LlamaRunner,
-    private readonly options: { padToSquare: boolean },
-  ) {
-    this.params = { pad_to_square: options.padToSquare, choice_scoring: CHOICE_SCORING_VERSION };
-  }
-
-  get modelHash(): string {
-    return this.runner.modelHash;
-  }
-
-  private imageBytes(image: LoadedImage): Promise<Buffer> {
-    if (!this.options.padToSquare) return Promise.resolve(image.bytes);
-    let p = this.padded.get(image.sha256);
-    if (!p) {
-      p = padToSquare(image.bytes);
-      this.padded.set(image.sha256, p);
-    }
-    return p;
+export class VlmVqascoreArm extends LlamaArm {
+  constructor(model: string, runner: LlamaRunner, options: { padToSquare: boolean }) {
+    super(model, runner, {
+      id: 'vlm.vqascore',
+      prompt: { id: vqascoreLlava.id, version: vqascoreLlava.version },
+      // next-token scoring evaluates the scored position alone on a cached prefix (LlamaRunner.scoringCompletion)
+      params: { pad_to_square: options.padToSquare, choice_scoring: CHOICE_SCORING_VERSION },
+      padToSquare: options.padToSquare,
+    });
   }
 
   async score(item: Item, images: LoadedImage[]): Promise<ArmOutput> {
@@ -61,7 +43,7 @@ export class VlmVqascoreArm implements Arm {
     const pEos: number[][] = [];
     const answerLogprobs: number[][][] = [];
     for (const image of images) {
-      const bytes = await this.imageBytes(image);
+      const bytes = await this.bytes.get(image);
       const row: number[] = [];
       const yesRow: number[] = [];
       const noRow: number[] = [];

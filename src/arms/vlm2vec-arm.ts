@@ -3,8 +3,8 @@ import type { Item } from '../items/item.js';
 import type { LoadedImage } from '../items/image.js';
 import { renderVlm2Vec, vlm2vecUsesQuestion, type Vlm2VecVariant } from '../prompts/vlm2vec-prompt.js';
 import type { LlamaRunner } from '../runners/llama/llama-runner.js';
-import type { Arm, ArmOutput } from './arm.js';
-import { ImageBytes } from './vlm-prompting.js';
+import type { ArmOutput } from './arm.js';
+import { LlamaArm } from './llama-arm.js';
 
 function dot(a: Float32Array, b: Float32Array): number {
   let s = 0;
@@ -24,28 +24,22 @@ function dot(a: Float32Array, b: Float32Array): number {
  * `Is the {obj1} to the left of or to the right of the {obj2}?` and siblings), else
  * `item.meta.question` (MMVP's own question); an item with neither fails with that reason.
  */
-export class Vlm2VecArm implements Arm {
-  readonly id: string;
-  readonly prompt: { id: string; version: number };
-  readonly params: Record<string, unknown>;
-  private readonly bytes: ImageBytes;
+export class Vlm2VecArm extends LlamaArm {
   private readonly texts = new Map<string, Promise<Float32Array>>();
 
   constructor(
-    readonly model: string,
-    private readonly runner: LlamaRunner,
+    model: string,
+    runner: LlamaRunner,
     private readonly variant: Vlm2VecVariant,
     options: { padToSquare: boolean },
     id = `vlm2vec.${variant.name}`,
   ) {
-    this.id = id;
-    this.prompt = { id: `vlm2vec.${variant.name}`, version: variant.version };
-    this.params = { template: variant.template, pad_to_square: options.padToSquare };
-    this.bytes = new ImageBytes(options.padToSquare);
-  }
-
-  get modelHash(): string {
-    return this.runner.modelHash;
+    super(model, runner, {
+      id,
+      prompt: { id: `vlm2vec.${variant.name}`, version: variant.version },
+      params: { template: variant.template, pad_to_square: options.padToSquare },
+      padToSquare: options.padToSquare,
+    });
   }
 
   private question(item: Item): { text: string; source: string } | undefined {
