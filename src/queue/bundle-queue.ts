@@ -134,12 +134,9 @@ export async function drainFinished(queue: Queue, store: ResultStore, mine?: Set
 /** The queues under a prefix (for the dashboard), found by their meta keys. */
 export async function listQueueNames(redis: Redis, prefix: string): Promise<string[]> {
   const names = new Set<string>();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*:meta`, 'COUNT', 1000);
-    cursor = next;
+  for await (const keys of scanKeys(redis, `${prefix}:*:meta`)) {
     for (const k of keys) names.add(k.slice(prefix.length + 1, -':meta'.length));
-  } while (cursor !== '0');
+  }
   return [...names].sort();
 }
 
@@ -149,11 +146,18 @@ export async function listQueueNames(redis: Redis, prefix: string): Promise<stri
  */
 export async function deletePrefixKeys(redis: Redis, prefix: string): Promise<number> {
   let deleted = 0;
+  for await (const keys of scanKeys(redis, `${prefix}:*`)) {
+    if (keys.length > 0) deleted += await redis.del(...keys);
+  }
+  return deleted;
+}
+
+/** The keys matching a pattern, a SCAN page at a time (never KEYS: it would block Redis). */
+async function* scanKeys(redis: Redis, pattern: string): AsyncGenerator<string[]> {
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
     cursor = next;
-    if (keys.length > 0) deleted += await redis.del(...keys);
+    yield keys;
   } while (cursor !== '0');
-  return deleted;
 }
