@@ -32,16 +32,13 @@ export class RunDirectory {
 
   /** Writes via a temporary file and a rename, so a reader never sees half a file. */
   writeFileAtomic(name: string, data: string): void {
-    const target = this.file(name);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    const tmp = `${target}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, target);
+    this.writeLinesAtomic(name, [data]);
   }
 
   /**
-   * Writes lines (each ending in a newline) via a temporary file and a rename, a chunk at a
-   * time: the whole file is never held in memory. Returns how many lines were written.
+   * Writes lines (each ending in a newline) via a temporary file and a rename, so a reader never
+   * sees half a file, a chunk at a time: the whole file is never held in memory. Returns how many
+   * lines were written.
    */
   writeLinesAtomic(name: string, lines: Iterable<string>): number {
     const target = this.file(name);
