@@ -56,17 +56,32 @@ export function exportSamples(args: {
   const failureArm = args.planFailures.map((f) => armOf(f.arm.spec));
   let missing = 0;
 
+  /** What every sample of an item × arm starts with: its identity, the task and its images. */
+  const head = (item: Item, arm: ArmIdentity, task: string) => ({
+    ...base(run.runId, item, arm),
+    task,
+    images: item.images.map((p) => ({ path: p, sha256: args.imageHashes.get(p) ?? '' })),
+  });
+  const failed = (item: Item, arm: ArmIdentity, task: string, error: { code: string; message: string }, finishedAt: string): Sample => ({
+    ...head(item, arm, task),
+    status: 'failed',
+    scores: null,
+    prediction: null,
+    correct: null,
+    error,
+    latency_ms: 0,
+    timings: null,
+    finished_at: finishedAt,
+  });
+
   function taskSample(task: PlannedTask): Sample | undefined {
-    const images = task.item.images.map((p) => ({ path: p, sha256: args.imageHashes.get(p) ?? '' }));
     const result = store.get(task.hash);
     if (result) {
       const format = args.formats.get(task.item.benchmark);
       if (!format) throw new Error(`unreachable: no benchmark format for ${task.item.benchmark}`);
       const judged = benchmarkFamily(format).judge(task.item, result.scores);
       return {
-        ...base(run.runId, task.item, task.arm),
-        task: task.hash,
-        images,
+        ...head(task.item, task.arm, task.hash),
         status: 'ok',
         scores: result.scores,
         prediction: judged.prediction,
@@ -83,36 +98,12 @@ export function exportSamples(args: {
       missing++;
       return undefined;
     }
-    return {
-      ...base(run.runId, task.item, task.arm),
-      task: task.hash,
-      images,
-      status: 'failed',
-      scores: null,
-      prediction: null,
-      correct: null,
-      error: { code: failure.code, message: failure.message },
-      latency_ms: 0,
-      timings: null,
-      finished_at: failure.failedAt,
-    };
+    return failed(task.item, task.arm, task.hash, { code: failure.code, message: failure.message }, failure.failedAt);
   }
 
   function planFailureSample(f: PlanFailure): Sample {
     const hash = createHash('sha256').update(JSON.stringify(['plan-failure', f.item.id, f.item.source, f.arm.id, f.arm.modelHash])).digest('hex');
-    return {
-      ...base(run.runId, f.item, f.arm),
-      task: hash,
-      images: f.item.images.map((p) => ({ path: p, sha256: args.imageHashes.get(p) ?? '' })),
-      status: 'failed',
-      scores: null,
-      prediction: null,
-      correct: null,
-      error: { code: f.code, message: f.message },
-      latency_ms: 0,
-      timings: null,
-      finished_at: new Date().toISOString(),
-    };
+    return failed(f.item, f.arm, hash, { code: f.code, message: f.message }, new Date().toISOString());
   }
 
   function* lines(): Generator<string> {
