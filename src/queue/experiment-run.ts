@@ -200,8 +200,8 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, bina
   // loading, hashing and planning below; a model left with nothing to compute has its workers
   // stopped once the plan is known.
   const perModel = options.workers ?? 1;
-  const workers = redis && perModel > 0 ? new LocalWorkers({ configFile: loaded.file, logFile: run.file('log.jsonl'), log }) : undefined;
-  for (const model of new Set(config.arms.map((a) => a.model))) workers?.start(model, perModel);
+  const workers = redis && perModel > 0 ? new LocalWorkers(perModel, { configFile: loaded.file, logFile: run.file('log.jsonl'), log }) : undefined;
+  for (const model of new Set(config.arms.map((a) => a.model))) workers?.start(model);
   try {
     const formats = new Map(config.benchmarks.map((b) => [b.name, b.format] as const));
     const items: Item[] = [];
@@ -244,7 +244,6 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, bina
     if (pending.length > 0) {
       stopped = redis ? await runQueued(ctx, redis, pending, workers) : await runInline(ctx, pending);
     }
-    await workers?.stop();
     options.onProgress?.(tally.progress(Date.now() - started));
     const exported = exportSamples({ run, tasks, imageHashes, planFailures, store, formats, arms });
     log.info({ samples: exported.count, missing: exported.missing, computed: tally.computed, reused: tally.reused(), stopped }, stopped ? 'run stopped' : 'run finished');
@@ -397,11 +396,10 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
     ctx.say(`enqueued ${added} bundles (${toEnqueue.length - added} were already queued) on ${[...queues.values()].map((q) => `${config.queue.prefix}:${q.name}`).join(', ')}`);
     ctx.log.info({ added, alreadyQueued: toEnqueue.length - added }, 'enqueued');
 
-    const perModel = ctx.options.workers ?? 1;
     if (workers) {
-      // Started before planning; models with nothing left to compute are let go.
+      // Started before planning (one set per arm model); models with nothing left to compute are let go.
+      const { perModel } = workers;
       for (const model of workers.models()) if (!queues.has(model)) void workers.stop(model);
-      for (const model of queues.keys()) if (!workers.models().includes(model)) workers.start(model, perModel);
       ctx.say(`started ${perModel * queues.size} local worker${perModel * queues.size === 1 ? '' : 's'} (${[...queues.keys()].join(', ')})`);
       // Several workers of one model whose threads exceed the cores make llama.cpp's and
       // onnxruntime's spinning threads wait on each other: on 2 cores, 2 llama workers of 2 threads
@@ -451,7 +449,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       if (workers) {
         for (const model of queues.keys()) {
           const dead = workers.exited(model);
-          if (dead.count >= perModel && ctx.tally.remaining(model) > 0) {
+          if (dead.count >= workers.perModel && ctx.tally.remaining(model) > 0) {
             const last = dead.last!;
             // Bundles nobody started are taken back (a resume enqueues them again, same ids);
             // a bundle with finished tasks in its progress stays for the next worker.

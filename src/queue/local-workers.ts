@@ -26,12 +26,14 @@ export class LocalWorkers {
   readonly exits: WorkerExit[] = [];
 
   constructor(
+    /** Workers per model. */
+    readonly perModel: number,
     private readonly args: { configFile: string; logFile: string; log: Logger },
   ) {}
 
-  /** Starts `count` workers for `model` (more when some already run). */
-  start(model: string, count: number): void {
-    for (let k = 0; k < count; k++) this.children.push({ model, child: this.spawnOne(model) });
+  /** Starts `perModel` workers for `model`. */
+  start(model: string): void {
+    for (let k = 0; k < this.perModel; k++) this.children.push({ model, child: this.spawnOne(model) });
   }
 
   /** Models with at least one worker started. */
