@@ -23,7 +23,6 @@ export const UNPARSEABLE_CORRECT_SCORE = -1;
  * flagged in `extra.unparseable[image]` and counted in the report from there.
  */
 export class VlmGenerateArm extends LlamaArm {
-
   constructor(
     model: string,
     runner: LlamaRunner,

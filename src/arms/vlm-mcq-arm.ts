@@ -41,7 +41,6 @@ export function letterExtra(rows: ChoiceScore[]): Record<string, unknown> {
  * `single-image`.
  */
 export class VlmMcqArm extends LlamaArm {
-
   constructor(
     model: string,
     runner: LlamaRunner,
