@@ -1,6 +1,6 @@
 import type { BenchmarkSpec } from '../../config/experiment.js';
 import type { Item, ScoreMatrix } from '../../items/item.js';
-import type { BenchmarkFamily, BenchmarkMetrics, Convention, LoadFailure, LoadOptions } from '../benchmark-family.js';
+import type { BenchmarkFamily, BenchmarkMetrics, Convention, HeadlineMetric, LoadFailure, LoadOptions } from '../benchmark-family.js';
 import { loaderOptions } from '../benchmark-family.js';
 import { resolveConventionName } from '../convention-name.js';
 import {
@@ -38,6 +38,13 @@ export const WHATSUP_CONTROLLED_CONVENTIONS: readonly Convention[] = [
 ];
 
 type ControlledConvention = 'whatsup_vlms' | 'clip_embeds_2way' | 'clip_embeds_4way';
+
+type Count = { accuracy: number | null; correct: number; total: number };
+
+/** The Controlled sets' three headline numbers, whichever convention counted them. */
+function controlledHeadline(convention: ControlledConvention, m: { individual: Count; pair: Count; set: Count }): HeadlineMetric[] {
+  return (['individual', 'pair', 'set'] as const).map((name) => ({ name, convention, value: m[name].accuracy, correct: m[name].correct, total: m[name].total }));
+}
 
 function conventionOfItems(items: Item[]): ControlledConvention {
   const c = items.find((i) => i.groups.convention !== undefined)?.groups.convention ?? 'whatsup_vlms';
@@ -132,11 +139,7 @@ export const whatsupControlledFamily: BenchmarkFamily = {
         source,
         n: m.n,
         nMissing: m.nMissing + unloadable,
-        headline: [
-          { name: 'individual', convention, value: m.individual.accuracy, correct: m.individual.correct, total: m.individual.total },
-          { name: 'pair', convention, value: m.pair.accuracy, correct: m.pair.correct, total: m.pair.total },
-          { name: 'set', convention, value: m.set.accuracy, correct: m.set.correct, total: m.set.total },
-        ],
+        headline: controlledHeadline(convention, m),
         details: { perType: m.perType, excludedPairs: m.pair.excludedPairs, excludedSets: m.set.excludedSets },
       };
     }
@@ -146,11 +149,7 @@ export const whatsupControlledFamily: BenchmarkFamily = {
       source,
       n: m.n,
       nMissing: m.nMissing + unloadable,
-      headline: [
-        { name: 'individual', convention, value: m.individual.accuracy, correct: m.individual.correct, total: m.individual.total },
-        { name: 'pair', convention, value: m.pair.accuracy, correct: m.pair.correct, total: m.pair.total },
-        { name: 'set', convention, value: m.set.accuracy, correct: m.set.correct, total: m.set.total },
-      ],
+      headline: controlledHeadline(convention, m),
       details: { perPreposition: m.perPreposition, excludedPairs: m.pair.excludedPairs, excludedSets: m.set.excludedSets },
     };
   },
