@@ -1,32 +1,16 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { queueName } from '../../src/queue/bundle-queue.js';
-import { writeDemoFixtures } from '../../src/fixtures/demo-fixtures.js';
 import { ResultStore } from '../../src/store/result-store.js';
 import { RunDirectory } from '../../src/store/run-directory.js';
-import { BUILD_TIMEOUT_MS, llamaBinaries } from '../support/llama-binaries.js';
-import { alive, computedPerTask, dropPrefix, killProcessesUsing, logLines, perceive, REDIS_URL, uniquePrefix, waitFor, writeQueueConfig } from '../support/queue-harness.js';
+import { alive, computedPerTask, logLines, perceive, REDIS_URL, uniquePrefix, useQueueTestDir, waitFor, writeQueueConfig } from '../support/queue-harness.js';
 
-let dir: string;
-const prefixes: string[] = [];
+const setup = useQueueTestDir('queue-kill');
 /** Test-only slow-down (src/config/environment.ts): each task waits this long, so kills land mid-run. */
 const SLOW = { PERCEIVE_TEST_TASK_DELAY_MS: '300' };
-
-beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perceive-queue-kill-'));
-  await llamaBinaries();
-  await writeDemoFixtures(path.join(dir, 'fixtures'), { seed: 0 });
-}, BUILD_TIMEOUT_MS);
-
-afterAll(async () => {
-  killProcessesUsing(dir);
-  for (const p of prefixes) await dropPrefix(p);
-  fs.rmSync(dir, { recursive: true, force: true });
-});
 
 function storeCounts(output: string): { results: number; perTask: Map<string, number> } {
   const store = ResultStore.open(output);
@@ -40,10 +24,10 @@ function storeCounts(output: string): { results: number; perTask: Map<string, nu
 describe('killing processes mid-run (real Redis, real workers on the tiny models)', () => {
   it('SIGKILL one worker mid-run: the run completes and every task is in the store exactly once', async () => {
     const prefix = uniquePrefix('killworker');
-    prefixes.push(prefix);
-    const output = path.join(dir, 'out-worker');
-    const config = writeQueueConfig(path.join(dir, 'worker.yaml'), { fixtures: path.join(dir, 'fixtures'), output, prefix });
-    const logOf = (name: string): string => path.join(dir, `${name}.log.jsonl`);
+    setup.prefixes.push(prefix);
+    const output = path.join(setup.dir, 'out-worker');
+    const config = writeQueueConfig(path.join(setup.dir, 'worker.yaml'), { fixtures: path.join(setup.dir, 'fixtures'), output, prefix });
+    const logOf = (name: string): string => path.join(setup.dir, `${name}.log.jsonl`);
     const run = perceive(['run', '--config', config, '--run-id', 'kw', '--workers', '0', '--quiet']);
     await waitFor('enqueue', () => run.err().includes('enqueued'));
     const a = perceive(['worker', '--config', config, '--model', 'llava', '--log', logOf('a'), '--quiet'], SLOW);
@@ -77,9 +61,9 @@ describe('killing processes mid-run (real Redis, real workers on the tiny models
 
   it('SIGKILL the run process mid-run, then resume: it completes and no finished task is computed again', async () => {
     const prefix = uniquePrefix('killrun');
-    prefixes.push(prefix);
-    const output = path.join(dir, 'out-run');
-    const config = writeQueueConfig(path.join(dir, 'run.yaml'), { fixtures: path.join(dir, 'fixtures'), output, prefix });
+    setup.prefixes.push(prefix);
+    const output = path.join(setup.dir, 'out-run');
+    const config = writeQueueConfig(path.join(setup.dir, 'run.yaml'), { fixtures: path.join(setup.dir, 'fixtures'), output, prefix });
     const log = path.join(output, 'kr', 'log.jsonl');
     const first = perceive(['run', '--config', config, '--run-id', 'kr', '--quiet'], SLOW);
     await waitFor('10 stored tasks', () => fs.existsSync(path.join(output, 'cache.sqlite')) && storeCounts(output).results >= 10);
@@ -115,9 +99,9 @@ describe('killing processes mid-run (real Redis, real workers on the tiny models
 
   it('SIGTERM (what Ctrl-C sends) stops cleanly: no bundle is left active, and the run resumes to the end', async () => {
     const prefix = uniquePrefix('stop');
-    prefixes.push(prefix);
-    const output = path.join(dir, 'out-stop');
-    const config = writeQueueConfig(path.join(dir, 'stop.yaml'), { fixtures: path.join(dir, 'fixtures'), output, prefix });
+    setup.prefixes.push(prefix);
+    const output = path.join(setup.dir, 'out-stop');
+    const config = writeQueueConfig(path.join(setup.dir, 'stop.yaml'), { fixtures: path.join(setup.dir, 'fixtures'), output, prefix });
     const log = path.join(output, 'st', 'log.jsonl');
     const first = perceive(['run', '--config', config, '--run-id', 'st', '--quiet'], SLOW);
     await waitFor('8 computed tasks', () => logLines(log, 'task computed').length >= 8);

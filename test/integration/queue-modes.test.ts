@@ -1,35 +1,19 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startDashboard } from '../../src/cli/dashboard.js';
 import { loadExperimentConfig } from '../../src/config/experiment.js';
 import { readEnvironment } from '../../src/config/environment.js';
-import { writeDemoFixtures } from '../../src/fixtures/demo-fixtures.js';
 import { queueName } from '../../src/queue/bundle-queue.js';
 import { runExperiment } from '../../src/queue/experiment-run.js';
 import type { Sample } from '../../src/store/sample.js';
 import { RunDirectory } from '../../src/store/run-directory.js';
-import { BUILD_TIMEOUT_MS, llamaBinaries } from '../support/llama-binaries.js';
-import { deadPort, dropPrefix, killProcessesUsing, perceive, REDIS_URL, uniquePrefix, writeQueueConfig } from '../support/queue-harness.js';
+import { deadPort, perceive, REDIS_URL, uniquePrefix, useQueueTestDir, writeQueueConfig } from '../support/queue-harness.js';
 
-let dir: string;
-const prefixes: string[] = [];
+const setup = useQueueTestDir('queue-modes');
 const env = { ...readEnvironment(), redisUrl: REDIS_URL, llamaServerUrl: undefined, threads: 1, taskDelayMs: 0 };
-
-beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perceive-queue-modes-'));
-  await llamaBinaries();
-  await writeDemoFixtures(path.join(dir, 'fixtures'), { seed: 0 });
-}, BUILD_TIMEOUT_MS);
-
-afterAll(async () => {
-  killProcessesUsing(dir);
-  for (const p of prefixes) await dropPrefix(p);
-  fs.rmSync(dir, { recursive: true, force: true });
-});
 
 function comparable(samples: Sample[]): unknown[] {
   return samples.map((s) => ({ item: s.item, arm: s.arm, task: s.task, status: s.status, prediction: s.prediction, correct: s.correct, scores: s.scores?.map((r) => r.map((v) => Number(v.toPrecision(5)))) }));
@@ -38,11 +22,11 @@ function comparable(samples: Sample[]): unknown[] {
 describe('queue and in-process modes', () => {
   it('enqueueing the same plan twice leaves the job count unchanged; the dashboard lists the queues', async () => {
     const prefix = uniquePrefix('twice');
-    prefixes.push(prefix);
-    const loaded = loadExperimentConfig(writeQueueConfig(path.join(dir, 'twice.yaml'), { fixtures: path.join(dir, 'fixtures'), output: path.join(dir, 'out-twice'), prefix }));
+    setup.prefixes.push(prefix);
+    const loaded = loadExperimentConfig(writeQueueConfig(path.join(setup.dir, 'twice.yaml'), { fixtures: path.join(setup.dir, 'fixtures'), output: path.join(setup.dir, 'out-twice'), prefix }));
     const counts = async (): Promise<number[]> => {
       const redis = new Redis(REDIS_URL);
-      const manifest = new RunDirectory(path.join(dir, 'out-twice'), 'once').readJson('manifest.json') as { models: Array<{ name: string; hash: string }> };
+      const manifest = new RunDirectory(path.join(setup.dir, 'out-twice'), 'once').readJson('manifest.json') as { models: Array<{ name: string; hash: string }> };
       const out: number[] = [];
       for (const m of manifest.models) {
         const q = new Queue(queueName(m.name, m.hash), { connection: redis, prefix });
@@ -98,7 +82,7 @@ describe('queue and in-process modes', () => {
 
   it('the dashboard picks up a queue created after it started', async () => {
     const prefix = uniquePrefix('board');
-    prefixes.push(prefix);
+    setup.prefixes.push(prefix);
     const board = await startDashboard({ redisUrl: REDIS_URL, prefix, port: 0, refreshMs: 200 });
     const redis = new Redis(REDIS_URL);
     try {
@@ -118,20 +102,20 @@ describe('queue and in-process modes', () => {
 
   it('a corrupt image and a malformed row end as failed items with named reasons; the rest completes (queued)', async () => {
     const prefix = uniquePrefix('bad');
-    prefixes.push(prefix);
-    const fixtures = path.join(dir, 'fixtures-bad');
-    fs.cpSync(path.join(dir, 'fixtures'), fixtures, { recursive: true });
+    setup.prefixes.push(prefix);
+    const fixtures = path.join(setup.dir, 'fixtures-bad');
+    fs.cpSync(path.join(setup.dir, 'fixtures'), fixtures, { recursive: true });
     const annotations = path.join(fixtures, 'whatsup', 'data', 'controlled_images_dataset.json');
     const rows = JSON.parse(fs.readFileSync(annotations, 'utf8')) as Array<{ image_path: string; caption_options: unknown }>;
     fs.writeFileSync(path.join(fixtures, 'whatsup', rows[0]!.image_path), Buffer.from('this is not a jpeg'));
     rows[9]!.caption_options = 'not a list';
     fs.writeFileSync(annotations, JSON.stringify(rows));
-    const config = writeQueueConfig(path.join(dir, 'bad.yaml'), { fixtures, output: path.join(dir, 'out-bad'), prefix });
+    const config = writeQueueConfig(path.join(setup.dir, 'bad.yaml'), { fixtures, output: path.join(setup.dir, 'out-bad'), prefix });
     const run = perceive(['run', '--config', config, '--run-id', 'bad', '--quiet']);
     const done = await run.exit;
     expect(done.code).toBe(0);
     expect(done.stderr.split('\n')[0]).toMatch(/^queue: BullMQ on redis:\/\/127\.0\.0\.1:6379/);
-    const samples = RunDirectory.open(path.join(dir, 'out-bad', 'bad')).readSamples();
+    const samples = RunDirectory.open(path.join(setup.dir, 'out-bad', 'bad')).readSamples();
     expect(samples).toHaveLength(48);
     expect(samples.filter((s) => s.status === 'ok')).toHaveLength(44);
     const failed = samples.filter((s) => s.status === 'failed');
@@ -143,23 +127,23 @@ describe('queue and in-process modes', () => {
     ]);
     expect(failed.find((s) => s.item === 'whatsup.synthetic/0')!.error!.message).toContain(path.basename(rows[0]!.image_path));
     expect(failed.find((s) => s.item === 'whatsup.synthetic/9')!.error!.message).toMatch(/row 9.*caption_options/);
-    expect(fs.readFileSync(path.join(dir, 'out-bad', 'bad', 'report.md'), 'utf8')).toContain('whatsup.synthetic/9');
+    expect(fs.readFileSync(path.join(setup.dir, 'out-bad', 'bad', 'report.md'), 'utf8')).toContain('whatsup.synthetic/9');
   }, 300_000);
 
   it('without Redis (nothing listening on the port) the run goes in-process, says so first, and gives the same samples as the queue', async () => {
     const prefix = uniquePrefix('same');
-    prefixes.push(prefix);
-    const queued = perceive(['run', '--config', writeQueueConfig(path.join(dir, 'q.yaml'), { fixtures: path.join(dir, 'fixtures'), output: path.join(dir, 'out-q'), prefix }), '--run-id', 'q', '--quiet']);
+    setup.prefixes.push(prefix);
+    const queued = perceive(['run', '--config', writeQueueConfig(path.join(setup.dir, 'q.yaml'), { fixtures: path.join(setup.dir, 'fixtures'), output: path.join(setup.dir, 'out-q'), prefix }), '--run-id', 'q', '--quiet']);
     const q = await queued.exit;
     expect(q.code).toBe(0);
     const port = await deadPort();
-    const inlineConfig = writeQueueConfig(path.join(dir, 'i.yaml'), { fixtures: path.join(dir, 'fixtures'), output: path.join(dir, 'out-i'), prefix });
+    const inlineConfig = writeQueueConfig(path.join(setup.dir, 'i.yaml'), { fixtures: path.join(setup.dir, 'fixtures'), output: path.join(setup.dir, 'out-i'), prefix });
     const inline = perceive(['run', '--config', inlineConfig, '--run-id', 'i', '--quiet'], { REDIS_URL: `redis://127.0.0.1:${port}` });
     const i = await inline.exit;
     expect(i.code).toBe(0);
     expect(i.stderr.split('\n')[0]).toBe(`executing in-process: no Redis reachable at redis://127.0.0.1:${port} (start Redis or set REDIS_URL to use the queue)`);
-    const a = RunDirectory.open(path.join(dir, 'out-q', 'q')).readSamples();
-    const b = RunDirectory.open(path.join(dir, 'out-i', 'i')).readSamples();
+    const a = RunDirectory.open(path.join(setup.dir, 'out-q', 'q')).readSamples();
+    const b = RunDirectory.open(path.join(setup.dir, 'out-i', 'i')).readSamples();
     expect(a).toHaveLength(48);
     expect(a.every((s) => s.status === 'ok')).toBe(true);
     expect(comparable(b)).toEqual(comparable(a));

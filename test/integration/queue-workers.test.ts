@@ -1,38 +1,24 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeDemoFixtures } from '../../src/fixtures/demo-fixtures.js';
+import { describe, expect, it } from 'vitest';
 import { ResultStore } from '../../src/store/result-store.js';
 import { RunDirectory } from '../../src/store/run-directory.js';
-import { BUILD_TIMEOUT_MS, llamaBinaries } from '../support/llama-binaries.js';
-import { dropPrefix, killProcessesUsing, logLines, perceive, uniquePrefix, waitFor, writeQueueConfig } from '../support/queue-harness.js';
+import { logLines, perceive, uniquePrefix, useQueueTestDir, waitFor, writeQueueConfig } from '../support/queue-harness.js';
 
-let dir: string;
+const setup = useQueueTestDir('queue-workers');
 const prefix = uniquePrefix('datadirs');
-
-beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perceive-queue-workers-'));
-  await llamaBinaries();
-  await writeDemoFixtures(path.join(dir, 'fixtures'), { seed: 0 });
-}, BUILD_TIMEOUT_MS);
-
-afterAll(async () => {
-  killProcessesUsing(dir);
-  await dropPrefix(prefix);
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+setup.prefixes.push(prefix);
 
 describe('workers on "other hosts": each with its own PERCEIVE_DATA_DIR', () => {
   it('two workers share the work; the one whose copy of an image differs fails that bundle with the hash-mismatch reason', async () => {
-    const output = path.join(dir, 'out');
+    const output = path.join(setup.dir, 'out');
     // One job per pair (no merging of small bundles), so the changed image fails exactly its pair.
-    const config = writeQueueConfig(path.join(dir, 'c.yaml'), { fixtures: path.join(dir, 'fixtures'), output, prefix, arms: ['clip'], minBundleTasks: 1 });
+    const config = writeQueueConfig(path.join(setup.dir, 'c.yaml'), { fixtures: path.join(setup.dir, 'fixtures'), output, prefix, arms: ['clip'], minBundleTasks: 1 });
     // Two copies of the data root (the run's data root is the benchmark's data_dir).
-    const dataA = path.join(dir, 'host-a');
-    const dataB = path.join(dir, 'host-b');
-    fs.cpSync(path.join(dir, 'fixtures', 'whatsup'), dataA, { recursive: true });
-    fs.cpSync(path.join(dir, 'fixtures', 'whatsup'), dataB, { recursive: true });
+    const dataA = path.join(setup.dir, 'host-a');
+    const dataB = path.join(setup.dir, 'host-b');
+    fs.cpSync(path.join(setup.dir, 'fixtures', 'whatsup'), dataA, { recursive: true });
+    fs.cpSync(path.join(setup.dir, 'fixtures', 'whatsup'), dataB, { recursive: true });
     const rows = JSON.parse(fs.readFileSync(path.join(dataB, 'data', 'controlled_images_dataset.json'), 'utf8')) as Array<{ image_path: string }>;
     const first = rows[0]!.image_path;
     // Host B's copy of the first image is another valid image: it decodes, but its bytes differ.
@@ -40,8 +26,8 @@ describe('workers on "other hosts": each with its own PERCEIVE_DATA_DIR', () => 
 
     const run = perceive(['run', '--config', config, '--run-id', 'dd', '--workers', '0', '--quiet']);
     await waitFor('enqueue', () => run.err().includes('enqueued 12 bundles'));
-    const logB = path.join(dir, 'b.log.jsonl');
-    const logA = path.join(dir, 'a.log.jsonl');
+    const logB = path.join(setup.dir, 'b.log.jsonl');
+    const logA = path.join(setup.dir, 'a.log.jsonl');
     const slow = { PERCEIVE_TEST_TASK_DELAY_MS: '250' };
     // B starts first and takes the first bundle (FIFO): the one whose image its copy changed.
     const b = perceive(['worker', '--config', config, '--model', 'clip', '--concurrency', '1', '--log', logB, '--quiet'], { ...slow, PERCEIVE_DATA_DIR: dataB });
@@ -66,8 +52,8 @@ describe('workers on "other hosts": each with its own PERCEIVE_DATA_DIR', () => 
       expect(f.error!.message).toContain(first);
       expect(f.error!.message).toContain('this host\'s copy of the data differs');
     }
-    // Samples name the run host's paths, whatever the worker's data dir.
-    expect(samples.every((s) => s.images.every((i) => i.path.startsWith(path.join(dir, 'fixtures'))))).toBe(true);
+    // Samples name the run host's paths, whatever the worker's data setup.dir.
+    expect(samples.every((s) => s.images.every((i) => i.path.startsWith(path.join(setup.dir, 'fixtures'))))).toBe(true);
 
     const byA = logLines(logA, 'task computed').length;
     const byB = logLines(logB, 'task computed').length;

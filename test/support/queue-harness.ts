@@ -1,10 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
+import { writeDemoFixtures } from '../../src/fixtures/demo-fixtures.js';
 import { deletePrefixKeys } from '../../src/queue/bundle-queue.js';
+import { BUILD_TIMEOUT_MS, llamaBinaries } from './llama-binaries.js';
 
 /** The CLI entry point, run as a real process (the way users and workers run it). */
 export const PERCEIVE_BIN = path.resolve(import.meta.dirname, '..', '..', 'bin', 'perceive.js');
@@ -160,4 +164,25 @@ export function killProcessesUsing(dir: string): number {
     }
   }
   return killed;
+}
+
+/**
+ * A queue test file's shared set-up, registered as its beforeAll/afterAll: a temp dir holding the
+ * demo fixtures (llama-server built first), and the queue prefixes its tests use. Afterwards the
+ * processes a test left under the dir are ended, every prefix is dropped and the dir removed.
+ * `dir` is set once the file's beforeAll has run.
+ */
+export function useQueueTestDir(name: string): { dir: string; prefixes: string[] } {
+  const setup = { dir: '', prefixes: [] as string[] };
+  beforeAll(async () => {
+    setup.dir = fs.mkdtempSync(path.join(os.tmpdir(), `perceive-${name}-`));
+    await llamaBinaries();
+    await writeDemoFixtures(path.join(setup.dir, 'fixtures'), { seed: 0 });
+  }, BUILD_TIMEOUT_MS);
+  afterAll(async () => {
+    killProcessesUsing(setup.dir);
+    for (const p of setup.prefixes) await dropPrefix(p);
+    fs.rmSync(setup.dir, { recursive: true, force: true });
+  });
+  return setup;
 }
