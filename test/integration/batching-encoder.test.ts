@@ -32,18 +32,24 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+/** The real encoder, recording the size of every image batch it is given. */
+function countingEncoder(): { counting: ContrastiveEncoder; batchSizes: number[] } {
+  const batchSizes: number[] = [];
+  const counting: ContrastiveEncoder = {
+    modelHash: encoder.modelHash,
+    encodeImages: (x) => {
+      batchSizes.push(x.length);
+      return encoder.encodeImages(x);
+    },
+    encodeTexts: (t) => encoder.encodeTexts(t),
+    close: async () => {},
+  };
+  return { counting, batchSizes };
+}
+
 describe('BatchingEncoder', () => {
   it('turns concurrent one-image calls into one batch with the same embeddings', async () => {
-    const batchSizes: number[] = [];
-    const counting: ContrastiveEncoder = {
-      modelHash: encoder.modelHash,
-      encodeImages: (x) => {
-        batchSizes.push(x.length);
-        return encoder.encodeImages(x);
-      },
-      encodeTexts: (t) => encoder.encodeTexts(t),
-      close: async () => {},
-    };
+    const { counting, batchSizes } = countingEncoder();
     const batching = new BatchingEncoder(counting, 8);
     const together = await Promise.all(images.map((i) => batching.encodeImages([i])));
     expect(batchSizes).toEqual([6]);
@@ -57,16 +63,7 @@ describe('BatchingEncoder', () => {
   });
 
   it('requests that arrive while a batch runs go together in the next one', async () => {
-    const batchSizes: number[] = [];
-    const counting: ContrastiveEncoder = {
-      modelHash: encoder.modelHash,
-      encodeImages: (x) => {
-        batchSizes.push(x.length);
-        return encoder.encodeImages(x);
-      },
-      encodeTexts: (t) => encoder.encodeTexts(t),
-      close: async () => {},
-    };
+    const { counting, batchSizes } = countingEncoder();
     const batching = new BatchingEncoder(counting, 8, 0);
     const first = batching.encodeImages([images[0]!]);
     await new Promise((r) => setTimeout(r, 5)); // the first batch (one image) is running
