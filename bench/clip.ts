@@ -21,9 +21,9 @@ import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { CLIP_SHAPES, writeShapeClip, type ClipShapeName } from '../src/fixtures/shape-clip.js';
 import { Prng } from '../src/fixtures/prng.js';
-import { ClipEncoder } from '../src/runners/clip/clip-encoder.js';
-import { ClipPreprocessor } from '../src/runners/clip/clip-preprocessor.js';
-import type { ImageInput } from '../src/runners/runner.js';
+import { ClipEncoder } from '../src/models/clip/clip-encoder.js';
+import { ClipPreprocessor } from '../src/models/clip/clip-preprocessor.js';
+import type { ImageInput } from '../src/models/capabilities.js';
 
 const { values } = parseArgs({
   options: {

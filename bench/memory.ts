@@ -11,9 +11,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadExperimentConfig } from '../src/config/experiment.js';
-import { readEnvironment } from '../src/config/environment.js';
-import { runExperiment } from '../src/queue/experiment-run.js';
+import { readEnvironment } from '../src/core/environment.js';
+import { runExperiment } from '../src/run/run-experiment.js';
 import { argValue, benchFixtures, dropPrefix, isSmall, ratioLine, tempDir, uniquePrefix, whatsupBenchmarks, writeConfig } from './support/bench-setup.js';
+import { hostTools } from '../src/models/host-tools.js';
 
 interface Peaks {
   items: number;
@@ -56,7 +57,7 @@ async function child(items: number): Promise<void> {
   const poll = setInterval(() => childPeaks(process.pid, workers), 100);
   try {
     const loaded = loadExperimentConfig(file);
-    const result = await runExperiment(loaded, readEnvironment(), undefined, { queue: 'redis', workers: 1, runId: `memory-${items}` });
+    const result = await runExperiment(loaded, readEnvironment(), hostTools({}), { queue: 'redis', workers: 1, runId: `memory-${items}` });
     clearInterval(poll);
     // The peak first: reading the samples back (below, for the ok count) is not part of the run.
     const runKb = process.resourceUsage().maxRSS;

@@ -14,16 +14,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LoadedImage } from '../src/items/image.js';
-import { loadImage } from '../src/items/image.js';
-import type { Item } from '../src/items/item.js';
+import type { LoadedImage } from '../src/core/image.js';
+import { loadImage } from '../src/core/image.js';
+import type { Item } from '../src/core/item.js';
 import { benchmarkFamily } from '../src/benchmarks/registry.js';
 import { type LoadedConfig, loadExperimentConfig } from '../src/config/experiment.js';
-import { readEnvironment } from '../src/config/environment.js';
-import { runExperiment } from '../src/queue/experiment-run.js';
-import { ModelRuntime } from '../src/queue/model-pool.js';
-import { ensureLlamaBinaries, type LlamaBinaries } from '../src/runners/llama/llama-build.js';
+import { readEnvironment } from '../src/core/environment.js';
+import { runExperiment } from '../src/run/run-experiment.js';
+import { ModelRuntime } from '../src/execution/model-runtime.js';
+import { ensureLlamaBinaries, type LlamaBinaries } from '../src/models/llama/llama-build.js';
 import { argValue, benchFixtures, dropPrefix, isSmall, ratioLine, tempDir, uniquePrefix, whatsupBenchmarks, writeConfig } from './support/bench-setup.js';
+import { hostTools } from '../src/models/host-tools.js';
 
 const env = readEnvironment();
 const binaries = await ensureLlamaBinaries(env);
@@ -55,7 +56,7 @@ function config(name: string, arms: Array<Record<string, unknown>>): LoadedConfi
 async function perceiveRun(loaded: LoadedConfig): Promise<{ ms: number; ok: number; total: number }> {
   try {
     const t0 = performance.now();
-    const result = await runExperiment(loaded, env, binaries, { queue: 'redis', workers: 1, runId: 'overhead' });
+    const result = await runExperiment(loaded, env, hostTools({ llama: binaries }), { queue: 'redis', workers: 1, runId: 'overhead' });
     const ms = performance.now() - t0;
     if (result.computed !== result.samples.length) throw new Error(`expected every task computed, got ${result.computed} of ${result.samples.length}`);
     return { ms, ok: result.samples.filter((s) => s.status === 'ok').length, total: result.samples.length };
@@ -71,7 +72,7 @@ async function plainRun(loaded: LoadedConfig, b: LlamaBinaries): Promise<{ ms: n
   const all: Item[] = [];
   for (const spec of config.benchmarks) all.push(...(await benchmarkFamily(spec.format).load(spec)).items);
   const used = [...new Set(config.arms.map((a) => a.model))];
-  const runtimes = new Map(await Promise.all(used.map(async (m) => [m, await ModelRuntime.start(m, config.models[m]!, env, b, dir)] as const)));
+  const runtimes = new Map(await Promise.all(used.map(async (m) => [m, await ModelRuntime.start(m, config.models[m]!, env, hostTools({ llama: b }), dir)] as const)));
   const images = new Map<string, Promise<LoadedImage>>();
   const imageOf = (p: string): Promise<LoadedImage> => {
     let img = images.get(p);

@@ -19,15 +19,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { benchmarkFamily } from '../src/benchmarks/registry.js';
 import { type LoadedConfig, loadExperimentConfig } from '../src/config/experiment.js';
-import { readEnvironment } from '../src/config/environment.js';
-import { type LoadedImage, loadImage } from '../src/items/image.js';
-import type { Item } from '../src/items/item.js';
-import { runExperiment } from '../src/queue/experiment-run.js';
-import { ModelRuntime } from '../src/queue/model-pool.js';
-import { ensureLlamaBinaries } from '../src/runners/llama/llama-build.js';
-import { MEDIA_MARKER } from '../src/runners/llama/llama-client.js';
+import { readEnvironment } from '../src/core/environment.js';
+import { type LoadedImage, loadImage } from '../src/core/image.js';
+import type { Item } from '../src/core/item.js';
+import { runExperiment } from '../src/run/run-experiment.js';
+import { ModelRuntime } from '../src/execution/model-runtime.js';
+import { ensureLlamaBinaries } from '../src/models/llama/llama-build.js';
+import { MEDIA_MARKER } from '../src/models/llama/llama-client.js';
 import { argValue, benchFixtures, isSmall, ratioLine, tempDir, whatsupBenchmarks, writeConfig } from './support/bench-setup.js';
 import { PrefillCounter } from './support/prefill-counter.js';
+import { hostTools } from '../src/models/host-tools.js';
 
 // A fixed media marker, so the counter can find the image in every prompt.
 process.env.LLAMA_MEDIA_MARKER = MEDIA_MARKER;
@@ -76,7 +77,7 @@ function config(name: string, serverArgs: string[]): LoadedConfig {
 
 async function perceiveSide(serverArgs: string[], name: string): Promise<ReturnType<PrefillCounter['summary']>> {
   counter.reset();
-  const result = await runExperiment(config(name, serverArgs), env, binaries, { queue: 'inline', runId: name });
+  const result = await runExperiment(config(name, serverArgs), env, hostTools({ llama: binaries }), { queue: 'inline', runId: name });
   const failed = result.samples.filter((s) => s.status !== 'ok');
   if (failed.length > 0) throw new Error(`${failed.length} tasks failed: ${JSON.stringify(failed[0])}`);
   return counter.summary();
@@ -92,7 +93,7 @@ async function peerSide(serverArgs: string[], name: string): Promise<ReturnType<
     if (!img) cache.set(p, (img = loadImage(p)));
     return img;
   };
-  const runtime = await ModelRuntime.start('llava', c.models.llava!, env, binaries, dir);
+  const runtime = await ModelRuntime.start('llava', c.models.llava!, env, hostTools({ llama: binaries }), dir);
   counter.reset();
   try {
     for (const spec of c.arms) {

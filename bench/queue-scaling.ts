@@ -10,10 +10,11 @@
  */
 import fs from 'node:fs';
 import { loadExperimentConfig } from '../src/config/experiment.js';
-import { readEnvironment } from '../src/config/environment.js';
-import { runExperiment } from '../src/queue/experiment-run.js';
+import { readEnvironment } from '../src/core/environment.js';
+import { runExperiment } from '../src/run/run-experiment.js';
 import { argValue, benchFixtures, dropPrefix, isSmall, ratioLine, tempDir, uniquePrefix, whatsupBenchmarks, writeConfig } from './support/bench-setup.js';
 import { readLog, steadyThroughput } from './support/run-log-reader.js';
+import { hostTools } from '../src/models/host-tools.js';
 
 const DELAY_MS = 100;
 const small = isSmall();
@@ -37,7 +38,7 @@ for (const n of counts) {
     queue: { prefix },
   });
   try {
-    const result = await runExperiment(loadExperimentConfig(file), env, undefined, { queue: 'redis', workers: n, runId: `scaling-${n}` });
+    const result = await runExperiment(loadExperimentConfig(file), env, hostTools({}), { queue: 'redis', workers: n, runId: `scaling-${n}` });
     const ok = result.samples.filter((s) => s.status === 'ok').length;
     const t = steadyThroughput(readLog(result.run.file('log.jsonl'), 'task computed'));
     rates.set(n, t.tasksPerSecond);

@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import YAML from 'yaml';
-import { readEnvironment } from '../../src/config/environment.js';
-import { deletePrefixKeys } from '../../src/queue/bundle-queue.js';
+import { readEnvironment } from '../../src/core/environment.js';
+import { deletePrefixKeys } from '../../src/execution/bullmq/bundle-queue.js';
 import { type FixtureSet, writeDemoFixtures } from '../../src/fixtures/demo-fixtures.js';
 import { SYNTHETIC_WHATSUP_MAX_PAIRS, writeSyntheticWhatsUp } from '../../src/fixtures/synthetic-whatsup.js';
 

@@ -1,5 +1,5 @@
 import type { BenchmarkFamily } from '../benchmarks/benchmark-family.js';
-import type { Item, ScoreMatrix } from '../items/item.js';
+import type { Item, ScoreMatrix } from '../core/item.js';
 import { bootstrapIntervals, type Interval } from './statistics.js';
 
 /**

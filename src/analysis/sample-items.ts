@@ -1,4 +1,4 @@
-import type { Item, ScoreMatrix } from '../items/item.js';
+import type { Item, ScoreMatrix } from '../core/item.js';
 import type { Sample } from '../store/sample.js';
 
 /** Rebuilds the item a sample answered, so the analysis reads only the store, never a loader. */

@@ -1,4 +1,4 @@
-import { mulberry32 } from '../seeded-random.js';
+import { mulberry32 } from '../core/seeded-random.js';
 
 /**
  * Statistics for the report: the exact McNemar test and seeded percentile bootstrap CIs.

@@ -1,7 +1,8 @@
-import type { BenchmarkSpec } from '../config/experiment.js';
-import type { Item, ScoreMatrix } from '../items/item.js';
+import type { BenchmarkSpec } from './benchmark-spec.js';
+import type { Item, ScoreMatrix } from '../core/item.js';
 
-export type BenchmarkFormat = BenchmarkSpec['format'];
+/** A family's config `format` (the registry lists them). */
+export type BenchmarkFormat = string;
 
 /** A row of an annotation file that could not become an item. */
 export interface LoadFailure {

@@ -1,4 +1,4 @@
-import { PerceiveError } from '../errors.js';
+import { PerceiveError } from '../core/errors.js';
 import type { Convention } from './benchmark-family.js';
 
 /**
@@ -7,10 +7,10 @@ import type { Convention } from './benchmark-family.js';
  */
 export function resolveConventionName(format: string, conventions: readonly Convention[], name: string | undefined): string {
   const first = conventions[0];
-  if (first === undefined) throw new PerceiveError('no_convention', `benchmark family ${format} declares no convention`);
+  if (first === undefined) throw new PerceiveError('no-convention', `benchmark family ${format} declares no convention`);
   if (name === undefined) return first.name;
   if (!conventions.some((c) => c.name === name)) {
-    throw new PerceiveError('unknown_convention', `benchmark format ${format} has no convention ${JSON.stringify(name)}`, {
+    throw new PerceiveError('unknown-convention', `benchmark format ${format} has no convention ${JSON.stringify(name)}`, {
       hint: `use one of: ${conventions.map((c) => c.name).join(', ')}`,
     });
   }

@@ -1,4 +1,4 @@
-import { PerceiveError } from '../errors.js';
+import { PerceiveError } from '../core/errors.js';
 import type { BenchmarkFamily, BenchmarkFormat, BenchmarkSubset, Convention } from './benchmark-family.js';
 import { resolveConventionName } from './convention-name.js';
 import { hardPositivesFamily } from './hard-positives/family.js';
@@ -10,29 +10,34 @@ import { whatsupQaFamily } from './whatsup/qa-family.js';
 import { withWordOrder } from './word-order/word-order.js';
 
 /**
- * Every benchmark family, by config `format`. To add a family: add its format to
- * `BenchmarkSpecSchema.format` (src/config/experiment.ts) and one line here; `perceive metrics` and
+ * Every benchmark family, by config `format`. To add a family: write its folder and add
+ * one line here (the config's `format` enum is built from this list); `perceive metrics` and
  * `perceive data check` find it through `allFamilies()` / `findSubset()` with no further edits.
  */
-const FAMILIES: Record<BenchmarkFormat, BenchmarkFamily> = {
-  'whatsup-controlled': whatsupControlledFamily,
-  'whatsup-qa': whatsupQaFamily,
-  'hard-positives': hardPositivesFamily,
-  mmvp: mmvpFamily,
-  'mmvp-vlm': mmvpVlmFamily,
-  'mmvp-clip': mmvpClipFamily,
-  'aro-vg': aroVgFamily,
-  'aro-order': aroOrderFamily,
-};
+const FAMILIES: readonly BenchmarkFamily[] = [
+  whatsupControlledFamily,
+  whatsupQaFamily,
+  hardPositivesFamily,
+  mmvpFamily,
+  mmvpVlmFamily,
+  mmvpClipFamily,
+  aroVgFamily,
+  aroOrderFamily,
+];
 
 /** Wrapped once so that `word_order` works for every family. */
 const WRAPPED = new Map<BenchmarkFormat, BenchmarkFamily>(
-  (Object.entries(FAMILIES) as Array<[BenchmarkFormat, BenchmarkFamily]>).map(([f, fam]) => [f, withWordOrder(fam)]),
+  FAMILIES.map((fam) => [fam.format, withWordOrder(fam)]),
 );
+
+/** The config's `format` values, in registry order. */
+export function benchmarkFormats(): BenchmarkFormat[] {
+  return FAMILIES.map((f) => f.format);
+}
 
 export function benchmarkFamily(format: BenchmarkFormat): BenchmarkFamily {
   const family = WRAPPED.get(format);
-  if (family === undefined) throw new PerceiveError('unknown_benchmark_format', `no benchmark family for format ${JSON.stringify(format)}`);
+  if (family === undefined) throw new PerceiveError('unknown-benchmark-format', `no benchmark family for format ${JSON.stringify(format)}`);
   return family;
 }
 

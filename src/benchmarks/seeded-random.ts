@@ -1,4 +1,4 @@
-import { mulberry32 } from '../seeded-random.js';
+import { mulberry32 } from '../core/seeded-random.js';
 
 /**
  * Seeded randomness for loaders (word-order shuffles, the VLM2Vec question's flip): a stream keyed

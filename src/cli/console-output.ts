@@ -1,4 +1,4 @@
-import { isPerceiveError } from '../errors.js';
+import { isPerceiveError } from '../core/errors.js';
 
 /** Progress on a TTY is one rewritten line; elsewhere (CI, logs, --quiet) plain lines, throttled. */
 export class ProgressLine {

@@ -5,9 +5,9 @@ import { ExpressAdapter } from '@bull-board/express';
 import { Queue } from 'bullmq';
 import type { Command } from 'commander';
 import express from 'express';
-import { readEnvironment } from '../config/environment.js';
-import { PerceiveError } from '../errors.js';
-import { connectRedis, listQueueNames, redactUrl } from '../queue/bundle-queue.js';
+import { readEnvironment } from '../core/environment.js';
+import { PerceiveError } from '../core/errors.js';
+import { connectRedis, listQueueNames, redactUrl } from '../execution/bullmq/bundle-queue.js';
 
 /** Serves Bull Board over every queue under `prefix`, on 127.0.0.1 only. Resolves once listening. */
 export async function startDashboard(options: { redisUrl: string; prefix: string; port: number; refreshMs?: number }): Promise<{ server: Server; url: string; queues: string[]; close: () => Promise<void> }> {

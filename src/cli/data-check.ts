@@ -6,8 +6,8 @@ import type { BenchmarkFamily, BenchmarkSubset, PublishedFile } from '../benchma
 import { isReadableFile } from '../benchmarks/data-path.js';
 import { allFamilies } from '../benchmarks/registry.js';
 import { BenchmarkSpecSchema } from '../config/experiment.js';
-import { errorMessage } from '../errors.js';
-import { loadImage } from '../items/image.js';
+import { errorMessage } from '../core/errors.js';
+import { loadImage } from '../core/image.js';
 
 /**
  * `perceive data check DIR`: for every registered subset, whether its files are present under DIR

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { readEnvironment } from '../config/environment.js';
+import { readEnvironment } from '../core/environment.js';
 import { writeDemoFixtures } from '../fixtures/demo-fixtures.js';
 import { CLIP_SHAPES, writeShapeClip, type ClipShapeName } from '../fixtures/shape-clip.js';
 import { DEFAULT_SHAPE_LAYERS, LLAVA_SHAPES, writeShapeLlava } from '../fixtures/shape-llava.js';
-import { PerceiveError } from '../errors.js';
-import { findLlamaBinaries } from '../runners/llama/llama-build.js';
+import { PerceiveError } from '../core/errors.js';
+import { findLlamaBinaries } from '../models/llama/llama-build.js';
 
 export function parseSeed(value: string): number {
   const n = Number(value);

@@ -5,8 +5,8 @@ import { z } from 'zod';
 import type { BenchmarkMetrics, LoadFailure } from '../benchmarks/benchmark-family.js';
 import { allSubsetNames, findSubset, resolveConvention } from '../benchmarks/registry.js';
 import { BenchmarkSpecSchema } from '../config/experiment.js';
-import { PerceiveError, errorMessage } from '../errors.js';
-import type { ScoreMatrix } from '../items/item.js';
+import { PerceiveError, errorMessage } from '../core/errors.js';
+import type { ScoreMatrix } from '../core/item.js';
 
 /**
  * `perceive metrics`: the authors' exact metrics for scores computed anywhere. Registry-driven: any
@@ -48,7 +48,7 @@ export interface ExternalMetricsResult {
 export async function externalMetrics(input: ExternalMetricsInput): Promise<ExternalMetricsResult> {
   const found = findSubset(input.benchmark);
   if (found === undefined) {
-    throw new PerceiveError('unknown_benchmark', `no benchmark subset named ${JSON.stringify(input.benchmark)}`, {
+    throw new PerceiveError('unknown-benchmark', `no benchmark subset named ${JSON.stringify(input.benchmark)}`, {
       hint: `use one of: ${allSubsetNames().join(', ')}`,
     });
   }
@@ -70,7 +70,7 @@ export async function externalMetrics(input: ExternalMetricsInput): Promise<Exte
   try {
     text = await readFile(input.scores, 'utf8');
   } catch (error) {
-    throw new PerceiveError('scores_unreadable', `cannot read scores file ${input.scores}: ${errorMessage(error)}`, {
+    throw new PerceiveError('scores-unreadable', `cannot read scores file ${input.scores}: ${errorMessage(error)}`, {
       hint: 'One JSON object per line: {"id": "<row index>", "scores": [[...]]} (scores[image][option]).',
     });
   }
@@ -191,7 +191,7 @@ export function registerMetrics(program: Command): void {
       const extraFiles: Record<string, string> = {};
       for (const e of opts.extra ?? []) {
         const at = e.indexOf('=');
-        if (at <= 0) throw new PerceiveError('bad_option', `--extra ${JSON.stringify(e)}: expected role=file`);
+        if (at <= 0) throw new PerceiveError('bad-option', `--extra ${JSON.stringify(e)}: expected role=file`);
         extraFiles[e.slice(0, at)] = e.slice(at + 1);
       }
       const result = await externalMetrics({

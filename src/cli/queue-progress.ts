@@ -1,4 +1,4 @@
-import type { QueueProgress } from '../queue/experiment-run.js';
+import type { QueueProgress } from '../run/run-experiment.js';
 import { formatDuration } from './console-output.js';
 
 /** One line per queue: a bar, done/total, rate, ETA, failures. */

@@ -2,14 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { loadExperimentConfig, type LoadedConfig } from '../config/experiment.js';
-import { readEnvironment } from '../config/environment.js';
-import { type QueueMode, runExperiment } from '../queue/experiment-run.js';
-import { PerceiveError } from '../errors.js';
+import { readEnvironment } from '../core/environment.js';
+import { type QueueMode, runExperiment } from '../run/run-experiment.js';
+import { PerceiveError } from '../core/errors.js';
 import type { RunSummary } from '../analysis/summary.js';
-import { findLlamaBinaries } from '../runners/llama/llama-build.js';
+import { findHostTools } from '../models/host-tools.js';
 import { formatDuration } from './console-output.js';
 import { QueueProgressDisplay } from './queue-progress.js';
-import { setupLlama } from './setup.js';
+import { setupTools } from './setup.js';
 
 export interface RunCommandOptions {
   runId?: string;
@@ -34,9 +34,8 @@ export async function runConfig(
   const reportModule = import('../report/run-report.js');
   reportModule.catch(() => {}); // awaited below; a run that fails first must not leave it unhandled
   const env = readEnvironment();
-  const needsLlama = Object.values(loaded.config.models).some((m) => m.kind === 'llama') && !env.llamaServerUrl;
-  let binaries = needsLlama ? findLlamaBinaries(env) : undefined;
-  if (needsLlama && !binaries && opts.build !== false) binaries = await setupLlama({ ...(opts.quiet === undefined ? {} : { quiet: opts.quiet }) });
+  const kinds = Object.values(loaded.config.models).map((m) => m.kind);
+  const tools = opts.build === false ? findHostTools(kinds, env) : await setupTools(kinds, { ...(opts.quiet === undefined ? {} : { quiet: opts.quiet }) });
   const progress = new QueueProgressDisplay(opts.quiet);
   const abort = new AbortController();
   const onSignal = (): void => {
@@ -47,7 +46,7 @@ export async function runConfig(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await runExperiment(loaded, env, binaries, {
+    const result = await runExperiment(loaded, env, tools, {
       ...(opts.runId ? { runId: opts.runId } : {}),
       ...(opts.resume ? { resume: true } : {}),
       ...(opts.queue ? { queue: opts.queue } : {}),

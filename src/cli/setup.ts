@@ -1,24 +1,23 @@
 import type { Command } from 'commander';
-import { readEnvironment } from '../config/environment.js';
-import { type BuildProgress, ensureLlamaBinaries, findLlamaCppSource } from '../runners/llama/llama-build.js';
-import type { LlamaBinaries } from '../runners/llama/llama-build.js';
+import { readEnvironment } from '../core/environment.js';
+import { setupHostTools } from '../models/host-tools.js';
+import type { LlamaBinaries } from '../models/llama/llama-build.js';
+import type { HostTools } from '../models/model-kind.js';
 import { ProgressLine } from './console-output.js';
 
-/** Builds (or finds) llama-server, printing progress. Shared by `setup`, `run` and `demo`. */
-export async function setupLlama(options: { quiet?: boolean } = {}): Promise<LlamaBinaries> {
-  const env = readEnvironment();
+/** Finds or builds what the given model kinds need on this host, printing progress. Shared by `setup`, `run` and `demo`. */
+export async function setupTools(kinds: Iterable<string>, options: { quiet?: boolean } = {}): Promise<HostTools> {
   const progress = new ProgressLine(options.quiet);
-  const started = Date.now();
-  const onProgress: BuildProgress = (e) => {
-    if (e.stage === 'present') return;
-    if (e.stage === 'extract') progress.update('llama.cpp: extracting the source bundled with node-llama-cpp…', true);
-    else if (e.stage === 'configure') {
-      const src = findLlamaCppSource();
-      progress.update(`llama.cpp ${src.tag}: building llama-server and llama-quantize into ${env.cacheDir} (about 8 minutes on 2 cores, once)…`, true);
-    } else if (e.stage === 'build') progress.update(`llama.cpp build ${String(e.percent ?? 0).padStart(3)}% (${Math.round((Date.now() - started) / 1000)}s)`);
-    else if (e.stage === 'done') progress.done(`llama.cpp built in ${Math.round((Date.now() - started) / 1000)}s`);
-  };
-  return ensureLlamaBinaries(env, onProgress);
+  return setupHostTools(kinds, readEnvironment(), (line, stage) => {
+    if (stage === 'done') progress.done(line);
+    else progress.update(line, stage === 'note');
+  });
+}
+
+/** Builds (or finds) llama-server, printing progress (`perceive setup`). */
+export async function setupLlama(options: { quiet?: boolean } = {}): Promise<LlamaBinaries> {
+  const tools = await setupTools(['llama'], options);
+  return tools.get('llama') as LlamaBinaries;
 }
 
 export function registerSetup(program: Command): void {

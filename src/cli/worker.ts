@@ -1,12 +1,12 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadExperimentConfig } from '../config/experiment.js';
-import { readEnvironment } from '../config/environment.js';
-import { PerceiveError } from '../errors.js';
-import { workerName } from '../queue/bundle-executor.js';
-import { ModelRuntime } from '../queue/model-pool.js';
-import { runLogger } from '../queue/run-log.js';
-import { findLlamaBinaries } from '../runners/llama/llama-build.js';
+import { readEnvironment } from '../core/environment.js';
+import { PerceiveError } from '../core/errors.js';
+import { workerName } from '../execution/bundle-executor.js';
+import { ModelRuntime } from '../execution/model-runtime.js';
+import { runLogger } from '../core/run-log.js';
+import { findHostTools } from '../models/host-tools.js';
 
 /**
  * `perceive worker`: owns one model's runner and serves that model's queue until stopped
@@ -34,13 +34,13 @@ export function registerWorker(program: Command): void {
       process.once('SIGTERM', early);
       if (process.send) process.once('disconnect', early);
       // The queue's modules (BullMQ, ioredis) load, and Redis is probed, while the model loads.
-      const queue = Promise.all([import('../queue/bundle-queue.js'), import('../queue/bundle-worker.js')]).then(async ([q, w]) => ({
+      const queue = Promise.all([import('../execution/bullmq/bundle-queue.js'), import('../execution/bullmq/bundle-worker.js')]).then(async ([q, w]) => ({
         ...q,
         ...w,
         redis: await q.connectRedis(env.redisUrl, { probe: true }),
       }));
-      const binaries = spec.kind === 'llama' && !env.llamaServerUrl ? findLlamaBinaries(env) : undefined;
-      const [queued, started] = await Promise.allSettled([queue, ModelRuntime.start(opts.model, spec, env, binaries, path.dirname(logFile))]);
+      const tools = findHostTools([spec.kind], env);
+      const [queued, started] = await Promise.allSettled([queue, ModelRuntime.start(opts.model, spec, env, tools, path.dirname(logFile))]);
       if (queued.status === 'rejected' || started.status === 'rejected') {
         if (started.status === 'fulfilled') await started.value.close();
         if (queued.status === 'fulfilled') queued.value.redis.disconnect();

@@ -1,4 +1,4 @@
-import { relaxedPairAccuracy, type RelaxedPair, singleImageRelaxedPairs } from '../arms/pair-preference.js';
+import { relaxedPairAccuracy, type RelaxedPair, singleImageRelaxedPairs } from '../core/pair-preference.js';
 import type { ArmDifference, ArmMetricsWithCi, ComparisonWithTest, RunSummary } from '../analysis/summary.js';
 import type { Sample } from '../store/sample.js';
 import { LABEL_ERRATA_NOTE, type ReferenceNumber, referencesFor } from './reference-numbers.js';

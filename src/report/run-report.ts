@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type RunSummary, summarise } from '../analysis/summary.js';
 import type { BenchmarkSpec } from '../config/experiment.js';
-import { PerceiveError } from '../errors.js';
+import { PerceiveError } from '../core/errors.js';
 import type { RunDirectory } from '../store/run-directory.js';
 import { renderCsvTables } from './csv-tables.js';
 import { renderHtmlReport } from './html-report.js';

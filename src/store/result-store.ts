@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { PerceiveError } from '../errors.js';
+import { PerceiveError } from '../core/errors.js';
 
 /** The file under a run's output root that holds every computed task, across runs. */
 export const STORE_FILE = 'cache.sqlite';

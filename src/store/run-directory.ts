@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PerceiveError } from '../errors.js';
+import { PerceiveError } from '../core/errors.js';
 import { type Sample, SampleSchema } from './sample.js';
 
 /**

@@ -1,15 +1,16 @@
 import fs from 'node:fs';
+import { hostTools } from '../../src/models/host-tools.js';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExperimentConfig } from '../../src/config/experiment.js';
-import { readEnvironment } from '../../src/config/environment.js';
+import { readEnvironment } from '../../src/core/environment.js';
 import { writeTinyClip } from '../../src/fixtures/tiny-clip.js';
-import { cropImage } from '../../src/items/crop.js';
-import { loadImage } from '../../src/items/image.js';
-import { runExperiment } from '../../src/queue/experiment-run.js';
-import { ClipEncoder } from '../../src/runners/clip/clip-encoder.js';
+import { cropImage } from '../../src/core/crop.js';
+import { loadImage } from '../../src/core/image.js';
+import { runExperiment } from '../../src/run/run-experiment.js';
+import { ClipEncoder } from '../../src/models/clip/clip-encoder.js';
 
 let dir: string;
 
@@ -43,7 +44,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 describe("ARO VG items are answered on their crop, as the authors' __getitem__ does", () => {
   it('gives each box its own CLIP scores, equal to encoding the PIL-style crop directly', async () => {
     const loaded = loadExperimentConfig(path.join(dir, 'exp.yaml'));
-    const result = await runExperiment(loaded, { ...readEnvironment(), threads: 1 }, undefined, { runId: 'crop', queue: 'inline' });
+    const result = await runExperiment(loaded, { ...readEnvironment(), threads: 1 }, hostTools({}), { runId: 'crop', queue: 'inline' });
     const samples = result.samples.filter((s) => s.status === 'ok');
     expect(samples).toHaveLength(3);
     const encoder = await ClipEncoder.load(path.join(dir, 'clip'), { threads: 1 });

@@ -9,9 +9,9 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyClip } from '../../src/fixtures/tiny-clip.js';
-import { BatchingEncoder } from '../../src/queue/batching-encoder.js';
-import { ClipEncoder } from '../../src/runners/clip/clip-encoder.js';
-import type { ContrastiveEncoder, ImageInput } from '../../src/runners/runner.js';
+import { BatchingEncoder } from '../../src/models/clip/batching-encoder.js';
+import { ClipEncoder } from '../../src/models/clip/clip-encoder.js';
+import type { ContrastiveEncoder, ImageInput } from '../../src/models/capabilities.js';
 
 let tmp: string;
 let encoder: ClipEncoder;

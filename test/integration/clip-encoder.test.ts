@@ -7,11 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PerceiveError } from '../../src/errors.js';
+import { PerceiveError } from '../../src/core/errors.js';
 import { writeTinyClip } from '../../src/fixtures/tiny-clip.js';
-import { ClipEncoder, cosine } from '../../src/runners/clip/clip-encoder.js';
-import { ClipPreprocessor, OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, parsePreprocessorConfig } from '../../src/runners/clip/clip-preprocessor.js';
-import type { ImageInput } from '../../src/runners/runner.js';
+import { ClipEncoder, cosine } from '../../src/models/clip/clip-encoder.js';
+import { ClipPreprocessor, OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, parsePreprocessorConfig } from '../../src/models/clip/clip-preprocessor.js';
+import type { ImageInput } from '../../src/models/capabilities.js';
 
 let tmp: string;
 let dir: string;

@@ -4,14 +4,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { loadExperimentConfig } from '../../src/config/experiment.js';
-import { readEnvironment } from '../../src/config/environment.js';
-import { PerceiveError } from '../../src/errors.js';
+import { readEnvironment } from '../../src/core/environment.js';
+import { PerceiveError } from '../../src/core/errors.js';
 import { writeDemoFixtures } from '../../src/fixtures/demo-fixtures.js';
-import { runExperiment } from '../../src/queue/experiment-run.js';
+import { runExperiment } from '../../src/run/run-experiment.js';
 import { writeRunReport } from '../../src/report/run-report.js';
-import type { LlamaBinaries } from '../../src/runners/llama/llama-build.js';
+import type { LlamaBinaries } from '../../src/models/llama/llama-build.js';
 import { RunDirectory } from '../../src/store/run-directory.js';
 import { BUILD_TIMEOUT_MS, llamaBinaries } from '../support/llama-binaries.js';
+import { hostTools } from '../../src/models/host-tools.js';
 
 let dir: string;
 let binaries: LlamaBinaries;
@@ -47,7 +48,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 describe('the demo config end to end (tiny LLaVA-style GGUF + tiny CLIP ONNX, synthetic What\'sUp)', () => {
   it('answers every item with both arms and writes a report with every item', async () => {
     const loaded = loadExperimentConfig(writeConfig('demo'));
-    const result = await runExperiment(loaded, env, binaries, { runId: 'demo-test' });
+    const result = await runExperiment(loaded, env, hostTools({ llama: binaries }), { runId: 'demo-test' });
     expect(result.samples).toHaveLength(48);
     expect(result.samples.filter((s) => s.status === 'ok')).toHaveLength(48);
     for (const arm of ['clip', 'vlm.vqascore']) {
@@ -112,7 +113,7 @@ describe('the demo config end to end (tiny LLaVA-style GGUF + tiny CLIP ONNX, sy
     rows[9]!.caption_options = 'not a list';
     fs.writeFileSync(annotations, JSON.stringify(rows));
     const loaded = loadExperimentConfig(writeConfig('bad', (t) => t.replaceAll('./fixtures/', './fixtures-bad/')));
-    const result = await runExperiment(loaded, env, binaries, { runId: 'bad-test' });
+    const result = await runExperiment(loaded, env, hostTools({ llama: binaries }), { runId: 'bad-test' });
     expect(result.samples).toHaveLength(48);
     const failed = result.samples.filter((s) => s.status === 'failed');
     expect(failed.map((s) => `${s.item} ${s.arm}`).sort()).toEqual(
@@ -132,13 +133,13 @@ describe('the demo config end to end (tiny LLaVA-style GGUF + tiny CLIP ONNX, sy
 
   it('fails with a named error for a missing model file and for an mmproj that does not match', async () => {
     const missing = loadExperimentConfig(writeConfig('missing', (t) => t.replace('tiny-llava-text.gguf', 'nope.gguf')));
-    await expect(runExperiment(missing, env, binaries, { runId: 'missing' })).rejects.toMatchObject({
+    await expect(runExperiment(missing, env, hostTools({ llama: binaries }), { runId: 'missing' })).rejects.toMatchObject({
       code: 'model-not-found',
       message: expect.stringContaining('nope.gguf'),
     });
     // The text GGUF given as the mmproj: llama-server refuses it; the error carries its log tail.
     const wrong = loadExperimentConfig(writeConfig('wrong', (t) => t.replace('tiny-llava-mmproj.gguf', 'tiny-llava-text.gguf')));
-    const error = await runExperiment(wrong, env, binaries, { runId: 'wrong' }).catch((e: unknown) => e);
+    const error = await runExperiment(wrong, env, hostTools({ llama: binaries }), { runId: 'wrong' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PerceiveError);
     expect((error as PerceiveError).message).toMatch(/llama-server/);
     expect((error as PerceiveError).message.split('\n').length).toBeGreaterThan(3);
@@ -146,7 +147,7 @@ describe('the demo config end to end (tiny LLaVA-style GGUF + tiny CLIP ONNX, sy
 
   it('runs every arm of configs/demo.yaml on both synthetic sets, and the report has every section', async () => {
     const loaded = loadExperimentConfig(writeConfig('demo-full', (t) => t, { minimal: false }));
-    const result = await runExperiment(loaded, env, binaries, { runId: 'demo-full' });
+    const result = await runExperiment(loaded, env, hostTools({ llama: binaries }), { runId: 'demo-full' });
     // Arm ids: the arm, its label, or its prompt variant's name (vlm2vec.question.short): one per entry.
     const arms = [...new Set(result.samples.map((s) => s.arm))];
     expect(arms).toHaveLength(loaded.config.arms.length);

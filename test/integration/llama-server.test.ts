@@ -9,16 +9,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PerceiveError } from '../../src/errors.js';
+import { PerceiveError } from '../../src/core/errors.js';
 import { buildTinyVocab, writeTinyLlava } from '../../src/fixtures/tiny-llava.js';
-import { LlamaClient, LlamaServerHttpError } from '../../src/runners/llama/llama-client.js';
+import { LlamaClient, LlamaServerHttpError } from '../../src/models/llama/llama-client.js';
 import {
   LlamaServer,
   MEDIA_MARKER,
   defaultLlamaServerBin,
   resolveLlamaServerBin,
   type LlamaServerExit,
-} from '../../src/runners/llama/llama-server.js';
+} from '../../src/models/llama/llama-server.js';
 
 const BIN = resolveLlamaServerBin();
 
@@ -394,7 +394,7 @@ describe('llama-server lifecycle', () => {
 
   it('kills its servers when the parent is terminated, exits, or is SIGKILLed', async () => {
     const script = `
-      import { LlamaServer } from ${JSON.stringify(resolve('src/runners/llama/llama-server.ts'))};
+      import { LlamaServer } from ${JSON.stringify(resolve('src/models/llama/llama-server.ts'))};
       const s = await LlamaServer.start({ bin: process.env.T_BIN, model: process.env.T_MODEL });
       console.log('READY ' + s.pid);
       if (process.env.T_MODE === 'exit') process.exit(3);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { queueName } from '../../src/queue/bundle-queue.js';
+import { queueName } from '../../src/execution/bullmq/bundle-queue.js';
 import { ResultStore } from '../../src/store/result-store.js';
 import { RunDirectory } from '../../src/store/run-directory.js';
 import { alive, computedPerTask, logLines, perceive, REDIS_URL, uniquePrefix, useQueueTestDir, waitFor, writeQueueConfig } from '../support/queue-harness.js';

@@ -5,12 +5,13 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { startDashboard } from '../../src/cli/dashboard.js';
 import { loadExperimentConfig } from '../../src/config/experiment.js';
-import { readEnvironment } from '../../src/config/environment.js';
-import { queueName } from '../../src/queue/bundle-queue.js';
-import { runExperiment } from '../../src/queue/experiment-run.js';
+import { readEnvironment } from '../../src/core/environment.js';
+import { queueName } from '../../src/execution/bullmq/bundle-queue.js';
+import { runExperiment } from '../../src/run/run-experiment.js';
 import type { Sample } from '../../src/store/sample.js';
 import { RunDirectory } from '../../src/store/run-directory.js';
 import { deadPort, perceive, REDIS_URL, uniquePrefix, useQueueTestDir, writeQueueConfig } from '../support/queue-harness.js';
+import { hostTools } from '../../src/models/host-tools.js';
 
 const setup = useQueueTestDir('queue-modes');
 const env = { ...readEnvironment(), redisUrl: REDIS_URL, llamaServerUrl: undefined, threads: 1, taskDelayMs: 0 };
@@ -41,7 +42,7 @@ describe('queue and in-process modes', () => {
     const enqueueOnly = async (runId: string): Promise<string[]> => {
       const lines: string[] = [];
       const stop = new AbortController();
-      const r = await runExperiment(loaded, env, undefined, {
+      const r = await runExperiment(loaded, env, hostTools({}), {
         runId,
         queue: 'redis',
         workers: 0,

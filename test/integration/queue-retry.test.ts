@@ -3,13 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExperimentConfig } from '../../src/config/experiment.js';
-import { readEnvironment } from '../../src/config/environment.js';
+import { readEnvironment } from '../../src/core/environment.js';
 import { writeDemoFixtures } from '../../src/fixtures/demo-fixtures.js';
-import { runExperiment } from '../../src/queue/experiment-run.js';
-import type { LlamaBinaries } from '../../src/runners/llama/llama-build.js';
-import { LlamaServer } from '../../src/runners/llama/llama-server.js';
+import { runExperiment } from '../../src/run/run-experiment.js';
+import type { LlamaBinaries } from '../../src/models/llama/llama-build.js';
+import { LlamaServer } from '../../src/models/llama/llama-server.js';
 import { BUILD_TIMEOUT_MS, llamaBinaries } from '../support/llama-binaries.js';
 import { logLines, uniquePrefix, waitFor, writeQueueConfig } from '../support/queue-harness.js';
+import { hostTools } from '../../src/models/host-tools.js';
 
 let dir: string;
 let binaries: LlamaBinaries;
@@ -40,7 +41,7 @@ describe('transient errors', () => {
     const log = path.join(output, 'r', 'log.jsonl');
     const server = await startServer();
     const env = { ...readEnvironment(), llamaServerUrl: server.url, threads: 1, taskDelayMs: 300 };
-    const first = runExperiment(loaded, env, undefined, { runId: 'r', queue: 'inline' });
+    const first = runExperiment(loaded, env, hostTools({}), { runId: 'r', queue: 'inline' });
     await waitFor('two computed tasks', () => logLines(log, 'task computed').length >= 2);
     await server.stop();
     const r1 = await first;
@@ -59,7 +60,7 @@ describe('transient errors', () => {
 
     const server2 = await startServer();
     try {
-      const r2 = await runExperiment(loaded, { ...env, llamaServerUrl: server2.url, taskDelayMs: 0 }, undefined, { runId: 'r', resume: true, queue: 'inline' });
+      const r2 = await runExperiment(loaded, { ...env, llamaServerUrl: server2.url, taskDelayMs: 0 }, hostTools({}), { runId: 'r', resume: true, queue: 'inline' });
       expect(r2.samples.filter((s) => s.status === 'ok')).toHaveLength(8);
       expect(r2.computed).toBe(failed.length);
       expect(r2.reused).toBe(ok.length);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ANSWER_PARSER, parseAnswer } from '../../src/arms/answer-parser.js';
+import { ANSWER_PARSER, parseAnswer } from '../../src/models/llama/arms/answer-parser.js';
 
 const OPEN_CLOSED = ['Open', 'Closed'];
 const YES_NO = ['Yes', 'No'];

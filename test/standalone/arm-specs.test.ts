@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ArmSpecSchema, armSpecId, parseExperimentConfig } from '../../src/config/experiment.js';
-import { normalisedPreference, relaxedPair, relaxedPairAccuracy, singleImageRelaxedPairs } from '../../src/arms/pair-preference.js';
-import { mcqPrompt } from '../../src/prompts/mcq-prompt.js';
-import { llavaV1Chat } from '../../src/prompts/llava-v1-chat.js';
-import { VLM2VEC_PLAIN, VLM2VEC_QUESTION, renderVlm2Vec } from '../../src/prompts/vlm2vec-prompt.js';
-import { generatePrompt } from '../../src/prompts/generate-prompt.js';
-import { twoImagePrompt } from '../../src/prompts/two-image-prompt.js';
+import { normalisedPreference, relaxedPair, relaxedPairAccuracy, singleImageRelaxedPairs } from '../../src/core/pair-preference.js';
+import { mcqPrompt } from '../../src/models/llama/prompts/mcq-prompt.js';
+import { llavaV1Chat } from '../../src/models/llama/prompts/llava-v1-chat.js';
+import { VLM2VEC_PLAIN, VLM2VEC_QUESTION, renderVlm2Vec } from '../../src/models/llama/prompts/vlm2vec-prompt.js';
+import { generatePrompt } from '../../src/models/llama/prompts/generate-prompt.js';
+import { twoImagePrompt } from '../../src/models/llama/prompts/two-image-prompt.js';
 
 function config(arms: string): string {
   return `name: t

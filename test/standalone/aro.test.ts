@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Item, ScoreMatrix } from '../../src/items/item.js';
+import type { Item, ScoreMatrix } from '../../src/core/item.js';
 import { aroOrderMetrics, aroVgMetrics, ARO_SYMMETRIC_RELATIONS, orderItemCorrect, vgItemCorrect } from '../../src/benchmarks/aro/metrics.js';
 import { loadOrder, orderCaptionOptions } from '../../src/benchmarks/aro/order-loader.js';
 import { getTrigrams, shuffleAllButNounsAndAdj, shuffleNounsAndAdj, shuffleTrigrams, shuffleWithinTrigrams } from '../../src/benchmarks/aro/perturbations.js';

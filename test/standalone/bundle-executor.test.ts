@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PerceiveError } from '../../src/errors.js';
-import { failureCode, isTransient } from '../../src/queue/bundle-executor.js';
+import { PerceiveError } from '../../src/core/errors.js';
+import { BundleFailure, bundleFailureReason, isTransient, TransientBundleError } from '../../src/execution/bundle-executor.js';
 
 describe('how a bundle error is classified', () => {
   it('retries a crashed, hung or overloaded server, never bad input', () => {
@@ -14,8 +14,9 @@ describe('how a bundle error is classified', () => {
     expect(isTransient(new Error('a bug'))).toBe(false);
   });
 
-  it('reads the reason code back from a failed job\'s message', () => {
-    expect(failureCode('image-hash-mismatch: image a.jpg differs')).toEqual({ code: 'image-hash-mismatch', message: 'image a.jpg differs' });
-    expect(failureCode('something odd')).toEqual({ code: 'error', message: 'something odd' });
+  it('a failed bundle\'s reason is data: the code and the message as raised, never parsed back', () => {
+    expect(bundleFailureReason(new BundleFailure('image-hash-mismatch', 'image a.jpg differs'))).toEqual({ code: 'image-hash-mismatch', message: 'image a.jpg differs' });
+    expect(bundleFailureReason(new TransientBundleError(new PerceiveError('server-timeout', 'slow: 1 s'), { bundle: 'b', worker: 'w', results: [], failures: [] }))).toEqual({ code: 'server-timeout', message: 'slow: 1 s' });
+    expect(bundleFailureReason(new Error('something odd: with a colon'))).toEqual({ code: 'error', message: 'something odd: with a colon' });
   });
 });

@@ -2,9 +2,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PerceiveError } from '../../src/errors.js';
+import { PerceiveError } from '../../src/core/errors.js';
 import { writeTinyClip } from '../../src/fixtures/tiny-clip.js';
-import { ClipTokenizer } from '../../src/runners/clip/clip-tokenizer.js';
+import { ClipTokenizer } from '../../src/models/clip/clip-tokenizer.js';
 
 let tmp: string;
 let dir: string;

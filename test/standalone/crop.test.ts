@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { cropImage, pythonRound } from '../../src/items/crop.js';
-import { sha256Hex } from '../../src/items/image.js';
+import { cropImage, pythonRound } from '../../src/core/crop.js';
+import { sha256Hex } from '../../src/core/image.js';
 
 async function image(width: number, height: number) {
   // pixel (x, y) = (x*10, y*10, 7)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { loadExperimentConfig, parseExperimentConfig } from '../../src/config/experiment.js';
-import { PerceiveError } from '../../src/errors.js';
+import { PerceiveError } from '../../src/core/errors.js';
 
 const GOOD = `
 name: t

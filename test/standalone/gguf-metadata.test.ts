@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyLlava } from '../../src/fixtures/tiny-llava.js';
-import { readGgufMetadata } from '../../src/runners/llama/gguf-metadata.js';
-import { ItemPairs, pairKey } from '../../src/arms/item-pairs.js';
-import type { Item } from '../../src/items/item.js';
+import { readGgufMetadata } from '../../src/models/llama/gguf-metadata.js';
+import { ItemPairs, pairKey } from '../../src/core/item-pairs.js';
+import type { Item } from '../../src/core/item.js';
 
 let dir: string;
 let paths: { model: string; mmproj: string };

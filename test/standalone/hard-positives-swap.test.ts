@@ -6,7 +6,7 @@ import { findSubset } from '../../src/benchmarks/registry.js';
 import { checkDataDir } from '../../src/cli/data-check.js';
 import { externalMetrics } from '../../src/cli/metrics.js';
 import { BenchmarkSpecSchema } from '../../src/config/experiment.js';
-import type { ScoreMatrix } from '../../src/items/item.js';
+import type { ScoreMatrix } from '../../src/core/item.js';
 
 let tmp: string;
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { benchmarkFamily } from '../../src/benchmarks/registry.js';
 import { BenchmarkSpecSchema } from '../../src/config/experiment.js';
-import type { ScoreMatrix } from '../../src/items/item.js';
+import type { ScoreMatrix } from '../../src/core/item.js';
 
 let tmp: string;
 

@@ -12,7 +12,7 @@ import { aroVgFamily } from '../../src/benchmarks/aro/family.js';
 import { mmvpFamily } from '../../src/benchmarks/mmvp/family.js';
 import { mmvpVlmFamily } from '../../src/benchmarks/mmvp-vlm/family.js';
 import { BenchmarkSpecSchema } from '../../src/config/experiment.js';
-import type { Item, ScoreMatrix } from '../../src/items/item.js';
+import type { Item, ScoreMatrix } from '../../src/core/item.js';
 
 let tmp: string;
 beforeAll(async () => {

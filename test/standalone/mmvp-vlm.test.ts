@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Item, ScoreMatrix } from '../../src/items/item.js';
+import type { Item, ScoreMatrix } from '../../src/core/item.js';
 import { loadMmvpStatements, MMVP_VLM_CATEGORIES } from '../../src/benchmarks/mmvp-vlm/loader.js';
 import { mmvpT2iMetrics, softmaxFirst, t2iPairOutcome } from '../../src/benchmarks/mmvp-vlm/metrics.js';
 import { mmvpClipFamily, mmvpVlmFamily } from '../../src/benchmarks/mmvp-vlm/family.js';

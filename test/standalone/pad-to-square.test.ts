@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { CLIP_MEAN_RGB, padToSquare } from '../../src/items/pad-to-square.js';
+import { CLIP_MEAN_RGB, padToSquare } from '../../src/models/llama/pad-to-square.js';
 
 async function pixel(png: Buffer, x: number, y: number): Promise<number[]> {
   const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Item } from '../../src/items/item.js';
-import { type ArmIdentity, commonRoot, mergeBundles, planBundles, relativeToRoot, taskHash, todoTasks, withoutTasks } from '../../src/queue/plan.js';
+import type { Item } from '../../src/core/item.js';
+import { type ArmIdentity, commonRoot, mergeBundles, planBundles, relativeToRoot, taskHash, todoTasks, withoutTasks } from '../../src/execution/plan.js';
 
 const item = (id: string, image: string, options = ['a dog left of a cat', 'a dog right of a cat']): Item => ({
   id,

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PerceiveError } from '../../src/errors.js';
+import { PerceiveError } from '../../src/core/errors.js';
 import { writeSyntheticWhatsUp } from '../../src/fixtures/synthetic-whatsup.js';
 
 let tmp: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { promptRef } from '../../src/prompts/prompt-template.js';
-import { vqascoreLlava } from '../../src/prompts/vqascore-llava.js';
+import { promptRef } from '../../src/models/llama/prompts/prompt-template.js';
+import { vqascoreLlava } from '../../src/models/llama/prompts/vqascore-llava.js';
 
 describe('VQAScore prompt (t2v_metrics llava_model.py format_question)', () => {
   it('renders the t2v_metrics string byte for byte', () => {

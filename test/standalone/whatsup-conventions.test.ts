@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { benchmarkFamily } from '../../src/benchmarks/registry.js';
 import { externalMetrics } from '../../src/cli/metrics.js';
 import { BenchmarkSpecSchema, parseExperimentConfig } from '../../src/config/experiment.js';
-import type { ScoreMatrix } from '../../src/items/item.js';
+import type { ScoreMatrix } from '../../src/core/item.js';
 
 /**
  * The same What'sUp Controlled A file and the same 4-caption scores, scored in the three

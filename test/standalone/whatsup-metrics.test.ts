@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PerceiveError } from '../../src/errors.js';
-import type { Item, ScoreMatrix } from '../../src/items/item.js';
+import { PerceiveError } from '../../src/core/errors.js';
+import type { Item, ScoreMatrix } from '../../src/core/item.js';
 import { parseWhatsUpImagePath, type WhatsUpVariant } from '../../src/benchmarks/whatsup/loader.js';
 import { argmaxFirst, whatsupControlledMetrics, whatsupItemCorrect } from '../../src/benchmarks/whatsup/metrics.js';
 

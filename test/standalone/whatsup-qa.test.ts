@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { benchmarkFamily } from '../../src/benchmarks/registry.js';
 import { qaQuestion } from '../../src/benchmarks/whatsup/vlm2vec-question.js';
 import { BenchmarkSpecSchema } from '../../src/config/experiment.js';
-import type { ScoreMatrix } from '../../src/items/item.js';
+import type { ScoreMatrix } from '../../src/core/item.js';
 
 let tmp: string;
 

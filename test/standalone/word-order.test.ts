@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { benchmarkFamily } from '../../src/benchmarks/registry.js';
 import { addWordOrderOption, shuffleCaptionWords } from '../../src/benchmarks/word-order/word-order.js';
 import { BenchmarkSpecSchema } from '../../src/config/experiment.js';
-import type { Item, ScoreMatrix } from '../../src/items/item.js';
+import type { Item, ScoreMatrix } from '../../src/core/item.js';
 
 let tmp: string;
 

@@ -1,5 +1,5 @@
-import { readEnvironment } from '../../src/config/environment.js';
-import { ensureLlamaBinaries, type LlamaBinaries } from '../../src/runners/llama/llama-build.js';
+import { readEnvironment } from '../../src/core/environment.js';
+import { ensureLlamaBinaries, type LlamaBinaries } from '../../src/models/llama/llama-build.js';
 
 /** Long enough for the one-time llama-server build (about 8 minutes on 2 cores). */
 export const BUILD_TIMEOUT_MS = 20 * 60_000;

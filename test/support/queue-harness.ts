@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 import { writeDemoFixtures } from '../../src/fixtures/demo-fixtures.js';
-import { deletePrefixKeys } from '../../src/queue/bundle-queue.js';
+import { deletePrefixKeys } from '../../src/execution/bullmq/bundle-queue.js';
 import { BUILD_TIMEOUT_MS, llamaBinaries } from './llama-binaries.js';
 
 /** The CLI entry point, run as a real process (the way users and workers run it). */

@@ -19,8 +19,8 @@
  * the `< 25` filter is its count in the loaded file (as the authors count the dataset); a class with no
  * scored item has no accuracy and is left out of the macro mean (pandas' `mean` skips NaN likewise).
  */
-import { PerceiveError } from '../../errors.js';
-import type { Item, ScoreMatrix } from '../../items/item.js';
+import { PerceiveError } from '../../core/errors.js';
+import type { Item, ScoreMatrix } from '../../core/item.js';
 import { argmaxFirst } from '../whatsup/metrics.js';
 
 /** The notebook's `symmetric` list, verbatim, in its order (157 relations; `notebooks/Replicate ARO!…ipynb`). */
@@ -83,14 +83,14 @@ const mean = (xs: number[]): number | null => (xs.length === 0 ? null : xs.reduc
 /** VG-R / VG-A item rule: np.argmax over [false, true] must be 1 (a tie picks 0: wrong). */
 export function vgItemCorrect(scores: ScoreMatrix): boolean {
   const row = scores[0];
-  if (row === undefined || row.length !== 2) throw new PerceiveError('aro_bad_scores', 'VG-Relation/Attribution scores must be 1 image × 2 captions');
+  if (row === undefined || row.length !== 2) throw new PerceiveError('aro-bad-scores', 'VG-Relation/Attribution scores must be 1 image × 2 captions');
   return argmaxFirst(row) === 1;
 }
 
 /** Order item rule: np.argmax over the 5 captions must be 0 (a tie with the original counts right). */
 export function orderItemCorrect(scores: ScoreMatrix): boolean {
   const row = scores[0];
-  if (row === undefined || row.length === 0) throw new PerceiveError('aro_bad_scores', 'Order scores must be 1 image × N captions');
+  if (row === undefined || row.length === 0) throw new PerceiveError('aro-bad-scores', 'Order scores must be 1 image × N captions');
   return argmaxFirst(row) === 0;
 }
 

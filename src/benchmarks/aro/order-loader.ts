@@ -19,7 +19,7 @@
  * its captions when `caption` is a list, else one); its reason names the JSON row and the field.
  */
 import { z } from 'zod';
-import { ItemSchema, type Item } from '../../items/item.js';
+import { ItemSchema, type Item } from '../../core/item.js';
 import { ORDER_PERTURBATIONS, PERTURB } from './perturbations.js';
 import { preCaption } from './pre-caption.js';
 import { streamFor } from './seeded-shuffle.js';

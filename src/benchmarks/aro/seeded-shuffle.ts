@@ -1,4 +1,4 @@
-import { mulberry32 } from '../../seeded-random.js';
+import { mulberry32 } from '../../core/seeded-random.js';
 /**
  * A seeded random stream for the Order perturbations. The ARO code draws from numpy's and Python's
  * global generators (seeded once by `seed_all(1)` in main_aro.py), so its exact permutations cannot be

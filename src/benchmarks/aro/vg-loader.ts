@@ -18,8 +18,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { PerceiveError, errorMessage } from '../../errors.js';
-import { ItemSchema, type Item } from '../../items/item.js';
+import { PerceiveError, errorMessage } from '../../core/errors.js';
+import { ItemSchema, type Item } from '../../core/item.js';
 import { isReadableFile, joinInsideDataDir } from '../data-path.js';
 import { describeZodIssues } from '../zod-row-issues.js';
 
@@ -61,15 +61,15 @@ export async function readJsonList(file: string, what: string): Promise<unknown[
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new PerceiveError('aro_annotation_unreadable', `Cannot read ${what} ${file}: ${errorMessage(error)}`, { cause: error });
+    throw new PerceiveError('aro-annotation-unreadable', `Cannot read ${what} ${file}: ${errorMessage(error)}`, { cause: error });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new PerceiveError('aro_annotation_invalid', `${what} ${file} is not valid JSON: ${errorMessage(error)}`, { cause: error });
+    throw new PerceiveError('aro-annotation-invalid', `${what} ${file} is not valid JSON: ${errorMessage(error)}`, { cause: error });
   }
-  if (!Array.isArray(parsed)) throw new PerceiveError('aro_annotation_invalid', `${what} ${file} must be a JSON list, got ${parsed === null ? 'null' : typeof parsed}`);
+  if (!Array.isArray(parsed)) throw new PerceiveError('aro-annotation-invalid', `${what} ${file} must be a JSON list, got ${parsed === null ? 'null' : typeof parsed}`);
   return parsed;
 }
 

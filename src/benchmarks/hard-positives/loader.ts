@@ -18,8 +18,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { PerceiveError, errorMessage } from '../../errors.js';
-import { ItemSchema, type Item } from '../../items/item.js';
+import { PerceiveError, errorMessage } from '../../core/errors.js';
+import { ItemSchema, type Item } from '../../core/item.js';
 import type { LoadFailure } from '../benchmark-family.js';
 import { isReadableFile, joinInsideDataDir, unsafeDataPathReason } from '../data-path.js';
 import { pairRowsByIndex } from './paired-rows.js';
@@ -41,13 +41,13 @@ async function readList(file: string): Promise<unknown[]> {
   try {
     parsed = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new PerceiveError('hard_positives_unreadable', `Cannot read hard-positives file ${file}: ${errorMessage(error)}`, {
+    throw new PerceiveError('hard-positives-unreadable', `Cannot read hard-positives file ${file}: ${errorMessage(error)}`, {
       hint: 'Expected data/vl_checklist_relations.json (or _attributes) and swapped_data/<same name> from amitakamath/hard_positives.',
       cause: error,
     });
   }
   if (!Array.isArray(parsed)) {
-    throw new PerceiveError('hard_positives_invalid', `hard-positives file ${file} must be a JSON list of {image_id, true_caption, false_caption, image_path}`);
+    throw new PerceiveError('hard-positives-invalid', `hard-positives file ${file} must be a JSON list of {image_id, true_caption, false_caption, image_path}`);
   }
   return parsed;
 }

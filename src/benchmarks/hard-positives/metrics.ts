@@ -23,8 +23,8 @@
  * rows side by side, as `perceive metrics` accepts) gives o = [r0, r1], m = [r2, r3].
  * Missing items are left out of every count and of N.
  */
-import { PerceiveError } from '../../errors.js';
-import type { Item, ScoreMatrix } from '../../items/item.js';
+import { PerceiveError } from '../../core/errors.js';
+import type { Item, ScoreMatrix } from '../../core/item.js';
 
 export interface HardPositiveTuple {
   o: [number, number];
@@ -35,7 +35,7 @@ export function hardPositiveTuple(item: Item, matrix: ScoreMatrix): HardPositive
   const row = matrix[0];
   if (matrix.length !== 1 || row === undefined || (row.length !== 3 && row.length !== 4)) {
     throw new PerceiveError(
-      'hard_positives_bad_scores',
+      'hard-positives-bad-scores',
       `hard-positives item ${item.id}: expected 1 image row of 3 scores [c_n, c, c_p] (or 4: [c_n, c, c_n, c_p]), got ${matrix.length} row(s) of ${row?.length ?? 0}`,
     );
   }

@@ -20,7 +20,7 @@
  * image, which one item cannot hold: that row fails naming the field. Rows lacking `attributes`
  * (VG_Attribution.__init__ reads `attributes[0]`, `attributes[1]`) or a box fail too.
  */
-import { type Item, ItemSchema } from '../../items/item.js';
+import { type Item, ItemSchema } from '../../core/item.js';
 import type { LoadFailure } from '../benchmark-family.js';
 import { VgAttributionRowSchema, readJsonList, resolveAroImage } from '../aro/vg-loader.js';
 import { pairRowsByIndex } from './paired-rows.js';

@@ -1,5 +1,5 @@
-import type { BenchmarkSpec } from '../../config/experiment.js';
-import type { Item, ScoreMatrix } from '../../items/item.js';
+import type { BenchmarkSpec } from '../benchmark-spec.js';
+import type { Item, ScoreMatrix } from '../../core/item.js';
 import type { BenchmarkFamily, BenchmarkMetrics, Convention, LoadOptions, PublishedFile } from '../benchmark-family.js';
 import { stampItems } from '../benchmark-family.js';
 import { resolveConventionName } from '../convention-name.js';

@@ -28,8 +28,8 @@
  * Arms fill `scores[image][option]`; `metrics.ts` reads it text-to-image (column by column).
  */
 import path from 'node:path';
-import { PerceiveError } from '../../errors.js';
-import { ItemSchema, type Item } from '../../items/item.js';
+import { PerceiveError } from '../../core/errors.js';
+import { ItemSchema, type Item } from '../../core/item.js';
 import { isReadableFile, joinInsideDataDir } from '../data-path.js';
 import { readCsvTable, rowReason, type CsvRecord } from '../mmvp/csv-rows.js';
 
@@ -85,7 +85,7 @@ export async function readQuestionColumn(file: string): Promise<string[]> {
   const first = (table.header[0] ?? '').trim().toLowerCase();
   if (first !== 'lndex' && first !== 'index') {
     throw new PerceiveError(
-      'mmvp_bad_header',
+      'mmvp-bad-header',
       `${file} line 1: header ${JSON.stringify(table.header)} should start with "lndex" (Questions-llava.csv) or "Index" (Questions.csv)`,
     );
   }
@@ -141,7 +141,7 @@ export async function loadMmvpStatements(
   const table = await readCsvTable(annotationFile, layout === 'mmvp-vlm' ? 'MMVP-VLM Questions.csv' : 'Questions-clip.csv');
   if (/^\s*-?\d+\s*$/.test(table.header[0] ?? '')) {
     throw new PerceiveError(
-      'mmvp_bad_header',
+      'mmvp-bad-header',
       `${annotationFile} line 1: ${JSON.stringify(table.header)} looks like a data row, but the authors' code skips line 1 as the header`,
       { hint: 'Add the header line `Question ID,Type,Statement`.' },
     );

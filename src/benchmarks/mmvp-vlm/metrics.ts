@@ -30,8 +30,8 @@
  *
  * Missing scores (our rule): a pair without scores is left out (num_pairs counts the scored pairs).
  */
-import { PerceiveError } from '../../errors.js';
-import type { Item, ScoreMatrix } from '../../items/item.js';
+import { PerceiveError } from '../../core/errors.js';
+import type { Item, ScoreMatrix } from '../../core/item.js';
 import { categoriesFor, type StatementLayout } from './loader.js';
 
 export type T2iConvention = 'clip_embeds' | 'clip_embeds_vqascore' | 'clip_embeds_vlm2vec' | 'mmvp_vlm';
@@ -80,7 +80,7 @@ function gtOf(item: Item): [number, number] {
   if (g === '0,0' || g === '0,1' || g === '1,0' || g === '1,1') return [Number(g[0]), Number(g[2])];
   const gt = item.meta.gt;
   if (!Array.isArray(gt) || gt.length !== 2 || !gt.every((g) => g === 0 || g === 1)) {
-    throw new PerceiveError('mmvp_bad_item', `MMVP pair item ${item.id} has no meta.gt [gt1, gt2]`);
+    throw new PerceiveError('mmvp-bad-item', `MMVP pair item ${item.id} has no meta.gt [gt1, gt2]`);
   }
   return [gt[0] as number, gt[1] as number];
 }
@@ -90,7 +90,7 @@ export function t2iPairOutcome(item: Item, scores: ScoreMatrix, logitScale: numb
   const r0 = scores[0];
   const r1 = scores[1];
   if (scores.length !== 2 || r0 === undefined || r1 === undefined || r0.length !== 2 || r1.length !== 2) {
-    throw new PerceiveError('mmvp_bad_scores', `MMVP pair ${item.id}: scores must be 2 images × 2 statements, got ${scores.length}×${r0?.length ?? 0}`);
+    throw new PerceiveError('mmvp-bad-scores', `MMVP pair ${item.id}: scores must be 2 images × 2 statements, got ${scores.length}×${r0?.length ?? 0}`);
   }
   const gt = gtOf(item);
   const p: [number, number] = [softmaxFirst(r0[0] as number, r1[0] as number, logitScale), softmaxFirst(r0[1] as number, r1[1] as number, logitScale)];
@@ -136,7 +136,7 @@ export function mmvpT2iMetrics(all: Item[], scores: Map<string, ScoreMatrix>, co
   const items = all.filter((i) => i.groups.category !== undefined);
   const layoutOf = (i: Item): unknown => i.groups.layout ?? i.meta.layout;
   const layouts = new Set(items.map(layoutOf));
-  if (layouts.size > 1) throw new PerceiveError('mmvp_mixed_items', 'MMVP text-to-image metrics are computed per file: the items mix layouts');
+  if (layouts.size > 1) throw new PerceiveError('mmvp-mixed-items', 'MMVP text-to-image metrics are computed per file: the items mix layouts');
   const layout = (items.length > 0 ? layoutOf(items[0] as Item) ?? 'mmvp-vlm' : 'mmvp-vlm') as StatementLayout;
   const categories = categoriesFor(layout);
   const outcomes: Record<string, T2iOutcome> = {};
@@ -151,7 +151,7 @@ export function mmvpT2iMetrics(all: Item[], scores: Map<string, ScoreMatrix>, co
     const o = t2iPairOutcome(item, m, logitScale);
     outcomes[item.id] = o;
     const cat = perCat.get(item.groups.category ?? '');
-    if (cat === undefined) throw new PerceiveError('mmvp_bad_item', `MMVP pair ${item.id}: category ${JSON.stringify(item.groups.category)} is not one of ${categories.join(', ')}`);
+    if (cat === undefined) throw new PerceiveError('mmvp-bad-item', `MMVP pair ${item.id}: category ${JSON.stringify(item.groups.category)} is not one of ${categories.join(', ')}`);
     cat.pairs += 1;
     if (o.pair) cat.pairCorrect += 1;
     cat.textCorrect += (o.right[0] ? 1 : 0) + (o.right[1] ? 1 : 0);

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
-import { PerceiveError, errorMessage } from '../../errors.js';
+import { PerceiveError, errorMessage } from '../../core/errors.js';
 
 export interface CsvRecord {
   /** 0-based index among the data rows (the header is not counted). */
@@ -27,7 +27,7 @@ export async function readCsvTable(file: string, what: string): Promise<CsvTable
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new PerceiveError('csv_unreadable', `Cannot read ${what} ${file}: ${errorMessage(error)}`, { cause: error });
+    throw new PerceiveError('csv-unreadable', `Cannot read ${what} ${file}: ${errorMessage(error)}`, { cause: error });
   }
   let parsed: Array<{ record: string[]; info: { lines: number } }>;
   try {
@@ -38,10 +38,10 @@ export async function readCsvTable(file: string, what: string): Promise<CsvTable
       skip_empty_lines: false,
     }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
   } catch (error) {
-    throw new PerceiveError('csv_invalid', `${what} ${file} is not valid CSV: ${errorMessage(error)}`, { cause: error });
+    throw new PerceiveError('csv-invalid', `${what} ${file} is not valid CSV: ${errorMessage(error)}`, { cause: error });
   }
   const first = parsed[0];
-  if (first === undefined) throw new PerceiveError('csv_invalid', `${what} ${file} is empty (expected a header row)`);
+  if (first === undefined) throw new PerceiveError('csv-invalid', `${what} ${file} is empty (expected a header row)`);
   // csv-parse's info.lines is the line the record ends on; a record spans one line in these files
   // unless a quoted cell holds a newline, which none of the published files has.
   return {

@@ -18,11 +18,11 @@
  * (`scores[0][option]`). The question text is in `meta.question`.
  */
 import path from 'node:path';
-import { ItemSchema, type Item } from '../../items/item.js';
+import { ItemSchema, type Item } from '../../core/item.js';
 import { isReadableFile, joinInsideDataDir } from '../data-path.js';
 import { readCsvTable, rowReason, type CsvRecord } from './csv-rows.js';
 import { applyErratum, MMVP_ERRATA_V1, type ErratumOutcome, type MmvpErrataTable } from './errata.js';
-import { PerceiveError } from '../../errors.js';
+import { PerceiveError } from '../../core/errors.js';
 
 export interface MmvpLoadFailure {
   source: { file: string; row: number };
@@ -69,7 +69,7 @@ function checkHeader(file: string, header: string[]): void {
   const ok = got.length >= 4 && (first === 'index' || first === 'lndex') && got.slice(1, 4).join('|') === HEADER.slice(1).join('|');
   if (!ok) {
     throw new PerceiveError(
-      'mmvp_bad_header',
+      'mmvp-bad-header',
       `${file} line 1: header ${JSON.stringify(header)} is not Index,Question,Options,Correct Answer (MMVP Questions.csv)`,
       { hint: 'Expected the Questions.csv of the MMVP benchmark (huggingface MMVP/MMVP).' },
     );

@@ -23,8 +23,8 @@
  * member is left out of the pair figures. Everything read here is in `item.groups` (labels, Index),
  * which survives samples.jsonl.
  */
-import { PerceiveError } from '../../errors.js';
-import type { Item, ScoreMatrix } from '../../items/item.js';
+import { PerceiveError } from '../../core/errors.js';
+import type { Item, ScoreMatrix } from '../../core/item.js';
 import { argmaxFirst } from '../whatsup/metrics.js';
 
 export interface MmvpCount {
@@ -58,7 +58,7 @@ const ratio = (c: number, t: number): number | null => (t === 0 ? null : c / t);
 /** The option an arm picked: np.argmax over `scores[0]` (first maximum). */
 export function mmvpPrediction(scores: ScoreMatrix): number {
   const row = scores[0];
-  if (row === undefined || row.length === 0) throw new PerceiveError('mmvp_bad_scores', 'MMVP scores need one row of option scores');
+  if (row === undefined || row.length === 0) throw new PerceiveError('mmvp-bad-scores', 'MMVP scores need one row of option scores');
   return argmaxFirst(row);
 }
 
@@ -76,7 +76,7 @@ function pairFigures(items: Item[], key: 'pair' | 'index_pair', right: (item: It
   const groups = new Map<string, Item[]>();
   for (const item of items) {
     const k = item.groups[key];
-    if (k === undefined) throw new PerceiveError('mmvp_bad_item', `MMVP item ${item.id} has no groups.${key}`);
+    if (k === undefined) throw new PerceiveError('mmvp-bad-item', `MMVP item ${item.id} has no groups.${key}`);
     const g = groups.get(k) ?? [];
     g.push(item);
     groups.set(k, g);

@@ -27,8 +27,8 @@
  * items for individual figures, a pair (set) with a missing member is left out of numerator and
  * denominator. With nothing missing the numbers are exactly the authors'.
  */
-import { PerceiveError } from '../../errors.js';
-import type { Item, ScoreMatrix } from '../../items/item.js';
+import { PerceiveError } from '../../core/errors.js';
+import type { Item, ScoreMatrix } from '../../core/item.js';
 
 export const CLIP_EMBEDS_COMMIT = '1c73a50a153ccc9d89e2eddabb69f8cc05f1a0be';
 export const CLIP_EMBEDS_2WAY_SOURCE = `lst627/CLIP-Embeds@${CLIP_EMBEDS_COMMIT}:Patch-Aligned-Contrastive-Learning/eval_clip.py eval`;
@@ -116,7 +116,7 @@ const ratio = (c: number, t: number): number | null => (t > 0 ? c / t : null);
 
 function group(item: Item, key: string): string {
   const v = item.groups[key];
-  if (v === undefined || v === '') throw new PerceiveError('whatsup_bad_item', `What'sUp item ${item.id} has no groups.${key}`);
+  if (v === undefined || v === '') throw new PerceiveError('whatsup-bad-item', `What'sUp item ${item.id} has no groups.${key}`);
   return v;
 }
 
@@ -129,7 +129,7 @@ export function clipEmbedsControlledCorrect(convention: string, item: Item, matr
   const row = matrix[0];
   if (matrix.length !== 1 || row === undefined || row.length !== item.options.length) {
     throw new PerceiveError(
-      'whatsup_bad_scores',
+      'whatsup-bad-scores',
       `What'sUp item ${item.id}: expected 1 image row of ${item.options.length} option scores, got ${matrix.length} row(s) of ${row?.length ?? 0}`,
     );
   }

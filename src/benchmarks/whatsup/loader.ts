@@ -21,8 +21,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { PerceiveError, errorMessage } from '../../errors.js';
-import { ItemSchema, type Item } from '../../items/item.js';
+import { PerceiveError, errorMessage } from '../../core/errors.js';
+import { ItemSchema, type Item } from '../../core/item.js';
 import { isReadableFile, unsafeDataPathReason } from '../data-path.js';
 
 export type WhatsUpVariant = 'A' | 'B';
@@ -220,14 +220,14 @@ export async function loadWhatsUpControlled(
 ): Promise<{ items: Item[]; failures: WhatsUpLoadFailure[] }> {
   const { dataDir, subset, limit } = options;
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
-    throw new PerceiveError('whatsup_bad_limit', `What'sUp limit must be a non-negative integer, got ${String(limit)}`);
+    throw new PerceiveError('whatsup-bad-limit', `What'sUp limit must be a non-negative integer, got ${String(limit)}`);
   }
   let text: string;
   try {
     text = await readFile(annotationFile, 'utf8');
   } catch (error) {
     throw new PerceiveError(
-      'whatsup_annotation_unreadable',
+      'whatsup-annotation-unreadable',
       `Cannot read What'sUp annotation file ${annotationFile}: ${errorMessage(error)}`,
       { hint: 'Expected controlled_images_dataset.json or controlled_clevr_dataset.json from amitakamath/whatsup_vlms.', cause: error },
     );
@@ -237,14 +237,14 @@ export async function loadWhatsUpControlled(
     parsed = JSON.parse(text);
   } catch (error) {
     throw new PerceiveError(
-      'whatsup_annotation_invalid',
+      'whatsup-annotation-invalid',
       `What'sUp annotation file ${annotationFile} is not valid JSON: ${errorMessage(error)}`,
       { cause: error },
     );
   }
   if (!Array.isArray(parsed)) {
     throw new PerceiveError(
-      'whatsup_annotation_invalid',
+      'whatsup-annotation-invalid',
       `What'sUp annotation file ${annotationFile} must be a JSON list of {image_path, caption_options}, got ${parsed === null ? 'null' : typeof parsed}`,
     );
   }

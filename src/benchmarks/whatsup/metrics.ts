@@ -33,13 +33,13 @@
  * Items given to this function but absent from the annotation (e.g. a `limit`) are simply not part of
  * N, as in the authors' code on a shortened file.
  */
-import { PerceiveError } from '../../errors.js';
-import type { Item, ScoreMatrix } from '../../items/item.js';
+import { PerceiveError } from '../../core/errors.js';
+import type { Item, ScoreMatrix } from '../../core/item.js';
 import { WHATSUP_PAIRS, WHATSUP_SLOTS, type WhatsUpVariant } from './loader.js';
 
 /** Index of the first maximum, with numpy's `argmax` semantics (the first NaN wins). */
 export function argmaxFirst(row: readonly number[]): number {
-  if (row.length === 0) throw new PerceiveError('whatsup_bad_scores', 'argmax of an empty score row');
+  if (row.length === 0) throw new PerceiveError('whatsup-bad-scores', 'argmax of an empty score row');
   let best = 0;
   let bestValue = row[0] as number;
   if (Number.isNaN(bestValue)) return 0;
@@ -110,7 +110,7 @@ function requireGroup(item: Item, key: string): string {
   const v = item.groups[key];
   if (v === undefined || v === '') {
     throw new PerceiveError(
-      'whatsup_bad_item',
+      'whatsup-bad-item',
       `What'sUp item ${item.id} has no groups.${key}; load it with loadWhatsUpControlled`,
     );
   }
@@ -121,14 +121,14 @@ function scoreRowFor(item: Item, matrix: ScoreMatrix): number[] {
   // np.squeeze(scores, axis=1) requires exactly one image per row.
   if (matrix.length !== 1 || matrix[0] === undefined) {
     throw new PerceiveError(
-      'whatsup_bad_scores',
+      'whatsup-bad-scores',
       `What'sUp item ${item.id}: expected a score matrix with 1 image row, got ${matrix.length}`,
     );
   }
   const row = matrix[0];
   if (row.length !== item.options.length) {
     throw new PerceiveError(
-      'whatsup_bad_scores',
+      'whatsup-bad-scores',
       `What'sUp item ${item.id}: expected ${item.options.length} option scores, got ${row.length}`,
     );
   }
@@ -138,24 +138,24 @@ function scoreRowFor(item: Item, matrix: ScoreMatrix): number[] {
 /** Reproduces `Controlled_Images.evaluate_scores` for one Controlled subset (see the file comment). */
 export function whatsupControlledMetrics(items: Item[], scores: Map<string, ScoreMatrix>): WhatsUpControlledMetrics {
   if (items.length === 0) {
-    throw new PerceiveError('whatsup_no_items', "What'sUp metrics need at least one item");
+    throw new PerceiveError('whatsup-no-items', "What'sUp metrics need at least one item");
   }
   const first = items[0] as Item;
   const subset = first.subset;
   const variant = requireGroup(first, 'variant');
   if (variant !== 'A' && variant !== 'B') {
-    throw new PerceiveError('whatsup_bad_item', `What'sUp item ${first.id}: groups.variant must be A or B, got ${variant}`);
+    throw new PerceiveError('whatsup-bad-item', `What'sUp item ${first.id}: groups.variant must be A or B, got ${variant}`);
   }
   for (const item of items) {
     if (item.benchmark !== first.benchmark || item.subset !== subset || item.groups.variant !== variant) {
       throw new PerceiveError(
-        'whatsup_mixed_items',
+        'whatsup-mixed-items',
         `What'sUp metrics are computed per subset: item ${item.id} (${item.benchmark}/${item.subset}) does not belong to ${first.benchmark}/${subset}`,
         { hint: 'Call whatsupControlledMetrics once per subset.' },
       );
     }
     if (item.correct !== 0) {
-      throw new PerceiveError('whatsup_bad_item', `What'sUp item ${item.id}: the correct caption must be option 0`);
+      throw new PerceiveError('whatsup-bad-item', `What'sUp item ${item.id}: the correct caption must be option 0`);
     }
   }
 

@@ -18,8 +18,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { PerceiveError, errorMessage } from '../../errors.js';
-import { ItemSchema, type Item } from '../../items/item.js';
+import { PerceiveError, errorMessage } from '../../core/errors.js';
+import { ItemSchema, type Item } from '../../core/item.js';
 import type { LoadFailure } from '../benchmark-family.js';
 import { isReadableFile, joinInsideDataDir } from '../data-path.js';
 import { qaQuestion } from './vlm2vec-question.js';
@@ -88,13 +88,13 @@ export async function loadWhatsUpQa(annotationFile: string, options: QaLoadOptio
   try {
     parsed = JSON.parse(await readFile(annotationFile, 'utf8'));
   } catch (error) {
-    throw new PerceiveError('whatsup_annotation_unreadable', `Cannot read What'sUp QA file ${annotationFile}: ${errorMessage(error)}`, {
+    throw new PerceiveError('whatsup-annotation-unreadable', `Cannot read What'sUp QA file ${annotationFile}: ${errorMessage(error)}`, {
       hint: 'Expected coco_qa_one_obj.json, coco_qa_two_obj.json, vg_qa_one_obj.json or vg_qa_two_obj.json from amitakamath/whatsup_vlms.',
       cause: error,
     });
   }
   if (!Array.isArray(parsed)) {
-    throw new PerceiveError('whatsup_annotation_invalid', `What'sUp QA file ${annotationFile} must be a JSON list of [image_id, caption, caption]`);
+    throw new PerceiveError('whatsup-annotation-invalid', `What'sUp QA file ${annotationFile} must be a JSON list of [image_id, caption, caption]`);
   }
   const kind = qaKind(options.subset, annotationFile);
   const rows: unknown[] = options.limit === undefined ? parsed : parsed.slice(0, options.limit);

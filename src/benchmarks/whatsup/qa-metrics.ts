@@ -17,8 +17,8 @@
  *
  * Missing items (no scores) are left out of numerators and denominators in both.
  */
-import { PerceiveError } from '../../errors.js';
-import type { Item, ScoreMatrix } from '../../items/item.js';
+import { PerceiveError } from '../../core/errors.js';
+import type { Item, ScoreMatrix } from '../../core/item.js';
 import { argmaxFirst } from './metrics.js';
 
 const ratio = (c: number, t: number): number | null => (t > 0 ? c / t : null);
@@ -27,7 +27,7 @@ function rowOf(item: Item, m: ScoreMatrix): number[] {
   const row = m[0];
   if (m.length !== 1 || row === undefined || row.length !== 2) {
     throw new PerceiveError(
-      'whatsup_bad_scores',
+      'whatsup-bad-scores',
       `What'sUp QA item ${item.id}: expected 1 image row of 2 caption scores, got ${m.length} row(s) of ${row?.length ?? 0}`,
     );
   }
@@ -95,7 +95,7 @@ export function clipEmbedsQaMetrics(items: Item[], scores: Map<string, ScoreMatr
     if (m === undefined) continue;
     const gold = item.groups.gold;
     if (gold === undefined || perGold[gold] === undefined) {
-      throw new PerceiveError('whatsup_bad_item', `What'sUp QA item ${item.id} has no gold preposition (load it in the clip_embeds convention)`);
+      throw new PerceiveError('whatsup-bad-item', `What'sUp QA item ${item.id} has no gold preposition (load it in the clip_embeds convention)`);
     }
     const row = rowOf(item, m);
     n += 1;

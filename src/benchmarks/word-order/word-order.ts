@@ -12,8 +12,8 @@
  * (`groups.word_order = 'unshufflable'`). ARO's own `shuffle_all_words` tokenises with spaCy and
  * keeps punctuation as tokens; this test is ours, not a port, and says so in its convention name.
  */
-import { PerceiveError } from '../../errors.js';
-import type { Item, ScoreMatrix } from '../../items/item.js';
+import { PerceiveError } from '../../core/errors.js';
+import type { Item, ScoreMatrix } from '../../core/item.js';
 import type { BenchmarkFamily, BenchmarkMetrics, HeadlineMetric } from '../benchmark-family.js';
 import { seededStream } from '../seeded-random.js';
 
@@ -74,7 +74,7 @@ function stripScores(item: Item, scores: ScoreMatrix): ScoreMatrix {
   return scores.map((row, r) => {
     if (row.length !== item.options.length) {
       throw new PerceiveError(
-        'bad_scores',
+        'bad-scores',
         `item ${item.id}: image ${r} has ${row.length} option scores, expected ${item.options.length} (with the word-order option)`,
       );
     }

@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { errorMessage, PerceiveError } from './errors.js';
+
+/**
+ * sha256 of a file, streamed (model files are gigabytes). Results are memoised in a small JSON
+ * file under the cache dir keyed by (path, size, mtime), so a 4 GB GGUF is hashed once.
+ */
+export async function fileSha256(file: string, cacheDir?: string): Promise<string> {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (error) {
+    throw new PerceiveError('file-not-found', `cannot read ${file}: ${errorMessage(error)}`);
+  }
+  const key = `${path.resolve(file)}|${stat.size}|${stat.mtimeMs}`;
+  const memo = cacheDir ? path.join(cacheDir, 'file-hashes.json') : undefined;
+  let table: Record<string, string> = {};
+  if (memo && fs.existsSync(memo)) {
+    try {
+      table = JSON.parse(fs.readFileSync(memo, 'utf8')) as Record<string, string>;
+    } catch {
+      table = {};
+    }
+    const hit = table[key];
+    if (hit) return hit;
+  }
+  const hash = createHash('sha256');
+  await new Promise<void>((resolve, reject) => {
+    fs.createReadStream(file)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => resolve())
+      .on('error', reject);
+  });
+  const digest = hash.digest('hex');
+  if (memo && stat.size > 16 * 1024 * 1024) {
+    try {
+      fs.mkdirSync(path.dirname(memo), { recursive: true });
+      table[key] = digest;
+      fs.writeFileSync(`${memo}.${process.pid}.tmp`, JSON.stringify(table));
+      fs.renameSync(`${memo}.${process.pid}.tmp`, memo);
+    } catch {
+      /* the memo is an optimisation only */
+    }
+  }
+  return digest;
+}
+
+/** sha256 over several files' hashes, in order (a model made of several files). */
+export async function filesSha256(files: string[], cacheDir?: string): Promise<string> {
+  const parts: string[] = [];
+  for (const f of files) parts.push(await fileSha256(f, cacheDir));
+  return createHash('sha256').update(parts.join('\n')).digest('hex');
+}

@@ -1,0 +1,164 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { QueueSettings } from '../../config/experiment.js';
+import { PerceiveError } from '../../core/errors.js';
+import type { ResultStore, TaskFailure } from '../../store/result-store.js';
+import { type BundleJob, BundleOutcomeSchema, jobName, resultTask } from '../bundle-job.js';
+import { BACKOFF_STRATEGY } from '../retry-policy.js';
+import { todoTasks } from '../plan.js';
+
+/** A Redis URL without its password, for messages and the manifest. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
+
+/**
+ * A connection BullMQ can block on (maxRetriesPerRequest null). With `probe`, first checks that
+ * Redis answers within a few seconds and fails with 'redis-unreachable' otherwise.
+ */
+export async function connectRedis(url: string, options: { probe?: boolean } = {}): Promise<Redis> {
+  if (options.probe) {
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000, enableOfflineQueue: false });
+    probe.on('error', () => {});
+    try {
+      await probe.connect();
+      await probe.ping();
+    } catch (error) {
+      throw new PerceiveError('redis-unreachable', `no Redis at ${redactUrl(url)}: ${(error as Error).message}`, {
+        hint: 'start Redis (redis-server --bind 127.0.0.1), set REDIS_URL, or run without --queue redis to execute in-process',
+      });
+    } finally {
+      probe.disconnect();
+    }
+  }
+  const redis = new Redis(url, { maxRetriesPerRequest: null });
+  redis.on('error', () => {}); // reconnects on its own; BullMQ reports what matters
+  return redis;
+}
+
+/**
+ * One queue per model endpoint: the config's model name and the first 12 hex digits of the model
+ * file hash (`llava-d513a47cf322`), so a worker only ever sees bundles for the exact files it
+ * holds, even when two configs use one name for different files.
+ */
+export function queueName(model: string, modelHash: string): string {
+  return `${model}-${modelHash.slice(0, 12)}`;
+}
+
+export function openQueue(name: string, settings: QueueSettings, connection: Redis): Queue {
+  return new Queue(name, { connection, prefix: settings.prefix });
+}
+
+/**
+ * Adds bundles as jobs whose id is the bundle hash: a bundle already in the queue (waiting,
+ * active, delayed or completed but not yet stored) is left as it is, so enqueueing the same plan
+ * twice adds nothing. Returns how many jobs are new.
+ */
+export async function enqueueBundles(queue: Queue, jobs: BundleJob[], settings: QueueSettings): Promise<number> {
+  let added = 0;
+  for (let i = 0; i < jobs.length; i += 500) {
+    const chunk = jobs.slice(i, i + 500);
+    const before = await Promise.all(chunk.map((j) => queue.getJob(j.bundle.id)));
+    const fresh = chunk.filter((_, k) => !before[k]);
+    if (fresh.length === 0) continue;
+    await queue.addBulk(
+      fresh.map((j) => ({
+        name: jobName(j.bundle),
+        data: j,
+        opts: {
+          jobId: j.bundle.id,
+          attempts: settings.attempts,
+          backoff: { type: BACKOFF_STRATEGY },
+          removeOnComplete: false,
+          removeOnFail: false,
+        },
+      })),
+    );
+    added += fresh.length;
+  }
+  return added;
+}
+
+export interface Drained {
+  stored: string[];
+  failed: TaskFailure[];
+  jobs: number;
+}
+
+/**
+ * Moves finished jobs into the store, then removes them: a completed job's results (and the
+ * per-task failures it carries); a failed job's finished tasks (from its progress) and a failure
+ * with the job's reason for every other task. A crash between the two steps only means the job
+ * is stored again next time (the store ignores a task it has).
+ */
+export async function drainFinished(queue: Queue, store: ResultStore, mine?: Set<string>): Promise<Drained> {
+  const out: Drained = { stored: [], failed: [], jobs: 0 };
+  for (const state of ['completed', 'failed'] as const) {
+    // Only this run's bundles (by id): another run may share the queue but keep a different store.
+    const ids = (await queue.getRanges([state], 0, -1)).filter((id) => !mine || mine.has(id));
+    for (const id of ids) {
+      const job = await queue.getJob(id);
+      if (!job) continue;
+      const data = job.data as BundleJob;
+      const tasks = data?.bundle?.tasks ? todoTasks(data.bundle).map((t) => t.hash) : [];
+      let results: unknown[] = [];
+      let failures: TaskFailure[] = [];
+      if (state === 'completed') {
+        const parsed = BundleOutcomeSchema.safeParse(job.returnvalue);
+        if (parsed.success) {
+          results = (job.returnvalue as { results: unknown[] }).results;
+          failures = parsed.data.failures;
+        }
+      } else {
+        const partial = BundleOutcomeSchema.safeParse(job.progress);
+        if (partial.success) {
+          results = (job.progress as { results: unknown[] }).results;
+          failures = partial.data.failures;
+        }
+      }
+      const seen = new Set([...results.map((r) => resultTask(r)), ...failures.map((f) => f.task)]);
+      const recorded = BundleOutcomeSchema.safeParse(job.progress).data?.failure;
+      const reason = recorded ?? (state === 'completed' ? { code: 'bad-job', message: 'the job returned no readable results' } : { code: 'job-failed', message: job.failedReason || 'failed' });
+      const now = new Date().toISOString();
+      for (const t of tasks) if (!seen.has(t)) failures.push({ task: t, code: reason.code, message: reason.message, worker: '?', failedAt: now });
+      const put = store.put(results, failures);
+      const rejected = new Set(put.rejected.map((f) => f.task));
+      out.stored.push(...results.map((r) => resultTask(r)).filter((t) => !rejected.has(t)));
+      out.failed.push(...failures, ...put.rejected);
+      await job.remove().catch(() => {});
+      out.jobs++;
+    }
+  }
+  return out;
+}
+
+/** The queues under a prefix (for the dashboard), found by their meta keys. */
+export async function listQueueNames(redis: Redis, prefix: string): Promise<string[]> {
+  const names = new Set<string>();
+  for await (const keys of scanKeys(redis, `${prefix}:*:meta`)) {
+    for (const k of keys) names.add(k.slice(prefix.length + 1, -':meta'.length));
+  }
+  return [...names].sort();
+}
+
+/**
+ * Deletes every Redis key under a prefix (every queue, job and event stream of it). For tests,
+ * benchmarks and clean-up; a run never calls it. Returns how many keys were deleted.
+ */
+export async function deletePrefixKeys(redis: Redis, prefix: string): Promise<number> {
+  let deleted = 0;
+  for await (const keys of scanKeys(redis, `${prefix}:*`)) {
+    if (keys.length > 0) deleted += await redis.del(...keys);
+  }
+  return deleted;
+}
+
+/** The keys matching a pattern, a SCAN page at a time (never KEYS: it would block Redis). */
+async function* scanKeys(redis: Redis, pattern: string): AsyncGenerator<string[]> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    yield keys;
+  } while (cursor !== '0');
+}

@@ -1,0 +1,63 @@
+import type { ArmSpec, ModelSpec } from '../config/experiment.js';
+import type { Environment } from '../core/environment.js';
+import type { Arm } from '../models/arm.js';
+import type { HostTools, ModelKind, StartedModel } from '../models/model-kind.js';
+import { armDefinition, armSpecId, modelKind } from '../models/registry.js';
+
+export interface ModelInfo {
+  name: string;
+  kind: ModelSpec['kind'];
+  files: string[];
+  hash: string;
+}
+
+/**
+ * One started model (a llama-server for a GGUF pair, an onnxruntime session for an ONNX folder)
+ * and the arms built on it. A worker owns one; the in-process mode starts one per model.
+ * `slots` is how many bundles it serves at once (llama-server's slots, an encoder's batch size).
+ * Which runtime starts is the model kind's business (src/models/registry.ts).
+ */
+export class ModelRuntime {
+  private readonly arms = new Map<string, Arm>();
+
+  private constructor(
+    readonly name: string,
+    readonly spec: ModelSpec,
+    private readonly kind: ModelKind,
+    private readonly started: StartedModel,
+  ) {}
+
+  static async start(name: string, spec: ModelSpec, env: Environment, tools: HostTools, logDir: string): Promise<ModelRuntime> {
+    const kind = modelKind(spec.kind);
+    return new ModelRuntime(name, spec, kind, await kind.start(name, spec, { env, tools, logDir }));
+  }
+
+  get slots(): number {
+    return this.started.slots;
+  }
+
+  get modelHash(): string {
+    return this.started.capabilities.modelHash;
+  }
+
+  info(): ModelInfo {
+    return { name: this.name, kind: this.spec.kind, files: this.kind.files(this.spec), hash: this.modelHash };
+  }
+
+  /** The arm a config entry names, built once per distinct entry. */
+  arm(spec: ArmSpec): Arm {
+    const key = JSON.stringify(spec);
+    let arm = this.arms.get(key);
+    if (!arm) {
+      const definition = armDefinition(spec.arm);
+      if (definition.needs !== this.kind.provides) throw new Error(`arm ${spec.arm} needs ${definition.needs}; model ${this.name} (${this.spec.kind}) provides ${this.kind.provides}`);
+      arm = definition.create(spec, this.started.capabilities as never, armSpecId(spec));
+      this.arms.set(key, arm);
+    }
+    return arm;
+  }
+
+  async close(): Promise<void> {
+    await this.started.close();
+  }
+}

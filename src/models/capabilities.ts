@@ -1,0 +1,111 @@
+/**
+ * What a started model can do, as small interfaces: arms depend on these, never on a concrete
+ * runner class (`LlamaRunner`, `ClipEncoder`, `SiglipEncoder`). A model kind's runtime provides a
+ * set of them (`ModelKind.provides`); an arm declares which set it needs (`ArmDefinition.needs`).
+ * Runners know nothing about benchmarks, items or metrics.
+ */
+
+import type { ImageInput } from '../core/image-input.js';
+
+export type { ImageInput };
+
+/** A contrastive encoder (CLIP) behind onnxruntime. Embeddings are L2-normalised. */
+export interface ContrastiveEncoder {
+  /** sha256 of the model files, for task hashes and the manifest. */
+  readonly modelHash: string;
+  encodeImages(images: ImageInput[]): Promise<Float32Array[]>;
+  encodeTexts(texts: string[]): Promise<Float32Array[]>;
+  close(): Promise<void>;
+}
+
+/** Server timings of one llama-server call, as recorded in samples.jsonl. */
+export interface CallTimings {
+  promptTokens: number;
+  cachedTokens: number;
+  promptMs: number;
+  predictedMs: number;
+}
+
+export interface TokenLogprob {
+  id: number;
+  token: string;
+  logprob: number;
+}
+
+/** The renormalised distribution over a closed set of answers (option letters) at one position. */
+export interface ChoiceScore {
+  /** log of each choice's probability renormalised over the choices (they sum to 1 in probability). */
+  logprobs: number[];
+  /** the token id that distinguishes each choice, scored at the answer position */
+  tokenIds: number[];
+  /** text appended to the prompt before the answer position (the choices' common first tokens), e.g. " (" */
+  sharedPrefix: string;
+  /** `grammar`: one call constrained to the choices with post-sampling probabilities (the normal
+   *  route); `n_probs`: next-token log-probabilities (top 20, the full vocabulary only if a choice
+   *  was missing), used when a choice's token has no text form for a grammar. */
+  route: 'grammar' | 'n_probs';
+  /** unnormalised log P(choice token | prompt) under the whole vocabulary (n_probs route only) */
+  rawLogprobs: number[] | undefined;
+  timings: CallTimings[];
+}
+
+export interface Generation {
+  text: string;
+  tokens: number[];
+  stopType: string | undefined;
+  timings: CallTimings;
+}
+
+export interface ContinuationScore {
+  /** log P of each continuation token (and of EOS last, when asked), each given everything before it. */
+  tokenLogprobs: number[];
+  tokenIds: number[];
+  /** log P of the first token of each alternative continuation, at the first position. */
+  alternativeLogprobs: number[];
+  timings: CallTimings[];
+}
+
+
+/** Every capability carries the model's identity: task hashes include it. */
+export interface ModelIdentity {
+  /** sha256 of the model files, for task hashes and the manifest. */
+  readonly modelHash: string;
+}
+
+/** Log-probability of a continuation after a prompt, token by token (VQAScore). */
+export interface ContinuationScorer extends ModelIdentity {
+  scoreContinuation(context: string, images: Buffer[], continuation: string, options: { appendEos: boolean; alternatives?: string[] }): Promise<ContinuationScore>;
+}
+
+/** The renormalised distribution over a closed set of answers (option letters) after a prompt. */
+export interface LetterScorer extends ModelIdentity {
+  choiceLogprobs(context: string, images: Buffer[], choices: string[]): Promise<ChoiceScore>;
+}
+
+/** A greedy answer. */
+export interface Generator extends ModelIdentity {
+  generate(prompt: string, images: Buffer[], options: { maxTokens: number; stop?: string[] }): Promise<Generation>;
+}
+
+/** Last-token embeddings of prompts with or without images (VLM2Vec). */
+export interface Embedder extends ModelIdentity {
+  embed(inputs: Array<{ prompt: string; images: Buffer[] }>): Promise<Float32Array[]>;
+}
+
+/** The model's own chat template (`prompt_format: model`) and its end-of-turn token. */
+export interface ChatPrompter extends ModelIdentity {
+  /** One user turn rendered through the model's template, generation prompt appended. */
+  chatPrompt(userText: string): Promise<string>;
+}
+
+/** Everything a generative VLM served by llama-server provides. */
+export type VlmCapabilities = ContinuationScorer & LetterScorer & Generator & Embedder & ChatPrompter;
+
+/** The capability sets a model kind can provide and an arm can need. */
+export type CapabilitySet = 'contrastive' | 'vlm';
+
+/** The interface behind each capability set. */
+export interface CapabilityTypes {
+  contrastive: ContrastiveEncoder;
+  vlm: VlmCapabilities;
+}

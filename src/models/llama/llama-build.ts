@@ -1,0 +1,235 @@
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Environment } from '../../core/environment.js';
+import { errorMessage, PerceiveError } from '../../core/errors.js';
+
+/**
+ * Builds llama-server and llama-quantize from the llama.cpp source that the installed
+ * node-llama-cpp package ships (a git bundle), into a cache directory outside the repo,
+ * keyed by the llama.cpp tag. Flags from shared/notes/llama-server.md §1: a portable
+ * x86-64-v3 CPU build, no UI download, no OpenSSL.
+ */
+
+export interface LlamaCppSource {
+  tag: string;
+  bundle: string;
+  packageVersion: string;
+}
+
+export interface LlamaBinaries {
+  server: string;
+  quantize: string | undefined;
+  /** 'cache' (built by perceive) or 'env' (LLAMA_SERVER_BIN). */
+  origin: 'cache' | 'env';
+  tag: string;
+  buildInfo: string;
+}
+
+const CMAKE_FLAGS = [
+  '-DCMAKE_BUILD_TYPE=Release',
+  '-DGGML_NATIVE=OFF',
+  '-DBUILD_SHARED_LIBS=OFF',
+  '-DLLAMA_BUILD_TESTS=OFF',
+  '-DLLAMA_BUILD_EXAMPLES=OFF',
+  '-DLLAMA_BUILD_TOOLS=ON',
+  '-DLLAMA_BUILD_SERVER=ON',
+  '-DLLAMA_BUILD_APP=OFF',
+  '-DLLAMA_BUILD_UI=OFF',
+  '-DLLAMA_USE_PREBUILT_UI=OFF',
+  '-DLLAMA_OPENSSL=OFF',
+];
+
+const TARGETS = ['llama-server', 'llama-quantize'];
+
+const InfoSchema = z.object({ tag: z.string().min(1) });
+
+/** Locates the llama.cpp bundle inside the installed node-llama-cpp package. */
+export function findLlamaCppSource(): LlamaCppSource {
+  const require = createRequire(import.meta.url);
+  let entry: string;
+  try {
+    entry = require.resolve('node-llama-cpp');
+  } catch (error) {
+    throw new PerceiveError('llama-source-missing', 'the node-llama-cpp package is not installed', {
+      hint: 'run `npm ci` in the perceive directory',
+      cause: error,
+    });
+  }
+  let dir = path.dirname(entry);
+  while (!fs.existsSync(path.join(dir, 'llama', 'llama.cpp.info.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) {
+      throw new PerceiveError('llama-source-missing', `no llama/llama.cpp.info.json above ${entry}`);
+    }
+    dir = parent;
+  }
+  const infoFile = path.join(dir, 'llama', 'llama.cpp.info.json');
+  const info = InfoSchema.parse(JSON.parse(fs.readFileSync(infoFile, 'utf8')));
+  const pkg = z.object({ version: z.string() }).parse(JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')));
+  const bundle = path.join(dir, 'llama', 'gitRelease.bundle');
+  if (!fs.existsSync(bundle)) {
+    throw new PerceiveError('llama-source-missing', `the llama.cpp source bundle is missing: ${bundle}`);
+  }
+  return { tag: info.tag, bundle, packageVersion: pkg.version };
+}
+
+export function llamaBuildDir(env: Environment, tag: string): string {
+  return path.join(env.cacheDir, `llama.cpp-${tag}`);
+}
+
+function cachedBinaries(env: Environment, tag: string): { server: string; quantize: string } {
+  const bin = path.join(llamaBuildDir(env, tag), 'bin');
+  return { server: path.join(bin, 'llama-server'), quantize: path.join(bin, 'llama-quantize') };
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** `llama-server --version` prints e.g. "version: 1 (de3ff81)"; recorded in manifests. */
+export function binaryBuildInfo(bin: string): string {
+  const out = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 30_000 });
+  const text = `${out.stdout ?? ''}${out.stderr ?? ''}`;
+  const line = text.split('\n').find((l) => l.startsWith('version:'));
+  return line ? line.replace('version:', '').trim() : 'unknown';
+}
+
+/** The binaries to use, without building: LLAMA_SERVER_BIN, else the cache; undefined if neither. */
+export function findLlamaBinaries(env: Environment): LlamaBinaries | undefined {
+  if (env.llamaServerBin) {
+    if (!isExecutable(env.llamaServerBin)) {
+      throw new PerceiveError('llama-bin-missing', `LLAMA_SERVER_BIN=${env.llamaServerBin} is not an executable file`);
+    }
+    const quantize = path.join(path.dirname(env.llamaServerBin), 'llama-quantize');
+    return {
+      server: env.llamaServerBin,
+      quantize: isExecutable(quantize) ? quantize : undefined,
+      origin: 'env',
+      tag: 'user',
+      buildInfo: binaryBuildInfo(env.llamaServerBin),
+    };
+  }
+  const source = findLlamaCppSource();
+  const bins = cachedBinaries(env, source.tag);
+  if (isExecutable(bins.server) && isExecutable(bins.quantize)) {
+    return { ...bins, origin: 'cache', tag: source.tag, buildInfo: binaryBuildInfo(bins.server) };
+  }
+  return undefined;
+}
+
+function requireTool(command: string, args: string[], install: string): void {
+  const out = spawnSync(command, args, { encoding: 'utf8' });
+  if (out.error || out.status !== 0) {
+    throw new PerceiveError('build-tool-missing', `building llama-server needs \`${command}\`, which was not found`, {
+      hint: `install it, e.g. on Debian/Ubuntu: sudo apt-get install ${install}`,
+    });
+  }
+}
+
+export type BuildProgress = (event: { stage: string; percent?: number; line?: string }) => void;
+
+function runStep(command: string, args: string[], options: { cwd: string; logFile: string; onLine?: (line: string) => void }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const log = fs.createWriteStream(options.logFile, { flags: 'a' });
+    log.write(`\n$ ${command} ${args.join(' ')}\n`);
+    const child = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const kill = (): void => {
+      child.kill('SIGTERM');
+    };
+    process.once('exit', kill);
+    let tail: string[] = [];
+    let pending = '';
+    const onData = (chunk: Buffer): void => {
+      log.write(chunk);
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        tail.push(line);
+        if (tail.length > 40) tail = tail.slice(-40);
+        options.onLine?.(line);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', (error) => {
+      process.removeListener('exit', kill);
+      log.end();
+      reject(new PerceiveError('build-failed', `could not start ${command}: ${errorMessage(error)}`));
+    });
+    child.on('close', (code, signal) => {
+      process.removeListener('exit', kill);
+      log.end();
+      if (code === 0) resolve();
+      else
+        reject(
+          new PerceiveError(
+            'build-failed',
+            `${command} ${args.slice(0, 3).join(' ')} … failed (${signal ?? `exit ${code}`}); last lines:\n${tail.join('\n')}`,
+            { hint: `full log: ${options.logFile}` },
+          ),
+        );
+    });
+  });
+}
+
+/**
+ * Ensures llama-server and llama-quantize exist: honours LLAMA_SERVER_BIN, else builds into the
+ * cache (about 8 minutes on 2 cores). Does nothing when the binaries are already there.
+ */
+export async function ensureLlamaBinaries(env: Environment, onProgress: BuildProgress = () => {}): Promise<LlamaBinaries> {
+  const found = findLlamaBinaries(env);
+  if (found) {
+    onProgress({ stage: 'present' });
+    return found;
+  }
+  const source = findLlamaCppSource();
+  requireTool('cmake', ['--version'], 'cmake');
+  requireTool('c++', ['--version'], 'g++ (build-essential)');
+  requireTool('git', ['--version'], 'git');
+  requireTool('make', ['--version'], 'make');
+
+  const root = llamaBuildDir(env, source.tag);
+  fs.mkdirSync(root, { recursive: true });
+  const logFile = path.join(root, 'build.log');
+  const srcDir = path.join(root, 'src');
+  const buildDir = path.join(root, 'build');
+
+  if (!fs.existsSync(path.join(srcDir, 'CMakeLists.txt'))) {
+    onProgress({ stage: 'extract' });
+    fs.rmSync(srcDir, { recursive: true, force: true });
+    await runStep('git', ['-c', 'advice.detachedHead=false', 'clone', '-q', source.bundle, srcDir], { cwd: root, logFile });
+  }
+  onProgress({ stage: 'configure' });
+  await runStep('cmake', ['-S', srcDir, '-B', buildDir, ...CMAKE_FLAGS], { cwd: root, logFile });
+  onProgress({ stage: 'build', percent: 0 });
+  const jobs = String(Math.max(1, env.threads));
+  await runStep('cmake', ['--build', buildDir, '-j', jobs, '--target', ...TARGETS], {
+    cwd: root,
+    logFile,
+    onLine: (line) => {
+      const m = /^\[\s*(\d+)%\]/.exec(line);
+      if (m) onProgress({ stage: 'build', percent: Number(m[1]), line });
+    },
+  });
+  // Publish the binaries atomically: a half-copied file must never look like a finished build.
+  const bins = cachedBinaries(env, source.tag);
+  fs.mkdirSync(path.dirname(bins.server), { recursive: true });
+  for (const name of TARGETS) {
+    const from = path.join(buildDir, 'bin', name);
+    const to = path.join(path.dirname(bins.server), name);
+    fs.copyFileSync(from, `${to}.tmp`);
+    fs.chmodSync(`${to}.tmp`, 0o755);
+    fs.renameSync(`${to}.tmp`, to);
+  }
+  onProgress({ stage: 'done' });
+  return { ...bins, origin: 'cache', tag: source.tag, buildInfo: binaryBuildInfo(bins.server) };
+}

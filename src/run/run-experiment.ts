@@ -1,0 +1,488 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { LoadFailure } from '../benchmarks/benchmark-family.js';
+import { benchmarkFamily } from '../benchmarks/registry.js';
+import type { BenchmarkSpec, LoadedConfig } from '../config/experiment.js';
+import type { Environment } from '../core/environment.js';
+import { errorMessage, isPerceiveError, PerceiveError } from '../core/errors.js';
+import type { Item } from '../core/item.js';
+import type { HostTools } from '../models/model-kind.js';
+import { modelKind } from '../models/registry.js';
+import { ResultStore, type TaskFailure } from '../store/result-store.js';
+import { RunDirectory } from '../store/run-directory.js';
+import type { Sample } from '../store/sample.js';
+import { armIdentities } from '../execution/arm-identity.js';
+import { type BundleJob, BundleOutcomeSchema, JOB_VERSION, resultTask } from '../execution/bundle-job.js';
+import { connectRedis, drainFinished, enqueueBundles, openQueue, queueName, redactUrl } from '../execution/bullmq/bundle-queue.js';
+import { bundleFailureReason, executeBundle, StopRequested, TransientBundleError, workerName } from '../execution/bundle-executor.js';
+import { LocalWorkers } from '../execution/bullmq/local-workers.js';
+import { buildManifest } from './manifest.js';
+import { type ModelInfo, ModelRuntime } from '../execution/model-runtime.js';
+import { type ArmIdentity, commonRoot, mergeBundles, type PlannedBundle, type PlannedTask, planBundles, todoTasks, withoutTasks } from '../execution/plan.js';
+import { runLogger } from '../core/run-log.js';
+import { exportSamples, type PlanFailure } from './sample-export.js';
+import { backoffDelay, retryPolicy, shouldRetry } from '../execution/retry-policy.js';
+
+/** `auto`: the queue when Redis answers, else in-process; `redis`: the queue or an error; `inline`: in-process. */
+export type QueueMode = 'auto' | 'redis' | 'inline';
+
+export interface QueueProgress {
+  model: string;
+  /** Tasks of this run finished (stored or failed), including those found in the store at start. */
+  done: number;
+  failed: number;
+  total: number;
+  /** Of `done`, how many were already in the store when this session started (excluded from the rate). */
+  reused: number;
+  elapsedMs: number;
+}
+
+export interface RunOptions {
+  runId?: string;
+  /** Continue an existing run directory (its run id); the store says what is left. */
+  resume?: boolean;
+  queue?: QueueMode;
+  /** Local workers started per model in queue mode (0 when remote workers serve the queues). */
+  workers?: number;
+  onProgress?: (p: QueueProgress[]) => void;
+  /** Readable console lines; the first one says whether the run uses the queue or runs in-process. */
+  onMessage?: (line: string) => void;
+  /** Aborting stops cleanly: workers put their bundle back after the current task; nothing is lost. */
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  run: RunDirectory;
+  /** samples.jsonl, read (and validated) on first access: the run process does not hold them. */
+  readonly samples: Sample[];
+  /** Lines written to samples.jsonl. */
+  sampleCount: number;
+  wallMs: number;
+  loadFailures: number;
+  mode: 'queue' | 'inline';
+  /** True when the run was stopped before every task finished (resume it). */
+  stopped: boolean;
+  /** Tasks computed in this session, and tasks found in the store. */
+  computed: number;
+  reused: number;
+}
+
+export function defaultRunId(name: string): string {
+  const t = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${name}-${t}`;
+}
+
+/** An item that could not be loaded (bad row): a placeholder so it is reported. */
+function failedRowItem(spec: BenchmarkSpec, f: LoadFailure): Item {
+  return { id: `${spec.name}/${f.source.row}`, benchmark: spec.name, subset: spec.subset, images: [], options: [], correct: 0, groups: {}, source: f.source, meta: {} };
+}
+
+async function hashImages(items: Item[]): Promise<{ hashes: Map<string, string>; unreadable: Map<string, string> }> {
+  const hashes = new Map<string, string>();
+  const unreadable = new Map<string, string>();
+  for (const file of new Set(items.flatMap((i) => i.images))) {
+    try {
+      hashes.set(file, createHash('sha256').update(await fs.readFile(file)).digest('hex'));
+    } catch (error) {
+      unreadable.set(file, `cannot read image ${file}: ${errorMessage(error)}`);
+    }
+  }
+  return { hashes, unreadable };
+}
+
+/** Tracks which of the run's tasks are finished, per model. */
+class Tally {
+  private readonly pending = new Map<string, Set<string>>();
+  private readonly totals = new Map<string, number>();
+  private readonly failedTasks = new Map<string, Set<string>>();
+  private readonly reusedCount = new Map<string, number>();
+  private readonly modelOf = new Map<string, string>();
+  private readonly finishedAt = new Map<string, number>();
+  computed = 0;
+
+  constructor(tasks: PlannedTask[], done: Set<string>) {
+    for (const t of tasks) {
+      const m = t.arm.model;
+      this.modelOf.set(t.hash, m);
+      if (!this.pending.has(m)) {
+        this.pending.set(m, new Set());
+        this.failedTasks.set(m, new Set());
+        this.totals.set(m, 0);
+        this.reusedCount.set(m, 0);
+      }
+    }
+    for (const [hash, m] of this.modelOf) {
+      this.totals.set(m, this.totals.get(m)! + 1);
+      if (done.has(hash)) this.reusedCount.set(m, this.reusedCount.get(m)! + 1);
+      else this.pending.get(m)!.add(hash);
+    }
+  }
+
+  stored(task: string): void {
+    const m = this.modelOf.get(task);
+    if (m && this.pending.get(m)!.delete(task)) this.computed++;
+  }
+
+  failed(task: string): void {
+    const m = this.modelOf.get(task);
+    if (m && this.pending.get(m)!.delete(task)) this.failedTasks.get(m)!.add(task);
+  }
+
+  remaining(model?: string): number {
+    if (model) return this.pending.get(model)?.size ?? 0;
+    return [...this.pending.values()].reduce((n, s) => n + s.size, 0);
+  }
+
+  pendingTasks(): string[] {
+    return [...this.pending.values()].flatMap((s) => [...s]);
+  }
+
+  reused(): number {
+    return [...this.reusedCount.values()].reduce((a, b) => a + b, 0);
+  }
+
+  /** Per queue; a finished queue's clock stops, so its rate stays what it was. */
+  progress(elapsedMs: number): QueueProgress[] {
+    return [...this.totals].map(([model, total]) => {
+      if (this.pending.get(model)!.size === 0 && !this.finishedAt.has(model)) this.finishedAt.set(model, elapsedMs);
+      return {
+        model,
+        total,
+        done: total - this.pending.get(model)!.size,
+        failed: this.failedTasks.get(model)!.size,
+        reused: this.reusedCount.get(model)!,
+        elapsedMs: this.finishedAt.get(model) ?? elapsedMs,
+      };
+    });
+  }
+}
+
+/**
+ * Runs a config: loads the benchmarks, hashes every image, plans bundles, skips every task the
+ * store already holds, and executes the rest either on BullMQ (one queue per model, workers as
+ * processes here or on other hosts) or in this process through the same worker code. Results
+ * go into the store (results/cache.sqlite) and samples.jsonl is exported from it.
+ */
+export async function runExperiment(loaded: LoadedConfig, env: Environment, tools: HostTools, options: RunOptions = {}): Promise<RunResult> {
+  const started = Date.now();
+  const { config } = loaded;
+  const say = options.onMessage ?? (() => {});
+  const mode = options.queue ?? 'auto';
+
+  // The first line says how the run executes.
+  let redis: Redis | undefined;
+  if (mode !== 'inline') {
+    try {
+      redis = await connectRedis(env.redisUrl, { probe: true });
+      say(`queue: BullMQ on ${redactUrl(env.redisUrl)} (prefix "${config.queue.prefix}", one queue per model)`);
+    } catch (error) {
+      if (mode === 'redis') throw error;
+      say(`executing in-process: no Redis reachable at ${redactUrl(env.redisUrl)} (start Redis or set REDIS_URL to use the queue)`);
+    }
+  } else say('executing in-process (--queue inline)');
+
+  const runId = options.runId ?? defaultRunId(config.name);
+  const run = new RunDirectory(config.output, runId);
+  if (options.resume) {
+    await fs.access(run.file('manifest.json')).catch(() => {
+      throw new PerceiveError('no-such-run', `cannot resume ${runId}: ${run.dir} has no manifest.json`);
+    });
+  }
+  run.create();
+  const log = runLogger(run.file('log.jsonl'), { run: runId, role: 'run' });
+  log.info({ mode: redis ? 'queue' : 'inline', redis: redactUrl(env.redisUrl), resume: Boolean(options.resume) }, 'run started');
+  const store = ResultStore.open(config.output);
+  // Local workers start now, so their start-up (a process, its modules, the model) overlaps the
+  // loading, hashing and planning below; a model left with nothing to compute has its workers
+  // stopped once the plan is known.
+  const perModel = options.workers ?? 1;
+  const workers = redis && perModel > 0 ? new LocalWorkers(perModel, { configFile: loaded.file, logFile: run.file('log.jsonl'), log }) : undefined;
+  for (const model of new Set(config.arms.map((a) => a.model))) workers?.start(model);
+  try {
+    const formats = new Map(config.benchmarks.map((b) => [b.name, b.format] as const));
+    const items: Item[] = [];
+    const loadFailures: Array<{ spec: BenchmarkSpec; failure: LoadFailure }> = [];
+    for (const spec of config.benchmarks) {
+      const set = await benchmarkFamily(spec.format).load(spec);
+      say(`${spec.name}: ${set.items.length} items from ${spec.annotations}${set.failures.length ? `, ${set.failures.length} bad rows` : ''}`);
+      for (const f of set.failures) say(`  bad row: ${f.reason}`);
+      items.push(...set.items);
+      loadFailures.push(...set.failures.map((failure) => ({ spec, failure })));
+    }
+    const arms = await armIdentities(config, env);
+    const { hashes: imageHashes, unreadable } = await hashImages(items);
+    const planFailures: PlanFailure[] = [];
+    for (const { spec, failure } of loadFailures) {
+      for (const arm of arms) planFailures.push({ item: failedRowItem(spec, failure), arm, code: 'bad-row', message: failure.reason });
+    }
+    const plannable = items.filter((i) => {
+      const bad = i.images.find((p) => unreadable.has(p));
+      if (bad) for (const arm of arms) planFailures.push({ item: i, arm, code: 'bad-image', message: unreadable.get(bad)! });
+      return !bad;
+    });
+    const dataRoot = env.dataDir ?? commonRoot(config.benchmarks.map((b) => b.data_dir));
+    const bundles = mergeBundles(planBundles({ items: plannable, arms, imageHashes, dataRoot, seed: config.seed, namespace: store.file }), config.queue.min_bundle_tasks);
+    const tasks = bundles.flatMap((b) => b.tasks);
+    const done = store.has(tasks.map((t) => t.hash));
+    const tally = new Tally(tasks, done);
+    const pending = bundles.map((b) => withoutTasks(b, done)).filter((b): b is PlannedBundle => b !== undefined);
+    const models: ModelInfo[] = [...new Map(arms.map((a) => [a.model, a])).values()].map((a) => {
+      const m = config.models[a.model]!;
+      return { name: a.model, kind: m.kind, files: modelKind(m.kind).files(m), hash: a.modelHash };
+    });
+    const execution = { mode: redis ? 'queue' : 'inline', redis: redis ? redactUrl(env.redisUrl) : null, prefix: config.queue.prefix, data_root: dataRoot, store: store.file };
+    run.writeJson('manifest.json', await buildManifest({ loaded, env, tools, models, arms, items, runId, execution }));
+    say(`${tasks.length} tasks in ${bundles.length} bundles; ${done.size} already in the store, ${tally.remaining()} to compute in ${pending.length} bundles (data root ${dataRoot})`);
+    log.info({ tasks: tasks.length, bundles: bundles.length, stored: done.size, pendingBundles: pending.length, dataRoot }, 'planned');
+
+    const ctx: ExecCtx = { loaded, env, tools, run, runId, dataRoot, store, tally, log, say, started, options };
+    let stopped = false;
+    if (pending.length > 0) {
+      stopped = redis ? await runQueued(ctx, redis, pending, workers) : await runInline(ctx, pending);
+    }
+    options.onProgress?.(tally.progress(Date.now() - started));
+    const exported = exportSamples({ run, tasks, imageHashes, planFailures, store, formats, arms });
+    log.info({ samples: exported.count, missing: exported.missing, computed: tally.computed, reused: tally.reused(), stopped }, stopped ? 'run stopped' : 'run finished');
+    let samples: Sample[] | undefined;
+    return {
+      run,
+      sampleCount: exported.count,
+      get samples() {
+        return (samples ??= run.readSamples());
+      },
+      wallMs: Date.now() - started,
+      loadFailures: loadFailures.length,
+      mode: redis ? 'queue' : 'inline',
+      stopped,
+      computed: tally.computed,
+      reused: tally.reused(),
+    };
+  } finally {
+    await workers?.stop();
+    store.close();
+    redis?.disconnect();
+    log.flush();
+  }
+}
+
+interface ExecCtx {
+  loaded: LoadedConfig;
+  env: Environment;
+  tools: HostTools;
+  run: RunDirectory;
+  runId: string;
+  dataRoot: string;
+  store: ResultStore;
+  tally: Tally;
+  log: Logger;
+  say: (line: string) => void;
+  started: number;
+  options: RunOptions;
+}
+
+function jobOf(ctx: ExecCtx, bundle: PlannedBundle): BundleJob {
+  return { v: JOB_VERSION, runId: ctx.runId, dataRoot: ctx.dataRoot, bundle } as BundleJob;
+}
+
+function record(ctx: ExecCtx, results: unknown[], failures: TaskFailure[]): void {
+  const put = ctx.store.put(results, failures);
+  for (const r of results) {
+    const task = resultTask(r);
+    if (!put.rejected.some((f) => f.task === task)) ctx.tally.stored(task);
+  }
+  for (const f of [...failures, ...put.rejected]) ctx.tally.failed(f.task);
+}
+
+/** In-process: each model's runner started here, its bundles run `slots` at a time, with retries. */
+async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolean> {
+  const { config } = ctx.loaded;
+  const worker = workerName();
+  const policy = retryPolicy(config.queue);
+  let stopped = false;
+  const byModel = new Map<string, PlannedBundle[]>();
+  for (const b of pending) byModel.set(b.model, [...(byModel.get(b.model) ?? []), b]);
+  const report = (): void => ctx.options.onProgress?.(ctx.tally.progress(Date.now() - ctx.started));
+  await Promise.all(
+    [...byModel].map(async ([model, list]) => {
+      ctx.say(`starting model ${model}…`);
+      const runtime = await ModelRuntime.start(model, config.models[model]!, ctx.env, ctx.tools, ctx.run.dir);
+      try {
+        const execEnv = { runtime, dataDir: undefined, taskDelayMs: ctx.env.taskDelayMs, worker };
+        let next = 0;
+        const lane = async (): Promise<void> => {
+          while (next < list.length && !ctx.options.signal?.aborted) {
+            const bundle = list[next++]!;
+            const job = jobOf(ctx, bundle);
+            let previous;
+            for (let attempt = 1; ; attempt++) {
+              try {
+                const outcome = await executeBundle(job, execEnv, {
+                  previous,
+                  shouldStop: () => Boolean(ctx.options.signal?.aborted),
+                  onTaskDone: (task, ms) => ctx.log.info({ bundle: bundle.id, task, ms: Math.round(ms), worker }, 'task computed'),
+                });
+                record(ctx, outcome.results, outcome.failures);
+                break;
+              } catch (error) {
+                if (error instanceof StopRequested) {
+                  record(ctx, error.partial.results, error.partial.failures);
+                  stopped = true;
+                  break;
+                }
+                const now = new Date().toISOString();
+                const finished = new Set<string>(previous ? [...previous.results.map((r) => resultTask(r)), ...previous.failures.map((f) => f.task)] : []);
+                if (error instanceof TransientBundleError && shouldRetry(policy, attempt)) {
+                  previous = error.partial;
+                  const wait = backoffDelay(policy, attempt);
+                  ctx.log.warn({ bundle: bundle.id, error: errorMessage(error.cause), attempt }, 'transient error, retrying');
+                  await sleep(wait);
+                  continue;
+                }
+                const partial = error instanceof TransientBundleError ? error.partial : previous;
+                for (const r of partial?.results ?? []) finished.add(resultTask(r));
+                const { code, message } = bundleFailureReason(error);
+                const failures = todoTasks(bundle).filter((t) => !finished.has(t.hash)).map((t) => ({ task: t.hash, code, message, worker, failedAt: now }));
+                ctx.log.warn({ bundle: bundle.id, code, message }, 'bundle failed');
+                record(ctx, partial?.results ?? [], [...(partial?.failures ?? []), ...failures]);
+                break;
+              }
+            }
+            report();
+          }
+          if (ctx.options.signal?.aborted) stopped = true;
+        };
+        await Promise.all(Array.from({ length: Math.max(1, runtime.slots) }, lane));
+      } finally {
+        await runtime.close();
+      }
+    }),
+  );
+  return stopped;
+}
+
+/**
+ * How often the run process moves finished jobs into the store (one cheap Redis range read per
+ * queue when nothing finished; it bounds how long the run waits for its last bundle).
+ */
+const POLL_MS = 100;
+/** How often it looks in the store for tasks another run process finished meanwhile. */
+const STORE_SCAN_MS = 2500;
+/** How often it checks for bundles whose jobs vanished (removed from the dashboard). */
+const REENQUEUE_CHECK_MS = 20_000;
+
+/** The queue: enqueue what is missing, start local workers, move finished jobs into the store. */
+async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], workers: LocalWorkers | undefined): Promise<boolean> {
+  const { config } = ctx.loaded;
+  const queues = new Map<string, Queue>();
+  for (const b of pending) if (!queues.has(b.model)) queues.set(b.model, openQueue(queueName(b.model, b.modelHash), config.queue, redis));
+  const mine = new Set(pending.map((b) => b.id));
+  try {
+    // Results a previous session left in the queue are stored first; failed jobs are cleared so they can be re-added.
+    for (const [, queue] of queues) {
+      const d = await drainFinished(queue, ctx.store, mine);
+      d.stored.forEach((t) => ctx.tally.stored(t));
+    }
+    const done = ctx.store.has(pending.flatMap((b) => b.tasks.map((t) => t.hash)));
+    const toEnqueue = pending.map((b) => withoutTasks(b, done)).filter((b): b is PlannedBundle => b !== undefined);
+    for (const b of toEnqueue) mine.add(b.id);
+    let added = 0;
+    for (const [model, queue] of queues) {
+      added += await enqueueBundles(queue, toEnqueue.filter((b) => b.model === model).map((b) => jobOf(ctx, b)), config.queue);
+    }
+    ctx.say(`enqueued ${added} bundles (${toEnqueue.length - added} were already queued) on ${[...queues.values()].map((q) => `${config.queue.prefix}:${q.name}`).join(', ')}`);
+    ctx.log.info({ added, alreadyQueued: toEnqueue.length - added }, 'enqueued');
+
+    if (workers) {
+      // Started before planning (one set per arm model); models with nothing left to compute are let go.
+      const { perModel } = workers;
+      for (const model of workers.models()) if (!queues.has(model)) void workers.stop(model);
+      ctx.say(`started ${perModel * queues.size} local worker${perModel * queues.size === 1 ? '' : 's'} (${[...queues.keys()].join(', ')})`);
+      // Several workers of one model whose threads exceed the cores make llama.cpp's and
+      // onnxruntime's spinning threads wait on each other: on 2 cores, 2 llama workers of 2 threads
+      // each ran the demo about 5x slower than one.
+      const cores = os.availableParallelism();
+      for (const m of queues.keys()) {
+        const threads = perModel * (config.models[m]?.threads ?? ctx.env.threads);
+        if (perModel > 1 && threads > cores) {
+          ctx.say(`note: ${perModel} local workers for ${m} run ${threads} compute threads on ${cores} cores; oversubscribed, they slow down sharply (set models.${m}.threads to ${Math.max(1, Math.floor(cores / perModel))}, or use fewer --workers)`);
+          ctx.log.warn({ model: m, threads, cores, workers: perModel }, 'local workers oversubscribe the cores');
+        }
+      }
+    } else ctx.say('no local workers: waiting for workers on other hosts (perceive worker --config … --model …)');
+
+    let lastScan = Date.now();
+    let lastEnqueueCheck = Date.now();
+    while (ctx.tally.remaining() > 0) {
+      if (ctx.options.signal?.aborted) break;
+      for (const [model, queue] of queues) {
+        const d = await drainFinished(queue, ctx.store, mine);
+        d.stored.forEach((t) => ctx.tally.stored(t));
+        d.failed.forEach((f) => ctx.tally.failed(f.task));
+        if (d.jobs > 0) ctx.log.info({ model, jobs: d.jobs, stored: d.stored.length, failed: d.failed.length }, 'stored finished bundles');
+        for (const f of d.failed) ctx.log.warn({ model, task: f.task, code: f.code, reason: f.message, worker: f.worker }, 'task failed');
+      }
+      // Tasks another run process stored or failed meanwhile.
+      if (Date.now() - lastScan >= STORE_SCAN_MS) {
+        lastScan = Date.now();
+        const left = ctx.tally.pendingTasks();
+        for (const t of ctx.store.has(left)) ctx.tally.stored(t);
+        for (const t of left) {
+          const f = ctx.store.failure(t);
+          if (f && Date.parse(f.failedAt) >= ctx.started) ctx.tally.failed(t);
+        }
+      }
+      // A bundle whose job vanished (removed from the dashboard, queue emptied) is enqueued again.
+      if (Date.now() - lastEnqueueCheck >= REENQUEUE_CHECK_MS) {
+        lastEnqueueCheck = Date.now();
+        const left = new Set(ctx.tally.pendingTasks());
+        for (const [model, queue] of queues) {
+          const lost = toEnqueue.filter((b) => b.model === model && todoTasks(b).some((t) => left.has(t.hash)));
+          const again = await enqueueBundles(queue, lost.map((b) => jobOf(ctx, b)), config.queue);
+          if (again > 0) ctx.log.warn({ model, again }, 're-enqueued bundles whose jobs had vanished');
+        }
+      }
+      ctx.options.onProgress?.(ctx.tally.progress(Date.now() - ctx.started));
+      if (workers) {
+        for (const model of queues.keys()) {
+          const dead = workers.exited(model);
+          if (dead.count >= workers.perModel && ctx.tally.remaining(model) > 0) {
+            const last = dead.last!;
+            // Bundles nobody started are taken back (a resume enqueues them again, same ids);
+            // a bundle with finished tasks in its progress stays for the next worker.
+            let removed = 0;
+            for (const [, queue] of queues) {
+              for (const job of await queue.getJobs(['waiting', 'delayed', 'prioritized'])) {
+                if (job?.id && mine.has(job.id) && !BundleOutcomeSchema.safeParse(job.progress).success) {
+                  await job.remove().then(() => removed++, () => {});
+                }
+              }
+            }
+            ctx.log.warn({ model, removed }, 'local workers failed; unstarted bundles taken back');
+            throw new PerceiveError('worker-failed', `every local worker for model ${model} exited (last exit code ${last.code}):\n${last.tail}`, {
+              hint: `see ${ctx.run.file('log.jsonl')}; fix the problem and resume with perceive run --resume ${ctx.runId} (nothing finished is lost)`,
+            });
+          }
+        }
+      }
+      await sleep(POLL_MS);
+    }
+    return ctx.tally.remaining() > 0;
+  } finally {
+    await workers?.stop();
+    // Whatever finished while the workers stopped.
+    for (const [, queue] of queues) {
+      const d = await drainFinished(queue, ctx.store, mine).catch(() => undefined);
+      d?.stored.forEach((t) => ctx.tally.stored(t));
+      d?.failed.forEach((f) => ctx.tally.failed(f.task));
+    }
+    await Promise.all([...queues.values()].map((q) => q.close().catch(() => {})));
+  }
+}
+
+export type { ArmIdentity };
