@@ -31,7 +31,7 @@ import path from 'node:path';
 import { PerceiveError } from '../../errors.js';
 import { ItemSchema, type Item } from '../../items/item.js';
 import { isReadableFile, joinInsideDataDir } from '../data-path.js';
-import { readCsvTable, rowReason, type CsvRecord } from '../mmvp/csv-rows.js';
+import { readCsvTable, rowReason, type CsvRecord } from '../shared/csv-table.js';
 
 export type StatementLayout = 'mmvp-vlm' | 'mmvp-clip';
 

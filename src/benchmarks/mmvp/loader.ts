@@ -20,7 +20,7 @@
 import path from 'node:path';
 import { ItemSchema, type Item } from '../../items/item.js';
 import { isReadableFile, joinInsideDataDir } from '../data-path.js';
-import { readCsvTable, rowReason, type CsvRecord } from './csv-rows.js';
+import { readCsvTable, rowReason, type CsvRecord } from '../shared/csv-table.js';
 import { applyErratum, MMVP_ERRATA_V1, type ErratumOutcome, type MmvpErrataTable } from './errata.js';
 import { PerceiveError } from '../../errors.js';
 
@@ -93,7 +93,7 @@ export async function loadMmvp(
   const dataDir = options.dataDir ?? path.dirname(annotationFile);
   const subset = options.subset ?? 'mmvp';
   const errataTable = options.errata === undefined ? MMVP_ERRATA_V1 : options.errata;
-  const table = await readCsvTable(annotationFile, 'MMVP Questions.csv');
+  const table = await readCsvTable(annotationFile, 'MMVP Questions.csv', 'pandas'); // evaluate_mllm.py: pd.read_csv
   checkHeader(annotationFile, table.header);
   const records: CsvRecord[] = options.limit === undefined ? table.records : table.records.slice(0, options.limit);
   const items: Item[] = [];
