@@ -45,6 +45,23 @@ describe('parsePythonCsv reads as Python csv.reader over open(path, "r")', () =>
   });
 });
 
+// pandas 1.5.3 `pd.read_csv(io.StringIO(text))` gives these (header + values).
+describe("parsePythonCsv('pandas') reads as pandas.read_csv", () => {
+  it('reads line 216, text after a closing quote and a quote in an unquoted field as csv.reader does', () => {
+    const text = 'Index,Q,O,A\n216,"Is the hand pointing at ""0"" or ""80"""?,(a) ""0"" (b) ""80"",(a)\n';
+    expect(cells(text, 'pandas')[1]).toEqual(['216', 'Is the hand pointing at "0" or "80"?', '(a) ""0"" (b) ""80""', '(a)']);
+    expect(cells('Index,Q\n1,"abc"def\n2,a"b"c\n', 'pandas')).toEqual([['Index', 'Q'], ['1', 'abcdef'], ['2', 'a"b"c']]);
+  });
+  it('skips blank and whitespace-only lines, keeps a quoted CRLF, reads CR line ends', () => {
+    expect(cells('Index,Q\n1,a\n\n  \n2,b\n', 'pandas')).toEqual([['Index', 'Q'], ['1', 'a'], ['2', 'b']]);
+    expect(cells('Index,Q\r\n1,a\r\n2,"x\r\ny"\r\n', 'pandas')).toEqual([['Index', 'Q'], ['1', 'a'], ['2', 'x\r\ny']]);
+    expect(cells('Index,Q\r1,a\r2,b', 'pandas')).toEqual([['Index', 'Q'], ['1', 'a'], ['2', 'b']]);
+  });
+  it('refuses a quote left open at the end of the file ("EOF inside string")', () => {
+    expect(() => parsePythonCsv('Index,Q\n1,"ab', 'pandas')).toThrow(/EOF inside string starting at line 2/);
+  });
+});
+
 describe('readCsvTable', () => {
   let tmp: string;
   beforeAll(async () => {

@@ -36,7 +36,12 @@ export async function readCsvTable(file: string, what: string, reader: CsvReader
   } catch (error) {
     throw new PerceiveError('csv_invalid', `${what} ${file} is not valid UTF-8 (Python's open() would fail on it too): ${errorMessage(error)}`, { cause: error });
   }
-  const parsed = parsePythonCsv(text, reader);
+  let parsed: ReturnType<typeof parsePythonCsv>;
+  try {
+    parsed = parsePythonCsv(text, reader);
+  } catch (error) {
+    throw new PerceiveError('csv_invalid', `${what} ${file} is not valid CSV: ${errorMessage(error)}`, { cause: error });
+  }
   const first = parsed[0];
   if (first === undefined) throw new PerceiveError('csv_invalid', `${what} ${file} is empty (expected a header row)`);
   return {

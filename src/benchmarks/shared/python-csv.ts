@@ -8,7 +8,8 @@
  *   no skipinitialspace. A blank line is a record with no cells.
  * - `pandas`: `pandas.read_csv(path)` with its defaults (MMVP `evaluate_mllm.py`): the same quoting
  *   rules (its C tokenizer has the same states), but a BOM is dropped and blank (or spaces/tabs only)
- *   lines are skipped. Type conversion (`NA` → NaN, numbers) is left to the loader.
+ *   lines are skipped, a quoted `\r\n` is kept (no newline translation), and a quote still open at
+ *   the end of the file refuses the file. Type conversion (`NA` → NaN, numbers) is left to the loader.
  *
  * The state machine follows CPython's `Modules/_csv.c` `parse_process_char` (states START_RECORD,
  * START_FIELD, IN_FIELD, IN_QUOTED_FIELD, QUOTE_IN_QUOTED_FIELD, EAT_CRNL): a quote is special only
@@ -27,6 +28,9 @@ export interface CsvTextRecord {
   cells: string[];
 }
 
+/** A file the authors' reader refuses as a whole (pandas: a quote left open at the end of the file). */
+export class PythonCsvError extends Error {}
+
 type State = 'START_RECORD' | 'START_FIELD' | 'IN_FIELD' | 'IN_QUOTED_FIELD' | 'QUOTE_IN_QUOTED_FIELD' | 'EAT_CRNL';
 
 /** Universal newlines, as Python's `open(path, 'r')`: `\r\n` and `\r` become `\n`. */
@@ -34,12 +38,13 @@ export function translateNewlines(text: string): string {
   return text.replace(/\r\n?/g, '\n');
 }
 
-/** Lines as Python's file iterator yields them: each keeps its `\n`; the last may lack one. */
+/** Lines as Python's file iterator yields them: each keeps its `\n`, `\r\n` or `\r`; the last may lack one. */
 function splitLines(text: string): string[] {
   const lines: string[] = [];
   let start = 0;
   for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) {
       lines.push(text.slice(start, i + 1));
       start = i + 1;
     }
@@ -50,7 +55,8 @@ function splitLines(text: string): string[] {
 
 /** Parses CSV text as `reader` does (see the file comment). `text` is the decoded file content. */
 export function parsePythonCsv(text: string, reader: CsvReaderKind = 'python-csv'): CsvTextRecord[] {
-  let body = translateNewlines(text);
+  // pandas reads the bytes itself: no newline translation, so a quoted `\r\n` stays `\r\n`.
+  let body = reader === 'pandas' ? text : translateNewlines(text);
   if (reader === 'pandas' && body.charCodeAt(0) === 0xfeff) body = body.slice(1);
   const lines = splitLines(body);
   const records: CsvTextRecord[] = [];
@@ -146,7 +152,10 @@ export function parsePythonCsv(text: string, reader: CsvReaderKind = 'python-csv
       }
     }
   }
-  // End of data inside a quoted field (or a field): not strict, so the record ends there.
+  // End of data inside a quoted field: csv.reader (not strict) ends the record there; pandas raises.
+  if (state === 'IN_QUOTED_FIELD' && reader === 'pandas') {
+    throw new PythonCsvError(`EOF inside string starting at line ${recordLine} (pandas.read_csv refuses the file: "C error: EOF inside string")`);
+  }
   if (field !== '' || state === 'IN_QUOTED_FIELD') {
     saveField();
     endRecord();
