@@ -1,5 +1,6 @@
 import type { BenchmarkSpec } from '../config/experiment.js';
 import type { Item, ScoreMatrix } from '../items/item.js';
+import type { DataQuirk } from './data-quirk.js';
 
 export type BenchmarkFormat = BenchmarkSpec['format'];
 
@@ -122,7 +123,10 @@ export interface BenchmarkFamily {
   readonly subsets: readonly BenchmarkSubset[];
   /** Published files with known (or unknown) checksums. */
   readonly publishedFiles: readonly PublishedFile[];
-  load(spec: BenchmarkSpec, options?: LoadOptions): Promise<{ items: Item[]; failures: LoadFailure[]; companions?: CompanionFile[] }>;
+  load(
+    spec: BenchmarkSpec,
+    options?: LoadOptions,
+  ): Promise<{ items: Item[]; failures: LoadFailure[]; companions?: CompanionFile[]; quirks?: DataQuirk[] }>;
   /** The option an arm picked for an item and whether that is right, by the convention's rule. */
   judge(item: Item, scores: ScoreMatrix): { prediction: number; correct: boolean };
   metrics(items: Item[], scores: Map<string, ScoreMatrix>): BenchmarkMetrics;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { BenchmarkFamily, BenchmarkSubset, PublishedFile } from '../benchmarks/benchmark-family.js';
 import { isReadableFile } from '../benchmarks/data-path.js';
+import type { DataQuirk } from '../benchmarks/data-quirk.js';
 import { allFamilies } from '../benchmarks/registry.js';
 import { BenchmarkSpecSchema } from '../config/experiment.js';
 import { errorMessage } from '../errors.js';
@@ -44,6 +45,8 @@ export interface SubsetCheck {
   unreadableImages: number | null;
   /** The first failures, with file, row and field. */
   sampleFailures: string[];
+  /** Counts of what the files have that the authors' code scores as it is (duplicate rows, caption = negative, …). */
+  quirks?: DataQuirk[];
   /** Files beside the annotations only some figures need, as the loader read them. */
   companions?: Array<{ role: string; file: string; status: string; reason: string | null }>;
   error: string | null;
@@ -59,6 +62,14 @@ export interface DataCheckReport {
 /** A subset is present when its required files are (optional files only add figures). */
 export function subsetPresent(s: SubsetCheck): boolean {
   return s.files.every((f) => f.present || f.role.startsWith('optional '));
+}
+
+/** `a + b` file lists made relative to the data root. */
+function relativeFiles(root: string, files: string): string {
+  return files
+    .split(' + ')
+    .map((f) => path.relative(root, f))
+    .join(' + ');
 }
 
 async function sha256File(file: string): Promise<string> {
@@ -107,7 +118,8 @@ async function checkSubset(root: string, family: BenchmarkFamily, subset: Benchm
       subset: subset.subset,
       extra_files: Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, path.join(root, v)])),
     });
-    const { items, failures, companions } = await family.load(spec);
+    const { items, failures, companions, quirks } = await family.load(spec);
+    out.quirks = (quirks ?? []).filter((q) => q.count > 0).map((q) => ({ ...q, file: relativeFiles(root, q.file) }));
     out.companions = (companions ?? []).map((c) => ({ role: c.role, file: path.relative(root, c.file), status: c.status, reason: c.reason }));
     out.items = items.length;
     out.failedRows = failures.length;
@@ -178,6 +190,7 @@ export function formatDataCheck(report: DataCheckReport): string {
           (s.unreadableImages === null ? '' : `, unreadable images ${s.unreadableImages}`),
       );
     }
+    for (const q of s.quirks ?? []) lines.push(`  quirk: ${q.file}: ${q.count} row(s): ${q.quirk} (rows ${q.rows.join(', ')}${q.count > q.rows.length ? ', …' : ''})`);
     for (const f of s.sampleFailures) lines.push(`  ${f}`);
   }
   if (report.otherFiles.length > 0) lines.push('other published files:', ...report.otherFiles.map(fileLine));

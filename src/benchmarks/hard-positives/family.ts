@@ -1,6 +1,7 @@
 import type { BenchmarkSpec } from '../../config/experiment.js';
 import type { Item, ScoreMatrix } from '../../items/item.js';
-import type { BenchmarkFamily, BenchmarkMetrics, Convention, LoadOptions } from '../benchmark-family.js';
+import type { BenchmarkFamily, BenchmarkMetrics, Convention, LoadFailure, LoadOptions } from '../benchmark-family.js';
+import type { DataQuirk } from '../data-quirk.js';
 import { stampItems } from '../benchmark-family.js';
 import { resolveConventionName } from '../convention-name.js';
 import { loadHardPositives } from './loader.js';
@@ -55,7 +56,7 @@ export const hardPositivesFamily: BenchmarkFamily = {
     const convention = resolveConventionName('hard-positives', HARD_POSITIVES_CONVENTIONS, spec.convention);
     const swapped = spec.extra_files.swapped;
     const load = spec.subset === 'swap' ? loadHardPositivesSwap : loadHardPositives;
-    const { items, failures } = await load(spec.annotations, {
+    const { items, failures, quirks }: { items: Item[]; failures: LoadFailure[]; quirks?: DataQuirk[] } = await load(spec.annotations, {
       dataDir: spec.data_dir,
       subset: spec.subset,
       ...(swapped === undefined ? {} : { swappedFile: swapped }),
@@ -65,6 +66,7 @@ export const hardPositivesFamily: BenchmarkFamily = {
     return {
       items: stampItems(items, spec, convention),
       failures,
+      ...(quirks === undefined ? {} : { quirks }),
     };
   },
 

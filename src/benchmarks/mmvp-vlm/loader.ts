@@ -11,6 +11,8 @@
  *   270 rows; Questions-clip.csv: `Question ID,Type,Statement`, 300 rows, type always `Unknown`.
  * - Rows pair up two by two in file order (`row = next(reader, None)`); a last row without a partner
  *   ends the authors' loop and is not scored (here: a failure naming the row, the other pairs go on).
+ * - A pair must be qid n (odd) then n + 1, as in every published row: ground truth comes from qid
+ *   parity, so a dropped or duplicated row would silently shift every later pair; such a pair fails.
  * - Images: MMVP-VLM `<dir>/MLLM_VLM Images/<type of the FIRST row>/<qid>.jpg` for both rows (the MMVP
  *   repo's folder name; CLIP-Embeds uses `MLLM_VLM_Images`, accepted too); Questions-clip.csv
  *   `<dir>/MMVP Images/<qid>.jpg` (CLIP-Embeds: `MMVP_Images`, accepted too).
@@ -212,6 +214,14 @@ export async function loadMmvpStatements(
     const category = categories[catIndex];
     if (category === undefined) {
       fail(rowReason(annotationFile, r1, '(row)', `pair ${pair} is beyond the ${categories.length} categories × ${PAIRS_PER_CATEGORY} pairs the authors' code indexes`));
+      continue;
+    }
+    // gt is read from qid parity and images by qid: a pair is qid n (odd) then n + 1 in every published
+    // file. Anything else means a row was dropped or duplicated above (every later pair is shifted).
+    if (p1.qid % 2 !== 1 || p2.qid !== p1.qid + 1) {
+      fail(
+        `${rowReason(annotationFile, r1, 'qid', `rows ${r1.row} and ${r2.row} have qids ${p1.qid} and ${p2.qid}, not n (odd) and n + 1: misaligned pair (a row dropped or duplicated above shifts every later pair)`)}`,
+      );
       continue;
     }
     // Both images come from the first row's type folder, as in the authors' code.

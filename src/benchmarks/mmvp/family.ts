@@ -53,10 +53,11 @@ export const mmvpFamily: BenchmarkFamily = {
 
   async load(spec: BenchmarkSpec, options?: LoadOptions) {
     const convention = resolveConventionName('mmvp', MMVP_CONVENTIONS, spec.convention);
-    const { items, failures } = await loadMmvp(spec.annotations, loaderOptions(spec, options));
+    const { items, failures, quirks } = await loadMmvp(spec.annotations, loaderOptions(spec, options));
     return {
       items: stampItems(items, spec, convention),
       failures,
+      quirks,
     };
   },
 
