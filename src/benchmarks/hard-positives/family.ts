@@ -31,7 +31,7 @@ export const hardPositivesFamily: BenchmarkFamily = {
       annotations: 'hard_positives/data/vl_checklist_relations.json',
       dataDir: 'hard_positives',
       extraFiles: { swapped: 'hard_positives/swapped_data/vl_checklist_relations.json' },
-      description: 'REPLACE relations (VG images under data/VG_100K*/)',
+      description: 'REPLACE relations; id = the 0-based row of data/ (and of swapped_data/, same row); image = the row\'s image_path (data/VG_100K*/<image_id>.jpg)',
     },
     {
       name: 'hard_positives.replace_att',
@@ -39,7 +39,7 @@ export const hardPositivesFamily: BenchmarkFamily = {
       annotations: 'hard_positives/data/vl_checklist_attributes.json',
       dataDir: 'hard_positives',
       extraFiles: { swapped: 'hard_positives/swapped_data/vl_checklist_attributes.json' },
-      description: 'REPLACE attributes (VG images under data/VG_100K*/)',
+      description: 'REPLACE attributes; id = the 0-based row of data/ (and of swapped_data/, same row); image = the row\'s image_path (data/VG_100K*/<image_id>.jpg)',
     },
     {
       name: 'hard_positives.swap',

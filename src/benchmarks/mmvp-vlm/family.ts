@@ -48,7 +48,7 @@ function statementFamily(layout: StatementLayout): BenchmarkFamily {
             dataDir: 'MMVP_VLM',
             // Questions-llava.csv (Li et al.) is optional: the loader reads it when it lies beside Questions.csv.
             optionalFiles: { questions: { path: 'MMVP_VLM/Questions-llava.csv', adds: QUESTIONS_NEEDED_BY } },
-            description: 'MMVP-VLM, 9 categories × 15 pairs of statements (images in MMVP_VLM/MLLM_VLM Images/<Type>/<qid>.jpg)',
+            description: 'MMVP-VLM, 9 categories × 15 pairs of statements; id = the 0-based pair p (rows 2p, 2p+1, qids n odd and n+1), images MMVP_VLM/MLLM_VLM Images/<Type of row 2p>/<qid>.jpg',
           },
         ]
       : [
@@ -59,7 +59,7 @@ function statementFamily(layout: StatementLayout): BenchmarkFamily {
             dataDir: 'MMVP',
             // MMVP's Questions.csv is optional: the CLIP figures need only Questions-clip.csv and the images.
             optionalFiles: { questions: { path: 'MMVP/Questions.csv', adds: QUESTIONS_NEEDED_BY } },
-            description: "MMVP images scored text-to-image with Li et al.'s statements (CLIP-Embeds additional_questions/Questions-clip.csv)",
+            description: "MMVP images scored text-to-image with Li et al.'s statements (CLIP-Embeds additional_questions/Questions-clip.csv); id = the 0-based pair p (rows 2p, 2p+1, qids n odd and n+1), images MMVP/MMVP Images/<qid>.jpg",
           },
         ];
   const publishedFiles: PublishedFile[] =
