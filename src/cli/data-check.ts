@@ -166,14 +166,14 @@ export async function checkDataDir(dir: string, options: { decode?: boolean } = 
 export function formatDataCheck(report: DataCheckReport): string {
   const lines = [`data dir ${report.dir}`];
   const fileLine = (f: FileCheck): string => {
-      const sum =
-        f.status === 'absent'
-          ? 'absent'
-          : f.status === 'ok'
-            ? 'sha256 ok'
-            : f.status === 'mismatch'
-              ? `sha256 MISMATCH (${f.sha256}, published ${f.expected})`
-              : `sha256 ${f.sha256} (published checksum unknown)`;
+    const sum =
+      f.status === 'absent'
+        ? 'absent'
+        : f.status === 'ok'
+          ? 'sha256 ok'
+          : f.status === 'mismatch'
+            ? `sha256 MISMATCH (${f.sha256}, published ${f.expected})`
+            : `sha256 ${f.sha256} (published checksum unknown)`;
     const optional = f.role.startsWith('optional ') ? ` [${f.role}${f.present ? '' : `: would add ${f.adds ?? '?'}`}]` : '';
     return `  ${f.path}: ${sum}${optional}`;
   };
