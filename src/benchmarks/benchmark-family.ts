@@ -1,6 +1,6 @@
 import type { BenchmarkSpec } from '../config/experiment.js';
 import type { Item, ScoreMatrix } from '../items/item.js';
-import type { DataQuirk } from './data-quirk.js';
+import type { DataQuirk } from './shared/data-quirk.js';
 
 export type BenchmarkFormat = BenchmarkSpec['format'];
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { BenchmarkFamily, BenchmarkSubset, PublishedFile } from '../benchmarks/benchmark-family.js';
 import { isReadableFile } from '../benchmarks/data-path.js';
-import type { DataQuirk } from '../benchmarks/data-quirk.js';
+import type { DataQuirk } from '../benchmarks/shared/data-quirk.js';
 import { allFamilies } from '../benchmarks/registry.js';
 import { BenchmarkSpecSchema } from '../config/experiment.js';
 import { errorMessage } from '../errors.js';

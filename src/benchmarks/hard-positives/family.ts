@@ -1,7 +1,7 @@
 import type { BenchmarkSpec } from '../../config/experiment.js';
 import type { Item, ScoreMatrix } from '../../items/item.js';
 import type { BenchmarkFamily, BenchmarkMetrics, Convention, LoadFailure, LoadOptions } from '../benchmark-family.js';
-import type { DataQuirk } from '../data-quirk.js';
+import type { DataQuirk } from '../shared/data-quirk.js';
 import { stampItems } from '../benchmark-family.js';
 import { resolveConventionName } from '../convention-name.js';
 import { loadHardPositives } from './loader.js';

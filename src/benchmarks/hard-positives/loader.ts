@@ -23,7 +23,7 @@ import { z } from 'zod';
 import { PerceiveError, errorMessage } from '../../errors.js';
 import { ItemSchema, type Item } from '../../items/item.js';
 import type { LoadFailure } from '../benchmark-family.js';
-import { duplicateRows, quirk, type DataQuirk } from '../data-quirk.js';
+import { duplicateRows, quirk, type DataQuirk } from '../shared/data-quirk.js';
 import { isReadableFile, joinInsideDataDir, unsafeDataPathReason } from '../data-path.js';
 import { pairRowsByIndex } from './paired-rows.js';
 

@@ -25,7 +25,7 @@ import { isReadableFile, joinInsideDataDir } from '../data-path.js';
 import { readCsvTable, rowReason, type CsvRecord } from '../shared/csv-table.js';
 import { applyErratum, MMVP_ERRATA_V1, type ErratumOutcome, type MmvpErrataTable } from './errata.js';
 import { PerceiveError } from '../../errors.js';
-import { quirk, type DataQuirk } from '../data-quirk.js';
+import { quirk, type DataQuirk } from '../shared/data-quirk.js';
 
 export interface MmvpLoadFailure {
   source: { file: string; row: number };
