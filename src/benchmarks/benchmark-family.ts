@@ -1,5 +1,6 @@
 import type { BenchmarkSpec } from './benchmark-spec.js';
 import type { Item, ScoreMatrix } from '../core/item.js';
+import type { DataQuirk } from './shared/data-quirk.js';
 
 /** A family's config `format` (the registry lists them). */
 export type BenchmarkFormat = string;
@@ -65,6 +66,8 @@ export interface BenchmarkSubset {
   dataDir: string;
   /** `BenchmarkSpec.extra_files` (e.g. the hard-positive file), relative to the data root. */
   extraFiles?: Record<string, string>;
+  /** Files by role the subset is scored without, and what each adds (data check reports them). */
+  optionalFiles?: Record<string, { path: string; adds: string }>;
   description: string;
 }
 
@@ -76,6 +79,20 @@ export interface PublishedFile {
   sha256: string | null;
   /** Where it is published (repo@commit:path or URL), and how the checksum was established. */
   origin: string;
+}
+
+/**
+ * A file beside the annotations that only some figures need (e.g. MMVP-VLM's `Questions-llava.csv`):
+ * reading it never stops the items; what it would add is said in `neededBy`.
+ */
+export interface CompanionFile {
+  role: string;
+  file: string;
+  status: 'read' | 'absent' | 'unreadable';
+  /** Why it is not read (null when read). */
+  reason: string | null;
+  /** What needs it: the arms / conventions whose figures it feeds. */
+  neededBy: string;
 }
 
 export interface LoadOptions {
@@ -107,7 +124,10 @@ export interface BenchmarkFamily {
   readonly subsets: readonly BenchmarkSubset[];
   /** Published files with known (or unknown) checksums. */
   readonly publishedFiles: readonly PublishedFile[];
-  load(spec: BenchmarkSpec, options?: LoadOptions): Promise<{ items: Item[]; failures: LoadFailure[] }>;
+  load(
+    spec: BenchmarkSpec,
+    options?: LoadOptions,
+  ): Promise<{ items: Item[]; failures: LoadFailure[]; companions?: CompanionFile[]; quirks?: DataQuirk[] }>;
   /** The option an arm picked for an item and whether that is right, by the convention's rule. */
   judge(item: Item, scores: ScoreMatrix): { prediction: number; correct: boolean };
   metrics(items: Item[], scores: Map<string, ScoreMatrix>): BenchmarkMetrics;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { BenchmarkFamily, BenchmarkSubset, PublishedFile } from '../benchmarks/benchmark-family.js';
 import { isReadableFile } from '../benchmarks/data-path.js';
+import type { DataQuirk } from '../benchmarks/shared/data-quirk.js';
 import { allFamilies } from '../benchmarks/registry.js';
 import { BenchmarkSpecSchema } from '../config/experiment.js';
 import { errorMessage } from '../core/errors.js';
@@ -20,6 +21,10 @@ export type ChecksumStatus = 'ok' | 'mismatch' | 'unknown' | 'absent';
 
 export interface FileCheck {
   path: string;
+  /** `annotations`, an extra file's role, or `optional <role>` (the subset is scored without it). */
+  role: string;
+  /** For an optional file: what it adds. */
+  adds?: string;
   present: boolean;
   sha256: string | null;
   expected: string | null;
@@ -40,12 +45,31 @@ export interface SubsetCheck {
   unreadableImages: number | null;
   /** The first failures, with file, row and field. */
   sampleFailures: string[];
+  /** Counts of what the files have that the authors' code scores as it is (duplicate rows, caption = negative, …). */
+  quirks?: DataQuirk[];
+  /** Files beside the annotations only some figures need, as the loader read them. */
+  companions?: Array<{ role: string; file: string; status: string; reason: string | null }>;
   error: string | null;
 }
 
 export interface DataCheckReport {
   dir: string;
   subsets: SubsetCheck[];
+  /** Published files with a recorded checksum that no subset lists (so every recorded checksum is checked). */
+  otherFiles: FileCheck[];
+}
+
+/** A subset is present when its required files are (optional files only add figures). */
+export function subsetPresent(s: SubsetCheck): boolean {
+  return s.files.every((f) => f.present || f.role.startsWith('optional '));
+}
+
+/** `a + b` file lists made relative to the data root. */
+function relativeFiles(root: string, files: string): string {
+  return files
+    .split(' + ')
+    .map((f) => path.relative(root, f))
+    .join(' + ');
 }
 
 async function sha256File(file: string): Promise<string> {
@@ -54,22 +78,23 @@ async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function checkFile(root: string, rel: string, published: readonly PublishedFile[]): Promise<FileCheck> {
+async function checkFile(root: string, rel: string, published: readonly PublishedFile[], role: string, adds?: string): Promise<FileCheck> {
   const full = path.join(root, rel);
   const known = published.find((p) => p.path === rel);
   const expected = known?.sha256 ?? null;
-  if (!(await isReadableFile(full))) {
-    return { path: rel, present: false, sha256: null, expected, status: 'absent', origin: known?.origin ?? null };
-  }
+  const base = { path: rel, role, ...(adds === undefined ? {} : { adds }), expected, origin: known?.origin ?? null };
+  if (!(await isReadableFile(full))) return { ...base, present: false, sha256: null, status: 'absent' };
   const sha = await sha256File(full);
   const status: ChecksumStatus = expected === null ? 'unknown' : sha === expected ? 'ok' : 'mismatch';
-  return { path: rel, present: true, sha256: sha, expected, status, origin: known?.origin ?? null };
+  return { ...base, present: true, sha256: sha, status };
 }
 
 async function checkSubset(root: string, family: BenchmarkFamily, subset: BenchmarkSubset, decode: boolean): Promise<SubsetCheck> {
   const extra = subset.extraFiles ?? {};
-  const files = [await checkFile(root, subset.annotations, family.publishedFiles)];
-  for (const rel of Object.values(extra)) files.push(await checkFile(root, rel, family.publishedFiles));
+  const files = [await checkFile(root, subset.annotations, family.publishedFiles, 'annotations')];
+  for (const [role, rel] of Object.entries(extra)) files.push(await checkFile(root, rel, family.publishedFiles, role));
+  const optional = Object.entries(subset.optionalFiles ?? {});
+  for (const [role, o] of optional) files.push(await checkFile(root, o.path, family.publishedFiles, `optional ${role}`, o.adds));
   const out: SubsetCheck = {
     benchmark: subset.name,
     format: family.format,
@@ -83,7 +108,7 @@ async function checkSubset(root: string, family: BenchmarkFamily, subset: Benchm
     sampleFailures: [],
     error: null,
   };
-  if (files.some((f) => !f.present)) return out;
+  if (files.some((f) => !f.present && !f.role.startsWith('optional '))) return out;
   try {
     const spec = BenchmarkSpecSchema.parse({
       name: subset.name,
@@ -93,7 +118,9 @@ async function checkSubset(root: string, family: BenchmarkFamily, subset: Benchm
       subset: subset.subset,
       extra_files: Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, path.join(root, v)])),
     });
-    const { items, failures } = await family.load(spec);
+    const { items, failures, companions, quirks } = await family.load(spec);
+    out.quirks = (quirks ?? []).filter((q) => q.count > 0).map((q) => ({ ...q, file: relativeFiles(root, q.file) }));
+    out.companions = (companions ?? []).map((c) => ({ role: c.role, file: path.relative(root, c.file), status: c.status, reason: c.reason }));
     out.items = items.length;
     out.failedRows = failures.length;
     out.missingImages = failures.filter((f) => /not found or unreadable/.test(f.reason)).length;
@@ -125,27 +152,36 @@ async function checkSubset(root: string, family: BenchmarkFamily, subset: Benchm
 export async function checkDataDir(dir: string, options: { decode?: boolean } = {}): Promise<DataCheckReport> {
   const root = path.resolve(dir);
   const subsets: SubsetCheck[] = [];
+  const otherFiles: FileCheck[] = [];
   for (const family of allFamilies()) {
     for (const subset of family.subsets) subsets.push(await checkSubset(root, family, subset, options.decode === true));
+    const listed = new Set(subsets.flatMap((s) => s.files.map((f) => f.path)));
+    for (const p of family.publishedFiles) {
+      if (p.sha256 !== null && !listed.has(p.path)) otherFiles.push(await checkFile(root, p.path, family.publishedFiles, 'published'));
+    }
   }
-  return { dir: root, subsets };
+  return { dir: root, subsets, otherFiles };
 }
 
 export function formatDataCheck(report: DataCheckReport): string {
   const lines = [`data dir ${report.dir}`];
+  const fileLine = (f: FileCheck): string => {
+    const sum =
+      f.status === 'absent'
+        ? 'absent'
+        : f.status === 'ok'
+          ? 'sha256 ok'
+          : f.status === 'mismatch'
+            ? `sha256 MISMATCH (${f.sha256}, published ${f.expected})`
+            : `sha256 ${f.sha256} (published checksum unknown)`;
+    const optional = f.role.startsWith('optional ') ? ` [${f.role}${f.present ? '' : `: would add ${f.adds ?? '?'}`}]` : '';
+    return `  ${f.path}: ${sum}${optional}`;
+  };
   for (const s of report.subsets) {
-    const present = s.files.every((f) => f.present);
-    lines.push(`${s.benchmark} (${s.format}): ${present ? 'present' : 'absent'} — ${s.description}`);
-    for (const f of s.files) {
-      const sum =
-        f.status === 'absent'
-          ? 'absent'
-          : f.status === 'ok'
-            ? 'sha256 ok'
-            : f.status === 'mismatch'
-              ? `sha256 MISMATCH (${f.sha256}, published ${f.expected})`
-              : `sha256 ${f.sha256} (published checksum unknown)`;
-      lines.push(`  ${f.path}: ${sum}`);
+    lines.push(`${s.benchmark} (${s.format}): ${subsetPresent(s) ? 'present' : 'absent'} — ${s.description}`);
+    for (const f of s.files) lines.push(fileLine(f));
+    for (const c of s.companions ?? []) {
+      if (c.status === 'unreadable') lines.push(`  ${c.file}: present but not read (${c.reason}); figures that need its ${c.role} are missing, the others are computed`);
     }
     if (s.error !== null) lines.push(`  error: ${s.error}`);
     if (s.items !== null) {
@@ -154,8 +190,10 @@ export function formatDataCheck(report: DataCheckReport): string {
           (s.unreadableImages === null ? '' : `, unreadable images ${s.unreadableImages}`),
       );
     }
+    for (const q of s.quirks ?? []) lines.push(`  quirk: ${q.file}: ${q.count} row(s): ${q.quirk} (rows ${q.rows.join(', ')}${q.count > q.rows.length ? ', …' : ''})`);
     for (const f of s.sampleFailures) lines.push(`  ${f}`);
   }
+  if (report.otherFiles.length > 0) lines.push('other published files:', ...report.otherFiles.map(fileLine));
   return `${lines.join('\n')}\n`;
 }
 

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import type { BenchmarkMetrics, LoadFailure } from '../benchmarks/benchmark-family.js';
+import type { BenchmarkMetrics, CompanionFile, LoadFailure } from '../benchmarks/benchmark-family.js';
+import { nonFinitePaths, parsePythonJson } from '../benchmarks/shared/python-json.js';
 import { allSubsetNames, findSubset, resolveConvention } from '../benchmarks/registry.js';
 import { BenchmarkSpecSchema } from '../config/experiment.js';
 import { PerceiveError, errorMessage } from '../core/errors.js';
@@ -43,6 +44,12 @@ export interface ExternalMetricsResult {
   loadFailures: LoadFailure[];
   /** SCORES.jsonl lines that were not used (line number and reason). */
   scoreProblems: Array<{ line: number; reason: string }>;
+  /** Files beside the annotations only some figures need (e.g. Questions-llava.csv), as read. */
+  companions: CompanionFile[];
+  /** Every item: its SCORES.jsonl id, and the prediction and correctness by the convention's rule, or why it failed. */
+  perItem: Array<{ id: string; prediction: number | null; correct: boolean | null; failed: string | null }>;
+  /** True when every annotation row loaded and every item has a usable score line (exit code 0 without --allow-missing). */
+  complete: boolean;
 }
 
 export async function externalMetrics(input: ExternalMetricsInput): Promise<ExternalMetricsResult> {
@@ -64,7 +71,7 @@ export async function externalMetrics(input: ExternalMetricsInput): Promise<Exte
     convention: convention.name,
     extra_files: Object.fromEntries(Object.entries(input.extraFiles ?? {}).map(([k, v]) => [k, path.resolve(v)])),
   });
-  const { items, failures } = await family.load(spec, { checkImages: false });
+  const { items, failures, companions } = await family.load(spec, { checkImages: false });
 
   let text: string;
   try {
@@ -78,6 +85,7 @@ export async function externalMetrics(input: ExternalMetricsInput): Promise<Exte
   const failedRows = new Set(failures.map((f) => String(f.source.row)));
   const scores = new Map<string, ScoreMatrix>();
   const problems: Array<{ line: number; reason: string }> = [];
+  const itemFailed = new Map<string, string>();
   const lines = text.split('\n');
   for (let li = 0; li < lines.length; li++) {
     const raw = (lines[li] ?? '').trim();
@@ -85,9 +93,18 @@ export async function externalMetrics(input: ExternalMetricsInput): Promise<Exte
     const line = li + 1;
     let parsed: unknown;
     try {
-      parsed = JSON.parse(raw);
+      parsed = parsePythonJson(raw); // json.dumps writes NaN / Infinity / -Infinity by default
     } catch (error) {
       problems.push({ line, reason: `not JSON: ${errorMessage(error)}` });
+      continue;
+    }
+    const nonFinite = nonFinitePaths((parsed as { scores?: unknown } | null)?.scores, 'scores');
+    if (nonFinite.length > 0) {
+      const id = String((parsed as { id?: unknown }).id);
+      const item = byExternal.get(id);
+      const reason = `id ${id}: ${nonFinite.join(', ')} (Python's json.dumps writes NaN/Infinity for a non-finite score)`;
+      problems.push({ line, reason });
+      if (item !== undefined && !scores.has(item.id) && !itemFailed.has(item.id)) itemFailed.set(item.id, `${input.scores} line ${line}: ${reason}`);
       continue;
     }
     const r = ScoreLineSchema.safeParse(parsed);
@@ -123,6 +140,15 @@ export async function externalMetrics(input: ExternalMetricsInput): Promise<Exte
     scores.set(item.id, matrix);
   }
   const metrics = family.metrics(items, scores);
+  const loadFailed = new Map(failures.map((f) => [String(f.source.row), f.reason] as const));
+  const perItem: ExternalMetricsResult['perItem'] = items.map((item) => {
+    const id = family.externalId(item);
+    const s = scores.get(item.id);
+    if (s === undefined) return { id, prediction: null, correct: null, failed: itemFailed.get(item.id) ?? `no score line with id ${id}` };
+    const j = family.judge(item, s);
+    return { id, prediction: j.prediction, correct: j.correct, failed: null };
+  });
+  for (const [row, reason] of loadFailed) perItem.push({ id: row, prediction: null, correct: null, failed: reason });
   return {
     benchmark: input.benchmark,
     format: family.format,
@@ -135,6 +161,9 @@ export async function externalMetrics(input: ExternalMetricsInput): Promise<Exte
     metrics,
     loadFailures: failures,
     scoreProblems: problems,
+    companions: companions ?? [],
+    perItem,
+    complete: failures.length === 0 && problems.length === 0 && scores.size === items.length,
   };
 }
 
@@ -173,6 +202,10 @@ export function formatExternalMetrics(r: ExternalMetricsResult): string {
   if (r.loadFailures.length > 20) lines.push(`… ${r.loadFailures.length - 20} more load failures (--json lists all)`);
   for (const p of r.scoreProblems.slice(0, 20)) lines.push(`${r.scoresFile} line ${p.line}: ${p.reason}`);
   if (r.scoreProblems.length > 20) lines.push(`… ${r.scoreProblems.length - 20} more score problems (--json lists all)`);
+  for (const c of r.companions) {
+    if (c.status !== 'read') lines.push(`${c.role} file ${c.file}: ${c.status}${c.reason === null ? '' : ` (${c.reason})`}; it adds ${c.neededBy}`);
+  }
+  lines.push(r.complete ? 'complete: every row loaded and every item scored' : 'INCOMPLETE: rows failed to load or items have no usable score line (exit code 1 unless --allow-missing)');
   return `${lines.join('\n')}\n`;
 }
 
@@ -182,12 +215,18 @@ export function registerMetrics(program: Command): void {
     .description("compute a benchmark's exact metrics (the authors' code, ported) for scores computed anywhere")
     .requiredOption('--benchmark <subset>', `benchmark subset: ${allSubsetNames().join(', ')}`)
     .requiredOption('--annotations <file>', "the authors' annotation file for that subset")
-    .requiredOption('--scores <file>', 'SCORES.jsonl: one {"id": "<0-based row index (MMVP: pair index)>", "scores": [[...]]} per line, scores[image][option] in the order the authors\' dataset class presents the options')
+    .requiredOption(
+      '--scores <file>',
+      'SCORES.jsonl: one {"id": ..., "scores": [[...]]} per line, scores[image][option] in the order the authors\' dataset class presents the options. ' +
+        'id = the 0-based data row of the annotation file (the header is not a row); MMVP: the question row (row r is image "MMVP Images/<r+1>.jpg", by position, not the Index column); ' +
+        'mmvp_vlm / mmvp_clip: the 0-based pair (rows 2p, 2p+1; images <qid>.jpg of each row), scores[image][statement]. NaN/Infinity (json.dumps) fail that item with the reason',
+    )
     .option('--convention <name>', 'evaluation code to reproduce (default: the family\'s first, e.g. whatsup_vlms)')
     .option('--data-dir <dir>', 'folder image paths resolve against (images are not read; default: the annotation file\'s folder)')
     .option('--extra <role=file...>', 'further files by role, e.g. swapped=swapped_data/vl_checklist_relations.json')
-    .option('--json', 'print the full result as JSON')
-    .action(async (opts: { benchmark: string; annotations: string; scores: string; convention?: string; dataDir?: string; extra?: string[]; json?: boolean }) => {
+    .option('--json', 'print the full result as JSON, with every item\'s prediction and correctness (perItem)')
+    .option('--allow-missing', 'exit 0 even when rows failed to load or items have no usable score line')
+    .action(async (opts: { benchmark: string; annotations: string; scores: string; convention?: string; dataDir?: string; extra?: string[]; json?: boolean; allowMissing?: boolean }) => {
       const extraFiles: Record<string, string> = {};
       for (const e of opts.extra ?? []) {
         const at = e.indexOf('=');
@@ -203,5 +242,6 @@ export function registerMetrics(program: Command): void {
         extraFiles,
       });
       process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : formatExternalMetrics(result));
+      if (!result.complete && opts.allowMissing !== true) process.exitCode = 1;
     });
 }

@@ -1,6 +1,7 @@
 import type { BenchmarkSpec } from '../benchmark-spec.js';
 import type { Item, ScoreMatrix } from '../../core/item.js';
-import type { BenchmarkFamily, BenchmarkMetrics, Convention, LoadOptions } from '../benchmark-family.js';
+import type { BenchmarkFamily, BenchmarkMetrics, Convention, LoadFailure, LoadOptions } from '../benchmark-family.js';
+import type { DataQuirk } from '../shared/data-quirk.js';
 import { stampItems } from '../benchmark-family.js';
 import { resolveConventionName } from '../convention-name.js';
 import { loadHardPositives } from './loader.js';
@@ -30,7 +31,7 @@ export const hardPositivesFamily: BenchmarkFamily = {
       annotations: 'hard_positives/data/vl_checklist_relations.json',
       dataDir: 'hard_positives',
       extraFiles: { swapped: 'hard_positives/swapped_data/vl_checklist_relations.json' },
-      description: 'REPLACE relations (VG images under data/VG_100K*/)',
+      description: 'REPLACE relations; id = the 0-based row of data/ (and of swapped_data/, same row); image = the row\'s image_path (data/VG_100K*/<image_id>.jpg)',
     },
     {
       name: 'hard_positives.replace_att',
@@ -38,7 +39,7 @@ export const hardPositivesFamily: BenchmarkFamily = {
       annotations: 'hard_positives/data/vl_checklist_attributes.json',
       dataDir: 'hard_positives',
       extraFiles: { swapped: 'hard_positives/swapped_data/vl_checklist_attributes.json' },
-      description: 'REPLACE attributes (VG images under data/VG_100K*/)',
+      description: 'REPLACE attributes; id = the 0-based row of data/ (and of swapped_data/, same row); image = the row\'s image_path (data/VG_100K*/<image_id>.jpg)',
     },
     {
       name: 'hard_positives.swap',
@@ -55,7 +56,7 @@ export const hardPositivesFamily: BenchmarkFamily = {
     const convention = resolveConventionName('hard-positives', HARD_POSITIVES_CONVENTIONS, spec.convention);
     const swapped = spec.extra_files.swapped;
     const load = spec.subset === 'swap' ? loadHardPositivesSwap : loadHardPositives;
-    const { items, failures } = await load(spec.annotations, {
+    const { items, failures, quirks }: { items: Item[]; failures: LoadFailure[]; quirks?: DataQuirk[] } = await load(spec.annotations, {
       dataDir: spec.data_dir,
       subset: spec.subset,
       ...(swapped === undefined ? {} : { swappedFile: swapped }),
@@ -65,6 +66,7 @@ export const hardPositivesFamily: BenchmarkFamily = {
     return {
       items: stampItems(items, spec, convention),
       failures,
+      ...(quirks === undefined ? {} : { quirks }),
     };
   },
 

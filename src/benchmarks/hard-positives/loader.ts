@@ -12,8 +12,10 @@
  * - run_eval.py scores the two files separately and pairs them by row index.
  *
  * One item per row: `options = [c_n, c, c_p]` (the authors' order of the data/ row, then the
- * swapped row's true caption), `correct = 1`. The swapped row must have the same image_path and
- * false_caption as the data/ row (true of the published files), else the row fails naming the field.
+ * swapped row's true caption), `correct = 1`. The swapped row must have the same image_path, image_id and
+ * false_caption as the data/ row (true of every row of the published files; their true captions differ:
+ * c vs c_p), else the row fails naming the field as misaligned. `quirks` counts rows whose caption equals
+ * its negative and exact duplicate rows (the published files have both; run_eval.py scores them as they are).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -21,6 +23,7 @@ import { z } from 'zod';
 import { PerceiveError, errorMessage } from '../../core/errors.js';
 import { ItemSchema, type Item } from '../../core/item.js';
 import type { LoadFailure } from '../benchmark-family.js';
+import { duplicateRows, quirk, type DataQuirk } from '../shared/data-quirk.js';
 import { isReadableFile, joinInsideDataDir, unsafeDataPathReason } from '../data-path.js';
 import { pairRowsByIndex } from './paired-rows.js';
 
@@ -85,7 +88,7 @@ export interface HardPositivesLoadOptions {
 export async function loadHardPositives(
   annotationFile: string,
   options: HardPositivesLoadOptions,
-): Promise<{ items: Item[]; failures: LoadFailure[] }> {
+): Promise<{ items: Item[]; failures: LoadFailure[]; quirks: DataQuirk[] }> {
   const swappedFile = options.swappedFile ?? defaultSwappedFile(annotationFile);
   const original = await readList(annotationFile);
   const swapped = await readList(swappedFile);
@@ -98,11 +101,15 @@ export async function loadHardPositives(
       failures.push({ source, reason });
     };
     if (b.false_caption !== a.false_caption) {
-      fail(`${swappedFile} row ${row}: field false_caption ${JSON.stringify(b.false_caption)} differs from ${annotationFile} row ${row} (${JSON.stringify(a.false_caption)})`);
+      fail(`${swappedFile} row ${row}: field false_caption ${JSON.stringify(b.false_caption)} differs from ${annotationFile} row ${row} (${JSON.stringify(a.false_caption)}): rows misaligned (a row dropped or duplicated shifts every later pair)`);
       continue;
     }
     if (b.image_path !== a.image_path) {
-      fail(`${swappedFile} row ${row}: field image_path ${JSON.stringify(b.image_path)} differs from ${annotationFile} row ${row}`);
+      fail(`${swappedFile} row ${row}: field image_path ${JSON.stringify(b.image_path)} differs from ${annotationFile} row ${row} (${JSON.stringify(a.image_path)}): rows misaligned (a row dropped or duplicated shifts every later pair)`);
+      continue;
+    }
+    if (String(b.image_id) !== String(a.image_id)) {
+      fail(`${swappedFile} row ${row}: field image_id ${JSON.stringify(b.image_id)} differs from ${annotationFile} row ${row} (${JSON.stringify(a.image_id)}): rows misaligned (a row dropped or duplicated shifts every later pair)`);
       continue;
     }
     const image = await resolveHardPositiveImage(a.image_path, options.dataDir, options.checkImages !== false);
@@ -126,5 +133,23 @@ export async function loadHardPositives(
   }
   // Row order, as the rows were read (the extra-swapped-rows entry, at row N, last).
   failures.sort((x, y) => x.source.row - y.source.row);
-  return { items, failures };
+  return { items, failures, quirks: hardPositiveQuirks({ annotationFile, swappedFile }, original, swapped) };
+}
+
+/** Counts of what the published files have (scored as they are by run_eval.py): see data-quirk.ts. */
+export function hardPositiveQuirks(files: { annotationFile: string; swappedFile: string }, original: unknown[], swapped: unknown[]): DataQuirk[] {
+  const sameCaption = (rows: unknown[]): number[] =>
+    rows.flatMap((r, i) => {
+      const p = HardPositiveRowSchema.safeParse(r);
+      return p.success && p.data.true_caption === p.data.false_caption ? [i] : [];
+    });
+  const n = Math.min(original.length, swapped.length);
+  const pairs = Array.from({ length: n }, (_, i) => [original[i], swapped[i]]);
+  return [
+    quirk(files.annotationFile, 'true_caption equals false_caption (the caption is its own hard negative: a tie)', sameCaption(original)),
+    quirk(files.swappedFile, 'true_caption equals false_caption (the hard positive is the hard negative: a tie)', sameCaption(swapped)),
+    quirk(files.annotationFile, 'exact duplicate of an earlier row', duplicateRows(original)),
+    quirk(files.swappedFile, 'exact duplicate of an earlier row', duplicateRows(swapped)),
+    quirk(`${files.annotationFile} + ${files.swappedFile}`, 'row pair (data/ row and its swapped_data/ row) exactly duplicating an earlier pair', duplicateRows(pairs)),
+  ];
 }

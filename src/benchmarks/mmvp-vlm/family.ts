@@ -3,7 +3,7 @@ import type { Item, ScoreMatrix } from '../../core/item.js';
 import type { BenchmarkFamily, BenchmarkMetrics, Convention, LoadOptions, PublishedFile } from '../benchmark-family.js';
 import { stampItems } from '../benchmark-family.js';
 import { resolveConventionName } from '../convention-name.js';
-import { loadMmvpStatements, type StatementLayout } from './loader.js';
+import { loadMmvpStatements, QUESTIONS_NEEDED_BY, type StatementLayout } from './loader.js';
 import { mmvpT2iMetrics, T2I_CONVENTIONS, t2iPairOutcome, type T2iConvention } from './metrics.js';
 
 function conventionsFor(layout: StatementLayout): readonly Convention[] {
@@ -47,7 +47,8 @@ function statementFamily(layout: StatementLayout): BenchmarkFamily {
             annotations: 'MMVP_VLM/Questions.csv',
             dataDir: 'MMVP_VLM',
             // Questions-llava.csv (Li et al.) is optional: the loader reads it when it lies beside Questions.csv.
-            description: 'MMVP-VLM, 9 categories × 15 pairs of statements (images in MMVP_VLM/MLLM_VLM Images/<Type>/<qid>.jpg)',
+            optionalFiles: { questions: { path: 'MMVP_VLM/Questions-llava.csv', adds: QUESTIONS_NEEDED_BY } },
+            description: 'MMVP-VLM, 9 categories × 15 pairs of statements; id = the 0-based pair p (rows 2p, 2p+1, qids n odd and n+1), images MMVP_VLM/MLLM_VLM Images/<Type of row 2p>/<qid>.jpg',
           },
         ]
       : [
@@ -56,8 +57,9 @@ function statementFamily(layout: StatementLayout): BenchmarkFamily {
             subset: 'mmvp_clip',
             annotations: 'MMVP/Questions-clip.csv',
             dataDir: 'MMVP',
-            extraFiles: { questions: 'MMVP/Questions.csv' },
-            description: "MMVP images scored text-to-image with Li et al.'s statements (CLIP-Embeds additional_questions/Questions-clip.csv)",
+            // MMVP's Questions.csv is optional: the CLIP figures need only Questions-clip.csv and the images.
+            optionalFiles: { questions: { path: 'MMVP/Questions.csv', adds: QUESTIONS_NEEDED_BY } },
+            description: "MMVP images scored text-to-image with Li et al.'s statements (CLIP-Embeds additional_questions/Questions-clip.csv); id = the 0-based pair p (rows 2p, 2p+1, qids n odd and n+1), images MMVP/MMVP Images/<qid>.jpg",
           },
         ];
   const publishedFiles: PublishedFile[] =
@@ -87,7 +89,7 @@ function statementFamily(layout: StatementLayout): BenchmarkFamily {
     async load(spec: BenchmarkSpec, options?: LoadOptions) {
       const convention = resolveConventionName(layout, conventions, spec.convention);
       const questionsFile = spec.extra_files.questions;
-      const { items, failures } = await loadMmvpStatements(spec.annotations, {
+      const { items, failures, companions } = await loadMmvpStatements(spec.annotations, {
         layout,
         dataDir: spec.data_dir,
         subset: spec.subset,
@@ -98,6 +100,7 @@ function statementFamily(layout: StatementLayout): BenchmarkFamily {
       return {
         items: stampItems(items, spec, convention),
         failures,
+        companions,
       };
     },
 

@@ -11,6 +11,8 @@
  *   270 rows; Questions-clip.csv: `Question ID,Type,Statement`, 300 rows, type always `Unknown`.
  * - Rows pair up two by two in file order (`row = next(reader, None)`); a last row without a partner
  *   ends the authors' loop and is not scored (here: a failure naming the row, the other pairs go on).
+ * - A pair must be qid n (odd) then n + 1, as in every published row: ground truth comes from qid
+ *   parity, so a dropped or duplicated row would silently shift every later pair; such a pair fails.
  * - Images: MMVP-VLM `<dir>/MLLM_VLM Images/<type of the FIRST row>/<qid>.jpg` for both rows (the MMVP
  *   repo's folder name; CLIP-Embeds uses `MLLM_VLM_Images`, accepted too); Questions-clip.csv
  *   `<dir>/MMVP Images/<qid>.jpg` (CLIP-Embeds: `MMVP_Images`, accepted too).
@@ -20,7 +22,9 @@
  *   `lst627/CLIP-Embeds@1c73a50:VLM2Vec/eval_llava15.py` `eval_MMVP` takes it, `questions[qid1 - 1]` (by the
  *   first row's qid, for both images), where `questions` is column 1 of `Questions-llava.csv` next to the
  *   annotation file for MMVP-VLM (its header starts `lndex`, a lower-case L, and is skipped like any
- *   header) or of MMVP's `Questions.csv` next to it for Questions-clip.csv.
+ *   header) or of MMVP's `Questions.csv` next to it for Questions-clip.csv. A questions file that is absent
+ *   or cannot be read never stops the statements: it is reported as a companion (`companions`), and
+ *   items carry `meta.question_missing` (the reason) instead of a question.
  *
  * One item per pair: `images = [img1, img2]`, `options = ['a photo of ' + statement1, 'a photo of ' + statement2]`,
  * `correct` = the image index statement 1 belongs to, `meta.gt = [gt1, gt2]` (image indices),
@@ -28,10 +32,11 @@
  * Arms fill `scores[image][option]`; `metrics.ts` reads it text-to-image (column by column).
  */
 import path from 'node:path';
-import { PerceiveError } from '../../core/errors.js';
+import { PerceiveError, errorMessage } from '../../core/errors.js';
 import { ItemSchema, type Item } from '../../core/item.js';
+import type { CompanionFile } from '../benchmark-family.js';
 import { isReadableFile, joinInsideDataDir } from '../data-path.js';
-import { readCsvTable, rowReason, type CsvRecord } from '../mmvp/csv-rows.js';
+import { readCsvTable, rowReason, type CsvRecord } from '../shared/csv-table.js';
 
 export type StatementLayout = 'mmvp-vlm' | 'mmvp-clip';
 
@@ -131,10 +136,35 @@ async function findImage(
   return { reason: `image ${qid}.jpg not found or unreadable in ${where}` };
 }
 
+/**
+ * The questions file, read without ever aborting the statements: only prompts that ask the question
+ * (VLM2Vec's, convention `clip_embeds_vlm2vec`) need it. An absent default file is `absent`; a file
+ * that cannot be read (or is another benchmark's `Questions.csv`) is `unreadable` with the reason.
+ */
+async function readQuestionsCompanion(
+  questionsFile: string | null,
+  explicit: boolean,
+): Promise<{ questions?: string[]; companion?: CompanionFile }> {
+  if (questionsFile === null) return {};
+  const neededBy = QUESTIONS_NEEDED_BY;
+  if (!explicit && !(await isReadableFile(questionsFile))) {
+    return { companion: { role: 'questions', file: questionsFile, status: 'absent', reason: 'not present', neededBy } };
+  }
+  try {
+    const questions = await readQuestionColumn(questionsFile);
+    return { questions, companion: { role: 'questions', file: questionsFile, status: 'read', reason: null, neededBy } };
+  } catch (error) {
+    return { companion: { role: 'questions', file: questionsFile, status: 'unreadable', reason: errorMessage(error), neededBy } };
+  }
+}
+
+/** What the questions file adds (data check, perceive metrics and the missing-question reason say it). */
+export const QUESTIONS_NEEDED_BY = "the question of VLM2Vec prompts (`questions[qid1-1]`: arm vlm2vec.question, convention clip_embeds_vlm2vec as eval_llava15.py runs it)";
+
 export async function loadMmvpStatements(
   annotationFile: string,
   options: StatementLoadOptions,
-): Promise<{ items: Item[]; failures: StatementLoadFailure[] }> {
+): Promise<{ items: Item[]; failures: StatementLoadFailure[]; companions: CompanionFile[] }> {
   const { layout } = options;
   const dataDir = options.dataDir ?? path.dirname(annotationFile);
   const subset = options.subset ?? layout;
@@ -146,12 +176,16 @@ export async function loadMmvpStatements(
       { hint: 'Add the header line `Question ID,Type,Statement`.' },
     );
   }
-  let questions: string[] | undefined;
   const defaultQuestions = path.join(path.dirname(annotationFile), layout === 'mmvp-vlm' ? 'Questions-llava.csv' : 'Questions.csv');
   const questionsFile = options.questionsFile === undefined ? defaultQuestions : options.questionsFile;
-  if (questionsFile !== null && (options.questionsFile !== undefined || (await isReadableFile(questionsFile)))) {
-    questions = await readQuestionColumn(questionsFile);
-  }
+  const { questions, companion } = await readQuestionsCompanion(questionsFile, options.questionsFile !== undefined && options.questionsFile !== null);
+  const companions = companion === undefined ? [] : [companion];
+  const questionMissing =
+    companion === undefined
+      ? 'no questions file'
+      : companion.status === 'read'
+        ? undefined
+        : `questions file ${companion.file} ${companion.status === 'absent' ? 'not present' : `unreadable: ${companion.reason}`}`;
 
   const categories = categoriesFor(layout);
   const items: Item[] = [];
@@ -180,6 +214,14 @@ export async function loadMmvpStatements(
     const category = categories[catIndex];
     if (category === undefined) {
       fail(rowReason(annotationFile, r1, '(row)', `pair ${pair} is beyond the ${categories.length} categories × ${PAIRS_PER_CATEGORY} pairs the authors' code indexes`));
+      continue;
+    }
+    // gt is read from qid parity and images by qid: a pair is qid n (odd) then n + 1 in every published
+    // file. Anything else means a row was dropped or duplicated above (every later pair is shifted).
+    if (p1.qid % 2 !== 1 || p2.qid !== p1.qid + 1) {
+      fail(
+        `${rowReason(annotationFile, r1, 'qid', `rows ${r1.row} and ${r2.row} have qids ${p1.qid} and ${p2.qid}, not n (odd) and n + 1: misaligned pair (a row dropped or duplicated above shifts every later pair)`)}`,
+      );
       continue;
     }
     // Both images come from the first row's type folder, as in the authors' code.
@@ -215,11 +257,11 @@ export async function loadMmvpStatements(
           gt: [gt1, gt2],
           // VLM2Vec/eval_llava15.py eval_MMVP: `prompt = questions[int(qid1)-1]`, for both images of the pair.
           ...(questions?.[p1.qid - 1] === undefined
-            ? {}
+            ? { question_missing: questionMissing ?? `questions file has no row ${p1.qid - 1} (questions[qid1-1])` }
             : { question: questions[p1.qid - 1], vlm2vec_question: questions[p1.qid - 1] }),
         },
       }),
     );
   }
-  return { items, failures };
+  return { items, failures, companions };
 }

@@ -46,17 +46,18 @@ export const mmvpFamily: BenchmarkFamily = {
       subset: 'mmvp',
       annotations: 'MMVP/Questions.csv',
       dataDir: 'MMVP',
-      description: 'MMVP, 150 pairs of questions (images in MMVP/MMVP Images/<Index>.jpg)',
+      description: 'MMVP, 150 pairs of questions; id = the 0-based question row r, its image MMVP/MMVP Images/<r + 1>.jpg (row position, not the Index column); pairs = rows 2p, 2p+1',
     },
   ],
   publishedFiles: MMVP_DATA_FILES,
 
   async load(spec: BenchmarkSpec, options?: LoadOptions) {
     const convention = resolveConventionName('mmvp', MMVP_CONVENTIONS, spec.convention);
-    const { items, failures } = await loadMmvp(spec.annotations, loaderOptions(spec, options));
+    const { items, failures, quirks } = await loadMmvp(spec.annotations, loaderOptions(spec, options));
     return {
       items: stampItems(items, spec, convention),
       failures,
+      quirks,
     };
   },
 

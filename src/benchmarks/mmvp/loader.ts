@@ -12,6 +12,8 @@
  * - Options `(a) X (b) Y` are parsed as lmms-eval's `_parse_options` does; `Correct Answer` `(a)`/`(b)` is
  *   normalised as `_normalize_answer` does (contains "(a)" or equals "a" → option 0; "(b)"/"b" → option 1).
  * - Pairs are consecutive rows (`gpt_grader.py` counts lines two by two): `groups.pair = floor(r / 2)`.
+ *   Both rows of every published pair ask the same question; a pair whose rows do not (a dropped or
+ *   duplicated row shifts every later pair) fails both rows, naming the misalignment.
  *   lmms-eval pairs by `(Index - 1) // 2` instead: `groups.index_pair`.
  *
  * Each question becomes an item with one image and its two options, answered by option scores
@@ -20,9 +22,10 @@
 import path from 'node:path';
 import { ItemSchema, type Item } from '../../core/item.js';
 import { isReadableFile, joinInsideDataDir } from '../data-path.js';
-import { readCsvTable, rowReason, type CsvRecord } from './csv-rows.js';
+import { readCsvTable, rowReason, type CsvRecord } from '../shared/csv-table.js';
 import { applyErratum, MMVP_ERRATA_V1, type ErratumOutcome, type MmvpErrataTable } from './errata.js';
 import { PerceiveError } from '../../core/errors.js';
+import { quirk, type DataQuirk } from '../shared/data-quirk.js';
 
 export interface MmvpLoadFailure {
   source: { file: string; row: number };
@@ -89,11 +92,11 @@ async function findImage(dataDir: string, name: string, checkImages: boolean): P
 export async function loadMmvp(
   annotationFile: string,
   options: MmvpLoadOptions = {},
-): Promise<{ items: Item[]; failures: MmvpLoadFailure[]; errata: ErratumOutcome[] }> {
+): Promise<{ items: Item[]; failures: MmvpLoadFailure[]; errata: ErratumOutcome[]; quirks: DataQuirk[] }> {
   const dataDir = options.dataDir ?? path.dirname(annotationFile);
   const subset = options.subset ?? 'mmvp';
   const errataTable = options.errata === undefined ? MMVP_ERRATA_V1 : options.errata;
-  const table = await readCsvTable(annotationFile, 'MMVP Questions.csv');
+  const table = await readCsvTable(annotationFile, 'MMVP Questions.csv', 'pandas'); // evaluate_mllm.py: pd.read_csv
   checkHeader(annotationFile, table.header);
   const records: CsvRecord[] = options.limit === undefined ? table.records : table.records.slice(0, options.limit);
   const items: Item[] = [];
@@ -165,5 +168,37 @@ export async function loadMmvp(
       }),
     );
   }
-  return { items, failures, errata };
+  const aligned = checkPairsShareQuestion(annotationFile, items);
+  failures.push(...aligned.failures);
+  failures.sort((a, b) => a.source.row - b.source.row);
+  const indexNotRow = records.flatMap((rec) => (/^\s*\d+\s*$/.test(rec.cells[0] ?? '') && Number(rec.cells[0]) !== rec.row + 1 ? [rec.row] : []));
+  const quirks = [quirk(annotationFile, 'Index column differs from row position + 1 (images and pairs follow the row position)', indexNotRow)];
+  return { items: aligned.items, failures, errata, quirks };
+}
+
+/**
+ * gpt_grader.py pairs consecutive rows; the two rows of a pair ask the same question in every published
+ * row. A pair whose rows ask different questions means a row was dropped or duplicated above it (every
+ * later pair is shifted): both rows fail with that reason instead of being scored as a pair.
+ */
+function checkPairsShareQuestion(file: string, items: Item[]): { items: Item[]; failures: MmvpLoadFailure[] } {
+  const byPair = new Map<string, Item[]>();
+  for (const item of items) byPair.set(item.groups.pair ?? '', [...(byPair.get(item.groups.pair ?? '') ?? []), item]);
+  const bad = new Set<string>();
+  const failures: MmvpLoadFailure[] = [];
+  for (const [pair, rows] of byPair) {
+    const [a, b] = rows;
+    if (a === undefined || b === undefined) continue;
+    const qa = String(a.meta.question).trim();
+    const qb = String(b.meta.question).trim();
+    if (qa === qb) continue;
+    for (const item of [a, b]) {
+      bad.add(item.id);
+      failures.push({
+        source: item.source,
+        reason: `${file} row ${item.source.row}: field Question: pair ${pair} (rows ${a.source.row} and ${b.source.row}) asks ${JSON.stringify(qa)} and ${JSON.stringify(qb)}: misaligned pair (a row dropped or duplicated above shifts every later pair)`,
+      });
+    }
+  }
+  return { items: items.filter((i) => !bad.has(i.id)), failures };
 }

@@ -48,7 +48,8 @@ export class Vlm2VecArm extends LlamaArm<Embedder> {
       const q = item.meta[key];
       if (typeof q === 'string' && q.trim().length > 0) return { text: q, source: `meta.${key}` };
     }
-    throw new PerceiveError('missing-question', `item ${item.id} has no meta.vlm2vec_question or meta.question for prompt variant ${this.variant.name}`, {
+    const why = typeof item.meta.question_missing === 'string' ? ` (${item.meta.question_missing})` : '';
+    throw new PerceiveError('missing-question', `item ${item.id} has no meta.vlm2vec_question or meta.question for prompt variant ${this.variant.name}${why}`, {
       hint: `use vlm2vec.plain, or a benchmark whose loader sets the question`,
     });
   }
