@@ -20,7 +20,10 @@ export const SIGLIP_STD: readonly number[] = [0.5, 0.5, 0.5];
 const positiveInt = z.number().int().positive();
 const ChannelsSchema = z.union([z.number(), z.array(z.number()).length(3)]);
 
-/** SiglipImageProcessor's arguments and defaults (transformers' image_processing_siglip.py). */
+/**
+ * SiglipImageProcessor's arguments and defaults
+ * (huggingface/transformers@e3ac482ec8cc4e2fdf1818924aa1a348f1f29d8b:src/transformers/models/siglip/image_processing_siglip.py).
+ */
 const SiglipPreprocessorConfigSchema = z.looseObject({
   do_resize: z.boolean().default(true),
   size: z.looseObject({ height: positiveInt, width: positiveInt }).default({ height: 224, width: 224 }),

@@ -1,9 +1,10 @@
 /**
  * SigLIP's score of an (image, text) pair: sigmoid(exp(t)·cos + b), the probability that they
  * match, from the trained logit scale t (log space) and bias b. SiglipModel.forward computes the
- * logits as text_embeds·image_embedsᵀ·exp(logit_scale) + logit_bias on normalised embeddings, and
- * the pipelines apply the sigmoid (transformers: models/siglip/modeling_siglip.py, SiglipModel;
- * pipelines/zero_shot_image_classification.py). exp(t) > 0, so the score orders pairs as the
+ * logits as text_embeds·image_embedsᵀ·exp(logit_scale) + logit_bias on normalised embeddings and
+ * its probabilities as their sigmoid
+ * (huggingface/transformers@1c51a62f5861390e994db1464e8a51f6d7fbacbc:src/transformers/models/siglip/modeling_siglip.py,
+ * SiglipModel.forward). exp(t) > 0, so the score orders pairs as the
  * cosine does, except that far above the bias it saturates to exactly 1 in float64 (real SigLIP:
  * t ≈ 4.7, b ≈ -16.5, so from cos ≈ 0.5) and ties pairs the cosine tells apart: argmax metrics
  * read the cosine; the score is recorded beside it.

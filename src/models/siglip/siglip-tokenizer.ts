@@ -4,7 +4,8 @@
  *   - lowercase: SiglipTokenizer has do_lower_case; SigLIP2 (Gemma tokenizer) was trained on
  *     lowercased text and Hugging Face's model card asks callers to lowercase;
  *   - for SiglipTokenizer (tokenizer_config.json's tokenizer_class), its canonicalize_text: drop
- *     ASCII punctuation (Python's string.punctuation), collapse whitespace, strip;
+ *     ASCII punctuation (Python's string.punctuation), collapse whitespace, strip
+ *     (huggingface/transformers@095a021d704bd46dca3e42b8fbb47a7535674fec:src/transformers/models/siglip/tokenization_siglip.py);
  *   - truncate to max_length (keeping the special tokens the post-processor adds, </s>) and pad
  *     every row to max_length (64) with the model's pad id: the text tower pools the LAST
  *     position, so the padding is part of the model's input, as padding="max_length" gives it.
