@@ -82,6 +82,7 @@ export function registerFixtures(program: Command): void {
           `  LLaVA-style pair: ${f.llava.model}`,
           `                    ${f.llava.mmproj}`,
           `  CLIP folder:      ${f.clip}`,
+          `  SigLIP folder:    ${f.siglip}`,
           `  What'sUp-style:   ${f.whatsup.annotationFile} (${f.whatsup.count} images)`,
           '',
         ].join('\n'),

@@ -89,7 +89,7 @@ async function readJsonFile(dir: string, name: string): Promise<unknown> {
  * sha256 over the files that determine the embeddings, in a fixed order, each framed by its
  * relative path and size so that moving bytes between files changes the hash.
  */
-async function hashModelFiles(dir: string, files: string[]): Promise<string> {
+export async function hashModelFiles(dir: string, files: string[]): Promise<string> {
   const hash = createHash('sha256');
   for (const rel of files) {
     const file = path.join(dir, rel);
@@ -101,7 +101,7 @@ async function hashModelFiles(dir: string, files: string[]): Promise<string> {
 }
 
 /** L2-normalised copy of a row (accumulated in float64). A zero row stays zero. */
-function l2Normalise(row: Float32Array): Float32Array {
+export function l2Normalise(row: Float32Array): Float32Array {
   let sum = 0;
   for (const v of row) sum += v * v;
   const out = new Float32Array(row.length);
@@ -127,7 +127,7 @@ export function cosine(a: Float32Array, b: Float32Array): number {
   return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
 }
 
-function chunks<T>(items: T[], size: number): T[][] {
+export function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;

@@ -1,0 +1,27 @@
+/**
+ * The siglip model kind: SigLIP and SigLIP2 fixed-resolution ONNX folders (SiglipModel in the
+ * Hugging Face / Xenova / onnx-community layout) as a contrastive encoder. Its config member, its
+ * start, and what it records beside the cosine (the sigmoid score from the trained logit scale and
+ * bias). `arm: clip` ("contrastive matching") runs on it as on a CLIP folder.
+ */
+import { z } from 'zod';
+import { SiglipEncoder } from './siglip-encoder.js';
+
+export { SiglipEncoder, type SiglipEncoderOptions } from './siglip-encoder.js';
+export { type SiglipLogitParams, siglipLogit, siglipProbability } from './siglip-score.js';
+
+/** The config's model entry of this kind. */
+export const SiglipModelSchema = z.strictObject({
+  kind: z.literal('siglip'),
+  /** Folder in the Hugging Face ONNX layout (config.json with model_type siglip, tokenizer.json, onnx/…). */
+  path: z.string().min(1),
+  threads: z.number().int().positive().optional(),
+  batch_size: z.number().int().positive().default(8),
+});
+export type SiglipModelSpec = z.infer<typeof SiglipModelSchema>;
+
+/** Loads the encoder a spec names; `defaultThreads` (the environment's) when the spec sets none. */
+export async function start(spec: SiglipModelSpec, options: { defaultThreads?: number } = {}): Promise<SiglipEncoder> {
+  const threads = spec.threads ?? options.defaultThreads;
+  return SiglipEncoder.load(spec.path, { batchSize: spec.batch_size, ...(threads !== undefined ? { threads } : {}) });
+}
