@@ -15,6 +15,11 @@ export interface ContrastiveEncoder {
   readonly modelHash: string;
   encodeImages(images: ImageInput[]): Promise<Float32Array[]>;
   encodeTexts(texts: string[]): Promise<Float32Array[]>;
+  /**
+   * The model's own match probability for a cosine, where it has one (SigLIP: sigmoid(exp(t)·cos + b));
+   * recorded beside the cosine, which every argmax metric reads.
+   */
+  probability?(cosine: number): number | null;
   close(): Promise<void>;
 }
 

@@ -5,13 +5,14 @@ import { CLIP_KIND } from './clip/clip-kind.js';
 import { LLAMA_ARMS } from './llama/llama-arms.js';
 import { LLAMA_KIND } from './llama/llama-kind.js';
 import type { ModelKind } from './model-kind.js';
+import { SIGLIP_KIND } from './siglip/siglip-kind.js';
 
 /**
  * Every model kind and every arm. A new kind is one folder under src/models/ plus one line in
  * MODEL_KINDS; a new arm is one definition in its kind's folder plus its entry in ARMS. The config
  * schema, the manifest, the planner and the worker find them here.
  */
-export const MODEL_KINDS = [LLAMA_KIND, CLIP_KIND] as const;
+export const MODEL_KINDS = [LLAMA_KIND, CLIP_KIND, SIGLIP_KIND] as const;
 
 export const ARMS = [CLIP_ARM, ...LLAMA_ARMS] as const;
 

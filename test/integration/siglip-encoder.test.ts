@@ -8,14 +8,17 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PerceiveError } from '../../src/errors.js';
+import { PerceiveError } from '../../src/core/errors.js';
 import { TINY_SIGLIP_LOGITS, writeTinySiglip } from '../../src/fixtures/tiny-siglip.js';
-import { SiglipModelSchema, start } from '../../src/models/siglip/index.js';
+import { readEnvironment } from '../../src/core/environment.js';
+import { hostTools } from '../../src/models/host-tools.js';
+import { modelKind } from '../../src/models/registry.js';
+import { SiglipModelSchema } from '../../src/models/siglip/siglip-model-spec.js';
 import { SiglipEncoder } from '../../src/models/siglip/siglip-encoder.js';
 import { siglipPreprocessor } from '../../src/models/siglip/siglip-preprocessor.js';
 import { siglipLogit } from '../../src/models/siglip/siglip-score.js';
-import { cosine } from '../../src/runners/clip/clip-encoder.js';
-import type { ImageInput } from '../../src/runners/runner.js';
+import { cosine } from '../../src/models/clip/clip-encoder.js';
+import type { ImageInput } from '../../src/models/capabilities.js';
 
 let tmp: string;
 let dir: string;
@@ -205,18 +208,23 @@ describe('SiglipEncoder', () => {
   });
 });
 
-describe('siglip model kind: schema and start', () => {
+describe('siglip model kind: schema and start through the registry', () => {
   it('parses {kind: siglip, path, threads?, batch_size} and starts the encoder it names', async () => {
     const spec = SiglipModelSchema.parse({ kind: 'siglip', path: dir, threads: 1 });
     expect(spec.batch_size).toBe(8);
     expect(SiglipModelSchema.safeParse({ kind: 'siglip', path: dir, batch: 8 }).success).toBe(false);
-    const encoder = await start(spec);
+    const kind = modelKind('siglip');
+    expect(kind.provides).toBe('contrastive');
+    expect(await kind.hash(spec, readEnvironment())).toBe(eight.modelHash);
+    const started = await kind.start('siglip', spec, { env: readEnvironment(), tools: hostTools({}), logDir: dir });
     try {
+      const encoder = started.capabilities as import('../../src/models/capabilities.js').ContrastiveEncoder;
       expect(encoder.modelHash).toBe(eight.modelHash);
       const [v] = await encoder.encodeTexts(['a dog']);
       expect(Array.from(v as Float32Array)).toEqual(Array.from((await eight.encodeTexts(['a dog']))[0] as Float32Array));
+      expect(encoder.probability?.(0.5)).toBe(eight.probability(0.5));
     } finally {
-      await encoder.close();
+      await started.close();
     }
   });
 });

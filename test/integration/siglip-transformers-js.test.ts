@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinySiglip } from '../../src/fixtures/tiny-siglip.js';
 import { SiglipEncoder } from '../../src/models/siglip/siglip-encoder.js';
 import { siglipPreprocessor } from '../../src/models/siglip/siglip-preprocessor.js';
-import { cosine } from '../../src/runners/clip/clip-encoder.js';
+import { cosine } from '../../src/models/clip/clip-encoder.js';
 
 let tmp: string;
 let encoder: SiglipEncoder;

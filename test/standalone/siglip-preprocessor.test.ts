@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { PerceiveError } from '../../src/errors.js';
+import { PerceiveError } from '../../src/core/errors.js';
 import { parseSiglipPreprocessorConfig, siglipPreprocessor } from '../../src/models/siglip/siglip-preprocessor.js';
-import type { ImageInput } from '../../src/runners/runner.js';
+import type { ImageInput } from '../../src/models/capabilities.js';
 
 const input = (bytes: Buffer): ImageInput => ({ bytes, sha256: createHash('sha256').update(bytes).digest('hex') });
 

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PerceiveError } from '../../src/errors.js';
+import { PerceiveError } from '../../src/core/errors.js';
 import { TINY_SIGLIP_LOGITS, writeTinySiglip } from '../../src/fixtures/tiny-siglip.js';
 import { writeTinyClip } from '../../src/fixtures/tiny-clip.js';
 import { logitParamsFromConfig, readLogitParamsFromOnnx } from '../../src/models/siglip/siglip-logit-params.js';

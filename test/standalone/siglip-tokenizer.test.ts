@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PerceiveError } from '../../src/errors.js';
+import { PerceiveError } from '../../src/core/errors.js';
 import { writeTinySiglip } from '../../src/fixtures/tiny-siglip.js';
 import { canonicalizeSiglipText, SiglipTokenizer } from '../../src/models/siglip/siglip-tokenizer.js';
 

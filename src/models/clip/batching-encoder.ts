@@ -36,6 +36,10 @@ export class BatchingEncoder implements ContrastiveEncoder {
     const t = setImmediate(fn);
     return () => clearImmediate(t);
   }
+  probability(cosine: number): number | null {
+    return this.inner.probability?.(cosine) ?? null;
+  }
+
 
   get modelHash(): string {
     return this.inner.modelHash;

@@ -13,7 +13,8 @@ function dot(a: Float32Array, b: Float32Array): number {
 }
 
 /**
- * `clip`: cosine of the L2-normalised image and caption embeddings. The captions are the raw
+ * `clip` (contrastive matching, on any kind with the contrastive set: CLIP, SigLIP): cosine of the
+ * L2-normalised image and caption embeddings; SigLIP's sigmoid score is recorded beside it. The captions are the raw
  * benchmark texts (no template), as in whatsup_vlms and CLIP-Embeds' eval_clip.py.
  * Each unique image and caption is encoded once per model, in batches (prepare).
  */
@@ -111,7 +112,10 @@ export class ClipArm implements Arm {
         }
       }
     }
-    return { scores: imageEmbeds.map((v) => textEmbeds.map((t) => dot(v, t))), extra };
+    const scores = imageEmbeds.map((v) => textEmbeds.map((t) => dot(v, t)));
+    // SigLIP's sigmoid score beside the raw cosine (same order; the cosine is what metrics read).
+    if (this.encoder.probability && this.encoder.probability(0) !== null) extra.sigmoid_scores = scores.map((row) => row.map((c) => this.encoder.probability!(c)));
+    return { scores, extra };
   }
 }
 

@@ -15,7 +15,7 @@ import fs from 'node:fs/promises';
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 import { z } from 'zod';
-import { errorMessage, PerceiveError } from '../../errors.js';
+import { errorMessage, PerceiveError } from '../../core/errors.js';
 import type { SiglipLogitParams } from './siglip-score.js';
 
 const { onnx } = onnxProto;

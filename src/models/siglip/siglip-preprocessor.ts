@@ -10,8 +10,8 @@
  */
 import type { KernelEnum } from 'sharp';
 import { z } from 'zod';
-import { PerceiveError } from '../../errors.js';
-import { type ClipImageProcessing, ClipPreprocessor } from '../../runners/clip/clip-preprocessor.js';
+import { PerceiveError } from '../../core/errors.js';
+import { type ClipImageProcessing, ClipPreprocessor } from '../clip/clip-preprocessor.js';
 
 /** IMAGENET_STANDARD_MEAN / _STD, SiglipImageProcessor's defaults. */
 export const SIGLIP_MEAN: readonly number[] = [0.5, 0.5, 0.5];

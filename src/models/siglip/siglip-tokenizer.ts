@@ -13,7 +13,7 @@
  */
 import { Tokenizer } from '@huggingface/tokenizers';
 import { z } from 'zod';
-import { errorMessage, PerceiveError } from '../../errors.js';
+import { errorMessage, PerceiveError } from '../../core/errors.js';
 
 /** SigLIP's text length (text_config.max_position_embeddings) when config.json does not say. */
 export const SIGLIP_CONTEXT_LENGTH = 64;

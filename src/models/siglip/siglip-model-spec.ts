@@ -5,10 +5,6 @@
  * bias). `arm: clip` ("contrastive matching") runs on it as on a CLIP folder.
  */
 import { z } from 'zod';
-import { SiglipEncoder } from './siglip-encoder.js';
-
-export { SiglipEncoder, type SiglipEncoderOptions } from './siglip-encoder.js';
-export { type SiglipLogitParams, siglipLogit, siglipProbability } from './siglip-score.js';
 
 /** The config's model entry of this kind. */
 export const SiglipModelSchema = z.strictObject({
@@ -19,9 +15,3 @@ export const SiglipModelSchema = z.strictObject({
   batch_size: z.number().int().positive().default(8),
 });
 export type SiglipModelSpec = z.infer<typeof SiglipModelSchema>;
-
-/** Loads the encoder a spec names; `defaultThreads` (the environment's) when the spec sets none. */
-export async function start(spec: SiglipModelSpec, options: { defaultThreads?: number } = {}): Promise<SiglipEncoder> {
-  const threads = spec.threads ?? options.defaultThreads;
-  return SiglipEncoder.load(spec.path, { batchSize: spec.batch_size, ...(threads !== undefined ? { threads } : {}) });
-}
