@@ -1,0 +1,89 @@
+import path from 'node:path';
+import { loadExperimentConfig } from '../../config/experiment.js';
+import { readEnvironment } from '../../core/environment.js';
+import { PerceiveError } from '../../core/errors.js';
+import { runLogger } from '../../core/run-log.js';
+import { findHostTools } from '../../models/host-tools.js';
+import { workerName } from '../bundle-executor.js';
+import { ModelRuntime } from '../model-runtime.js';
+
+export interface WorkerProcessOptions {
+  config: string;
+  model: string;
+  concurrency?: number;
+  log?: string;
+  quiet?: boolean;
+}
+
+/**
+ * A worker process (`perceive worker`, local or on another host): starts one model's runtime,
+ * serves that model's BullMQ queue until stopped (Ctrl-C, SIGTERM, or, for a local worker, its
+ * run process going away), then closes the runtime and its Redis connection.
+ */
+export async function serveModelQueue(opts: WorkerProcessOptions): Promise<void> {
+  const env = readEnvironment();
+  const { config } = loadExperimentConfig(opts.config);
+  const spec = config.models[opts.model];
+  if (!spec) throw new PerceiveError('bad-config', `${opts.config}: no model named "${opts.model}" under models (have: ${Object.keys(config.models).join(', ')})`);
+  const logFile = path.resolve(opts.log ?? `perceive-worker.${opts.model}.log.jsonl`);
+  const log = runLogger(logFile, { role: 'worker', model: opts.model, worker: workerName() }, { console: !opts.quiet });
+  // Until the runner is up, a stop request (or the run process going away) just exits.
+  const early = (): void => process.exit(130);
+  process.once('SIGINT', early);
+  process.once('SIGTERM', early);
+  if (process.send) process.once('disconnect', early);
+  // The queue's modules (BullMQ, ioredis) load, and Redis is probed, while the model loads.
+  const queue = Promise.all([import('./bundle-queue.js'), import('./bundle-worker.js')]).then(async ([q, w]) => ({
+    ...q,
+    ...w,
+    redis: await q.connectRedis(env.redisUrl, { probe: true }),
+  }));
+  const tools = findHostTools([spec.kind], env);
+  const [queued, started] = await Promise.allSettled([queue, ModelRuntime.start(opts.model, spec, env, tools, path.dirname(logFile))]);
+  if (queued.status === 'rejected' || started.status === 'rejected') {
+    if (started.status === 'fulfilled') await started.value.close();
+    if (queued.status === 'fulfilled') queued.value.redis.disconnect();
+    if (process.connected) process.disconnect();
+    throw queued.status === 'rejected' ? queued.reason : (started as PromiseRejectedResult).reason;
+  }
+  const { redis, queueName, redactUrl, startBundleWorker } = queued.value;
+  const runtime = started.value;
+  process.off('SIGINT', early);
+  process.off('SIGTERM', early);
+  process.off('disconnect', early);
+  const concurrency = opts.concurrency ?? runtime.slots;
+  const handle = startBundleWorker({
+    connection: redis,
+    settings: config.queue,
+    env: { runtime, dataDir: env.dataDir, taskDelayMs: env.taskDelayMs, worker: workerName() },
+    concurrency,
+    log,
+  });
+  log.info({ queue: `${config.queue.prefix}:${queueName(opts.model, runtime.modelHash)}`, redis: redactUrl(env.redisUrl), concurrency, dataDir: env.dataDir ?? null, modelHash: runtime.modelHash }, 'worker ready');
+  let stopped = false;
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (why: string): void => {
+      if (stopped) return; // our own disconnect below, after a clean stop
+      if (stopping) {
+        log.warn({ why }, 'second stop request: exiting now (the active bundle goes back to the queue when its lock expires)');
+        process.exit(130);
+      }
+      stopping = true;
+      log.info({ why }, 'stopping: the active bundles go back to the queue after their current task');
+      void handle
+        .close()
+        .catch(() => {})
+        .then(() => runtime.close())
+        .finally(resolve);
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    if (process.send) process.on('disconnect', () => stop('run process went away'));
+  });
+  stopped = true;
+  log.info({}, 'worker stopped');
+  redis.disconnect();
+  // A local worker's IPC channel would keep it alive.
+  if (process.connected) process.disconnect();
+}
