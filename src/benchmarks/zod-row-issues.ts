@@ -1,8 +1,7 @@
 import type { z } from 'zod';
+import { describeZodIssues as describe } from '../core/zod-issues.js';
 
 /** A row's validation problems as `field <path>: <message>` (`(row)` for the row itself), joined by "; ". */
 export function describeZodIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `field ${issue.path.length === 0 ? '(row)' : issue.path.map(String).join('.')}: ${issue.message}`)
-    .join('; ');
+  return describe(error, { root: '(row)' });
 }

@@ -8,6 +8,7 @@ import { allSubsetNames, findSubset, resolveConvention } from '../benchmarks/reg
 import { BenchmarkSpecSchema } from '../config/experiment.js';
 import { PerceiveError, errorMessage } from '../core/errors.js';
 import type { ScoreMatrix } from '../core/item.js';
+import { describeZodIssues } from '../core/zod-issues.js';
 
 /**
  * `perceive metrics`: the authors' exact metrics for scores computed anywhere. Registry-driven: any
@@ -111,7 +112,7 @@ export async function externalMetrics(input: ExternalMetricsInput): Promise<Exte
     if (!r.success) {
       problems.push({
         line,
-        reason: r.error.issues.map((i) => `field ${i.path.length === 0 ? '(line)' : i.path.map(String).join('.')}: ${i.message}`).join('; '),
+        reason: describeZodIssues(r.error, { root: '(line)' }),
       });
       continue;
     }

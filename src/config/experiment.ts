@@ -6,6 +6,7 @@ import { PerceiveError } from '../core/errors.js';
 import { BenchmarkSpecSchema as BenchmarkEntrySchema } from '../benchmarks/benchmark-spec.js';
 import { benchmarkFormats } from '../benchmarks/registry.js';
 import { ArmSpecSchema, armDefinition, MODEL_KINDS, armSpecId, modelKind, ModelSpecSchema, type ArmSpec, type ModelSpec } from '../models/registry.js';
+import { describeZodIssues } from '../core/zod-issues.js';
 
 const MODEL_KIND_NAMES = MODEL_KINDS.map((k) => k.kind);
 
@@ -66,10 +67,6 @@ export interface LoadedConfig {
   text: string;
 }
 
-function describeIssue(file: string, issue: z.core.$ZodIssue): string {
-  const where = issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)';
-  return `${file}: field ${where}: ${issue.message}`;
-}
 
 /** Resolves every path field against the config file's folder. */
 function resolvePaths(config: ExperimentConfig, baseDir: string): ExperimentConfig {
@@ -101,30 +98,30 @@ export function parseExperimentConfig(text: string, file: string): ExperimentCon
   }
   const parsed = ExperimentConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    const lines = parsed.error.issues.slice(0, 5).map((i) => describeIssue(file, i));
+    const lines = parsed.error.issues.slice(0, 5).map((issue) => `${file}: ${describeZodIssues(new z.ZodError([issue]), { root: '(top level)' })}`);
     throw new PerceiveError('bad-config', lines.join('\n'));
   }
   const config = parsed.data;
   const issues: string[] = [];
   config.arms.forEach((arm, i) => {
     const model = config.models[arm.model];
-    if (!model) issues.push(`${file}: field arms.${i}.model: no model named "${arm.model}" under models`);
+    if (!model) issues.push(`${file}: field arms[${i}].model: no model named "${arm.model}" under models`);
     else {
       const needs = armDefinition(arm.arm).needs;
       const kind = modelKind(model.kind);
       if (kind.provides !== needs) {
         const fits = MODEL_KIND_NAMES.filter((k) => modelKind(k).provides === needs).join(' or ');
-        issues.push(`${file}: field arms.${i}.model: arm ${arm.arm} needs a model of kind ${fits}, "${arm.model}" is ${model.kind}`);
+        issues.push(`${file}: field arms[${i}].model: arm ${arm.arm} needs a model of kind ${fits}, "${arm.model}" is ${model.kind}`);
       }
     }
   });
   const armIds = config.arms.map(armSpecId);
   armIds.forEach((id, i) => {
-    if (armIds.indexOf(id) !== i) issues.push(`${file}: field arms.${i}: duplicate arm id "${id}" (give one of them a label)`);
+    if (armIds.indexOf(id) !== i) issues.push(`${file}: field arms[${i}]: duplicate arm id "${id}" (give one of them a label)`);
   });
   const names = config.benchmarks.map((b) => b.name);
   names.forEach((n, i) => {
-    if (names.indexOf(n) !== i) issues.push(`${file}: field benchmarks.${i}.name: duplicate name "${n}"`);
+    if (names.indexOf(n) !== i) issues.push(`${file}: field benchmarks[${i}].name: duplicate name "${n}"`);
   });
   if (issues.length > 0) throw new PerceiveError('bad-config', issues.join('\n'));
   return resolvePaths(config, path.dirname(path.resolve(file)));

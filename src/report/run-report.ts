@@ -7,6 +7,7 @@ import { renderCsvTables } from './csv-tables.js';
 import { renderHtmlReport } from './html-report.js';
 import { renderMarkdownReport } from './markdown-report.js';
 import { buildReportModel, type ReportManifest, type ReportModel } from './report-model.js';
+import { describeZodIssues } from '../core/zod-issues.js';
 
 const ManifestConfigSchema = z.object({
   run_id: z.string(),
@@ -21,7 +22,7 @@ export function loadReportModel(run: RunDirectory, options: { wallMs?: number; i
   const raw = run.readJson('manifest.json');
   const parsed = ManifestConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new PerceiveError('bad-manifest', `${run.file('manifest.json')}: field ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
+    throw new PerceiveError('bad-manifest', `${run.file('manifest.json')}: ${describeZodIssues(parsed.error, { limit: 1 })}`);
   }
   const formats = new Map(parsed.data.config.benchmarks.map((b) => [b.name, b.format as BenchmarkSpec['format']] as const));
   const samples = run.readSamples();

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { PerceiveError } from '../core/errors.js';
+import { describeZodIssues } from '../core/zod-issues.js';
 
 /** The file under a run's output root that holds every computed task, across runs. */
 export const STORE_FILE = 'cache.sqlite';
@@ -129,8 +130,7 @@ export class ResultStore {
         const parsed = TaskResultSchema.safeParse(raw);
         if (!parsed.success) {
           const task = typeof (raw as { task?: unknown })?.task === 'string' ? (raw as { task: string }).task : '';
-          const issue = parsed.error.issues[0];
-          const f = { task, code: 'malformed-answer', message: `the model's answer is not a valid score matrix: field ${issue?.path.join('.')}: ${issue?.message}`, worker: String((raw as { worker?: unknown })?.worker ?? '?'), failedAt: now };
+          const f = { task, code: 'malformed-answer', message: `the model's answer is not a valid score matrix: ${describeZodIssues(parsed.error, { limit: 1 })}`, worker: String((raw as { worker?: unknown })?.worker ?? '?'), failedAt: now };
           rejected.push(f);
           if (task) this.upsertFailure.run(f.task, f.code, f.message, f.worker, f.failedAt);
           continue;

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PerceiveError } from '../core/errors.js';
 import { type Sample, SampleSchema } from './sample.js';
+import { describeZodIssues } from '../core/zod-issues.js';
 
 /**
  * results/<run-id>/: manifest.json, samples.jsonl (exported from the results store, which is
@@ -96,8 +97,7 @@ export class RunDirectory {
       }
       const parsed = SampleSchema.safeParse(raw);
       if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new PerceiveError('bad-samples', `${file}: line ${i + 1}: field ${issue?.path.join('.')}: ${issue?.message}`);
+        throw new PerceiveError('bad-samples', `${file}: line ${i + 1}: ${describeZodIssues(parsed.error, { limit: 1 })}`);
       }
       samples.push(parsed.data);
     });

@@ -39,7 +39,7 @@ describe('arm specs of the VLM arms', () => {
     expect(c.arms.map(armSpecId)).toEqual(['vlm.contrast', 'vlm.contrast.l05', 'vlm2vec.question', 'vlm2vec.question.short', 'vlm2vec.plain']);
     expect(c.models.llava).toMatchObject({ slots: 2 });
     expect(() => parseExperimentConfig(config(`  - { arm: vlm.mcq, model: llava }\n  - { arm: vlm.mcq, model: llava, option_style: lmms-eval }`), 'c.yaml')).toThrow(
-      /c.yaml: field arms.1: duplicate arm id "vlm.mcq"/,
+      /c.yaml: field arms\[1\]: duplicate arm id "vlm.mcq"/,
     );
   });
 

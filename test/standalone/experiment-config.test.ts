@@ -46,7 +46,7 @@ describe('experiment config', () => {
   it('rejects unknown fields, unknown models and arm/model kind mismatches', () => {
     expect(errorOf(() => parseExperimentConfig(`${GOOD}\nsede: 3\n`, 'x.yaml')).message).toContain('x.yaml: field');
     expect(errorOf(() => parseExperimentConfig(GOOD.replace('{ arm: clip, model: clip }', '{ arm: clip, model: nope }'), 'x.yaml')).message).toContain(
-      'field arms.0.model: no model named "nope"',
+      'field arms[0].model: no model named "nope"',
     );
     expect(errorOf(() => parseExperimentConfig(GOOD.replace('{ arm: clip, model: clip }', '{ arm: clip, model: llava }'), 'x.yaml')).message).toContain(
       'arm clip needs a model of kind clip',

@@ -24,6 +24,7 @@ import { z } from 'zod';
 import { PerceiveError, errorMessage } from '../../core/errors.js';
 import { ItemSchema, type Item } from '../../core/item.js';
 import { isReadableFile, unsafeDataPathReason } from '../data-path.js';
+import { describeZodIssues } from '../zod-row-issues.js';
 
 export type WhatsUpVariant = 'A' | 'B';
 
@@ -200,14 +201,6 @@ function variantFor(subset: string, annotationFile: string, rows: unknown[], exp
   return looksB ? 'B' : 'A';
 }
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const where = issue.path.length === 0 ? '(row)' : issue.path.map(String).join('.');
-      return `field ${where}: ${issue.message}`;
-    })
-    .join('; ');
-}
 
 /**
  * Loads a What'sUp Controlled_Images file (`controlled_images_dataset.json` = A,
@@ -260,7 +253,7 @@ export async function loadWhatsUpControlled(
     };
     const result = WhatsUpControlledRowSchema.safeParse(rows[row]);
     if (!result.success) {
-      fail(describeIssues(result.error));
+      fail(describeZodIssues(result.error));
       continue;
     }
     const { image_path: imagePath, caption_options: captions } = result.data;

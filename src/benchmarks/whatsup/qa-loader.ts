@@ -23,6 +23,7 @@ import { ItemSchema, type Item } from '../../core/item.js';
 import type { LoadFailure } from '../benchmark-family.js';
 import { isReadableFile, joinInsideDataDir } from '../data-path.js';
 import { qaQuestion } from './vlm2vec-question.js';
+import { describeZodIssues } from '../zod-row-issues.js';
 
 export type QaSource = 'coco' | 'vg';
 export type QaObjects = 'one' | 'two';
@@ -108,9 +109,7 @@ export async function loadWhatsUpQa(annotationFile: string, options: QaLoadOptio
     const r = QaRowSchema.safeParse(rows[row]);
     if (!r.success) {
       fail(
-        r.error.issues
-          .map((i) => `field ${i.path.length === 0 ? '(row)' : `[${i.path.map(String).join('.')}]`}: ${i.message}`)
-          .join('; '),
+        describeZodIssues(r.error),
       );
       continue;
     }

@@ -8,6 +8,7 @@ import { queueName } from './bundle-queue.js';
 import { todoTasks } from '../plan.js';
 import { BundleFailure, bundleFailureReason, type ExecutorEnv, executeBundle, StopRequested, TransientBundleError } from '../bundle-executor.js';
 import { backoffDelay, retryPolicy } from '../retry-policy.js';
+import { describeZodIssues } from '../../core/zod-issues.js';
 
 export interface BundleWorkerHandle {
   worker: Worker;
@@ -34,8 +35,7 @@ export function startBundleWorker(args: {
   const processor = async (job: Job, token?: string): Promise<BundleOutcome> => {
     const parsed = BundleJobSchema.safeParse(job.data);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new UnrecoverableError(`bad-job: job ${job.id} does not hold a bundle: field ${issue?.path.join('.')}: ${issue?.message}`);
+      throw new UnrecoverableError(`bad-job: job ${job.id} does not hold a bundle: ${describeZodIssues(parsed.error, { limit: 1 })}`);
     }
     const data = parsed.data as BundleJob;
     const previous = BundleOutcomeSchema.safeParse(job.progress).success ? (job.progress as BundleOutcome) : undefined;

@@ -21,6 +21,7 @@ import { errorMessage, PerceiveError } from '../../core/errors.js';
 import type { ContrastiveEncoder, ImageInput } from '../capabilities.js';
 import { ClipPreprocessor, imageLabel, parsePreprocessorConfig } from './clip-preprocessor.js';
 import { ClipTokenizer, DEFAULT_CONTEXT_LENGTH } from './clip-tokenizer.js';
+import { describeZodIssues } from '../../core/zod-issues.js';
 
 export interface ClipEncoderOptions {
   /** onnxruntime intra-op threads; default: onnxruntime's (the physical cores). */
@@ -176,8 +177,7 @@ export class ClipEncoder implements ContrastiveEncoder {
 
     const configResult = ClipConfigSchema.safeParse(await readJsonFile(root, 'config.json'));
     if (!configResult.success) {
-      const issue = configResult.error.issues[0];
-      throw new PerceiveError('bad-model', `${path.join(root, 'config.json')}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'} (expected a CLIPModel config)`);
+      throw new PerceiveError('bad-model', `${path.join(root, 'config.json')}: ${describeZodIssues(configResult.error, { limit: 1 })} (expected a CLIPModel config)`);
     }
     const config = configResult.data;
     const processing = parsePreprocessorConfig(await readJsonFile(root, 'preprocessor_config.json'), path.join(root, 'preprocessor_config.json'));

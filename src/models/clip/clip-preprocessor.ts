@@ -14,6 +14,7 @@ import sharp, { type KernelEnum, type OutputInfo } from 'sharp';
 import { z } from 'zod';
 import { errorMessage, PerceiveError } from '../../core/errors.js';
 import type { ImageInput } from '../capabilities.js';
+import { describeZodIssues } from '../../core/zod-issues.js';
 
 /** The OpenAI CLIP normalisation constants (CLIPImageProcessor's defaults). */
 export const OPENAI_CLIP_MEAN: readonly number[] = [0.48145466, 0.4578275, 0.40821073];
@@ -70,8 +71,7 @@ const triple = (v: number | number[]): [number, number, number] =>
 export function parsePreprocessorConfig(json: unknown, source = 'preprocessor_config.json'): ClipImageProcessing {
   const parsed = PreprocessorConfigSchema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new PerceiveError('bad-model', `${source}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
+    throw new PerceiveError('bad-model', `${source}: ${describeZodIssues(parsed.error, { limit: 1 })}`);
   }
   const c = parsed.data;
   const kernel = KERNELS[c.resample];

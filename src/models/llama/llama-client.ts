@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { PerceiveError } from '../../core/errors.js';
 import type { CallTimings, TokenLogprob } from '../capabilities.js';
+import { describeZodIssues } from '../../core/zod-issues.js';
 
 /** The media marker this project pins with LLAMA_MEDIA_MARKER when it starts a server. */
 export const MEDIA_MARKER = '<__media__>';
@@ -243,11 +244,7 @@ function countOccurrences(text: string, needle: string): number {
 }
 
 function describeIssue(endpoint: string, error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return `llama-server ${endpoint} answered an unexpected shape`;
-  const field = issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)';
-  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problems)` : '';
-  return `llama-server ${endpoint} answered an unexpected shape: field ${field}: ${issue.message}${more}`;
+  return `llama-server ${endpoint} answered an unexpected shape: ${describeZodIssues(error, { limit: 1 })}`;
 }
 
 function parseAnswer<T>(endpoint: string, schema: z.ZodType<T>, body: unknown): T {
