@@ -5,7 +5,7 @@ import { mcqPrompt, mcqPromptId, type OptionStyle } from '../prompts/mcq-prompt.
 import { CHOICE_SCORING_VERSION, type ChoiceScore, type LlamaRunner } from '../runners/llama/llama-runner.js';
 import type { ArmOutput } from './arm.js';
 import { LlamaArm } from './llama-arm.js';
-import { relaxedPair } from './pair-preference.js';
+import { relaxedPair } from '../analysis/pair-preference.js';
 import { CallLog, correctPerImage, itemQuestion, promptWithFormat, renderTurn } from './vlm-prompting.js';
 
 export interface McqOptions {

@@ -6,7 +6,7 @@ import { CHOICE_SCORING_VERSION, type ChoiceScore, type LlamaRunner } from '../r
 import type { ArmOutput } from './arm.js';
 import { ItemPairs } from './item-pairs.js';
 import { LlamaArm } from './llama-arm.js';
-import { relaxedPair } from './pair-preference.js';
+import { relaxedPair } from '../analysis/pair-preference.js';
 import { letterExtra, mcqTurn, type McqOptions } from './vlm-mcq-arm.js';
 import { CallLog, correctPerImage, notApplicable, promptWithFormat } from './vlm-prompting.js';
 

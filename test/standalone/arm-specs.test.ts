@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ArmSpecSchema, armSpecId, parseExperimentConfig } from '../../src/config/experiment.js';
-import { normalisedPreference, relaxedPair, relaxedPairAccuracy, singleImageRelaxedPairs } from '../../src/arms/pair-preference.js';
+import { normalisedPreference, relaxedPair, relaxedPairAccuracy, singleImageRelaxedPairs } from '../../src/analysis/pair-preference.js';
 import { mcqPrompt } from '../../src/prompts/mcq-prompt.js';
 import { llavaV1Chat } from '../../src/prompts/llava-v1-chat.js';
 import { VLM2VEC_PLAIN, VLM2VEC_QUESTION, renderVlm2Vec } from '../../src/prompts/vlm2vec-prompt.js';

@@ -94,10 +94,9 @@ describe('bootstrap from sufficient statistics = the whole metric on every resam
       options: ['false caption', 'true caption'],
       correct: 1,
       // Attribution: one pair with 30 items (kept) and others with a handful (dropped when < 25 in a resample).
-      groups:
-        kind === 'relation'
-          ? { relation: relations[k % relations.length]!, convention: 'aro' }
-          : { attributes: k % 2 === 0 ? 'red_blue' : `pair${k % 5}_x`, kind: 'attribution', convention: 'aro' },
+      groups: (kind === 'relation'
+        ? { relation: relations[k % relations.length]!, convention: 'aro' }
+        : { attributes: k % 2 === 0 ? 'red_blue' : `pair${k % 5}_x`, kind: 'attribution', convention: 'aro' }) as Record<string, string>,
       source: { file: 'aro.json', row: k },
       meta: {},
     }));
