@@ -1,4 +1,4 @@
-import type { BenchmarkFormat } from '../benchmarks/benchmark-family.js';
+import type { BenchmarkFormat, PairViews } from '../benchmarks/benchmark-family.js';
 import { benchmarkFamily } from '../benchmarks/registry.js';
 import type { Sample } from '../store/sample.js';
 import { armKind } from './arm-kind.js';
@@ -44,7 +44,18 @@ const COSINE_BINS: Array<[string, number, number]> = [
   ['≥ 0.99', 0.99, Infinity],
 ];
 
-const byNumericId = (x: string, y: string): number => x.localeCompare(y, 'en', { numeric: true });
+/** Item ids in numeric order (`x/2` before `x/10`); one collator, as `localeCompare(y, 'en', { numeric: true })` orders. */
+const byNumericId = new Intl.Collator('en', { numeric: true }).compare;
+
+/** The pair views a benchmark's family declares (none for a format no family reads). */
+function pairViewsOf(format: string | undefined): PairViews | undefined {
+  if (format === undefined) return undefined;
+  try {
+    return benchmarkFamily(format as BenchmarkFormat).pairViews;
+  } catch {
+    return undefined;
+  }
+}
 
 function byBenchmark(samples: Iterable<Sample>): Map<string, Sample[]> {
   const out = new Map<string, Sample[]>();
@@ -62,11 +73,10 @@ function byBenchmark(samples: Iterable<Sample>): Map<string, Sample[]> {
  * `pairViews.pairKey`, or the item itself when it holds both images) beside each arm's accuracy on
  * that pair.
  */
-export function agreementViews(samples: Sample[], formats: Map<string, BenchmarkFormat>, baseline: string): AgreementView[] {
+export function agreementViews(samples: Sample[], formats: ReadonlyMap<string, string>, baseline: string): AgreementView[] {
   const out: AgreementView[] = [];
   for (const [benchmark, mine] of byBenchmark(samples)) {
-    const format = formats.get(benchmark);
-    const views = format === undefined ? undefined : benchmarkFamily(format).pairViews;
+    const views = pairViewsOf(formats.get(benchmark));
     if (!views?.agreement) continue;
     const pairOf = (s: Sample): string | undefined => s.groups[views.pairKey] ?? (s.images.length === 2 ? s.item : undefined);
     const cosines = new Map<string, number>();
@@ -121,11 +131,10 @@ const TWO = 'vlm.two-image';
  * Li et al. v1's relaxed pair metric in both variants (src/analysis/pair-preference.ts), per category
  * where the items have one.
  */
-export function pairModeRows(samples: Sample[], formats: Map<string, BenchmarkFormat>): PairModeRow[] {
+export function pairModeRows(samples: Sample[], formats: ReadonlyMap<string, string>): PairModeRow[] {
   const rows: PairModeRow[] = [];
   for (const [benchmark, all] of byBenchmark(samples)) {
-    const format = formats.get(benchmark);
-    const views = format === undefined ? undefined : benchmarkFamily(format).pairViews;
+    const views = pairViewsOf(formats.get(benchmark));
     if (!views?.modes) continue;
     const key = views.pairKey;
     const mine = all.filter((s) => {

@@ -49,11 +49,13 @@ function table(header: string[], rows: string[][], numeric: boolean[] = []): str
 }
 
 async function winTable(rows: ItemRow[], arm: string, baseline: string): Promise<string> {
+  // Every thumbnail of the table at once (sharp works on its thread pool), not one row after another.
+  const images = await Promise.all(rows.map((r) => thumbs(r.images)));
   const body: string[][] = [];
-  for (const r of rows) {
+  for (const [k, r] of rows.entries()) {
     body.push([
       h(r.item),
-      await thumbs(r.images),
+      images[k]!,
       r.options.map((o, i) => (i === r.correctOption ? `<b>${h(o)}</b>` : h(o))).join('<br>'),
       `${pickCell(r.arm)}<br><span class="muted">${h(scoreList(r.arm?.scores?.[0]))}</span>`,
       `${pickCell(r.baseline)}<br><span class="muted">${h(scoreList(r.baseline?.scores?.[0]))}</span>`,

@@ -1,6 +1,5 @@
 import type { ArmDifference, ArmMetricsWithCi, ComparisonWithTest, RunSummary } from '../analysis/summary.js';
 import { type AgreementView, agreementViews, type PairModeRow, pairModeRows } from '../analysis/pair-views.js';
-import type { BenchmarkFormat } from '../benchmarks/benchmark-family.js';
 import type { Sample } from '../store/sample.js';
 import { LABEL_ERRATA_NOTE, type ReferenceNumber, referencesFor } from './reference-numbers.js';
 
@@ -57,7 +56,8 @@ export interface ReportModel {
   tinyModels: string[];
 }
 
-const byNumericId = (x: string, y: string): number => x.localeCompare(y, 'en', { numeric: true });
+/** Item ids in numeric order (`x/2` before `x/10`); one collator, as `localeCompare(y, 'en', { numeric: true })` orders. */
+const byNumericId = new Intl.Collator('en', { numeric: true }).compare;
 
 function comparisonRows(samples: Sample[], c: ComparisonWithTest): ItemRow[] {
   const byItem = new Map<string, { arm?: Sample; baseline?: Sample }>();
@@ -83,7 +83,7 @@ function comparisonRows(samples: Sample[], c: ComparisonWithTest): ItemRow[] {
 export function buildReportModel(input: { summary: RunSummary; samples: Sample[]; manifest: ReportManifest; wallMs?: number; baseline: string }): ReportModel {
   const { summary, samples, manifest } = input;
   const benchmarks = manifest.config?.benchmarks ?? [];
-  const formats = new Map(benchmarks.map((b) => [b.name, b.format as BenchmarkFormat]));
+  const formats = new Map(benchmarks.map((b) => [b.name, b.format]));
   const references: ReferenceView[] = [];
   for (const b of benchmarks) {
     const refs = referencesFor(b.format, b.subset);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { readReportSamples } from '../analysis/report-samples.js';
 import { type RunSummary, summarise } from '../analysis/summary.js';
 import type { BenchmarkSpec } from '../config/experiment.js';
 import { PerceiveError } from '../errors.js';
@@ -24,7 +25,7 @@ export function loadReportModel(run: RunDirectory, options: { wallMs?: number; i
     throw new PerceiveError('bad-manifest', `${run.file('manifest.json')}: field ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
   }
   const formats = new Map(parsed.data.config.benchmarks.map((b) => [b.name, b.format as BenchmarkSpec['format']] as const));
-  const samples = run.readSamples();
+  const samples = readReportSamples(run);
   const summary = summarise(parsed.data.run_id, samples, formats, parsed.data.config.baseline, {
     ...(options.iterations === undefined ? {} : { iterations: options.iterations }),
     ...(options.seed === undefined ? {} : { seed: options.seed }),
