@@ -5,6 +5,8 @@
  * image-pair cosines) and times `perceive report RUN_DIR` in a child process: wall time from spawn to
  * exit and the child's peak RSS (`process.resourceUsage().maxRSS`, printed by a preload at exit).
  * Each size is measured `--repeats` times; the best run counts and the spread is printed beside it.
+ * The first size is measured once more with image paths that do not exist: the report without the
+ * HTML's thumbnails (sharp, about 4 ms of CPU per 256 px image), i.e. the analysis and rendering alone.
  * Target (issue 16): at 8,000 samples ≤ 5 s and ≤ 400 MB.
  *
  *   npx tsx bench/report-scale.ts [--samples 8000,32000] [--repeats 3] [--keep] [--small]
@@ -35,7 +37,7 @@ const ARMS: ReadonlyArray<readonly [string, string, string, number]> = [
 
 /** One small distinct JPEG per item, cached under the bench cache dir (written once). */
 async function images(count: number): Promise<string[]> {
-  const dir = path.join(benchCacheDir(), 'report-scale', 'images');
+  const dir = path.join(benchCacheDir(), 'report-scale', 'images-256');
   fs.mkdirSync(dir, { recursive: true });
   const files = Array.from({ length: count }, (_, i) => path.join(dir, `obj${Math.floor(i / 4)}_${RELATION[SLOTS[i % 4]!]}_thing${Math.floor(i / 4)}.jpeg`));
   const todo = files.map((f, i) => [f, i] as const).filter(([f]) => !fs.existsSync(f));
@@ -43,7 +45,8 @@ async function images(count: number): Promise<string[]> {
     await Promise.all(
       todo.slice(k, k + 64).map(async ([file, i]) => {
         const c = { r: (i * 37) % 256, g: (i * 91) % 256, b: (i * 173) % 256 };
-        const buf = await sharp({ create: { width: 48, height: 36, channels: 3, background: c } }).jpeg({ quality: 80 }).toBuffer();
+        // 256 × 256, the size of the project's synthetic What'sUp images.
+        const buf = await sharp({ create: { width: 256, height: 256, channels: 3, background: c } }).jpeg({ quality: 80 }).toBuffer();
         fs.writeFileSync(`${file}.tmp`, buf);
         fs.renameSync(`${file}.tmp`, file);
       }),
@@ -53,9 +56,10 @@ async function images(count: number): Promise<string[]> {
 }
 
 /** A run directory of `samples` samples (items × arms) written by hand. */
-async function buildRun(samples: number): Promise<string> {
+async function buildRun(samples: number, withImages = true): Promise<string> {
   const itemCount = Math.max(4, Math.floor(samples / ARMS.length / 4) * 4);
-  const files = await images(itemCount);
+  // Without images: paths that do not exist, so the HTML's thumbnails cost nothing (the analysis alone).
+  const files = withImages ? await images(itemCount) : Array.from({ length: itemCount }, (_, i) => `/nonexistent/report-scale/${i}.jpeg`);
   const dir = path.join(tempDir(`report-scale-${samples}`), `scale-${samples}`);
   fs.mkdirSync(dir, { recursive: true });
   const benchmark = 'whatsup.scale';
@@ -167,6 +171,13 @@ async function main(): Promise<void> {
     );
     if (process.argv.includes('--keep')) process.stdout.write(`kept ${dir}\n`);
     else fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+    if (samples === sizes[0]) {
+      // The same run with no image files: what the thumbnails of the win tables cost, apart.
+      const bare = await buildRun(samples, false);
+      const r = (await Promise.all([timeReport(bare)]))[0]!;
+      process.stdout.write(`${samples} samples, no image files (no thumbnails): report ${seconds(r.wallMs)}, CPU ${seconds(r.cpuMs)}, peak RSS ${(r.peakKb / 1024).toFixed(0)} MB\n`);
+      fs.rmSync(path.dirname(bare), { recursive: true, force: true });
+    }
   }
   const first = results.find((r) => r.samples === 8000) ?? results[0]!;
   const mb = Math.max(first.best.peakKb, first.worst.peakKb) / 1024;

@@ -1,4 +1,4 @@
-import fs from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { accuracySpec, cosineBinSpec, differenceSpec, renderSvg } from './charts.js';
 import { ci, htmlEscape as h, pct, pValue, scoreList, signedPoints } from './format.js';
@@ -17,18 +17,38 @@ th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 
 const thumbCache = new Map<string, Promise<string>>();
 
-/** A small inline JPEG of an image file (data URI), or '' when it cannot be read. */
+/** A small inline JPEG of an image file (data URI), or '' when it cannot be read. Never enlarged (the page sizes it). */
 function thumbnail(file: string): Promise<string> {
   let t = thumbCache.get(file);
   if (!t) {
-    t = fs
-      .readFile(file)
-      .then((b) => sharp(b).resize(96, 96, { fit: 'inside' }).jpeg({ quality: 70 }).toBuffer())
-      .then((b) => `data:image/jpeg;base64,${b.toString('base64')}`)
-      .catch(() => '');
+    let bytes: Buffer | undefined;
+    try {
+      // Read now and hand the image to sharp's thread pool at once: its work overlaps whatever the
+      // main thread does next (the analysis, when `prefetchThumbnails` is called before it).
+      bytes = readFileSync(file);
+    } catch {
+      bytes = undefined;
+    }
+    t =
+      bytes === undefined
+        ? Promise.resolve('')
+        : sharp(bytes)
+            .resize(96, 96, { fit: 'inside', withoutEnlargement: true })
+            .jpeg({ quality: 70 })
+            .toBuffer()
+            .then((b) => `data:image/jpeg;base64,${b.toString('base64')}`)
+            .catch(() => '');
     thumbCache.set(file, t);
   }
   return t;
+}
+
+/** The win tables' rows (each comparison's first `WIN_ROWS` wins either way). */
+export const WIN_ROWS = 300;
+
+/** Starts the thumbnails of these images on sharp's thread pool; `renderHtmlReport` then finds them made. */
+export function prefetchThumbnails(files: Iterable<string>): void {
+  for (const f of files) void thumbnail(f);
 }
 
 async function thumbs(files: string[]): Promise<string> {
@@ -110,8 +130,8 @@ export async function renderHtmlReport(model: ReportModel): Promise<string> {
     parts.push(`<p>${c.n} items answered by both${c.excluded ? `; ${c.excluded} excluded` : ''}. Exact McNemar test: p = ${pValue(c.mcnemarP)}.</p>`);
     const armWins = c.rows.filter((r) => r.outcome === 'only arm');
     const baseWins = c.rows.filter((r) => r.outcome === 'only baseline');
-    parts.push(`<h4>Where ${h(c.arm)} is right and ${h(c.baseline)} wrong (${armWins.length})</h4>`, await winTable(armWins.slice(0, 300), c.arm, c.baseline));
-    parts.push(`<h4>Where ${h(c.baseline)} is right and ${h(c.arm)} wrong (${baseWins.length})</h4>`, await winTable(baseWins.slice(0, 300), c.arm, c.baseline));
+    parts.push(`<h4>Where ${h(c.arm)} is right and ${h(c.baseline)} wrong (${armWins.length})</h4>`, await winTable(armWins.slice(0, WIN_ROWS), c.arm, c.baseline));
+    parts.push(`<h4>Where ${h(c.baseline)} is right and ${h(c.arm)} wrong (${baseWins.length})</h4>`, await winTable(baseWins.slice(0, WIN_ROWS), c.arm, c.baseline));
   }
 
   if (model.differences.length > 0) {
