@@ -9,7 +9,7 @@
  * HTML's thumbnails (sharp, about 4 ms of CPU per 256 px image), i.e. the analysis and rendering alone.
  * Target (issue 16): at 8,000 samples ≤ 5 s and ≤ 400 MB.
  *
- *   npx tsx bench/report-scale.ts [--samples 8000,32000] [--repeats 3] [--keep] [--small]
+ *   npx tsx bench/report-scale.ts [--samples 8000,32000] [--repeats 3] [--arms 1..5] [--keep] [--small]
  *
  * The last line is the figure: the report's time and peak RSS at 8,000 samples (or the first size).
  */
@@ -27,13 +27,15 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SLOTS = ['left', 'right', 'on', 'under'] as const;
 const RELATION: Record<(typeof SLOTS)[number], string> = { left: 'left_of', right: 'right_of', on: 'on', under: 'under' };
 /** Arm id, arm kind, model, probability of a right answer. */
-const ARMS: ReadonlyArray<readonly [string, string, string, number]> = [
+const ALL_ARMS: ReadonlyArray<readonly [string, string, string, number]> = [
   ['clip', 'clip', 'clip', 0.45],
   ['vlm.vqascore', 'vlm.vqascore', 'llava', 0.7],
   ['vlm.mcq', 'vlm.mcq', 'llava', 0.6],
   ['vlm2vec.question', 'vlm2vec.question', 'vlm2vec', 0.55],
   ['vlm2vec.plain', 'vlm2vec.plain', 'vlm2vec', 0.5],
 ];
+/** `--arms K`: the first K of them (1: the CLIP arm alone, as in issue 16's first measurement). */
+const ARMS = ALL_ARMS.slice(0, Number(argValue('arms', String(ALL_ARMS.length))));
 
 /** One small distinct JPEG per item, cached under the bench cache dir (written once). */
 async function images(count: number): Promise<string[]> {
