@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { accuracySpec, cosineBinSpec, differenceSpec, renderSvg } from './charts.js';
 import { ci, htmlEscape as h, pct, pValue, scoreList, signedPoints } from './format.js';
@@ -21,23 +20,15 @@ const thumbCache = new Map<string, Promise<string>>();
 function thumbnail(file: string): Promise<string> {
   let t = thumbCache.get(file);
   if (!t) {
-    let bytes: Buffer | undefined;
-    try {
-      // Read now and hand the image to sharp's thread pool at once: its work overlaps whatever the
-      // main thread does next (the analysis, when `prefetchThumbnails` is called before it).
-      bytes = readFileSync(file);
-    } catch {
-      bytes = undefined;
-    }
-    t =
-      bytes === undefined
-        ? Promise.resolve('')
-        : sharp(bytes)
-            .resize(96, 96, { fit: 'inside', withoutEnlargement: true })
-            .jpeg({ quality: 70 })
-            .toBuffer()
-            .then((b) => `data:image/jpeg;base64,${b.toString('base64')}`)
-            .catch(() => '');
+    // Handed to sharp's thread pool at once, by path (sharp reads the file there; no image bytes wait
+    // in memory): its work overlaps whatever the main thread does next (the analysis, when
+    // `prefetchThumbnails` is called before it).
+    t = sharp(file)
+      .resize(96, 96, { fit: 'inside', withoutEnlargement: true })
+      .jpeg({ quality: 70 })
+      .toBuffer()
+      .then((b) => `data:image/jpeg;base64,${b.toString('base64')}`)
+      .catch(() => '');
     thumbCache.set(file, t);
   }
   return t;
