@@ -18,6 +18,9 @@ export interface ItemComparison {
   baselineWins: string[];
 }
 
+/** Item ids in numeric order (`x/2` before `x/10`); one collator, as `localeCompare(y, 'en', { numeric: true })` orders. */
+const byNumericId = new Intl.Collator('en', { numeric: true }).compare;
+
 export function compareItems(samples: Sample[], baseline: string): ItemComparison[] {
   const out: ItemComparison[] = [];
   for (const [benchmark, byArm] of groupSamples(samples)) {
@@ -31,7 +34,7 @@ export function compareItems(samples: Sample[], baseline: string): ItemCompariso
       };
       const ids = new Set([...list.map((s) => s.item), ...baseById.keys()]);
       const armById = new Map(list.map((s) => [s.item, s]));
-      for (const id of [...ids].sort((x, y) => x.localeCompare(y, 'en', { numeric: true }))) {
+      for (const id of [...ids].sort(byNumericId)) {
         const a = armById.get(id);
         const b = baseById.get(id);
         if (!a || !b || a.correct === null || b.correct === null) {

@@ -111,6 +111,39 @@ export function bootstrapIntervals(
   });
 }
 
+/**
+ * `bootstrapIntervals` when the statistics depend only on how often each type of unit is drawn:
+ * unit i has type `typeOf[i]`, and `statistics` receives the number of draws of each type. The
+ * draws are the same as `bootstrapIntervals`'s for the same seed (n per resample, in order), so the
+ * intervals are the same whenever statistics(counts) equals the statistics of the drawn indices.
+ */
+export function bootstrapTypeCounts(
+  typeOf: Int32Array,
+  typeCount: number,
+  count: number,
+  statistics: (counts: Int32Array) => number[],
+  options: { iterations?: number; seed?: number; level?: number } = {},
+): Array<Interval | null> {
+  const n = typeOf.length;
+  if (n === 0) return new Array<Interval | null>(count).fill(null);
+  const iterations = options.iterations ?? 1000;
+  const alpha = (1 - (options.level ?? 0.95)) / 2;
+  const rand = seededRandom(options.seed ?? 0);
+  const values: number[][] = Array.from({ length: count }, () => []);
+  const counts = new Int32Array(typeCount);
+  for (let it = 0; it < iterations; it++) {
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[typeOf[Math.floor(rand() * n)]!]! += 1;
+    const v = statistics(counts);
+    for (let k = 0; k < count; k++) if (Number.isFinite(v[k])) values[k]!.push(v[k]!);
+  }
+  return values.map((vs) => {
+    if (vs.length === 0) return null;
+    vs.sort((a, b) => a - b);
+    return { low: percentile(vs, alpha), high: percentile(vs, 1 - alpha) };
+  });
+}
+
 /** Bootstrap CI of a mean of 0/1 (or real) outcomes, resampling the outcomes. */
 export function bootstrapMean(outcomes: number[], options: { iterations?: number; seed?: number } = {}): Interval | null {
   return bootstrapInterval(outcomes.length, (idx) => idx.reduce((s, i) => s + outcomes[i]!, 0) / idx.length, options);

@@ -2,25 +2,21 @@ import { benchmarkFamily } from '../benchmarks/registry.js';
 import type { BenchmarkSpec } from '../config/experiment.js';
 import type { Sample } from '../store/sample.js';
 import { type ArmMetrics, computeArmMetrics } from './arm-metrics.js';
+import { armKind } from './arm-kind.js';
 import { compareItems, type ItemComparison } from './item-comparison.js';
 import { bootstrapDifferences, bootstrapHeadline } from './metric-bootstrap.js';
 import { groupSamples, itemFromSample, scoreMap } from './sample-items.js';
 import { type Interval, mcnemarExact } from './statistics.js';
 
 /**
- * The resampling cluster of each benchmark format (a `groups` key; absent = the item itself):
- * What'sUp Controlled sets (individual, pair and set accuracy all recomputed from whole sets), MMVP
- * question pairs. MMVP-VLM items are already pairs; ARO, COCO/VG-QA and hard positives are scored
- * per item (ARO's macro average over relations is recomputed on each resample).
+ * The resampling cluster of a benchmark format, as its family declares it (`BenchmarkFamily.bootstrap`;
+ * absent = the item itself): What'sUp Controlled sets, MMVP question pairs; MMVP-VLM items are
+ * already pairs; ARO, COCO/VG-QA and hard positives are resampled per item.
  */
-export function bootstrapClusterFor(format: string): { clusterKey: string; relabelKeys?: string[] } | undefined {
-  return BOOTSTRAP_CLUSTER[format];
+export function bootstrapClusterFor(format: BenchmarkSpec['format']): { clusterKey?: string; relabelKeys?: readonly string[] } {
+  const b = benchmarkFamily(format).bootstrap;
+  return { ...(b?.clusterKey === undefined ? {} : { clusterKey: b.clusterKey }), ...(b?.relabelKeys === undefined ? {} : { relabelKeys: b.relabelKeys }) };
 }
-
-const BOOTSTRAP_CLUSTER: Record<string, { clusterKey: string; relabelKeys?: string[] } | undefined> = {
-  'whatsup-controlled': { clusterKey: 'set', relabelKeys: ['pair'] },
-  mmvp: { clusterKey: 'pair', relabelKeys: ['index_pair'] },
-};
 
 export interface ArmMetricsWithCi extends ArmMetrics {
   /** 95% percentile bootstrap CI per headline metric name. */
@@ -75,12 +71,11 @@ function unparseable(samples: Sample[]): number {
 
 /**
  * Arms that are prompt variants of one another: every `vlm2vec.*` arm (question, plain, user
- * variants), and labelled settings of one arm (`vlm.mcq` and `vlm.mcq.model`, `vlm.contrast` and
- * `vlm.contrast.l1`).
+ * variants), and settings of one arm kind, whatever their labels (`vlm.mcq` and `vlm.mcq.model`,
+ * `vlm.contrast` and `vlm.contrast.l1`).
  */
-function variantFamily(arm: string): string {
-  const parts = arm.split('.');
-  return parts[0] === 'vlm2vec' ? 'vlm2vec' : parts.slice(0, 2).join('.');
+function variantFamily(kind: string): string {
+  return kind.startsWith('vlm2vec.') ? 'vlm2vec' : kind;
 }
 
 export function summarise(
@@ -104,7 +99,7 @@ export function summarise(
       list.map(itemFromSample),
       scoreMap(list),
       a.metrics.headline.map((h) => h.name),
-      { ...BOOTSTRAP_CLUSTER[format], iterations, seed },
+      { ...bootstrapClusterFor(format), iterations, seed },
     );
     return { ...a, ci, unparseable: unparseable(list) };
   });
@@ -119,11 +114,12 @@ export function summarise(
     if (!format) continue;
     const family = benchmarkFamily(format);
     const ids = [...byArm.keys()];
+    const kindOf = (arm: string): string => variantFamily(armKind(byArm.get(arm)![0]!));
     const pairs: Array<[string, string]> = [];
     for (const a of ids) if (a !== baseline && byArm.has(baseline)) pairs.push([a, baseline]);
     for (const a of ids)
       for (const b of ids)
-        if (a < b && a !== baseline && b !== baseline && variantFamily(a) === variantFamily(b)) pairs.push([a, b]);
+        if (a < b && a !== baseline && b !== baseline && kindOf(a) === kindOf(b)) pairs.push([a, b]);
     for (const [a, b] of pairs) {
       const la = byArm.get(a)!;
       const lb = byArm.get(b)!;
@@ -132,7 +128,7 @@ export function summarise(
       const items = la.map(itemFromSample);
       const names = arms.find((x) => x.benchmark === benchmark && x.arm === a)?.metrics.headline.map((h) => h.name) ?? [];
       const n = items.filter((i) => sa.has(i.id) && sb.has(i.id)).length;
-      const ds = bootstrapDifferences(family, items, sa, sb, names, { ...BOOTSTRAP_CLUSTER[format], iterations, seed });
+      const ds = bootstrapDifferences(family, items, sa, sb, names, { ...bootstrapClusterFor(format), iterations, seed });
       for (const metric of names) differences.push({ benchmark, arm: a, versus: b, metric, difference: ds[metric]!.difference, ci: ds[metric]!.interval, n });
     }
   }

@@ -95,6 +95,62 @@ export interface CompanionFile {
   neededBy: string;
 }
 
+/**
+ * How the bootstrap resamples a family's metric (src/analysis/metric-bootstrap.ts). The resampling
+ * unit is a cluster of items sharing `groups[clusterKey]` (absent: each item alone); `relabelKeys`
+ * are further `groups` keys naming groups inside a cluster (each resampled copy is a group of its own).
+ * A resample's headline values follow from the sum, over its clusters, of each cluster's sufficient
+ * statistics, read from the family's own metric run on that cluster alone.
+ */
+export interface BootstrapDeclaration {
+  clusterKey?: string;
+  relabelKeys?: readonly string[];
+  /** Absent: `RATIO_OF_SUMS`, every headline value is Σ correct / Σ total over the clusters. */
+  statistics?: BootstrapStatistics;
+}
+
+export interface BootstrapStatistics {
+  /** The sufficient statistics of one cluster (named counts, summed over a resample's clusters). */
+  ofCluster(metrics: BenchmarkMetrics): Record<string, number>;
+  /**
+   * Given every statistic name that occurs (`keys`) and the headline names wanted, a function from
+   * the sums (indexed like `keys`) to the headline values, NaN where the metric has none (null).
+   */
+  headline(keys: readonly string[], names: readonly string[]): (sums: Float64Array) => number[];
+}
+
+/**
+ * The default: each headline metric's `correct` and `total` add up over clusters, and its value is
+ * correct / total (null when total is 0), as for every metric that is a ratio of counts.
+ */
+export const RATIO_OF_SUMS: BootstrapStatistics = {
+  ofCluster(metrics) {
+    const out: Record<string, number> = {};
+    for (const h of metrics.headline) {
+      out[`correct\u0000${h.name}`] = h.correct;
+      out[`total\u0000${h.name}`] = h.total;
+    }
+    return out;
+  },
+  headline(keys, names) {
+    const at = names.map((n) => [keys.indexOf(`correct\u0000${n}`), keys.indexOf(`total\u0000${n}`)] as const);
+    return (sums) => at.map(([c, t]) => (t < 0 || !(sums[t]! > 0) ? Number.NaN : (c < 0 ? 0 : sums[c]!) / sums[t]!));
+  },
+};
+
+/**
+ * The report's image-pair views of a family's items (src/analysis/pair-views.ts). `pairKey` names an
+ * item's image pair in `groups` (two single-image items share it; an item holding both images has
+ * its own); `agreement`: the baseline's image–image cosine per pair beside each arm's pair accuracy
+ * (Li et al. v1's erroneous agreements); `modes`: MMVP's strict and relaxed pair accuracy with one
+ * image per prompt (`vlm.mcq`) and both images in one prompt (`vlm.two-image`).
+ */
+export interface PairViews {
+  pairKey: string;
+  agreement: boolean;
+  modes: boolean;
+}
+
 export interface LoadOptions {
   /**
    * Default true: a row whose image is missing or unreadable fails. `perceive metrics` passes false
@@ -131,6 +187,10 @@ export interface BenchmarkFamily {
   /** The option an arm picked for an item and whether that is right, by the convention's rule. */
   judge(item: Item, scores: ScoreMatrix): { prediction: number; correct: boolean };
   metrics(items: Item[], scores: Map<string, ScoreMatrix>): BenchmarkMetrics;
+  /** The bootstrap's resampling cluster and statistics; absent = each item alone, `RATIO_OF_SUMS`. */
+  readonly bootstrap?: BootstrapDeclaration;
+  /** The image-pair views the report shows for this family; absent = none. */
+  readonly pairViews?: PairViews;
   /** The id of the item in a user's SCORES.jsonl: the 0-based row index (pair index for MMVP). */
   externalId(item: Item): string;
   /**

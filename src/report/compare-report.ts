@@ -3,6 +3,7 @@ import { benchmarkFamily } from '../benchmarks/registry.js';
 import type { BenchmarkSpec } from '../config/experiment.js';
 import { compareItems } from '../analysis/item-comparison.js';
 import { bootstrapDifference } from '../analysis/metric-bootstrap.js';
+import { readReportSamples } from '../analysis/report-samples.js';
 import { groupSamples, itemFromSample, scoreMap } from '../analysis/sample-items.js';
 import { mcnemarExact, type Interval } from '../analysis/statistics.js';
 import { bootstrapClusterFor } from '../analysis/summary.js';
@@ -57,8 +58,8 @@ function relabel(samples: Sample[], label: string): Sample[] {
 export function buildCompareModel(runA: RunDirectory, runB: RunDirectory): CompareModel {
   const a = loadReportModel(runA);
   const b = loadReportModel(runB);
-  const samplesA = runA.readSamples();
-  const samplesB = runB.readSamples();
+  const samplesA = readReportSamples(runA);
+  const samplesB = readReportSamples(runB);
   const formats = new Map<string, BenchmarkSpec['format']>();
   for (const m of [a, b]) for (const x of m.manifest.config?.benchmarks ?? []) formats.set(x.name, x.format as BenchmarkSpec['format']);
   const gA = groupSamples(samplesA);

@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises';
 import sharp from 'sharp';
 import { accuracySpec, cosineBinSpec, differenceSpec, renderSvg } from './charts.js';
 import { ci, htmlEscape as h, pct, pValue, scoreList, signedPoints } from './format.js';
@@ -17,18 +16,30 @@ th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 
 const thumbCache = new Map<string, Promise<string>>();
 
-/** A small inline JPEG of an image file (data URI), or '' when it cannot be read. */
+/** A small inline JPEG of an image file (data URI), or '' when it cannot be read. Never enlarged (the page sizes it). */
 function thumbnail(file: string): Promise<string> {
   let t = thumbCache.get(file);
   if (!t) {
-    t = fs
-      .readFile(file)
-      .then((b) => sharp(b).resize(96, 96, { fit: 'inside' }).jpeg({ quality: 70 }).toBuffer())
+    // Handed to sharp's thread pool at once, by path (sharp reads the file there; no image bytes wait
+    // in memory): its work overlaps whatever the main thread does next (the analysis, when
+    // `prefetchThumbnails` is called before it).
+    t = sharp(file)
+      .resize(96, 96, { fit: 'inside', withoutEnlargement: true })
+      .jpeg({ quality: 70 })
+      .toBuffer()
       .then((b) => `data:image/jpeg;base64,${b.toString('base64')}`)
       .catch(() => '');
     thumbCache.set(file, t);
   }
   return t;
+}
+
+/** The win tables' rows (each comparison's first `WIN_ROWS` wins either way). */
+export const WIN_ROWS = 300;
+
+/** Starts the thumbnails of these images on sharp's thread pool; `renderHtmlReport` then finds them made. */
+export function prefetchThumbnails(files: Iterable<string>): void {
+  for (const f of files) void thumbnail(f);
 }
 
 async function thumbs(files: string[]): Promise<string> {
@@ -49,11 +60,13 @@ function table(header: string[], rows: string[][], numeric: boolean[] = []): str
 }
 
 async function winTable(rows: ItemRow[], arm: string, baseline: string): Promise<string> {
+  // Every thumbnail of the table at once (sharp works on its thread pool), not one row after another.
+  const images = await Promise.all(rows.map((r) => thumbs(r.images)));
   const body: string[][] = [];
-  for (const r of rows) {
+  for (const [k, r] of rows.entries()) {
     body.push([
       h(r.item),
-      await thumbs(r.images),
+      images[k]!,
       r.options.map((o, i) => (i === r.correctOption ? `<b>${h(o)}</b>` : h(o))).join('<br>'),
       `${pickCell(r.arm)}<br><span class="muted">${h(scoreList(r.arm?.scores?.[0]))}</span>`,
       `${pickCell(r.baseline)}<br><span class="muted">${h(scoreList(r.baseline?.scores?.[0]))}</span>`,
@@ -108,8 +121,8 @@ export async function renderHtmlReport(model: ReportModel): Promise<string> {
     parts.push(`<p>${c.n} items answered by both${c.excluded ? `; ${c.excluded} excluded` : ''}. Exact McNemar test: p = ${pValue(c.mcnemarP)}.</p>`);
     const armWins = c.rows.filter((r) => r.outcome === 'only arm');
     const baseWins = c.rows.filter((r) => r.outcome === 'only baseline');
-    parts.push(`<h4>Where ${h(c.arm)} is right and ${h(c.baseline)} wrong (${armWins.length})</h4>`, await winTable(armWins.slice(0, 300), c.arm, c.baseline));
-    parts.push(`<h4>Where ${h(c.baseline)} is right and ${h(c.arm)} wrong (${baseWins.length})</h4>`, await winTable(baseWins.slice(0, 300), c.arm, c.baseline));
+    parts.push(`<h4>Where ${h(c.arm)} is right and ${h(c.baseline)} wrong (${armWins.length})</h4>`, await winTable(armWins.slice(0, WIN_ROWS), c.arm, c.baseline));
+    parts.push(`<h4>Where ${h(c.baseline)} is right and ${h(c.arm)} wrong (${baseWins.length})</h4>`, await winTable(baseWins.slice(0, WIN_ROWS), c.arm, c.baseline));
   }
 
   if (model.differences.length > 0) {

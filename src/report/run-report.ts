@@ -1,10 +1,13 @@
 import { z } from 'zod';
+import { compareItems } from '../analysis/item-comparison.js';
+import { readReportSamples } from '../analysis/report-samples.js';
 import { type RunSummary, summarise } from '../analysis/summary.js';
 import type { BenchmarkSpec } from '../config/experiment.js';
 import { PerceiveError } from '../core/errors.js';
 import type { RunDirectory } from '../store/run-directory.js';
+import type { Sample } from '../store/sample.js';
 import { renderCsvTables } from './csv-tables.js';
-import { renderHtmlReport } from './html-report.js';
+import { prefetchThumbnails, renderHtmlReport, WIN_ROWS } from './html-report.js';
 import { renderMarkdownReport } from './markdown-report.js';
 import { buildReportModel, type ReportManifest, type ReportModel } from './report-model.js';
 import { describeZodIssues } from '../core/zod-issues.js';
@@ -18,14 +21,18 @@ const ManifestConfigSchema = z.object({
 });
 
 /** Reads a run directory (manifest.json + samples.jsonl only; never a model) into the report model. */
-export function loadReportModel(run: RunDirectory, options: { wallMs?: number; iterations?: number; seed?: number } = {}): ReportModel {
+export function loadReportModel(
+  run: RunDirectory,
+  options: { wallMs?: number; iterations?: number; seed?: number; beforeAnalysis?: (samples: Sample[], baseline: string) => void } = {},
+): ReportModel {
   const raw = run.readJson('manifest.json');
   const parsed = ManifestConfigSchema.safeParse(raw);
   if (!parsed.success) {
     throw new PerceiveError('bad-manifest', `${run.file('manifest.json')}: ${describeZodIssues(parsed.error, { limit: 1 })}`);
   }
   const formats = new Map(parsed.data.config.benchmarks.map((b) => [b.name, b.format as BenchmarkSpec['format']] as const));
-  const samples = run.readSamples();
+  const samples = readReportSamples(run);
+  options.beforeAnalysis?.(samples, parsed.data.config.baseline);
   const summary = summarise(parsed.data.run_id, samples, formats, parsed.data.config.baseline, {
     ...(options.iterations === undefined ? {} : { iterations: options.iterations }),
     ...(options.seed === undefined ? {} : { seed: options.seed }),
@@ -37,6 +44,17 @@ export function loadReportModel(run: RunDirectory, options: { wallMs?: number; i
     baseline: parsed.data.config.baseline,
     ...(options.wallMs === undefined ? {} : { wallMs: options.wallMs }),
   });
+}
+
+/** The images of the rows the HTML's win tables show (each comparison's first `WIN_ROWS` wins either way). */
+function prefetchWinThumbnails(samples: Sample[], baseline: string): void {
+  const images = new Map<string, string[]>();
+  for (const s of samples) images.set(`${s.benchmark}\u0000${s.item}`, s.images.map((i) => i.path));
+  const files = new Set<string>();
+  for (const c of compareItems(samples, baseline)) {
+    for (const id of [...c.armWins.slice(0, WIN_ROWS), ...c.baselineWins.slice(0, WIN_ROWS)]) for (const f of images.get(`${c.benchmark}\u0000${id}`) ?? []) files.add(f);
+  }
+  prefetchThumbnails(files);
 }
 
 export interface WrittenReport {
@@ -51,7 +69,8 @@ export interface WrittenReport {
  * samples only, so a report can be rebuilt at any time (`perceive report RUN_DIR`).
  */
 export async function writeRunReport(run: RunDirectory, options: { wallMs?: number } = {}): Promise<WrittenReport> {
-  const model = loadReportModel(run, options);
+  // The win tables' thumbnails are made on sharp's threads while the main thread runs the analysis.
+  const model = loadReportModel(run, { ...options, beforeAnalysis: prefetchWinThumbnails });
   run.writeJson('summary.json', { ...model.summary, ...(options.wallMs === undefined ? {} : { wall_ms: options.wallMs }) });
   run.writeFileAtomic('report.md', renderMarkdownReport(model));
   run.writeFileAtomic('report.html', await renderHtmlReport(model));

@@ -22,6 +22,7 @@ function base(runId: string, item: Item, arm: ArmIdentity): Omit<Sample, 'task' 
     benchmark: item.benchmark,
     subset: item.subset,
     arm: arm.id,
+    arm_kind: arm.spec.arm,
     model: arm.model,
     model_hash: arm.modelHash,
     prompt: arm.prompt,

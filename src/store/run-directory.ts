@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { PerceiveError } from '../core/errors.js';
-import { type Sample, SampleSchema } from './sample.js';
 import { describeZodIssues } from '../core/zod-issues.js';
+import { type Sample, SampleSchema } from './sample.js';
 
 /**
  * results/<run-id>/: manifest.json, samples.jsonl (exported from the results store, which is
@@ -82,25 +83,56 @@ export class RunDirectory {
    * any other bad line names its line number.
    */
   readSamples(): Sample[] {
-    const file = this.file('samples.jsonl');
-    if (!fs.existsSync(file)) return [];
-    const lines = fs.readFileSync(file, 'utf8').split('\n');
     const samples: Sample[] = [];
-    lines.forEach((line, i) => {
-      if (line.trim() === '') return;
+    this.eachSample((s) => samples.push(s));
+    return samples;
+  }
+
+  /**
+   * Calls `visit` with each sample of samples.jsonl, validated, reading the file a chunk at a time:
+   * neither the file nor its samples are held (a million-sample file streams in constant memory).
+   * A torn last line is ignored; any other bad line names its line number.
+   */
+  eachSample(visit: (sample: Sample) => void): void {
+    const file = this.file('samples.jsonl');
+    if (!fs.existsSync(file)) return;
+    const fd = fs.openSync(file, 'r');
+    const buffer = Buffer.alloc(1 << 20);
+    const decoder = new StringDecoder('utf8');
+    let rest = '';
+    let lineNo = 0;
+    /** A line that is not JSON: fatal unless it turns out to be the last one (torn). */
+    let torn: number | undefined;
+    const line = (text: string): void => {
+      lineNo += 1;
+      if (text.trim() === '') return;
+      if (torn !== undefined) throw new PerceiveError('bad-samples', `${file}: line ${torn} is not JSON`);
       let raw: unknown;
       try {
-        raw = JSON.parse(line);
+        raw = JSON.parse(text);
       } catch {
-        if (i >= lines.length - 2) return; // torn final line
-        throw new PerceiveError('bad-samples', `${file}: line ${i + 1} is not JSON`);
+        torn = lineNo;
+        return;
       }
       const parsed = SampleSchema.safeParse(raw);
       if (!parsed.success) {
-        throw new PerceiveError('bad-samples', `${file}: line ${i + 1}: ${describeZodIssues(parsed.error, { limit: 1 })}`);
+        throw new PerceiveError('bad-samples', `${file}: line ${lineNo}: ${describeZodIssues(parsed.error, { limit: 1 })}`);
       }
-      samples.push(parsed.data);
-    });
-    return samples;
+      visit(parsed.data);
+    };
+    try {
+      for (;;) {
+        const n = fs.readSync(fd, buffer, 0, buffer.length, null);
+        if (n === 0) break;
+        // The decoder keeps a multi-byte character split across two chunks for the next one.
+        const lines = (rest + decoder.write(buffer.subarray(0, n))).split('\n');
+        rest = lines.pop()!;
+        for (const l of lines) line(l);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    rest += decoder.end();
+    if (rest !== '') line(rest);
   }
 }

@@ -11,6 +11,8 @@ export const SampleSchema = z.object({
   benchmark: z.string(),
   subset: z.string(),
   arm: z.string(),
+  /** The arm's kind (the config's `arm:`, e.g. `vlm.two-image`) whatever its id or label; absent in older runs. */
+  arm_kind: z.string().optional(),
   model: z.string(),
   model_hash: z.string(),
   prompt: z.object({ id: z.string(), version: z.number() }).nullable(),

@@ -132,6 +132,23 @@ describe('MMVP pair view', () => {
     expect(row('vlm.mcq', 'relaxed, single-image')).toMatchObject({ correct: 2, total: 2, value: 1 });
     expect(row('vlm.two-image', 'both images in one prompt')).toMatchObject({ correct: 1, total: 2 });
     expect(row('vlm.two-image', 'relaxed, two-image')).toMatchObject({ correct: 1, total: 2 });
+
+    // The same two-image samples under a free label: the recorded arm kind, not the id, puts them in the view.
+    const labelled = samples.map((s) => (s.arm === 'vlm.two-image' ? { ...s, arm: 'both-at-once', arm_kind: 'vlm.two-image' } : s));
+    const ml = buildReportModel({ summary, samples: labelled, manifest: { config: { benchmarks: [{ name: 'mmvp', format: 'mmvp', subset: 'mmvp' }] } }, baseline: 'clip' });
+    const rowL = (arm: string, variant: string) => ml.pairModes.find((r) => r.arm === arm && r.variant === variant && r.category === 'all');
+    expect(rowL('both-at-once', 'both images in one prompt')).toMatchObject({ correct: 1, total: 2 });
+    expect(rowL('both-at-once', 'relaxed, two-image')).toMatchObject({ correct: 1, total: 2 });
+    expect(rowL('both-at-once', 'one image per prompt')).toBeUndefined();
+  });
+
+  it('reads the arm kind from the sample, or from an older sample\'s arm id', async () => {
+    const { armKind } = await import('../../src/analysis/arm-kind.js');
+    expect(armKind({ arm: 'both-at-once', arm_kind: 'vlm.two-image' })).toBe('vlm.two-image');
+    expect(armKind({ arm: 'vlm.two-image.model' })).toBe('vlm.two-image');
+    expect(armKind({ arm: 'vlm2vec.question.mine' })).toBe('vlm2vec.question');
+    expect(armKind({ arm: 'clip' })).toBe('clip');
+    expect(armKind({ arm: 'free-label' })).toBe('free-label');
   });
 });
 

@@ -1,10 +1,10 @@
 import type { BenchmarkSpec } from '../benchmark-spec.js';
 import type { Item, ScoreMatrix } from '../../core/item.js';
-import type { BenchmarkFamily, BenchmarkMetrics, Convention, LoadOptions, PublishedFile } from '../benchmark-family.js';
-import { loaderOptions, stampItems } from '../benchmark-family.js';
+import type { BenchmarkFamily, BenchmarkMetrics, BootstrapStatistics, Convention, LoadOptions, PublishedFile } from '../benchmark-family.js';
+import { loaderOptions, RATIO_OF_SUMS, stampItems } from '../benchmark-family.js';
 import { resolveConventionName } from '../convention-name.js';
 import { argmaxFirst } from '../whatsup/metrics.js';
-import { aroOrderMetrics, aroVgMetrics, orderItemCorrect, vgItemCorrect } from './metrics.js';
+import { type AroClassCounts, type AroClassRecord, aroClassRecords, aroMacro, aroOrderMetrics, aroVgMetrics, orderItemCorrect, vgItemCorrect } from './metrics.js';
 import { loadOrder } from './order-loader.js';
 import { loadVg, type VgKind } from './vg-loader.js';
 
@@ -28,6 +28,48 @@ export const ARO_ORDER_CONVENTIONS: readonly Convention[] = [
     description: 'Precision@1: np.argmax over [original, 4 perturbations] == 0 (a tie with the original counts right)',
   },
 ];
+
+/**
+ * Bootstrap statistics of VG-R / VG-A: the micro figure is Σ correct / Σ total; the macro figure
+ * is recomputed from each class's summed count, scored and correct (the `< 25` filter of VG-A on the
+ * resample's counts, as the metric on a resample counts them), through the metric's own
+ * `aroClassRecords` and `aroMacro`.
+ */
+const CLASS = ['count', 'scored', 'right'] as const;
+export const ARO_VG_BOOTSTRAP: BootstrapStatistics = {
+  ofCluster(metrics) {
+    const out = RATIO_OF_SUMS.ofCluster(metrics);
+    const details = metrics.details as { kind?: string; records?: AroClassRecord[] };
+    if (details.kind === 'attribution') out.attribution = 1;
+    for (const r of details.records ?? []) {
+      out[`count\u0000${r.name}`] = r.count;
+      out[`scored\u0000${r.name}`] = r.scored;
+      out[`right\u0000${r.name}`] = r.correct;
+    }
+    return out;
+  },
+  headline(keys, names) {
+    const ratio = RATIO_OF_SUMS.headline(keys, names);
+    const macroAt = names.indexOf('macro');
+    if (macroAt < 0) return ratio;
+    const classNames = keys.filter((k) => k.startsWith('count\u0000')).map((k) => k.slice(6));
+    const at = classNames.map((name) => {
+      const [count, scored, right] = CLASS.map((c) => keys.indexOf(`${c}\u0000${name}`)) as [number, number, number];
+      return { name, count, scored, right };
+    });
+    const attribution = keys.indexOf('attribution');
+    return (sums) => {
+      const values = ratio(sums);
+      const classes = new Map<string, AroClassCounts>();
+      for (const { name, count, scored, right } of at) {
+        if (sums[count]! > 0) classes.set(name, { count: sums[count]!, scored: sums[scored]!, correct: sums[right]! });
+      }
+      const kind = attribution >= 0 && sums[attribution]! > 0 ? 'attribution' : 'relation';
+      values[macroAt] = aroMacro(aroClassRecords(kind, classes)).value ?? Number.NaN;
+      return values;
+    };
+  },
+};
 
 const vgKind = (subset: string): VgKind => (subset.includes('attribution') ? 'attribution' : 'relation');
 
@@ -55,6 +97,8 @@ export const aroVgFamily: BenchmarkFamily = {
     { path: 'aro/visual_genome_relation.json', sha256: null, origin: `${DRIVE}; gdown id 1kX2iCHEv0CADL8dSO1nMdW-V0NqIAiP3` },
     { path: 'aro/visual_genome_attribution.json', sha256: null, origin: `${DRIVE}; gdown id 13tWvOrNOLHxl3Rm9cR3geAdHx2qR3-Tw` },
   ] satisfies PublishedFile[],
+  // Each item its own unit; the macro mean over classes is recomputed on every resample.
+  bootstrap: { statistics: ARO_VG_BOOTSTRAP },
 
   async load(spec: BenchmarkSpec, options?: LoadOptions) {
     const convention = resolveConventionName('aro-vg', ARO_VG_CONVENTIONS, spec.convention);

@@ -99,6 +99,35 @@ function codePointSort(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+export interface AroClassCounts {
+  count: number;
+  scored: number;
+  correct: number;
+}
+
+const SYMMETRIC = new Set(ARO_SYMMETRIC_RELATIONS);
+
+/** The per-class records in np.unique (code point) order, with the class's reason to be dropped. */
+export function aroClassRecords(kind: 'relation' | 'attribution', classes: Map<string, AroClassCounts>): AroClassRecord[] {
+  return [...classes.entries()]
+    .sort(([a], [b]) => codePointSort(a, b))
+    .map(([name, c]) => ({
+      name,
+      count: c.count,
+      scored: c.scored,
+      correct: c.correct,
+      accuracy: ratio(c.correct, c.scored),
+      dropped:
+        kind === 'relation' ? (SYMMETRIC.has(name) ? 'symmetric' : null) : c.count < ARO_MIN_ATTRIBUTE_COUNT ? 'fewer_than_25' : null,
+    }));
+}
+
+/** The paper's figure: the mean accuracy over the kept classes (in record order). */
+export function aroMacro(records: AroClassRecord[]): { value: number | null; classes: number } {
+  const kept = records.filter((r) => r.dropped === null && r.accuracy !== null).map((r) => r.accuracy as number);
+  return { value: mean(kept), classes: kept.length };
+}
+
 export function aroVgMetrics(kind: 'relation' | 'attribution', items: Item[], scores: Map<string, ScoreMatrix>): AroVgMetrics {
   const key = kind === 'relation' ? 'relation' : 'attributes';
   const classes = new Map<string, { count: number; scored: number; correct: number }>();
@@ -128,26 +157,14 @@ export function aroVgMetrics(kind: 'relation' | 'attribution', items: Item[], sc
       correct += 1;
     }
   }
-  const symmetric = new Set(ARO_SYMMETRIC_RELATIONS);
-  const records: AroClassRecord[] = [...classes.entries()]
-    .sort(([a], [b]) => codePointSort(a, b))
-    .map(([name, c]) => ({
-      name,
-      count: c.count,
-      scored: c.scored,
-      correct: c.correct,
-      accuracy: ratio(c.correct, c.scored),
-      dropped:
-        kind === 'relation' ? (symmetric.has(name) ? 'symmetric' : null) : c.count < ARO_MIN_ATTRIBUTE_COUNT ? 'fewer_than_25' : null,
-    }));
-  const kept = records.filter((r) => r.dropped === null && r.accuracy !== null).map((r) => r.accuracy as number);
+  const records = aroClassRecords(kind, classes);
   const all = records.filter((r) => r.accuracy !== null).map((r) => r.accuracy as number);
   return {
     kind,
     n: total,
     nMissing: missingIds.length,
     missingIds,
-    macro: { value: mean(kept), classes: kept.length },
+    macro: aroMacro(records),
     macroAllClasses: { value: mean(all), classes: all.length },
     micro: { correct, total, accuracy: ratio(correct, total) },
     records,

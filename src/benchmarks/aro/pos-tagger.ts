@@ -24,7 +24,20 @@
  * rare words). The perturbations built here therefore follow the authors' recipe but not their exact
  * strings; for the exact published options, use a pre-built options file.
  */
-import nlp from 'compromise';
+import { createRequire } from 'node:module';
+import type Compromise from 'compromise';
+
+let compromise: typeof Compromise | undefined;
+
+/**
+ * compromise, loaded on first use: it takes most of a second to import, and only ARO's order
+ * perturbations tag words (the report, `perceive metrics` and the other families never do).
+ * Its CommonJS build is the same release (`compromise/three`) as its ES module.
+ */
+function nlp(text: string): ReturnType<typeof Compromise> {
+  compromise ??= createRequire(import.meta.url)('compromise') as typeof Compromise;
+  return compromise(text);
+}
 
 export type WordClass = 'NOUN' | 'ADJ' | 'OTHER';
 

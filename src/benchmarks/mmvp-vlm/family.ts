@@ -1,10 +1,41 @@
 import type { BenchmarkSpec } from '../benchmark-spec.js';
 import type { Item, ScoreMatrix } from '../../core/item.js';
-import type { BenchmarkFamily, BenchmarkMetrics, Convention, LoadOptions, PublishedFile } from '../benchmark-family.js';
-import { stampItems } from '../benchmark-family.js';
+import type { BenchmarkFamily, BenchmarkMetrics, BootstrapStatistics, Convention, LoadOptions, PublishedFile } from '../benchmark-family.js';
+import { RATIO_OF_SUMS, stampItems } from '../benchmark-family.js';
 import { resolveConventionName } from '../convention-name.js';
 import { loadMmvpStatements, QUESTIONS_NEEDED_BY, type StatementLayout } from './loader.js';
-import { mmvpT2iMetrics, T2I_CONVENTIONS, t2iPairOutcome, type T2iConvention } from './metrics.js';
+import { authorsCategoryMean, mmvpT2iMetrics, T2I_CONVENTIONS, t2iPairOutcome, type T2iConvention, type T2iCategoryRecord } from './metrics.js';
+
+/**
+ * Bootstrap statistics: Σ correct / Σ total for every headline, except the `mmvp_vlm` convention's
+ * pair figure, the authors' mean over categories of pairCorrect / (num_pairs // categories): there
+ * each category's pairCorrect is summed (in category order) and `authorsCategoryMean` applied.
+ */
+const CATEGORY = 'category\u0000';
+export const STATEMENT_BOOTSTRAP: BootstrapStatistics = {
+  ofCluster(metrics) {
+    const out = RATIO_OF_SUMS.ofCluster(metrics);
+    const perCategory = (metrics.details as { perCategory?: T2iCategoryRecord[] }).perCategory ?? [];
+    // Only a cluster with a scored pair knows its layout (so its category list); others add nothing.
+    const pair = metrics.headline.find((h) => h.name === 'pair');
+    if (metrics.convention === 'mmvp_vlm' && pair !== undefined && pair.total > 0) {
+      perCategory.forEach((r, i) => (out[`${CATEGORY}${String(i).padStart(6, '0')}`] = r.pairCorrect));
+    }
+    return out;
+  },
+  headline(keys, names) {
+    const ratio = RATIO_OF_SUMS.headline(keys, names);
+    const categories = keys.map((k, i) => [k, i] as const).filter(([k]) => k.startsWith(CATEGORY)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([, i]) => i);
+    const pairAt = names.indexOf('pair');
+    const totalAt = keys.indexOf('total\u0000pair');
+    if (categories.length === 0 || pairAt < 0 || totalAt < 0) return ratio;
+    return (sums) => {
+      const values = ratio(sums);
+      values[pairAt] = authorsCategoryMean(categories.map((i) => sums[i]!), sums[totalAt]!) ?? Number.NaN;
+      return values;
+    };
+  },
+};
 
 function conventionsFor(layout: StatementLayout): readonly Convention[] {
   const list: Convention[] = [
@@ -85,6 +116,9 @@ function statementFamily(layout: StatementLayout): BenchmarkFamily {
     conventions,
     subsets,
     publishedFiles,
+    // Items are whole pairs (each its own cluster); the pair's two images are the item's own.
+    bootstrap: { statistics: STATEMENT_BOOTSTRAP },
+    pairViews: { pairKey: 'pair', agreement: true, modes: false },
 
     async load(spec: BenchmarkSpec, options?: LoadOptions) {
       const convention = resolveConventionName(layout, conventions, spec.convention);

@@ -130,6 +130,16 @@ export interface T2iMetrics {
 
 const ratio = (c: number, t: number): number | null => (t === 0 ? null : c / t);
 
+/**
+ * evaluate_vlm.py's "Avg": the mean over the categories (in `categoriesFor` order) of the authors'
+ * per-category pair accuracy pairCorrect / (num_pairs // len(categories)); null when that is 0.
+ */
+export function authorsCategoryMean(pairCorrect: readonly number[], numPairs: number): number | null {
+  const pairDen = Math.floor(numPairs / pairCorrect.length);
+  const authorsPair = pairCorrect.map((c) => ratio(c, pairDen));
+  return authorsPair.some((v) => v === null) ? null : (authorsPair as number[]).reduce((a, b) => a + b, 0) / authorsPair.length;
+}
+
 export function mmvpT2iMetrics(all: Item[], scores: Map<string, ScoreMatrix>, convention: T2iConvention = 'clip_embeds'): T2iMetrics {
   const { logitScale, source } = T2I_CONVENTIONS[convention];
   // A row that failed to load comes back from the store without groups: it is missing.
@@ -178,10 +188,7 @@ export function mmvpT2iMetrics(all: Item[], scores: Map<string, ScoreMatrix>, co
       authorsIndividualAccuracy: ratio(c.textCorrect, textDen),
     };
   });
-  const authorsPair = perCategory.map((r) => r.authorsPairAccuracy);
-  const categoryMeanPairAccuracy = authorsPair.some((v) => v === null)
-    ? null
-    : (authorsPair as number[]).reduce((a, b) => a + b, 0) / authorsPair.length;
+  const categoryMeanPairAccuracy = authorsCategoryMean(perCategory.map((r) => r.pairCorrect), numPairs);
   return {
     convention,
     logitScale,

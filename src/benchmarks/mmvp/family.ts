@@ -50,6 +50,9 @@ export const mmvpFamily: BenchmarkFamily = {
     },
   ],
   publishedFiles: MMVP_DATA_FILES,
+  // A question pair resampled together; lmms-eval's Index pairs are relabelled per copy.
+  bootstrap: { clusterKey: 'pair', relabelKeys: ['index_pair'] },
+  pairViews: { pairKey: 'pair', agreement: true, modes: true },
 
   async load(spec: BenchmarkSpec, options?: LoadOptions) {
     const convention = resolveConventionName('mmvp', MMVP_CONVENTIONS, spec.convention);

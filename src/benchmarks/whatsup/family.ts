@@ -96,6 +96,9 @@ export const whatsupControlledFamily: BenchmarkFamily = {
     },
   ],
   publishedFiles: WHATSUP_DATA_FILES.filter((f) => f.path.includes('controlled_')),
+  // A set's 4 items resampled together: individual, pair and set accuracy all from whole sets.
+  bootstrap: { clusterKey: 'set', relabelKeys: ['pair'] },
+  pairViews: { pairKey: 'pair', agreement: true, modes: false },
 
   async load(spec: BenchmarkSpec, options?: LoadOptions) {
     const convention = resolveConventionName('whatsup-controlled', WHATSUP_CONTROLLED_CONVENTIONS, spec.convention) as ControlledConvention;

@@ -140,6 +140,8 @@ export function withWordOrder(family: BenchmarkFamily): BenchmarkFamily {
     conventions: family.conventions,
     subsets: family.subsets,
     publishedFiles: family.publishedFiles,
+    ...(family.bootstrap === undefined ? {} : { bootstrap: family.bootstrap }),
+    ...(family.pairViews === undefined ? {} : { pairViews: family.pairViews }),
     externalId: (item) => family.externalId(item),
 
     async load(spec, options) {
