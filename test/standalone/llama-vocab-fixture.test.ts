@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readGgufFileInfo } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LLAMA_VOCAB_IDS, loadLlamaTokenizerJs, llamaVocabFrom, type LlamaTokenizerJs } from '../../src/fixtures/llama-vocab.js';
+import { buildShapeLlavaText } from '../../src/fixtures/shape-llava.js';
 import { TokenType, type FixtureVocab, writeTinyLlava } from '../../src/fixtures/tiny-llava.js';
 import { LLAVA_IMAGE_TOKEN, llavaTokenizerImageToken } from '../support/llava-image-tokens.js';
 
@@ -127,5 +128,22 @@ describe('writeTinyLlava with vocab llama', () => {
     expect(t.add_bos_token).toBe(true);
     const embd = info.tensorInfo!.find((x) => x.name === 'token_embd.weight')!;
     expect(embd.dimensions.map(Number)).toEqual([64, 32000]);
+  });
+});
+
+describe('LLaVA-1.5-7B shape model with vocab llama', () => {
+  it('the text GGUF carries LLaMA\'s 32,000 pieces (no padding) at 4096 wide', async () => {
+    // header only (metadata and tensor infos): the F16 file is ~730 MB even at one layer
+    const file = join(dir, 'shape-header.gguf');
+    await writeFile(file, (await buildShapeLlavaText(0, 1, { vocab: 'llama' })).headerBuffer());
+    const info = await readGgufFileInfo(file, { logWarnings: false, readTensorInfo: true });
+    const m = info.metadata as unknown as { llama: Record<string, unknown>; tokenizer: { ggml: Record<string, unknown> } };
+    expect(m.llama).toMatchObject({ embedding_length: 4096, vocab_size: 32000 });
+    const tokens = m.tokenizer.ggml.tokens as string[];
+    expect(tokens).toHaveLength(32000);
+    expect([tokens[3869], tokens[1939], tokens[2], tokens[29871], tokens[13]]).toEqual(['▁Yes', '▁No', '</s>', '▁', '<0x0A>']);
+    expect(tokens.some((t) => t.startsWith('<unused'))).toBe(false);
+    expect(m.tokenizer.ggml.add_space_prefix).toBe(true);
+    expect(info.fullTensorInfo!.find((x) => x.name === 'token_embd.weight')!.dimensions.map(Number)).toEqual([4096, 32000]);
   });
 });
