@@ -48,6 +48,8 @@ export const ERROR_CODES = [
   'model-mismatch',
   'model-not-found',
   'no-convention',
+  'no-end-of-turn',
+  'no-eos',
   'no-such-run',
   'not-a-run',
   'port-in-use',
