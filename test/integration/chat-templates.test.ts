@@ -62,8 +62,8 @@ const ARMS = ['vlm.vqascore', 'vlm.mcq', 'vlm.generate', 'vlm2vec.question', 'vl
 describe.each(['chatml', 'gemma'] as TinyChatTemplate[])('prompt_format: model on a tiny pair with the %s template', (name) => {
   const chat = TINY_CHAT_TEMPLATES[name];
   const [startMarker, endMarker] = chat.specialTokens as [string, string];
-  // the control tokens follow the tiny vocabulary
-  const eotId = buildTinyVocab().tokens.length + 1;
+  // "Ye", "Yes", "No", then the two control tokens follow the tiny vocabulary
+  const eotId = buildTinyVocab().tokens.length + 4;
   let runner: LlamaRunner;
 
   beforeAll(async () => {
@@ -99,8 +99,8 @@ describe.each(['chatml', 'gemma'] as TinyChatTemplate[])('prompt_format: model o
     expectWellFormed(out, 1, items[0]!.options.length);
     expect(out.extra.end_of_turn).toEqual({ id: eotId, text: endMarker, source: chat.writeEotId ? 'eot_token_id' : 'token text' });
     const ids = (out.extra.answer_token_ids as number[][][])[0]![0]!;
-    expect(ids.at(-1)).toBe(eotId);
-    expect(await runner.client.detokenize(ids.slice(0, -1))).toBe('Yes');
+    expect(ids).toEqual([eotId - 3, eotId]); // "Yes", end-of-turn
+    expect(await runner.client.detokenize([ids[0]!])).toBe('Yes');
     const lps = (out.extra.answer_logprobs as number[][][])[0]![0]!;
     expect(lps).toHaveLength(ids.length);
     expect(out.scores[0]![0]).toBeCloseTo(Math.exp(lps.reduce((a, b) => a + b, 0) / lps.length), 12);
