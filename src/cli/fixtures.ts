@@ -94,6 +94,7 @@ export function registerFixtures(program: Command): void {
           `fixtures (seed ${opts.seed}) in ${f.dir}, ${Date.now() - started} ms:`,
           `  LLaVA-style pair: ${f.llava.model}${opts.vocab === 'llama' ? ' (LLaMA vocabulary)' : ''}`,
           `                    ${f.llava.mmproj}`,
+          `  ChatML pair:      ${f.chatml.model}`,
           `  CLIP folder:      ${f.clip}`,
           `  SigLIP folder:    ${f.siglip}`,
           `  What'sUp-style:   ${f.whatsup.annotationFile} (${f.whatsup.count} images)`,

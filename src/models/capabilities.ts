@@ -62,7 +62,7 @@ export interface Generation {
 }
 
 export interface ContinuationScore {
-  /** log P of each continuation token (and of EOS last, when asked), each given everything before it. */
+  /** log P of each continuation token (and of the end token last, when asked), each given everything before it. */
   tokenLogprobs: number[];
   tokenIds: number[];
   /** log P of the first token of each alternative continuation, at the first position. */
@@ -79,7 +79,11 @@ export interface ModelIdentity {
 
 /** Log-probability of a continuation after a prompt, token by token (VQAScore). */
 export interface ContinuationScorer extends ModelIdentity {
-  scoreContinuation(context: string, images: Buffer[], continuation: string, options: { appendEos: boolean; alternatives?: string[] }): Promise<ContinuationScore>;
+  /**
+   * `end`: the token scored after the continuation, if any: `eos` (the tokenizer's end-of-sequence,
+   * as t2v_metrics appends `</s>`) or `end-of-turn` (`ChatPrompter.endOfTurn`).
+   */
+  scoreContinuation(context: string, images: Buffer[], continuation: string, options: { end?: 'eos' | 'end-of-turn'; alternatives?: string[] }): Promise<ContinuationScore>;
 }
 
 /** The renormalised distribution over a closed set of answers (option letters) after a prompt. */
@@ -101,6 +105,8 @@ export interface Embedder extends ModelIdentity {
 export interface ChatPrompter extends ModelIdentity {
   /** One user turn rendered through the model's template, generation prompt appended. */
   chatPrompt(userText: string): Promise<string>;
+  /** The token the model ends its turn with (`<|im_end|>`, `<end_of_turn>`, `</s>`…), read from the model. */
+  endOfTurn(): Promise<{ id: number; text: string }>;
 }
 
 /** Everything a generative VLM served by llama-server provides. */

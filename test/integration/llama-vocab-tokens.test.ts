@@ -152,7 +152,7 @@ describe('LLaMA vocabulary: the ids llama-server evaluates are LLaVA-1.5\'s', ()
       expect(served).toEqual(full.slice(0, answerAt + k));
     });
     expectSameAsLlava(distinct[0]!, 'vlm.vqascore (question, then ▁Yes scored)');
-    const direct = await runner.scoreContinuation(rendered.text.slice(0, -1), [await padToSquare(imgs[0]!.bytes)], ' Yes', { appendEos: true, alternatives: [' No'] });
+    const direct = await runner.scoreContinuation(rendered.text.slice(0, -1), [await padToSquare(imgs[0]!.bytes)], ' Yes', { end: 'eos', alternatives: [' No'] });
     expect(direct.tokenIds).toEqual([LLAMA_VOCAB_IDS.yes, LLAMA_VOCAB_IDS.eos]);
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ArmSpecSchema, armSpecId, parseExperimentConfig } from '../../src/config/experiment.js';
+import { armDefinition } from '../../src/models/registry.js';
 import { normalisedPreference, relaxedPair, relaxedPairAccuracy, singleImageRelaxedPairs } from '../../src/core/pair-preference.js';
 import { mcqPrompt } from '../../src/models/llama/prompts/mcq-prompt.js';
 import { llavaV1Chat } from '../../src/models/llama/prompts/llava-v1-chat.js';
@@ -104,5 +105,27 @@ describe("Li et al. v1's relaxed pair metric", () => {
     // image 1 (row 0) P(Up) = 0.6 < image 2 P(Up) = 0.7: not counted
     expect(pairs).toEqual([{ variant: 'single-image', option: 0, p_image1: expect.closeTo(0.6, 12), p_image2: expect.closeTo(0.7, 12), correct: false, pair: '0', items: ['a', 'b'] }]);
     expect(skipped).toBe(2);
+  });
+});
+
+describe('prompt_format on every llama arm: ids and params change only for `model`', () => {
+  const stand = { modelHash: 'h' } as never;
+  const built = (spec: Record<string, unknown>) => {
+    const s = ArmSpecSchema.parse(spec);
+    return armDefinition(s.arm).create(s, stand, armSpecId(s));
+  };
+  it('vlm.vqascore keeps t2v_metrics\' prompt id and params under llava-v1 (task hashes unchanged)', () => {
+    const plain = built({ arm: 'vlm.vqascore', model: 'llava' });
+    expect(plain.id).toBe('vlm.vqascore');
+    expect(plain.prompt).toEqual({ id: 't2v_metrics.vqascore.llava-v1.5', version: 1 });
+    expect(plain.params).toEqual({ pad_to_square: true, choice_scoring: 1 });
+    const model = built({ arm: 'vlm.vqascore', model: 'llava', prompt_format: 'model', label: 'vlm.vqascore.chatml' });
+    expect(model.id).toBe('vlm.vqascore.chatml');
+    expect(model.prompt).toEqual({ id: 't2v_metrics.vqascore.question+model', version: 1 });
+    expect(model.params).toEqual(plain.params);
+  });
+  it('vlm2vec keeps its prompt ids under llava-v1 and marks `model`', () => {
+    expect(built({ arm: 'vlm2vec.question', model: 'llava' }).prompt).toEqual({ id: 'vlm2vec.question', version: 1 });
+    expect(built({ arm: 'vlm2vec.plain', model: 'llava', prompt_format: 'model', label: 'p.m' }).prompt).toEqual({ id: 'vlm2vec.plain+model', version: 1 });
   });
 });

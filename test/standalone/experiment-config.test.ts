@@ -33,7 +33,7 @@ describe('experiment config', () => {
     expect(c.benchmarks[0]!.annotations).toBe(path.resolve('/cfg/a.json'));
     const llava = c.models.llava!;
     expect(llava.kind === 'llama' && llava.mmproj).toBe('/cfg/p.gguf');
-    expect(c.arms[1]).toEqual({ arm: 'vlm.vqascore', model: 'llava', pad_to_square: true });
+    expect(c.arms[1]).toEqual({ arm: 'vlm.vqascore', model: 'llava', prompt_format: 'llava-v1', pad_to_square: true });
   });
 
   it('names the file and the field of a value of the wrong type', () => {

@@ -14,7 +14,7 @@ const item = (id: string, image: string, options = ['a dog left of a cat', 'a do
   meta: {},
 });
 const arm = (id: string, model: string, extra: Partial<ArmIdentity> = {}): ArmIdentity => ({
-  spec: id === 'clip' ? { arm: 'clip', model } : { arm: 'vlm.vqascore', model, pad_to_square: true },
+  spec: id === 'clip' ? { arm: 'clip', model } : { arm: 'vlm.vqascore', model, prompt_format: 'llava-v1', pad_to_square: true },
   id,
   model,
   modelHash: `${model}-hash`,

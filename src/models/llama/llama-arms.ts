@@ -27,7 +27,7 @@ export const LLAMA_ARMS = [
     arm: 'vlm.vqascore',
     schema: VqascoreArmSchema,
     needs: 'vlm',
-    create: (spec, vlm) => new VlmVqascoreArm(spec.model, vlm, { padToSquare: spec.pad_to_square }),
+    create: (spec, vlm, id) => new VlmVqascoreArm(spec.model, vlm, { padToSquare: spec.pad_to_square, format: spec.prompt_format }, id),
   }),
   defineArm({ arm: 'vlm.mcq', schema: McqArmSchema, needs: 'vlm', create: (spec, vlm, id) => new VlmMcqArm(spec.model, vlm, letterOptions(spec), id) }),
   defineArm({
@@ -53,13 +53,13 @@ export const LLAMA_ARMS = [
     schema: Vlm2VecQuestionArmSchema,
     needs: 'vlm',
     id: (spec) => spec.label ?? (spec.prompt_variant ? `vlm2vec.question.${spec.prompt_variant.name}` : 'vlm2vec.question'),
-    create: (spec, vlm, id) => new Vlm2VecArm(spec.model, vlm, spec.prompt_variant ?? VLM2VEC_QUESTION, { padToSquare: spec.pad_to_square }, id),
+    create: (spec, vlm, id) => new Vlm2VecArm(spec.model, vlm, spec.prompt_variant ?? VLM2VEC_QUESTION, { padToSquare: spec.pad_to_square, format: spec.prompt_format }, id),
   }),
   defineArm({
     arm: 'vlm2vec.plain',
     schema: Vlm2VecPlainArmSchema,
     needs: 'vlm',
     id: (spec) => spec.label ?? (spec.prompt_variant ? `vlm2vec.plain.${spec.prompt_variant.name}` : 'vlm2vec.plain'),
-    create: (spec, vlm, id) => new Vlm2VecArm(spec.model, vlm, spec.prompt_variant ?? VLM2VEC_PLAIN, { padToSquare: spec.pad_to_square }, id),
+    create: (spec, vlm, id) => new Vlm2VecArm(spec.model, vlm, spec.prompt_variant ?? VLM2VEC_PLAIN, { padToSquare: spec.pad_to_square, format: spec.prompt_format }, id),
   }),
 ] as const;

@@ -8,6 +8,7 @@ import type { CallTimings, ChoiceScore, ContinuationScore, Generation, VlmCapabi
 import type { LlamaBinaries } from './llama-build.js';
 import { LlamaServerHttpError, type CompletionResult, type LlamaClient, type LlamaProps } from './llama-client.js';
 import { readGgufMetadata, type GgufMetadataSummary } from './gguf-metadata.js';
+import { readEndOfTurn, type EndOfTurn } from './end-of-turn.js';
 import { LlamaServer } from './llama-server.js';
 
 export { CHOICE_SCORING_VERSION } from './choice-scoring-version.js';
@@ -78,6 +79,7 @@ export class LlamaRunner implements VlmCapabilities {
   private server: LlamaServer;
   private nVocab: number | undefined;
   private eosId: number | undefined;
+  private endOfTurnCache: Promise<EndOfTurn> | undefined;
   private readonly tokenCache = new Map<string, Promise<number[]>>();
   private readonly templateCache = new Map<string, Promise<string>>();
   private restarting: Promise<LlamaServer> | undefined;
@@ -251,10 +253,15 @@ export class LlamaRunner implements VlmCapabilities {
     return this.nVocab;
   }
 
-  /** The model's end-of-sequence token id (LLaVA-1.5: "</s>", id 2). */
+  /** The model's end-of-sequence token id as llama-server reports it in /props (LLaVA-1.5: "</s>", id 2). */
   async eos(): Promise<number> {
     if (this.eosId === undefined) {
-      const text = this.server.props.eosToken ?? '</s>';
+      const text = this.server.props.eosToken;
+      if (!text) {
+        throw new PerceiveError('no-eos', `${this.files[0]}: llama-server reports no end-of-sequence token (/props eos_token)`, {
+          hint: 'use a GGUF whose tokenizer declares tokenizer.ggml.eos_token_id',
+        });
+      }
       const ids = await this.tokenize(text, true);
       if (ids.length !== 1) throw new PerceiveError('tokenizer', `the EOS token text ${JSON.stringify(text)} does not tokenize to one token`);
       this.eosId = ids[0]!;
@@ -312,6 +319,28 @@ export class LlamaRunner implements VlmCapabilities {
       p.catch(() => this.templateCache.delete(userText));
     }
     return p;
+  }
+
+  /**
+   * The model's end-of-turn token, read from the GGUF as llama.cpp decides it (end-of-turn.ts), and
+   * checked against the server: its text must tokenize (special tokens parsed) to that one id.
+   */
+  endOfTurn(): Promise<EndOfTurn> {
+    if (!this.endOfTurnCache) {
+      const p = (async () => {
+        const eot = await readEndOfTurn(this.files[0]!);
+        const ids = await this.tokenize(eot.text, true);
+        if (ids.length !== 1 || ids[0] !== eot.id) {
+          throw new PerceiveError('tokenizer', `the end-of-turn token ${JSON.stringify(eot.text)} (id ${eot.id}) tokenizes to [${ids.join(', ')}] on the server`);
+        }
+        return eot;
+      })();
+      this.endOfTurnCache = p;
+      p.catch(() => {
+        if (this.endOfTurnCache === p) this.endOfTurnCache = undefined;
+      });
+    }
+    return this.endOfTurnCache;
   }
 
   /** The server's /props (build info, chat template, slots) as read when it started. */
@@ -522,7 +551,7 @@ export class LlamaRunner implements VlmCapabilities {
     context: string,
     images: Buffer[],
     continuation: string,
-    options: { appendEos: boolean; alternatives?: string[] },
+    options: { end?: 'eos' | 'end-of-turn'; alternatives?: string[] },
   ): Promise<ContinuationScore> {
     const tail = LlamaRunner.textTail(context, images.length);
     const ctxIds = await this.tokenize(tail);
@@ -539,7 +568,8 @@ export class LlamaRunner implements VlmCapabilities {
     };
     const answerIds = await continuationIds(continuation);
     const alternativeIds = await Promise.all((options.alternatives ?? []).map(async (a) => (await continuationIds(a))[0]!));
-    const targets = options.appendEos ? [...answerIds, await this.eos()] : answerIds;
+    const end = options.end === 'eos' ? [await this.eos()] : options.end === 'end-of-turn' ? [(await this.endOfTurn()).id] : [];
+    const targets = [...answerIds, ...end];
 
     const tokenLogprobs: number[] = [];
     const timings: CallTimings[] = [];

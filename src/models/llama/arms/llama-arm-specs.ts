@@ -30,6 +30,9 @@ const Vlm2VecVariantSchema = z.strictObject({
 export const VqascoreArmSchema = z.strictObject({
   arm: z.literal('vlm.vqascore'),
   model: Name,
+  label: Name.optional(),
+  /** `llava-v1`: t2v_metrics' hand-built LLaVA-1.5 prompt, answer "Yes" + `</s>`; `model`: the GGUF's chat template, "Yes" + its end-of-turn. */
+  prompt_format: z.enum(['llava-v1', 'model']).default('llava-v1'),
   /** LLaVA-1.5's expand2square with the CLIP mean colour (t2v_metrics: image_aspect_ratio 'pad'). */
   pad_to_square: z.boolean().default(true),
 });
@@ -48,10 +51,14 @@ export const GenerateArmSchema = z.strictObject({
   /** Greedy answer length bound, in tokens. */
   max_tokens: z.number().int().positive().max(1024).default(32),
 });
+/** VLM2Vec's prompts: raw strings (`llava-v1`, as the authors' LLaVA-1.5 evaluation) or each side as a user turn of the GGUF's chat template (`model`). */
+const vlm2vecFormat = z.enum(['llava-v1', 'model']).default('llava-v1');
+
 export const Vlm2VecQuestionArmSchema = z.strictObject({
   arm: z.literal('vlm2vec.question'),
   model: Name,
   label: Name.optional(),
+  prompt_format: vlm2vecFormat,
   pad_to_square: z.boolean().default(false),
   /** A user prompt variant instead of VLM2Vec's own; its template holds `{question}`. */
   prompt_variant: Vlm2VecVariantSchema.refine((v) => v.template.includes('{question}'), 'the template of a vlm2vec.question variant must contain {question}').optional(),
@@ -60,6 +67,7 @@ export const Vlm2VecPlainArmSchema = z.strictObject({
   arm: z.literal('vlm2vec.plain'),
   model: Name,
   label: Name.optional(),
+  prompt_format: vlm2vecFormat,
   pad_to_square: z.boolean().default(false),
   /** A user prompt variant instead of `<image> Represent the given image.`; no `{question}`. */
   prompt_variant: Vlm2VecVariantSchema.refine((v) => !v.template.includes('{question}'), 'the template of a vlm2vec.plain variant must not contain {question}').optional(),

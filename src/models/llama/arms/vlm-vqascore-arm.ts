@@ -1,10 +1,13 @@
 import type { Item } from '../../../core/item.js';
 import type { LoadedImage } from '../../../core/image.js';
 import { vqascoreLlava } from '../prompts/vqascore-llava.js';
-import type { ContinuationScorer } from '../../capabilities.js';
+import { vqascoreChat } from '../prompts/vqascore-chat.js';
+import type { PromptFormat } from '../prompts/llava-v1-chat.js';
+import type { ChatPrompter, ContinuationScorer } from '../../capabilities.js';
 import { CHOICE_SCORING_VERSION } from '../choice-scoring-version.js';
 import { type ArmOutput, emptyTimings } from '../../arm.js';
 import { LlamaArm } from './llama-arm.js';
+import { promptWithFormat, renderTurn } from './vlm-prompting.js';
 
 /** The answer whose probability VQAScore reports beside "Yes" (recorded, not part of the score). */
 const NEGATIVE_ANSWER = 'No';
@@ -24,16 +27,43 @@ const NEGATIVE_ANSWER = 'No';
  * call per answer token plus one for </s>; each call reuses the cached image prefix. The answer's
  * token ids are found by tokenizing the text after the image with and without the answer and
  * checking that the first is a prefix of the second; a tokenizer that breaks this fails loudly.
+ *
+ * `prompt_format: model` (any llama.cpp VLM): the same question as one user turn of the GGUF's own
+ * chat template (vqascore-chat.ts), and the scored answer is "Yes" then the model's end-of-turn
+ * token (`<|im_end|>`, `<end_of_turn>`, …; `ChatPrompter.endOfTurn`) where LLaVA-1.5 has `</s>`.
+ * Only this format changes the prompt id (`t2v_metrics.vqascore.question+model`).
  */
-export class VlmVqascoreArm extends LlamaArm<ContinuationScorer> {
-  constructor(model: string, runner: ContinuationScorer, options: { padToSquare: boolean }) {
+export class VlmVqascoreArm extends LlamaArm<ContinuationScorer & ChatPrompter> {
+  private readonly format: PromptFormat;
+
+  constructor(model: string, runner: ContinuationScorer & ChatPrompter, options: { padToSquare: boolean; format?: PromptFormat }, id = 'vlm.vqascore') {
+    const format = options.format ?? 'llava-v1';
     super(model, runner, {
-      id: 'vlm.vqascore',
-      prompt: { id: vqascoreLlava.id, version: vqascoreLlava.version },
+      id,
+      prompt: format === 'llava-v1' ? { id: vqascoreLlava.id, version: vqascoreLlava.version } : promptWithFormat(vqascoreChat, format),
       // next-token scoring evaluates the scored position alone on a cached prefix (LlamaRunner.scoringCompletion)
       params: { pad_to_square: options.padToSquare, choice_scoring: CHOICE_SCORING_VERSION },
       padToSquare: options.padToSquare,
     });
+    this.format = format;
+  }
+
+  /** The scored call of one caption: context, continuation ("Yes" with its lead), the "No" beside it, the end token. */
+  private async question(caption: string): Promise<{ context: string; continuation: string; negative: string; end: 'eos' | 'end-of-turn' }> {
+    if (this.format === 'model') {
+      const turn = await renderTurn(this.runner, 'model', vqascoreChat.userTurn(caption));
+      return { context: turn.prompt, continuation: turn.answerLead + vqascoreChat.answer, negative: turn.answerLead + NEGATIVE_ANSWER, end: 'end-of-turn' };
+    }
+    const rendered = vqascoreLlava.render({ caption });
+    const answer = rendered.answer ?? 'Yes';
+    // t2v_metrics: a trailing space of the question belongs to the answer's first token.
+    const endsWithSpace = rendered.text.endsWith(' ');
+    return {
+      context: endsWithSpace ? rendered.text.slice(0, -1) : rendered.text,
+      continuation: endsWithSpace ? ` ${answer}` : answer,
+      negative: endsWithSpace ? ` ${NEGATIVE_ANSWER}` : NEGATIVE_ANSWER,
+      end: 'eos',
+    };
   }
 
   async score(item: Item, images: LoadedImage[]): Promise<ArmOutput> {
@@ -43,6 +73,7 @@ export class VlmVqascoreArm extends LlamaArm<ContinuationScorer> {
     const pNo: number[][] = [];
     const pEos: number[][] = [];
     const answerLogprobs: number[][][] = [];
+    const tokenIds: number[][][] = [];
     for (const image of images) {
       const bytes = await this.bytes.get(image);
       const row: number[] = [];
@@ -50,18 +81,11 @@ export class VlmVqascoreArm extends LlamaArm<ContinuationScorer> {
       const noRow: number[] = [];
       const eosRow: number[] = [];
       const lpRow: number[][] = [];
+      const idRow: number[][] = [];
       for (const caption of item.options) {
-        const rendered = vqascoreLlava.render({ caption });
-        const answer = rendered.answer ?? 'Yes';
-        // t2v_metrics: a trailing space of the question belongs to the answer's first token.
-        const endsWithSpace = rendered.text.endsWith(' ');
-        const context = endsWithSpace ? rendered.text.slice(0, -1) : rendered.text;
-        const continuation = endsWithSpace ? ` ${answer}` : answer;
-        const negative = endsWithSpace ? ` ${NEGATIVE_ANSWER}` : NEGATIVE_ANSWER;
-        const result = await this.runner.scoreContinuation(context, [bytes], continuation, {
-          appendEos: true,
-          alternatives: [negative],
-        });
+        const q = await this.question(caption);
+        const result = await this.runner.scoreContinuation(q.context, [bytes], q.continuation, { end: q.end, alternatives: [q.negative] });
+        idRow.push(result.tokenIds);
         for (const t of result.timings) {
           timings.calls += 1;
           timings.promptTokens += t.promptTokens;
@@ -82,9 +106,16 @@ export class VlmVqascoreArm extends LlamaArm<ContinuationScorer> {
       pNo.push(noRow);
       pEos.push(eosRow);
       answerLogprobs.push(lpRow);
+      tokenIds.push(idRow);
     }
     // answer_logprobs[image][option] = the log-probabilities the score is the geometric mean of
-    // (▁Yes, then </s>), as llama-server returned them.
-    return { scores, extra: { p_yes: pYes, p_no: pNo, p_eos: pEos, answer_logprobs: answerLogprobs }, timings };
+    // (▁Yes, then </s>), as llama-server returned them. Under `model` the end token is the model's
+    // end-of-turn (p_eos is its probability), recorded with the scored token ids.
+    const extra: Record<string, unknown> = { p_yes: pYes, p_no: pNo, p_eos: pEos, answer_logprobs: answerLogprobs };
+    if (this.format === 'model') {
+      extra.end_of_turn = await this.runner.endOfTurn();
+      extra.answer_token_ids = tokenIds;
+    }
+    return { scores, extra, timings };
   }
 }
