@@ -64,6 +64,12 @@ export interface BenchmarkSubset {
   dataDir: string;
   /** `BenchmarkSpec.extra_files` (e.g. the hard-positive file), relative to the data root. */
   extraFiles?: Record<string, string>;
+  /**
+   * Other published names of these files (path → path, relative to the data root), e.g. SugarCrepe's
+   * earlier `add_ent.json` for `add_obj.json`: `perceive data check` reads the other name when the
+   * first is absent, and says which it read.
+   */
+  alternativeFiles?: Record<string, string>;
   description: string;
 }
 

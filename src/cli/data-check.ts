@@ -67,9 +67,20 @@ async function checkFile(root: string, rel: string, published: readonly Publishe
 }
 
 async function checkSubset(root: string, family: BenchmarkFamily, subset: BenchmarkSubset, decode: boolean): Promise<SubsetCheck> {
-  const extra = subset.extraFiles ?? {};
-  const files = [await checkFile(root, subset.annotations, family.publishedFiles)];
-  for (const rel of Object.values(extra)) files.push(await checkFile(root, rel, family.publishedFiles));
+  const check = async (rel: string): Promise<FileCheck> => {
+    const first = await checkFile(root, rel, family.publishedFiles);
+    const other = subset.alternativeFiles?.[rel];
+    if (first.present || other === undefined) return first;
+    const second = await checkFile(root, other, family.publishedFiles);
+    return second.present ? second : first;
+  };
+  const files = [await check(subset.annotations)];
+  const extra: Record<string, string> = {};
+  for (const [role, rel] of Object.entries(subset.extraFiles ?? {})) {
+    const f = await check(rel);
+    files.push(f);
+    extra[role] = f.path;
+  }
   const out: SubsetCheck = {
     benchmark: subset.name,
     format: family.format,
@@ -88,7 +99,7 @@ async function checkSubset(root: string, family: BenchmarkFamily, subset: Benchm
     const spec = BenchmarkSpecSchema.parse({
       name: subset.name,
       format: family.format,
-      annotations: path.join(root, subset.annotations),
+      annotations: path.join(root, (files[0] as FileCheck).path),
       data_dir: path.join(root, subset.dataDir),
       subset: subset.subset,
       extra_files: Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, path.join(root, v)])),
