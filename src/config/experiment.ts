@@ -15,7 +15,7 @@ export const BenchmarkSpecSchema = z.strictObject({
   /** Name used in ids and the report, e.g. `whatsup.controlled_a`. */
   name: Name,
   /** Which loader reads the files (one benchmark family per format; see src/benchmarks/registry.ts). */
-  format: z.enum(['whatsup-controlled', 'whatsup-qa', 'hard-positives', 'mmvp', 'mmvp-vlm', 'mmvp-clip', 'aro-vg', 'aro-order']),
+  format: z.enum(['whatsup-controlled', 'whatsup-qa', 'hard-positives', 'mmvp', 'mmvp-vlm', 'mmvp-clip', 'aro-vg', 'aro-order', 'sugarcrepe', 'winoground', 'sugarcrepe-pp']),
   /** The authors' annotation file (e.g. controlled_images_dataset.json). */
   annotations: z.string().min(1),
   /** Folder the annotation's image paths are resolved against; no image path may leave it. */
