@@ -83,6 +83,9 @@ export function registerFixtures(program: Command): void {
           `                    ${f.llava.mmproj}`,
           `  CLIP folder:      ${f.clip}`,
           `  What'sUp-style:   ${f.whatsup.annotationFile} (${f.whatsup.count} images)`,
+          `  MMVP-style:       ${f.mmvp}`,
+          `  SugarCrepe-style: ${f.sugarcrepe}`,
+          `  Winoground-style: ${f.winoground}`,
           '',
         ].join('\n'),
       );

@@ -144,14 +144,14 @@ describe('the demo config end to end (tiny LLaVA-style GGUF + tiny CLIP ONNX, sy
     expect((error as PerceiveError).message.split('\n').length).toBeGreaterThan(3);
   });
 
-  it('runs every arm of configs/demo.yaml on both synthetic sets, and the report has every section', async () => {
+  it('runs every arm of configs/demo.yaml on the four synthetic sets, and the report has every section', async () => {
     const loaded = loadExperimentConfig(writeConfig('demo-full', (t) => t, { minimal: false }));
     const result = await runExperiment(loaded, env, binaries, { runId: 'demo-full' });
     // Arm ids: the arm, its label, or its prompt variant's name (vlm2vec.question.short): one per entry.
     const arms = [...new Set(result.samples.map((s) => s.arm))];
     expect(arms).toHaveLength(loaded.config.arms.length);
-    const items = { 'whatsup.synthetic': 24, 'mmvp.synthetic': 12 };
-    expect(result.samples).toHaveLength(arms.length * (24 + 12));
+    const items = { 'whatsup.synthetic': 24, 'mmvp.synthetic': 12, 'sugarcrepe.synthetic': 7, 'winoground.synthetic': 4 };
+    expect(result.samples).toHaveLength(arms.length * (24 + 12 + 7 + 4));
     for (const [benchmark, n] of Object.entries(items)) {
       for (const arm of arms) {
         const mine = result.samples.filter((s) => s.benchmark === benchmark && s.arm === arm);
