@@ -9,6 +9,7 @@ import { externalMetrics, formatExternalMetrics } from '../../src/cli/metrics.js
 import { BenchmarkSpecSchema } from '../../src/config/experiment.js';
 import { writeSyntheticSugarCrepe } from '../../src/fixtures/synthetic-sugarcrepe.js';
 import type { ScoreMatrix } from '../../src/items/item.js';
+import { referencesFor } from '../../src/report/reference-numbers.js';
 
 let tmp: string;
 let root: string;
@@ -129,6 +130,17 @@ describe('SugarCrepe', () => {
     const all = report.subsets.find((s) => s.benchmark === 'sugarcrepe.all')!;
     expect(all.files.map((f) => f.path)).toContain('sugar_crepe/data/add_ent.json');
     expect(all).toMatchObject({ items: 28, failedRows: 0 });
+  });
+
+  it('reference numbers: the authors\' table, verified; Winoground\'s unverified', () => {
+    const rel = referencesFor('sugarcrepe', 'replace_rel');
+    expect(rel.map((r) => [r.model, r.value, r.verified])).toEqual([
+      ['OpenAI CLIP ViT-B-32 (open_clip)', 69.2, true],
+      ['OpenAI CLIP ViT-L-14 (224 px, open_clip)', 65.15, true],
+      ['Human', 97, true],
+    ]);
+    expect(referencesFor('sugarcrepe', 'all')).toHaveLength(21);
+    expect(referencesFor('winoground', 'winoground').every((r) => !r.verified)).toBe(true);
   });
 
   it('the synthetic set is byte-identical for a seed', async () => {
