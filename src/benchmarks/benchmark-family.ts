@@ -68,6 +68,12 @@ export interface BenchmarkSubset {
   extraFiles?: Record<string, string>;
   /** Files by role the subset is scored without, and what each adds (data check reports them). */
   optionalFiles?: Record<string, { path: string; adds: string }>;
+  /**
+   * Other published names of these files (path → path, relative to the data root), e.g. SugarCrepe's
+   * earlier `add_ent.json` for `add_obj.json`: `perceive data check` reads the other name when the
+   * first is absent, and says which it read.
+   */
+  alternativeFiles?: Record<string, string>;
   description: string;
 }
 

@@ -5,6 +5,9 @@ import { hardPositivesFamily } from './hard-positives/family.js';
 import { mmvpFamily } from './mmvp/family.js';
 import { mmvpClipFamily, mmvpVlmFamily } from './mmvp-vlm/family.js';
 import { aroOrderFamily, aroVgFamily } from './aro/family.js';
+import { sugarCrepeFamily } from './sugarcrepe/family.js';
+import { sugarCrepePpFamily } from './sugarcrepe-pp/family.js';
+import { winogroundFamily } from './winoground/family.js';
 import { whatsupControlledFamily } from './whatsup/family.js';
 import { whatsupQaFamily } from './whatsup/qa-family.js';
 import { withWordOrder } from './word-order/word-order.js';
@@ -23,6 +26,9 @@ const FAMILIES: readonly BenchmarkFamily[] = [
   mmvpClipFamily,
   aroVgFamily,
   aroOrderFamily,
+  sugarCrepeFamily,
+  winogroundFamily,
+  sugarCrepePpFamily,
 ];
 
 /** Wrapped once so that `word_order` works for every family. */

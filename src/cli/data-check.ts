@@ -90,11 +90,23 @@ async function checkFile(root: string, rel: string, published: readonly Publishe
 }
 
 async function checkSubset(root: string, family: BenchmarkFamily, subset: BenchmarkSubset, decode: boolean): Promise<SubsetCheck> {
-  const extra = subset.extraFiles ?? {};
-  const files = [await checkFile(root, subset.annotations, family.publishedFiles, 'annotations')];
-  for (const [role, rel] of Object.entries(extra)) files.push(await checkFile(root, rel, family.publishedFiles, role));
+  /** A file, or its other published name (`alternativeFiles`) when the first is absent. */
+  const check = async (rel: string, role: string, adds?: string): Promise<FileCheck> => {
+    const first = await checkFile(root, rel, family.publishedFiles, role, adds);
+    const other = subset.alternativeFiles?.[rel];
+    if (first.present || other === undefined) return first;
+    const second = await checkFile(root, other, family.publishedFiles, role, adds);
+    return second.present ? second : first;
+  };
+  const files = [await check(subset.annotations, 'annotations')];
+  const extra: Record<string, string> = {};
+  for (const [role, rel] of Object.entries(subset.extraFiles ?? {})) {
+    const f = await check(rel, role);
+    files.push(f);
+    extra[role] = f.path;
+  }
   const optional = Object.entries(subset.optionalFiles ?? {});
-  for (const [role, o] of optional) files.push(await checkFile(root, o.path, family.publishedFiles, `optional ${role}`, o.adds));
+  for (const [role, o] of optional) files.push(await check(o.path, `optional ${role}`, o.adds));
   const out: SubsetCheck = {
     benchmark: subset.name,
     format: family.format,
@@ -113,7 +125,7 @@ async function checkSubset(root: string, family: BenchmarkFamily, subset: Benchm
     const spec = BenchmarkSpecSchema.parse({
       name: subset.name,
       format: family.format,
-      annotations: path.join(root, subset.annotations),
+      annotations: path.join(root, (files[0] as FileCheck).path),
       data_dir: path.join(root, subset.dataDir),
       subset: subset.subset,
       extra_files: Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, path.join(root, v)])),

@@ -98,6 +98,9 @@ export function registerFixtures(program: Command): void {
           `  CLIP folder:      ${f.clip}`,
           `  SigLIP folder:    ${f.siglip}`,
           `  What'sUp-style:   ${f.whatsup.annotationFile} (${f.whatsup.count} images)`,
+          `  MMVP-style:       ${f.mmvp}`,
+          `  SugarCrepe-style: ${f.sugarcrepe}`,
+          `  Winoground-style: ${f.winoground}`,
           '',
         ].join('\n'),
       );

@@ -21,7 +21,39 @@ const LLM2CLIP_FILE = 'lst627/CLIP-Embeds@5f65a81:open_clip-main/src/evaluation_
 const MMVP_FIG = 'Tong et al. 2024 (MMVP), tsb0601/MMVP@7635005:imgs/mllm_results.png';
 const MMVP_VLM_FIG = 'Tong et al. 2024 (MMVP-VLM), tsb0601/MMVP@7635005:imgs/vlm_results.png';
 
+const SUGARCREPE_TABLE = 'Hsieh et al. 2023 (SugarCrepe) results table, RAIVNLab/sugar-crepe@0047054b243992f0fad63d6f64f7544862daf846:assets/sugarcrepe_eval.png';
+
+/** SugarCrepe per-subset accuracy (%), read from the authors' results table (`[subset, ViT-B-32, ViT-L-14, Human]`). */
+const SUGARCREPE_ROWS: Array<[string, number, number, number]> = [
+  ['replace_obj', 90.92, 94.07, 100],
+  ['replace_att', 80.08, 79.19, 99],
+  ['replace_rel', 69.2, 65.15, 97],
+  ['swap_obj', 61.38, 60.16, 99],
+  ['swap_att', 63.96, 62.31, 100],
+  ['add_obj', 77.21, 78.32, 99],
+  ['add_att', 68.79, 71.53, 99],
+];
+
+const SUGARCREPE_REFERENCES: ReferenceNumber[] = SUGARCREPE_ROWS.flatMap(([subset, b32, l14, human]) =>
+  (
+    [
+      ['OpenAI CLIP ViT-B-32 (open_clip)', b32],
+      ['OpenAI CLIP ViT-L-14 (224 px, open_clip)', l14],
+      ['Human', human],
+    ] as Array<[string, number]>
+  ).map(([model, value]) => ({ formats: ['sugarcrepe'], subsets: [subset, 'all'], model, metric: `accuracy ${subset}`, value, source: SUGARCREPE_TABLE, verified: true })),
+);
+
+const WINOGROUND_TABLE = 'Thrush et al. 2022 (Winoground, arXiv 2204.03162) Table 3, as widely quoted; the paper was not read here';
+
 export const REFERENCE_NUMBERS: ReferenceNumber[] = [
+  ...SUGARCREPE_REFERENCES,
+  { formats: ['winoground'], model: 'CLIP ViT-B/32', metric: 'text', value: 30.75, source: WINOGROUND_TABLE, verified: false },
+  { formats: ['winoground'], model: 'CLIP ViT-B/32', metric: 'image', value: 10.5, source: WINOGROUND_TABLE, verified: false },
+  { formats: ['winoground'], model: 'CLIP ViT-B/32', metric: 'group', value: 8.0, source: WINOGROUND_TABLE, verified: false },
+  { formats: ['winoground'], model: 'Human', metric: 'text', value: 89.5, source: WINOGROUND_TABLE, verified: false },
+  { formats: ['winoground'], model: 'Human', metric: 'image', value: 88.5, source: WINOGROUND_TABLE, verified: false },
+  { formats: ['winoground'], model: 'Human', metric: 'group', value: 85.5, source: WINOGROUND_TABLE, verified: false },
   { formats: ['whatsup-controlled', 'whatsup-qa', 'mmvp', 'mmvp-vlm'], model: 'CLIP ViT-L/14-336 (avg. of 6 benchmarks)', metric: 'individual', value: 55.6, source: LI_V3_FIG1, verified: true, note: 'average over What\'sUp, SugarCrepe, Winoground, NaturalBench, SeeTRUE, MMVP' },
   { formats: ['whatsup-controlled', 'whatsup-qa', 'mmvp', 'mmvp-vlm'], model: 'LLaVA-1.5-7B VQAScore (avg. of 6 benchmarks)', metric: 'individual', value: 88.0, source: LI_V3_FIG1, verified: true, note: 'average over What\'sUp, SugarCrepe, Winoground, NaturalBench, SeeTRUE, MMVP' },
   { formats: ['whatsup-controlled', 'whatsup-qa', 'mmvp', 'mmvp-vlm'], model: 'CLIP ViT-L/14-336 (avg. of 6 benchmarks)', metric: 'pair', value: 19.3, source: LI_V3_FIG1, verified: true },

@@ -63,6 +63,6 @@ describe('experiment config', () => {
     expect(new Set(config.arms.map((a) => a.arm))).toEqual(
       new Set(['clip', 'vlm.vqascore', 'vlm.mcq', 'vlm.generate', 'vlm2vec.question', 'vlm2vec.plain', 'vlm.two-image', 'vlm.contrast']),
     );
-    expect(config.benchmarks.map((b) => b.format)).toEqual(['whatsup-controlled', 'mmvp']);
+    expect(config.benchmarks.map((b) => b.format)).toEqual(['whatsup-controlled', 'mmvp', 'sugarcrepe', 'winoground']);
   });
 });
