@@ -140,6 +140,7 @@ export function withWordOrder(family: BenchmarkFamily): BenchmarkFamily {
     conventions: family.conventions,
     subsets: family.subsets,
     publishedFiles: family.publishedFiles,
+    ...(family.defaultOptionOrder === undefined ? {} : { defaultOptionOrder: family.defaultOptionOrder }),
     externalId: (item) => family.externalId(item),
 
     async load(spec, options) {
