@@ -214,8 +214,8 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
       const set = await family.load(spec);
       say(`${spec.name}: ${set.items.length} items from ${spec.annotations}${set.failures.length ? `, ${set.failures.length} bad rows` : ''}`);
       for (const f of set.failures) say(`  bad row: ${f.reason}`);
-      // The family's default option order and the benchmark's seed travel on the item (letter arms resolve their order per item).
-      items.push(...set.items.map((i) => stampOptionOrder(i, family.defaultOptionOrder ?? 'circular', spec.seed)));
+      // The benchmark's option order (config, else the family's default) and its seed travel on the item: letter arms resolve their order per item.
+      items.push(...set.items.map((i) => stampOptionOrder(i, spec.option_order ?? family.defaultOptionOrder ?? 'circular', spec.seed)));
       loadFailures.push(...set.failures.map((failure) => ({ spec, failure })));
     }
     const arms = await armIdentities(config, env);
