@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { circularEval } from '../../src/analysis/circular-eval.js';
 import { positionBias } from '../../src/analysis/position-bias.js';
+import type { RunSummary } from '../../src/analysis/summary.js';
+import { optionOrderMarkdown, promptWithOptionOrder } from '../../src/report/option-order-report.js';
 import {
   combineRounds,
   depermute,
@@ -139,5 +141,16 @@ describe('CircularEval and position bias on hand-made samples', () => {
       { position: 2, letter: 'c', picked: 1, correct_here: 2, picked_and_right: 1 },
     ]);
     expect(y).toMatchObject({ arm: 'y', option_orders: ['fixed'], prompts: 1, preferred: 'a' });
+  });
+
+  it('the report names the order and shows both views', () => {
+    const samples = [sample('x', alwaysA), sample('x', follows)];
+    const summary = { circular_eval: circularEval(samples, new Map([['w', 'mmvp']])), position_bias: positionBias(samples) } as RunSummary;
+    const md = optionOrderMarkdown(summary).join('\n');
+    expect(md).toContain('| w | x | circular | 50.0 (1/2) | 2/2 | 2 |');
+    expect(md).toContain('### w: x (options circular; 6 prompts; most picked: a)');
+    expect(md).toContain('| a | 4 | 66.7 | 2 | 33.3 | 2 |');
+    expect(promptWithOptionOrder({ prompt: 'mcq.mmvp+llava-v1@v1', option_orders: ['circular'] })).toBe('mcq.mmvp+llava-v1@v1, options circular');
+    expect(promptWithOptionOrder({ prompt: null, option_orders: [] })).toBe('–');
   });
 });
