@@ -7,6 +7,9 @@ import { compareItems, type ItemComparison } from './item-comparison.js';
 import { bootstrapDifferences, bootstrapHeadline } from './metric-bootstrap.js';
 import { groupSamples, itemFromSample, scoreMap } from './sample-items.js';
 import { type Interval, mcnemarExact } from './statistics.js';
+import { type CircularEvalFigure, circularEval } from './circular-eval.js';
+import { optionOrdersOf } from './option-order-extra.js';
+import { type PositionBias, positionBias } from './position-bias.js';
 
 /**
  * The resampling cluster of a benchmark format, as its family declares it (`BenchmarkFamily.bootstrap`;
@@ -23,6 +26,8 @@ export interface ArmMetricsWithCi extends ArmMetrics {
   ci: Record<string, Interval | null>;
   /** Free answers the parser could not map to an option (counted, never dropped or counted right). */
   unparseable: number;
+  /** The option orders the numbers were computed under (letter-scored arms; empty for the others). */
+  option_orders: string[];
 }
 
 export interface ComparisonWithTest extends ItemComparison {
@@ -51,6 +56,10 @@ export interface RunSummary {
   arms: ArmMetricsWithCi[];
   comparisons: ComparisonWithTest[];
   differences: ArmDifference[];
+  /** CircularEval (right under every rotation) of every arm × benchmark run with `option_order: circular`. */
+  circular_eval: CircularEvalFigure[];
+  /** Letter position picked against letter position right, per letter-scored arm × benchmark. */
+  position_bias: PositionBias[];
 }
 
 export interface SummaryOptions {
@@ -101,7 +110,7 @@ export function summarise(
       a.metrics.headline.map((h) => h.name),
       { ...bootstrapClusterFor(format), iterations, seed },
     );
-    return { ...a, ci, unparseable: unparseable(list) };
+    return { ...a, ci, unparseable: unparseable(list), option_orders: optionOrdersOf(list) };
   });
 
   const comparisons = compareItems(samples, baseline).map((c) => ({ ...c, mcnemarP: mcnemarExact(c.onlyArm, c.onlyBaseline) }));
@@ -143,5 +152,7 @@ export function summarise(
     arms,
     comparisons,
     differences,
+    circular_eval: circularEval(samples, formats),
+    position_bias: positionBias(samples),
   };
 }

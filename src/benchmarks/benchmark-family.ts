@@ -1,6 +1,7 @@
 import type { BenchmarkSpec } from './benchmark-spec.js';
 import type { Item, ScoreMatrix } from '../core/item.js';
 import type { DataQuirk } from './shared/data-quirk.js';
+import type { OptionOrder } from '../core/option-order.js';
 
 /** A family's config `format` (the registry lists them). */
 export type BenchmarkFormat = string;
@@ -186,6 +187,11 @@ export interface BenchmarkFamily {
   readonly subsets: readonly BenchmarkSubset[];
   /** Published files with known (or unknown) checksums. */
   readonly publishedFiles: readonly PublishedFile[];
+  /**
+   * How letter-scored arms present the options when the config does not say (`option_order`):
+   * `fixed` where the authors' protocol presents them in file order (MMVP); absent = `circular`.
+   */
+  readonly defaultOptionOrder?: OptionOrder;
   load(
     spec: BenchmarkSpec,
     options?: LoadOptions,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OptionOrderSchema } from '../core/option-order.js';
 
 /**
  * A benchmark entry of the experiment config, as the families read it. The config narrows
@@ -29,6 +30,12 @@ export const BenchmarkSpecSchema = z.strictObject({
   word_order: z.boolean().default(false),
   /** Seed of whatever a loader draws (word-order shuffles, the VLM2Vec question's random flip). */
   seed: z.number().int().nonnegative().default(0),
+  /**
+   * How letter-scored arms present this benchmark's options unless the arm sets `option_order`:
+   * `fixed`, `shuffled` (seeded by `seed` and the item id) or `circular`; default: the family's
+   * (`fixed` for MMVP, `circular` elsewhere).
+   */
+  option_order: OptionOrderSchema.optional(),
   /** Take only the first N items (quick checks). */
   limit: z.number().int().positive().optional(),
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { pairKey } from '../core/item-pairs.js';
 import type { ArmSpec } from '../config/experiment.js';
 import type { Item } from '../core/item.js';
+import { taskParams } from '../core/option-order.js';
 
 /**
  * What an arm computes, without its runner: enough to hash its tasks and to rebuild it on a
@@ -52,7 +53,8 @@ export interface PlannedBundle {
 }
 
 /**
- * Content hash of one task: model file hash, arm, prompt id + version, arm parameters, image
+ * Content hash of one task: model file hash, arm, prompt id + version, arm parameters (with the
+ * item's effective option order: `taskParams`; none for `fixed`), image
  * hashes, the texts the model sees (options and item meta), the seed, and for a pair's item its
  * partner. Nothing run-specific
  * (no run id, no item id, no path), so any run that asks the same question re-uses the answer.
@@ -156,7 +158,7 @@ export function planBundles(args: {
             modelHash: arm.modelHash,
             arm: arm.id,
             prompt: arm.prompt,
-            params: arm.params,
+            params: taskParams(arm.params, item),
             imageHashes: item.images.map(hashOf),
             options: item.options,
             meta: item.meta,

@@ -14,10 +14,10 @@ export function csv(header: string[], rows: unknown[][]): string {
 export function renderCsvTables(model: ReportModel): Record<string, string> {
   const tables: Record<string, string> = {};
   tables['accuracy.csv'] = csv(
-    ['benchmark', 'arm', 'model', 'prompt', 'convention', 'metric', 'value', 'ci_low', 'ci_high', 'correct', 'total', 'items', 'failed', 'unparseable'],
+    ['benchmark', 'arm', 'model', 'prompt', 'convention', 'metric', 'value', 'ci_low', 'ci_high', 'correct', 'total', 'items', 'failed', 'unparseable', 'option_order'],
     model.arms.flatMap((a) =>
       a.metrics.headline.map((h) => [
-        a.benchmark, a.arm, a.model, a.prompt, a.metrics.convention, h.name, h.value, a.ci[h.name]?.low, a.ci[h.name]?.high, h.correct, h.total, a.items, a.failed, a.unparseable,
+        a.benchmark, a.arm, a.model, a.prompt, a.metrics.convention, h.name, h.value, a.ci[h.name]?.low, a.ci[h.name]?.high, h.correct, h.total, a.items, a.failed, a.unparseable, (a.option_orders ?? []).join('/'),
       ]),
     ),
   );
@@ -46,6 +46,14 @@ export function renderCsvTables(model: ReportModel): Record<string, string> {
   tables['references.csv'] = csv(
     ['benchmark', 'model', 'metric', 'published_percent', 'verified', 'source', 'note'],
     model.references.flatMap((r) => r.references.map((x) => [r.benchmark, x.model, x.metric, x.value, x.verified, x.source, x.note])),
+  );
+  tables['circular-eval.csv'] = csv(
+    ['benchmark', 'arm', 'option_order', 'value', 'correct', 'n', 'correct_file_order'],
+    (model.summary.circular_eval ?? []).map((c) => [c.benchmark, c.arm, c.option_order, c.value, c.correct, c.n, c.correct_file_order]),
+  );
+  tables['position-bias.csv'] = csv(
+    ['benchmark', 'arm', 'option_orders', 'prompts', 'letter', 'picked', 'correct_here', 'picked_and_right', 'no_pick'],
+    (model.summary.position_bias ?? []).flatMap((b) => b.positions.map((p) => [b.benchmark, b.arm, b.option_orders.join('/'), b.prompts, p.letter, p.picked, p.correct_here, p.picked_and_right, b.no_pick])),
   );
   tables['failed.csv'] = csv(
     ['benchmark', 'item', 'arm', 'code', 'message'],

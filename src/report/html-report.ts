@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { accuracySpec, cosineBinSpec, differenceSpec, renderSvg } from './charts.js';
 import { ci, htmlEscape as h, pct, pValue, scoreList, signedPoints } from './format.js';
 import { headerLines, tinyWarning } from './markdown-report.js';
+import { optionOrderHtml, promptWithOptionOrder } from './option-order-report.js';
 import type { ItemRow, ReportModel } from './report-model.js';
 
 const STYLE = `
@@ -93,7 +94,7 @@ export async function renderHtmlReport(model: ReportModel): Promise<string> {
       table(
         ['arm', 'prompt', 'items', 'failed', 'unparseable', ...metricNames.map((n) => `${h(n)} %`)],
         arms.map((a) => [
-          h(a.arm), h(a.prompt ?? '–'), String(a.items), String(a.failed), String(a.unparseable),
+          h(a.arm), h(promptWithOptionOrder(a)), String(a.items), String(a.failed), String(a.unparseable),
           ...metricNames.map((n) => {
             const x = a.metrics.headline.find((m) => m.name === n);
             return x ? `${pct(x.value)} ${ci(a.ci[n])} <span class="muted">(${x.correct}/${Number(x.total.toFixed(2))})</span>` : '–';
@@ -105,6 +106,8 @@ export async function renderHtmlReport(model: ReportModel): Promise<string> {
     const bars = arms.flatMap((a) => a.metrics.headline.filter((x) => x.value !== null).map((x) => ({ arm: a.arm, metric: x.name, value: x.value!, low: a.ci[x.name]?.low ?? null, high: a.ci[x.name]?.high ?? null })));
     if (bars.length > 0) parts.push(`<div class="chart" data-chart="accuracy">${await renderSvg(accuracySpec(benchmark, bars))}</div>`);
   }
+
+  parts.push(...(await optionOrderHtml(model.summary)));
 
   parts.push('<h2 id="items">Per item: generation against contrastive matching</h2>');
   for (const c of model.comparisons) {

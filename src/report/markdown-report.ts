@@ -1,3 +1,4 @@
+import { optionOrderMarkdown, promptWithOptionOrder } from './option-order-report.js';
 import { ci, mdCell, pct, pValue, scoreList, signedPoints } from './format.js';
 import type { ItemRow, ReportModel } from './report-model.js';
 
@@ -54,10 +55,12 @@ export function renderMarkdownReport(model: ReportModel, options: { maxItemRows?
         const h = a.metrics.headline.find((x) => x.name === n);
         return h ? `${pct(h.value)} ${ci(a.ci[n])} (${h.correct}/${Number(h.total.toFixed(2))})` : '–';
       });
-      out.push(`| ${a.arm} | ${a.prompt ?? '–'} | ${a.items} | ${a.failed} | ${a.unparseable} | ${cells.join(' | ')} |`);
+      out.push(`| ${a.arm} | ${promptWithOptionOrder(a)} | ${a.items} | ${a.failed} | ${a.unparseable} | ${cells.join(' | ')} |`);
     }
     out.push('');
   }
+
+  out.push(...optionOrderMarkdown(model.summary));
 
   out.push('## Per item: generation against contrastive matching', '');
   for (const c of model.comparisons) {

@@ -12,6 +12,7 @@ import type { BenchmarkSpec, LoadedConfig } from '../config/experiment.js';
 import type { Environment } from '../core/environment.js';
 import { errorMessage, isPerceiveError, PerceiveError } from '../core/errors.js';
 import type { Item } from '../core/item.js';
+import { stampOptionOrder } from '../core/option-order.js';
 import type { HostTools } from '../models/model-kind.js';
 import { modelKind } from '../models/registry.js';
 import { ResultStore, type TaskFailure } from '../store/result-store.js';
@@ -209,10 +210,12 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
     const items: Item[] = [];
     const loadFailures: Array<{ spec: BenchmarkSpec; failure: LoadFailure }> = [];
     for (const spec of config.benchmarks) {
-      const set = await benchmarkFamily(spec.format).load(spec);
+      const family = benchmarkFamily(spec.format);
+      const set = await family.load(spec);
       say(`${spec.name}: ${set.items.length} items from ${spec.annotations}${set.failures.length ? `, ${set.failures.length} bad rows` : ''}`);
       for (const f of set.failures) say(`  bad row: ${f.reason}`);
-      items.push(...set.items);
+      // The benchmark's option order (config, else the family's default) and its seed travel on the item: letter arms resolve their order per item.
+      items.push(...set.items.map((i) => stampOptionOrder(i, spec.option_order ?? family.defaultOptionOrder ?? 'circular', spec.seed)));
       loadFailures.push(...set.failures.map((failure) => ({ spec, failure })));
     }
     const arms = await armIdentities(config, env);

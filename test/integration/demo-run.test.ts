@@ -146,7 +146,8 @@ describe('the demo config end to end (tiny LLaVA-style GGUF + tiny CLIP ONNX, sy
   });
 
   it('runs every arm of configs/demo.yaml on the four synthetic sets, and the report has every section', async () => {
-    const loaded = loadExperimentConfig(writeConfig('demo-full', (t) => t, { minimal: false }));
+    // Its own queue prefix: workers of another checkout sharing the Redis (same tiny model, other code) must not take its jobs.
+    const loaded = loadExperimentConfig(writeConfig('demo-full', (t) => `${t}queue:\n  prefix: demo-full-${process.pid}\n`, { minimal: false }));
     const result = await runExperiment(loaded, env, hostTools({ llama: binaries }), { runId: 'demo-full' });
     // Arm ids: the arm, its label, or its prompt variant's name (vlm2vec.question.short): one per entry.
     const arms = [...new Set(result.samples.map((s) => s.arm))];
@@ -187,5 +188,18 @@ describe('the demo config end to end (tiny LLaVA-style GGUF + tiny CLIP ONNX, sy
     ]) expect(md).toContain(heading);
     expect(md).toContain('| mmvp.synthetic | all | vlm.two-image | relaxed, two-image |');
     expect(md).toContain('| whatsup.synthetic | vlm2vec.plain | vlm2vec.question |');
-  }, 600_000); // every arm on four sets: 274 s measured on a loaded 2-core machine (default 120 s)
+    // Option orders (configs/demo.yaml: MMVP fixed, every other set circular): recorded per sample, named per number.
+    const letterArms = ['vlm.mcq', 'vlm.mcq.model', 'vlm.generate', 'vlm.two-image', 'vlm.contrast', 'vlm.contrast.l1'];
+    for (const s of result.samples.filter((x) => letterArms.includes(x.arm) && !x.error)) {
+      expect(s.extra.option_order, `${s.item} ${s.arm}`).toBe(s.benchmark === 'mmvp.synthetic' ? 'fixed' : 'circular');
+      expect((s.extra.position_picks as number[][]).length).toBe(s.benchmark === 'mmvp.synthetic' ? 1 : s.options.length);
+    }
+    const core = new Set(['whatsup.synthetic', 'mmvp.synthetic']);
+    expect(summary.circular_eval.filter((c) => c.benchmark === 'whatsup.synthetic').map((c) => `${c.benchmark} ${c.arm} ${c.n}`).sort()).toEqual(letterArms.map((a) => `whatsup.synthetic ${a} 24`).sort());
+    expect(new Set(summary.position_bias.filter((b) => core.has(b.benchmark)).map((b) => `${b.benchmark} ${b.arm} ${b.option_orders.join('/')}`))).toEqual(
+      new Set(letterArms.flatMap((a) => [`whatsup.synthetic ${a} circular`, `mmvp.synthetic ${a} fixed`])),
+    );
+    expect(md).toContain('## Option order: CircularEval and position bias');
+    expect(md).toContain('| vlm.mcq | mcq.mmvp+llava-v1@v1, options circular |');
+  }, 900_000); // every arm on four sets; the letter arms ask each rotation (274 s before rotations on a loaded 2-core machine)
 });

@@ -40,6 +40,8 @@ function headline(convention: string, f: MmvpFigures, suffix: string): HeadlineM
 export const mmvpFamily: BenchmarkFamily = {
   format: 'mmvp',
   conventions: MMVP_CONVENTIONS,
+  // MMVP's paper (tsb0601/MMVP@7635005:scripts/evaluate_mllm.py) and lmms-eval present (a)/(b) in file order.
+  defaultOptionOrder: 'fixed',
   subsets: [
     {
       name: 'mmvp',

@@ -142,6 +142,7 @@ export function withWordOrder(family: BenchmarkFamily): BenchmarkFamily {
     publishedFiles: family.publishedFiles,
     ...(family.bootstrap === undefined ? {} : { bootstrap: family.bootstrap }),
     ...(family.pairViews === undefined ? {} : { pairViews: family.pairViews }),
+    ...(family.defaultOptionOrder === undefined ? {} : { defaultOptionOrder: family.defaultOptionOrder }),
     externalId: (item) => family.externalId(item),
 
     async load(spec, options) {

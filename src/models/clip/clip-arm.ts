@@ -19,7 +19,6 @@ function dot(a: Float32Array, b: Float32Array): number {
  * Each unique image and caption is encoded once per model, in batches (prepare).
  */
 export class ClipArm implements Arm {
-  readonly id = 'clip';
   readonly prompt = { id: 'clip.raw-caption', version: 1 };
   private readonly imageEmbeddings = new Map<string, Promise<Float32Array>>();
   private readonly textEmbeddings = new Map<string, Promise<Float32Array>>();
@@ -31,6 +30,8 @@ export class ClipArm implements Arm {
   constructor(
     readonly model: string,
     private readonly encoder: ContrastiveEncoder,
+    /** The result id: `clip`, or the config's label (a second contrastive model, e.g. SigLIP beside CLIP). */
+    readonly id = 'clip',
   ) {}
 
   get modelHash(): string {
@@ -122,6 +123,8 @@ export class ClipArm implements Arm {
 export const ClipArmSchema = z.strictObject({
   arm: z.literal('clip'),
   model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only'),
+  /** The arm's id in the results (default `clip`): needed when two contrastive models run in one config. */
+  label: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only').optional(),
 });
 
 /** `arm: clip` is contrastive matching: it runs on any kind that provides the contrastive set (CLIP, SigLIP). */
@@ -129,5 +132,5 @@ export const CLIP_ARM = defineArm({
   arm: 'clip',
   schema: ClipArmSchema,
   needs: 'contrastive',
-  create: (spec, encoder) => new ClipArm(spec.model, encoder),
+  create: (spec, encoder, id) => new ClipArm(spec.model, encoder, id),
 });

@@ -18,7 +18,7 @@ import { VlmVqascoreArm } from './arms/vlm-vqascore-arm.js';
 import { Vlm2VecArm } from './arms/vlm2vec-arm.js';
 
 function letterOptions(spec: LetterArmSpec) {
-  return { format: spec.prompt_format, optionStyle: spec.option_style, padToSquare: spec.pad_to_square };
+  return { format: spec.prompt_format, optionStyle: spec.option_style, padToSquare: spec.pad_to_square, optionOrder: spec.option_order };
 }
 
 /** The arms a llama.cpp VLM serves, as the config names them. */
@@ -46,7 +46,7 @@ export const LLAMA_ARMS = [
     arm: 'vlm.generate',
     schema: GenerateArmSchema,
     needs: 'vlm',
-    create: (spec, vlm, id) => new VlmGenerateArm(spec.model, vlm, { format: spec.prompt_format, maxTokens: spec.max_tokens, padToSquare: spec.pad_to_square }, id),
+    create: (spec, vlm, id) => new VlmGenerateArm(spec.model, vlm, { format: spec.prompt_format, maxTokens: spec.max_tokens, padToSquare: spec.pad_to_square, optionOrder: spec.option_order }, id),
   }),
   defineArm({
     arm: 'vlm2vec.question',

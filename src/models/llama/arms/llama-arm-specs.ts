@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OptionOrderSchema } from '../../../core/option-order.js';
 
 /** Config names: letters, digits, ".", "_" and "-". */
 const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only');
@@ -14,10 +15,17 @@ const vlmArmFields = {
   pad_to_square: z.boolean().default(false),
 };
 
+/**
+ * `fixed` (file order), `shuffled` (one seeded permutation per item) or `circular` (every rotation,
+ * CircularEval); absent: the benchmark family's default (`fixed` for MMVP, `circular` elsewhere).
+ */
+const optionOrderField = { option_order: OptionOrderSchema.optional() };
+
 /** Fields of the arms scored by option letters. */
 const letterArmFields = {
   /** `mmvp`: `(a) X (b) Y` as MMVP's authors write options; `lmms-eval`: `A. X\nB. Y`. */
   option_style: z.enum(['mmvp', 'lmms-eval']).default('mmvp'),
+  ...optionOrderField,
 };
 
 /** A user-written VLM2Vec image-side prompt: `<image>` once, `{question}` where the question goes. */
@@ -50,6 +58,7 @@ export const GenerateArmSchema = z.strictObject({
   ...vlmArmFields,
   /** Greedy answer length bound, in tokens. */
   max_tokens: z.number().int().positive().max(1024).default(32),
+  ...optionOrderField,
 });
 /** VLM2Vec's prompts: raw strings (`llava-v1`, as the authors' LLaVA-1.5 evaluation) or each side as a user turn of the GGUF's chat template (`model`). */
 const vlm2vecFormat = z.enum(['llava-v1', 'model']).default('llava-v1');

@@ -5,8 +5,9 @@ import type { ChatPrompter, ChoiceScore, LetterScorer } from '../../capabilities
 import { CHOICE_SCORING_VERSION } from '../choice-scoring-version.js';
 import type { ArmOutput } from '../../arm.js';
 import { LlamaArm } from './llama-arm.js';
-import { letterExtra, mcqTurn, type McqOptions } from './vlm-mcq-arm.js';
-import { CallLog, promptWithFormat } from './vlm-prompting.js';
+import { letterExtra, mcqTurn, type McqOptions, optionOrderParam } from './vlm-mcq-arm.js';
+import { CallLog, correctPerImage, promptWithFormat } from './vlm-prompting.js';
+import { combineRounds, effectiveOptionOrder, optionPermutations, permuteOptions } from '../../../core/option-order.js';
 
 /**
  * `vlm.contrast`: an image-vs-no-image contrast in the spirit of M3ID (Favero et al., CVPR 2024),
@@ -33,42 +34,66 @@ export class VlmContrastArm extends LlamaArm<LetterScorer & ChatPrompter> {
     super(model, runner, {
       id,
       prompt: promptWithFormat(mcqPromptId(options.optionStyle), options.format),
-      params: { format: options.format, option_style: options.optionStyle, pad_to_square: options.padToSquare, lambda: options.lambda, choice_scoring: CHOICE_SCORING_VERSION },
+      params: {
+        format: options.format,
+        option_style: options.optionStyle,
+        pad_to_square: options.padToSquare,
+        lambda: options.lambda,
+        choice_scoring: CHOICE_SCORING_VERSION,
+        option_order: optionOrderParam(options.optionOrder),
+      },
       padToSquare: options.padToSquare,
     });
   }
 
+  /** The text-alone letter scores of a prompt, computed once per prompt; `fresh` when this call made it. */
+  private textAlone(prompt: string, answers: string[]): { result: Promise<ChoiceScore>; fresh: boolean } {
+    const key = prompt + '\u0000' + answers.join('\u0000');
+    const known = this.textOnly.get(key);
+    if (known) return { result: known, fresh: false };
+    const result = this.runner.choiceLogprobs(prompt, [], answers);
+    this.textOnly.set(key, result);
+    result.catch(() => this.textOnly.delete(key));
+    return { result, fresh: true };
+  }
+
+  /** Per presentation (circular: per rotation) the contrast in presented order, then mapped back to the file's order and averaged. */
   async score(item: Item, images: LoadedImage[]): Promise<ArmOutput> {
     const log = new CallLog();
-    const withImage = await mcqTurn(this.runner, item, this.options, (text) => mcqPrompt.userTurn(text, 1));
-    const alone = await mcqTurn(this.runner, item, this.options, (text) => mcqPrompt.userTurn(text, 0));
-    let u = this.textOnly.get(alone.prompt + '\u0000' + alone.answers.join('\u0000'));
-    let fresh = false;
-    if (!u) {
-      u = this.runner.choiceLogprobs(alone.prompt, [], alone.answers);
-      this.textOnly.set(alone.prompt + '\u0000' + alone.answers.join('\u0000'), u);
-      u.catch(() => this.textOnly.delete(alone.prompt + '\u0000' + alone.answers.join('\u0000')));
-      fresh = true;
-    }
-    const rows: ChoiceScore[] = [];
+    const order = effectiveOptionOrder(this.options.optionOrder, item);
+    const perms = optionPermutations(order, item);
+    const presented = perms.map((perm) => permuteOptions(item.options, perm));
+    const withImage = await Promise.all(presented.map((opts) => mcqTurn(this.runner, item, this.options, (text) => mcqPrompt.userTurn(text, 1), opts)));
+    const alone = await Promise.all(presented.map((opts) => mcqTurn(this.runner, item, this.options, (text) => mcqPrompt.userTurn(text, 0), opts)));
+    const pending = alone.map((a) => this.textAlone(a.prompt, a.answers));
+    const rounds: ChoiceScore[][] = perms.map(() => []);
     for (const image of images) {
-      const r = await this.runner.choiceLogprobs(withImage.prompt, [await this.bytes.get(image)], withImage.answers);
-      log.add(r.timings);
-      rows.push(r);
+      const bytes = await this.bytes.get(image);
+      for (const [r, turn] of withImage.entries()) {
+        const res = await this.runner.choiceLogprobs(turn.prompt, [bytes], turn.answers);
+        log.add(res.timings);
+        rounds[r]!.push(res);
+      }
     }
-    const textAlone = await u;
-    if (fresh) log.add(textAlone.timings);
+    const textAlone: ChoiceScore[] = [];
+    for (const p of pending) {
+      const t = await p.result;
+      if (p.fresh) log.add(t.timings);
+      textAlone.push(t);
+    }
     const lambda = this.options.lambda;
-    const scores = rows.map((r) => r.logprobs.map((lc, j) => lc + lambda * (lc - textAlone.logprobs[j]!)));
+    const contrast = rounds.map((rows, r) => rows.map((row) => row.logprobs.map((lc, j) => lc + lambda * (lc - textAlone[r]!.logprobs[j]!))));
+    const combined = combineRounds(order, perms, contrast, correctPerImage(item, images.length));
     return {
-      scores,
+      scores: combined.scores,
       extra: {
         lambda,
-        question: withImage.question.text,
-        question_source: withImage.question.source,
-        logprobs_image: rows.map((r) => r.logprobs),
-        logprobs_text_only: textAlone.logprobs,
-        ...letterExtra(rows),
+        question: withImage[0]!.question.text,
+        question_source: withImage[0]!.question.source,
+        logprobs_image: rounds[0]!.map((r) => r.logprobs),
+        logprobs_text_only: textAlone[0]!.logprobs,
+        ...letterExtra(rounds[0]!),
+        ...combined.extra,
         calls: log.calls,
       },
       timings: log.timings,

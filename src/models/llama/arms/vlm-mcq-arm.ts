@@ -8,17 +8,35 @@ import type { ArmOutput } from '../../arm.js';
 import { LlamaArm } from './llama-arm.js';
 import { relaxedPair } from '../../../core/pair-preference.js';
 import { CallLog, correctPerImage, itemQuestion, promptWithFormat, renderTurn } from './vlm-prompting.js';
+import { combineRounds, effectiveOptionOrder, type OptionOrder, optionPermutations, permuteOptions } from '../../../core/option-order.js';
 
 export interface McqOptions {
   format: PromptFormat;
   optionStyle: OptionStyle;
   padToSquare: boolean;
+  /** Undefined: the benchmark's default, resolved per item (`effectiveOptionOrder`). */
+  optionOrder?: OptionOrder | undefined;
+}
+
+/**
+ * The `option_order` entry of a letter arm's params: the config's setting, or `benchmark` when the
+ * family's default decides; `taskParams` replaces it per item by the effective order (and drops it
+ * for `fixed`, so fixed task hashes are those of before option orders existed).
+ */
+export function optionOrderParam(order: OptionOrder | undefined): OptionOrder | 'benchmark' {
+  return order ?? 'benchmark';
 }
 
 /** The letter prompt of an item: its rendered turn and the answers compared (with their lead space). */
-export async function mcqTurn(runner: LetterScorer & ChatPrompter, item: Item, options: McqOptions, user: (text: string) => string) {
+export async function mcqTurn(
+  runner: LetterScorer & ChatPrompter,
+  item: Item,
+  options: McqOptions,
+  user: (text: string) => string,
+  presented: string[] = item.options,
+) {
   const question = itemQuestion(item);
-  const mcq = mcqPrompt.render(options.optionStyle, question.text, item.options);
+  const mcq = mcqPrompt.render(options.optionStyle, question.text, presented);
   const turn = await renderTurn(runner, options.format, user(mcq.text));
   return { question, prompt: turn.prompt, answers: mcq.answers.map((a) => turn.answerLead + a) };
 }
@@ -51,26 +69,45 @@ export class VlmMcqArm extends LlamaArm<LetterScorer & ChatPrompter> {
     super(model, runner, {
       id,
       prompt: promptWithFormat(mcqPromptId(options.optionStyle), options.format),
-      params: { format: options.format, option_style: options.optionStyle, pad_to_square: options.padToSquare, choice_scoring: CHOICE_SCORING_VERSION },
+      params: {
+        format: options.format,
+        option_style: options.optionStyle,
+        pad_to_square: options.padToSquare,
+        choice_scoring: CHOICE_SCORING_VERSION,
+        option_order: optionOrderParam(options.optionOrder),
+      },
       padToSquare: options.padToSquare,
     });
   }
 
+  /**
+   * One call per image and presentation (circular: per rotation), image outermost so one image's
+   * calls share its cached prefix; the rounds' letter scores are mapped back to the file's order and
+   * averaged (`combineRounds`).
+   */
   async score(item: Item, images: LoadedImage[]): Promise<ArmOutput> {
     const log = new CallLog();
-    const turn = await mcqTurn(this.runner, item, this.options, (text) => mcqPrompt.userTurn(text, 1));
-    const rows: ChoiceScore[] = [];
+    const order = effectiveOptionOrder(this.options.optionOrder, item);
+    const perms = optionPermutations(order, item);
+    const turns = await Promise.all(perms.map((perm) => mcqTurn(this.runner, item, this.options, (text) => mcqPrompt.userTurn(text, 1), permuteOptions(item.options, perm))));
+    const rounds: ChoiceScore[][] = perms.map(() => []);
     for (const image of images) {
-      const r = await this.runner.choiceLogprobs(turn.prompt, [await this.bytes.get(image)], turn.answers);
-      log.add(r.timings);
-      rows.push(r);
+      const bytes = await this.bytes.get(image);
+      for (const [r, turn] of turns.entries()) {
+        const res = await this.runner.choiceLogprobs(turn.prompt, [bytes], turn.answers);
+        log.add(res.timings);
+        rounds[r]!.push(res);
+      }
     }
-    const scores = rows.map((r) => r.logprobs);
+    const combined = combineRounds(order, perms, rounds.map((rows) => rows.map((x) => x.logprobs)), correctPerImage(item, images.length));
+    const scores = combined.scores;
+    const turn = turns[0]!;
     const extra: Record<string, unknown> = {
       question: turn.question.text,
       question_source: turn.question.source,
       answers: turn.answers,
-      ...letterExtra(rows),
+      ...letterExtra(rounds[0]!),
+      ...combined.extra,
       calls: log.calls,
     };
     if (images.length === 2) extra.relaxed_pair = relaxedPair(scores, correctPerImage(item, 2)[0]!, 'single-image');

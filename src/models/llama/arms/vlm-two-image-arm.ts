@@ -8,7 +8,8 @@ import type { ArmOutput } from '../../arm.js';
 import { ItemPairs } from '../../../core/item-pairs.js';
 import { LlamaArm } from './llama-arm.js';
 import { relaxedPair } from '../../../core/pair-preference.js';
-import { letterExtra, mcqTurn, type McqOptions } from './vlm-mcq-arm.js';
+import { letterExtra, mcqTurn, type McqOptions, optionOrderParam } from './vlm-mcq-arm.js';
+import { combineRounds, effectiveOptionOrder, optionPermutations, permuteOptions } from '../../../core/option-order.js';
 import { CallLog, correctPerImage, notApplicable, promptWithFormat } from './vlm-prompting.js';
 
 /**
@@ -41,7 +42,13 @@ export class VlmTwoImageArm extends LlamaArm<LetterScorer & ChatPrompter> {
     super(model, runner, {
       id,
       prompt: promptWithFormat({ id: `${twoImagePrompt.id}.${mcqPromptId(options.optionStyle).id}`, version: twoImagePrompt.version }, options.format),
-      params: { format: options.format, option_style: options.optionStyle, pad_to_square: options.padToSquare, choice_scoring: CHOICE_SCORING_VERSION },
+      params: {
+        format: options.format,
+        option_style: options.optionStyle,
+        pad_to_square: options.padToSquare,
+        choice_scoring: CHOICE_SCORING_VERSION,
+        option_order: optionOrderParam(options.optionOrder),
+      },
       padToSquare: options.padToSquare,
     });
   }
@@ -57,9 +64,15 @@ export class VlmTwoImageArm extends LlamaArm<LetterScorer & ChatPrompter> {
     }
   }
 
-  /** The question of `asked` about image `target` of `pair`, both images in the prompt; once per arm. */
-  private async row(asked: Item, pair: LoadedImage[], target: number, log: CallLog): Promise<{ score: ChoiceScore; question: { text: string; source: string } }> {
-    const turn = await mcqTurn(this.runner, asked, this.options, (text) => twoImagePrompt.userTurn(pair.length, target, text));
+  /** The question of `asked` (options presented under `perm`) about image `target` of `pair`, both images in the prompt; once per arm. */
+  private async row(
+    asked: Item,
+    pair: LoadedImage[],
+    target: number,
+    log: CallLog,
+    perm: number[] = asked.options.map((_, k) => k),
+  ): Promise<{ score: ChoiceScore; question: { text: string; source: string } }> {
+    const turn = await mcqTurn(this.runner, asked, this.options, (text) => twoImagePrompt.userTurn(pair.length, target, text), permuteOptions(asked.options, perm));
     const key = JSON.stringify([turn.prompt, turn.answers, pair.map((i) => i.sha256)]);
     let p = this.memo.get(key);
     if (!p) {
@@ -72,18 +85,39 @@ export class VlmTwoImageArm extends LlamaArm<LetterScorer & ChatPrompter> {
     return { score: await p, question: turn.question };
   }
 
+  /**
+   * The rows of `asked` about each image in `targets`, under every presentation of its options
+   * (circular: every rotation; image-major so a target's calls follow each other), mapped back to
+   * the file's order and combined (`combineRounds`).
+   */
+  private async rows(asked: Item, pair: LoadedImage[], targets: number[], log: CallLog, correct: number[]) {
+    const order = effectiveOptionOrder(this.options.optionOrder, asked);
+    const perms = optionPermutations(order, asked);
+    const rounds: ChoiceScore[][] = perms.map(() => []);
+    let question: { text: string; source: string } | undefined;
+    for (const target of targets) {
+      for (const [r, perm] of perms.entries()) {
+        const got = await this.row(asked, pair, target, log, perm);
+        question ??= got.question;
+        rounds[r]!.push(got.score);
+      }
+    }
+    const combined = combineRounds(order, perms, rounds.map((rows) => rows.map((x) => x.logprobs)), correct);
+    return { scores: combined.scores, extra: combined.extra, first: rounds[0]!, question: question! };
+  }
+
   async score(item: Item, images: LoadedImage[]): Promise<ArmOutput> {
     const log = new CallLog();
     if (images.length === 2) {
-      const rows = [await this.row(item, images, 0, log), await this.row(item, images, 1, log)];
-      const scores = rows.map((r) => r.score.logprobs);
+      const got = await this.rows(item, images, [0, 1], log, correctPerImage(item, 2));
       return {
-        scores,
+        scores: got.scores,
         extra: {
-          question: rows[0]!.question.text,
-          question_source: rows[0]!.question.source,
-          ...letterExtra(rows.map((r) => r.score)),
-          relaxed_pair: relaxedPair(scores, correctPerImage(item, 2)[0]!, 'two-image'),
+          question: got.question.text,
+          question_source: got.question.source,
+          ...letterExtra(got.first),
+          ...got.extra,
+          relaxed_pair: relaxedPair(got.scores, correctPerImage(item, 2)[0]!, 'two-image'),
           calls: log.calls,
         },
         timings: log.timings,
@@ -96,24 +130,21 @@ export class VlmTwoImageArm extends LlamaArm<LetterScorer & ChatPrompter> {
     }
     const partnerImage = await partnerLoad;
     const pairImages = found.position === 0 ? [images[0]!, partnerImage] : [partnerImage, images[0]!];
-    const own = await this.row(item, pairImages, found.position, log);
+    const own = await this.rows(item, pairImages, [found.position], log, [item.correct]);
     const extra: Record<string, unknown> = {
       question: own.question.text,
       question_source: own.question.source,
-      ...letterExtra([own.score]),
+      ...letterExtra(own.first),
+      ...own.extra,
       pair_partner: found.partner.id,
       pair_position: found.position,
     };
     // The pair's relaxed result is recorded once, on image 1's item.
     if (found.position === 0) {
-      const rows = [await this.row(item, pairImages, 0, log), await this.row(item, pairImages, 1, log)];
-      extra.relaxed_pair = relaxedPair(
-        rows.map((r) => r.score.logprobs),
-        item.correct,
-        'two-image',
-      );
+      const both = await this.rows(item, pairImages, [0, 1], log, [item.correct, item.correct]);
+      extra.relaxed_pair = relaxedPair(both.scores, item.correct, 'two-image');
     }
     extra.calls = log.calls;
-    return { scores: [own.score.logprobs], extra, timings: log.timings };
+    return { scores: own.scores, extra, timings: log.timings };
   }
 }
