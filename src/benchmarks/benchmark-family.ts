@@ -213,11 +213,6 @@ export interface BenchmarkFamily {
   fromExternalScores?(item: Item, scores: ScoreMatrix): ScoreMatrix | string;
 }
 
-/** The convention stamped on an item by its family's loader. */
-export function itemConvention(item: Item): string | undefined {
-  return item.groups.convention;
-}
-
 /**
  * Items as a family returns them: ids `<spec.name>/<row>`, the config's benchmark name, and the
  * convention stamped in `groups.convention` (see the contract above).

@@ -34,17 +34,3 @@ export async function loadImage(file: string): Promise<LoadedImage> {
     throw new PerceiveError('bad-image', `corrupt or unsupported image ${file}: ${errorMessage(error)}`);
   }
 }
-
-/** Caches decoded images by path for the duration of a run (each image is read once). */
-export class ImageCache {
-  private readonly entries = new Map<string, Promise<LoadedImage>>();
-
-  get(file: string): Promise<LoadedImage> {
-    let entry = this.entries.get(file);
-    if (!entry) {
-      entry = loadImage(file);
-      this.entries.set(file, entry);
-    }
-    return entry;
-  }
-}

@@ -2,8 +2,7 @@
  * Li, Koh & Du v1 ("On Erroneous Agreements of CLIP Image Embeddings", arXiv 2411.05195v1, §5.2,
  * Eq. 3) "relaxed" pair metric for MMVP: each image's preference over the answer options is
  * normalised; a pair counts when image 1 prefers option 1 (image 1's correct answer) more than
- * image 2 does. Their code for this is not public (shared/notes/benchmarks-and-methods.md §2.3),
- * so this follows the paper's words: normalised probabilities, strict comparison.
+ * image 2 does. Their code for this is not public, so this follows the paper's words: normalised probabilities, strict comparison.
  *
  * Two variants are computed and always named with the number:
  * - `single-image`: from `vlm.mcq` scores, each image asked in its own prompt;

@@ -1,6 +1,6 @@
 /**
  * Published numbers shown beside ours, each with its source and whether it was verified in a
- * primary source (shared/notes/reference-numbers.md). Unverified numbers are always marked so.
+ * primary source (the paper, table or repository named in its `source`). Unverified numbers are always marked so.
  */
 export interface ReferenceNumber {
   /** Benchmark formats (config `format`) the number belongs to. */

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -10,7 +9,7 @@ import type { LoadFailure } from '../benchmarks/benchmark-family.js';
 import { benchmarkFamily } from '../benchmarks/registry.js';
 import type { BenchmarkSpec, LoadedConfig } from '../config/experiment.js';
 import type { Environment } from '../core/environment.js';
-import { errorMessage, isPerceiveError, PerceiveError } from '../core/errors.js';
+import { errorMessage, PerceiveError } from '../core/errors.js';
 import type { Item } from '../core/item.js';
 import { stampOptionOrder } from '../core/option-order.js';
 import type { HostTools } from '../models/model-kind.js';
@@ -19,7 +18,7 @@ import { ResultStore, type TaskFailure } from '../store/result-store.js';
 import { RunDirectory } from '../store/run-directory.js';
 import type { Sample } from '../store/sample.js';
 import { armIdentities } from '../execution/arm-identity.js';
-import { type BundleJob, BundleOutcomeSchema, JOB_VERSION, resultTask } from '../execution/bundle-job.js';
+import { type BundleJob, type BundleOutcome, BundleOutcomeSchema, JOB_VERSION, resultTask } from '../execution/bundle-job.js';
 import { connectRedis, drainFinished, enqueueBundles, openQueue, queueName, redactUrl } from '../execution/bullmq/bundle-queue.js';
 import { bundleFailureReason, executeBundle, StopRequested, TransientBundleError, workerName } from '../execution/bundle-executor.js';
 import { LocalWorkers } from '../execution/bullmq/local-workers.js';
@@ -322,7 +321,7 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
           while (next < list.length && !ctx.options.signal?.aborted) {
             const bundle = list[next++]!;
             const job = jobOf(ctx, bundle);
-            let previous;
+            let previous: BundleOutcome | undefined;
             for (let attempt = 1; ; attempt++) {
               try {
                 const outcome = await executeBundle(job, execEnv, {

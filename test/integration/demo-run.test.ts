@@ -92,7 +92,12 @@ describe('the demo config end to end (tiny LLaVA-style GGUF + tiny CLIP ONNX, sy
     const ci = clip.ci.individual!;
     expect(report).toContain(`${(100 * indiv.value!).toFixed(1)} [${(100 * ci.low).toFixed(1)}, ${(100 * ci.high).toFixed(1)}] (${indiv.correct}/24)`);
 
-    const manifest = result.run.readJson('manifest.json') as Record<string, any>;
+    const manifest = result.run.readJson('manifest.json') as {
+      llama_cpp: { tag: string };
+      models: Array<{ hash: string; fixture: boolean }>;
+      seed: number;
+      packages: Record<string, string>;
+    } & Record<string, unknown>;
     expect(manifest.llama_cpp.tag).toBe(binaries.tag);
     expect(manifest.models).toHaveLength(2);
     expect(manifest.models.every((m: { hash: string; fixture: boolean }) => /^[0-9a-f]{64}$/.test(m.hash) && m.fixture)).toBe(true);

@@ -12,15 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PerceiveError } from '../../src/core/errors.js';
 import { buildTinyVocab, writeTinyLlava } from '../../src/fixtures/tiny-llava.js';
 import { LlamaClient, LlamaServerHttpError } from '../../src/models/llama/llama-client.js';
-import {
-  LlamaServer,
-  MEDIA_MARKER,
-  defaultLlamaServerBin,
-  resolveLlamaServerBin,
-  type LlamaServerExit,
-} from '../../src/models/llama/llama-server.js';
+import { readEnvironment } from '../../src/core/environment.js';
+import { llamaServerLocation, llamaServerMissingHint } from '../../src/models/llama/llama-build.js';
+import { LlamaServer, MEDIA_MARKER, type LlamaServerExit } from '../../src/models/llama/llama-server.js';
 
-const BIN = resolveLlamaServerBin();
+const BIN = llamaServerLocation(readEnvironment()).server;
 
 async function solid(r: number, g: number, b: number, width = 64, height = 48): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background: { r, g, b } } }).png().toBuffer();
@@ -92,10 +88,7 @@ const idOf = (piece: string) => vocab.tokens.indexOf(piece);
 /** Fails (never skips) the suite when the binary is missing. */
 function requireBin(): void {
   if (!existsSync(BIN)) {
-    throw new Error(
-      `llama-server binary not found at ${BIN}. Run \`npx perceive setup\` (it builds ` +
-        `${defaultLlamaServerBin()}) or set LLAMA_SERVER_BIN to a llama-server built from llama.cpp v0.5.0.`,
-    );
+    throw new Error(`llama-server binary not found at ${BIN}: ${llamaServerMissingHint(readEnvironment())}`);
   }
 }
 

@@ -59,6 +59,7 @@ describe('report.html in headless Chromium', () => {
     const widths = await page.locator('img.thumb').evaluateAll((imgs) => imgs.map((i) => (i as HTMLImageElement).naturalWidth));
     expect(widths).toHaveLength(4);
     expect(widths.every((w) => w > 0)).toBe(true);
+    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text a reader sees, not the DOM's raw text
     const text = await page.locator('body').innerText();
     expect(text).toContain('Exact McNemar test: p = 0.625');
     await page.screenshot({ path: path.join(dir, 'report.png'), fullPage: true });

@@ -58,7 +58,7 @@ describe('writeSyntheticMmvp', () => {
     expect(clip.items).toHaveLength(8);
     // The statement of image i matches the answer of question i: "(a) Up" ↔ "an arrow pointing up".
     const first = items[0];
-    const statement = String((clip.items[0]?.meta.statements as string[])[0]);
+    const statement = String((clip.items[0]?.meta.statements as string[] | undefined)?.[0]);
     expect(statement.toLowerCase()).toContain(String(first?.options[first.correct]).toLowerCase());
     expect(clip.items[0]?.meta.vlm2vec_question).toBe(first?.meta.question);
   });

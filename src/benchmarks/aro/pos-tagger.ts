@@ -115,7 +115,7 @@ export function wordTokenize(text: string): string[] {
   const out: string[] = [];
   for (const chunk of text.split(/\s+/)) {
     if (chunk === '') continue;
-    const lead = /^[("'`\[{]+/.exec(chunk)?.[0] ?? '';
+    const lead = /^[("'`[{]+/.exec(chunk)?.[0] ?? '';
     const rest = chunk.slice(lead.length);
     const trail = /[.,;:!?)"'\]}]+$/.exec(rest)?.[0] ?? '';
     const core = rest.slice(0, rest.length - trail.length);

@@ -103,7 +103,7 @@ export const hardPositivesFamily: BenchmarkFamily = {
     return String(item.source.row);
   },
 
-  fromExternalScores(item: Item, scores: ScoreMatrix): ScoreMatrix | string {
+  fromExternalScores(_item: Item, scores: ScoreMatrix): ScoreMatrix | string {
     const row = scores[0];
     if (scores.length !== 1 || row === undefined) return `expected 1 image row, got ${scores.length}`;
     if (row.length === 3 || row.length === 4) return scores;

@@ -53,8 +53,6 @@ export const MMVP_ERRATA_V1: MmvpErrataTable = {
   ],
 };
 
-export const MMVP_ERRATA_TABLES: Record<string, MmvpErrataTable> = { [MMVP_ERRATA_V1.version]: MMVP_ERRATA_V1 };
-
 export type ErratumStatus = 'applied' | 'already_corrected' | 'question_mismatch' | 'label_mismatch';
 
 export interface ErratumOutcome {

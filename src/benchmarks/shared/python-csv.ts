@@ -87,6 +87,7 @@ export function parsePythonCsv(text: string, reader: CsvReaderKind = 'python-csv
       const c = eol ? '' : (line[ci] as string);
       const newline = c === '\n' || c === '\r';
       switch (state) {
+        // biome-ignore lint/suspicious/noFallthroughSwitchClause: CPython's _csv.c falls through from START_RECORD into START_FIELD
         case 'START_RECORD':
           if (eol) {
             endRecord(); // an empty line: a record with no cells

@@ -3,7 +3,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 
-const PERCEIVE_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'perceive.js');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/**
+ * The `perceive` entry a worker runs: the compiled `dist/cli/main.js` when this module is compiled
+ * (an installed package), else `bin/perceive.js` (tsx's loader on the sources, for development).
+ */
+const WORKER_ENTRY = import.meta.url.endsWith('.js') ? path.resolve(HERE, '..', '..', 'cli', 'main.js') : path.resolve(HERE, '..', '..', '..', 'bin', 'perceive.js');
 
 /** How long a worker may take to put its bundle back after SIGTERM before it is killed. */
 const STOP_GRACE_MS = 120_000;
@@ -71,7 +76,7 @@ export class LocalWorkers {
 
   private spawnOne(model: string): ChildProcess {
     const { log } = this.args;
-    const argv = [PERCEIVE_BIN, 'worker', '--config', this.args.configFile, '--model', model, '--log', this.args.logFile, '--quiet'];
+    const argv = [WORKER_ENTRY, 'worker', '--config', this.args.configFile, '--model', model, '--log', this.args.logFile, '--quiet'];
     const child = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: process.env, detached: true });
     let tail = '';
     child.stderr?.on('data', (d: Buffer) => {

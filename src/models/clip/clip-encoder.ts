@@ -341,7 +341,7 @@ export class ClipEncoder implements ContrastiveEncoder {
 
   /** Splits an output [rows, dim] into normalised rows. */
   private static rows(output: ort.Tensor | undefined, rows: number, name: string): Float32Array[] {
-    if (!output || output.type !== 'float32' || output.dims.length !== 2 || output.dims[0] !== rows) {
+    if (output?.type !== 'float32' || output.dims.length !== 2 || output.dims[0] !== rows) {
       throw new PerceiveError('bad-model', `CLIP output ${name} has shape [${output?.dims.join(', ') ?? ''}] (${output?.type ?? 'missing'}), expected [${rows}, dim] float32`);
     }
     const data = output.data as Float32Array;

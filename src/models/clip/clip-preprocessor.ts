@@ -4,8 +4,7 @@
  * center crop → rescale (×1/255) → normalise with the mean/std → float32 CHW.
  *
  * Decoding and resizing use sharp. `kernel: 'cubic'` (Catmull-Rom) stands in for Pillow's
- * bicubic filter (measured: at most 0.043, mean 0.003 apart in normalised units, see
- * shared/notes/clip-onnx.md). The crop, rescale and normalise arithmetic is HF's exactly,
+ * bicubic filter (measured against Pillow: at most 0.043, mean 0.003 apart in normalised units). The crop, rescale and normalise arithmetic is HF's exactly,
  * including its float32 rounding.
  */
 import fs from 'node:fs/promises';

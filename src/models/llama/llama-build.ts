@@ -9,8 +9,8 @@ import { errorMessage, PerceiveError } from '../../core/errors.js';
 /**
  * Builds llama-server and llama-quantize from the llama.cpp source that the installed
  * node-llama-cpp package ships (a git bundle), into a cache directory outside the repo,
- * keyed by the llama.cpp tag. Flags from shared/notes/llama-server.md §1: a portable
- * x86-64-v3 CPU build, no UI download, no OpenSSL.
+ * keyed by the llama.cpp tag. The flags (CMAKE_FLAGS below) make a portable CPU build
+ * (no -march=native), with no UI download and no OpenSSL.
  */
 
 export interface LlamaCppSource {
@@ -102,25 +102,46 @@ export function binaryBuildInfo(bin: string): string {
   return line ? line.replace('version:', '').trim() : 'unknown';
 }
 
+/** Where llama-server (and llama-quantize beside it) is, whether or not it exists yet. */
+export interface LlamaServerLocation {
+  server: string;
+  quantize: string;
+  origin: 'cache' | 'env';
+  tag: string;
+}
+
+/**
+ * The one place that decides where the llama-server binary is, for the CLI, the tests and the
+ * error hints: LLAMA_SERVER_BIN when set, else what `perceive setup` builds,
+ * `$PERCEIVE_CACHE_DIR/llama.cpp-<tag>/bin/llama-server` (default cache ~/.cache/perceive).
+ */
+export function llamaServerLocation(env: Environment): LlamaServerLocation {
+  if (env.llamaServerBin) {
+    return { server: env.llamaServerBin, quantize: path.join(path.dirname(env.llamaServerBin), 'llama-quantize'), origin: 'env', tag: 'user' };
+  }
+  const tag = findLlamaCppSource().tag;
+  return { ...cachedBinaries(env, tag), origin: 'cache', tag };
+}
+
+/** What to do when llama-server is not where `llamaServerLocation` says. */
+export function llamaServerMissingHint(env: Environment): string {
+  const where = llamaServerLocation(env);
+  return where.origin === 'env'
+    ? `LLAMA_SERVER_BIN=${where.server} is not an executable file: point it at a llama-server binary, or unset it and run \`npx perceive setup\``
+    : `run \`npx perceive setup\` (it builds ${where.server}; PERCEIVE_CACHE_DIR moves the cache) or set LLAMA_SERVER_BIN`;
+}
+
 /** The binaries to use, without building: LLAMA_SERVER_BIN, else the cache; undefined if neither. */
 export function findLlamaBinaries(env: Environment): LlamaBinaries | undefined {
-  if (env.llamaServerBin) {
-    if (!isExecutable(env.llamaServerBin)) {
-      throw new PerceiveError('llama-bin-missing', `LLAMA_SERVER_BIN=${env.llamaServerBin} is not an executable file`);
+  const where = llamaServerLocation(env);
+  if (where.origin === 'env') {
+    if (!isExecutable(where.server)) {
+      throw new PerceiveError('llama-bin-missing', `LLAMA_SERVER_BIN=${where.server} is not an executable file`);
     }
-    const quantize = path.join(path.dirname(env.llamaServerBin), 'llama-quantize');
-    return {
-      server: env.llamaServerBin,
-      quantize: isExecutable(quantize) ? quantize : undefined,
-      origin: 'env',
-      tag: 'user',
-      buildInfo: binaryBuildInfo(env.llamaServerBin),
-    };
+    return { ...where, quantize: isExecutable(where.quantize) ? where.quantize : undefined, buildInfo: binaryBuildInfo(where.server) };
   }
-  const source = findLlamaCppSource();
-  const bins = cachedBinaries(env, source.tag);
-  if (isExecutable(bins.server) && isExecutable(bins.quantize)) {
-    return { ...bins, origin: 'cache', tag: source.tag, buildInfo: binaryBuildInfo(bins.server) };
+  if (isExecutable(where.server) && isExecutable(where.quantize)) {
+    return { ...where, buildInfo: binaryBuildInfo(where.server) };
   }
   return undefined;
 }

@@ -5,7 +5,7 @@ import { PerceiveError } from '../../core/errors.js';
 import { fileSha256, filesSha256 } from '../../core/file-hash.js';
 import { IMAGE_PLACEHOLDER } from './prompts/prompt-template.js';
 import type { CallTimings, ChoiceScore, ContinuationScore, Generation, VlmCapabilities } from '../capabilities.js';
-import type { LlamaBinaries } from './llama-build.js';
+import { type LlamaBinaries, llamaServerMissingHint } from './llama-build.js';
 import { LlamaServerHttpError, type CompletionResult, type LlamaClient, type LlamaProps } from './llama-client.js';
 import { readGgufMetadata, type GgufMetadataSummary } from './gguf-metadata.js';
 import { readEndOfTurn, type EndOfTurn } from './end-of-turn.js';
@@ -126,7 +126,7 @@ export class LlamaRunner implements VlmCapabilities {
     const launch = async (): Promise<LlamaServer> => {
       if (options.env.llamaServerUrl) return LlamaServer.attach(options.env.llamaServerUrl, { requireVision: true });
       if (!options.binaries) {
-        throw new PerceiveError('llama-bin-missing', 'llama-server is not built', { hint: 'run `npx perceive setup` (or set LLAMA_SERVER_BIN)' });
+        throw new PerceiveError('llama-bin-missing', 'llama-server is not built', { hint: llamaServerMissingHint(options.env) });
       }
       return LlamaServer.start({
         bin: options.binaries.server,
@@ -420,7 +420,7 @@ export class LlamaRunner implements VlmCapabilities {
    * prompt's own; tokens all answers share (e.g. "▁(" before "a)") are appended to the prompt, and
    * the first token where they differ is scored.
    *
-   * Route (shared/notes/llama-server.md §3): one call with a grammar that allows only the answers'
+   * Route (docs/architecture.md, "Arms"): one call with a grammar that allows only the answers'
    * distinguishing tokens, temperature 1 and no sampling filters, `post_sampling_probs` and a
    * handful of `n_probs`: the server's probabilities are then the softmax over the allowed tokens,
    * which renormalised over the answers equals the full-vocabulary softmax renormalised over them.

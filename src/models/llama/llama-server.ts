@@ -10,32 +10,16 @@
  * - Live children are killed when the parent exits, including on SIGINT/SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
-import { availableParallelism, homedir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { type ErrorCode, PerceiveError, errorMessage } from '../../core/errors.js';
+import { readEnvironment } from '../../core/environment.js';
+import { llamaServerMissingHint } from './llama-build.js';
 import { LlamaClient, MEDIA_MARKER, type LlamaProps } from './llama-client.js';
 
 export { MEDIA_MARKER } from './llama-client.js';
-
-/** The llama.cpp version node-llama-cpp@3.22.1 ships, which the project builds llama-server from. */
-export const LLAMA_CPP_TAG = 'v0.5.0';
-
-/** Where the project's setup builds llama-server: ~/.cache/perceive/llama.cpp-v0.5.0/build/bin/llama-server. */
-export function defaultLlamaServerBin(): string {
-  return join(homedir(), '.cache', 'perceive', `llama.cpp-${LLAMA_CPP_TAG}`, 'build', 'bin', 'llama-server');
-}
-
-/**
- * The llama-server binary to use: $LLAMA_SERVER_BIN when set (even if missing, so a wrong path is
- * reported as such), else the default build path. Existence is checked by `LlamaServer.start`.
- */
-export function resolveLlamaServerBin(env: NodeJS.ProcessEnv = process.env): string {
-  const fromEnv = env.LLAMA_SERVER_BIN;
-  return fromEnv !== undefined && fromEnv !== '' ? fromEnv : defaultLlamaServerBin();
-}
 
 export interface LlamaServerStartOptions {
   /** path of the llama-server binary */
@@ -223,7 +207,6 @@ export class LlamaServer {
 
   private readonly child: ChildProcess | undefined;
   private readonly log: LineRing;
-  private readonly logStream: WriteStream | undefined;
   private readonly exitListeners = new Set<LlamaServerExitListener>();
   private exitInfo: LlamaServerExit | undefined;
   private stopping = false;
@@ -235,7 +218,6 @@ export class LlamaServer {
     props: LlamaProps;
     child?: ChildProcess;
     log?: LineRing;
-    logStream?: WriteStream;
     args?: readonly string[];
     exited?: Promise<LlamaServerExit>;
   }) {
@@ -246,7 +228,6 @@ export class LlamaServer {
     this.child = init.child;
     this.managed = init.child !== undefined;
     this.log = init.log ?? new LineRing(LOG_LINES_KEPT);
-    this.logStream = init.logStream;
     this.args = init.args ?? [];
     this.exited = init.exited ?? new Promise<LlamaServerExit>(() => {});
   }
@@ -291,7 +272,7 @@ export class LlamaServer {
       options.bin,
       'llama-server-not-found',
       'llama-server binary',
-      `run \`npx perceive setup\` (it builds ${defaultLlamaServerBin()}), or set LLAMA_SERVER_BIN`,
+      llamaServerMissingHint(readEnvironment()),
     );
     await assertFile(options.model, 'model-not-found', 'model file');
     if (options.mmproj !== undefined) await assertFile(options.mmproj, 'model-not-found', 'mmproj file');
@@ -461,7 +442,6 @@ export class LlamaServer {
         props,
         child,
         log,
-        logStream,
         args,
         exited,
       });

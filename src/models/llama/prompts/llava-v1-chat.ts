@@ -20,4 +20,3 @@ export const llavaV1Chat = {
  * (the GGUF's own chat template through llama-server's /apply-template, for LLaVA-NeXT, Qwen2-VL…).
  */
 export type PromptFormat = 'llava-v1' | 'model';
-export const PROMPT_FORMATS = ['llava-v1', 'model'] as const;

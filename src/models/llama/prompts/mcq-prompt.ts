@@ -20,7 +20,6 @@ export const LMMS_EVAL_POST_PROMPT = "\nAnswer with the option's letter from the
 export const MCQ_DEFAULT_QUESTION = 'Which caption describes the image?';
 
 export type OptionStyle = 'mmvp' | 'lmms-eval';
-export const OPTION_STYLES = ['mmvp', 'lmms-eval'] as const;
 
 export interface McqText {
   /** The question and options (no image placeholder, no chat wrapping). */

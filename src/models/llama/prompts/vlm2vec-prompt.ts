@@ -2,7 +2,7 @@ import { IMAGE_PLACEHOLDER } from './prompt-template.js';
 
 /**
  * VLM2Vec's LLaVA-1.5 embedding prompts (lst627/CLIP-Embeds, VLM2Vec/eval_llava15.py and
- * VLM2Vec/demo_llava15.py; shared/notes/benchmarks-and-methods.md §1.5):
+ * VLM2Vec/demo_llava15.py, as Li, Koh & Du ran them):
  * - image side, `question`: `<image> Represent the given image with the following question: {question}`
  * - image side, `plain` (the paper's prompt ablation): `<image> Represent the given image.`
  * - text side: the raw caption, no instruction.
@@ -36,10 +36,4 @@ export function renderVlm2Vec(variant: Vlm2VecVariant, question: string | undefi
   if (!vlm2vecUsesQuestion(variant)) return variant.template;
   if (question === undefined) throw new Error(`prompt variant ${variant.name} needs a question`);
   return variant.template.replace('{question}', () => question);
-}
-
-/** A template must hold the image placeholder exactly once. */
-export function checkVlm2VecTemplate(template: string): string | undefined {
-  const n = template.split(IMAGE_PLACEHOLDER).length - 1;
-  return n === 1 ? undefined : `the template must contain ${IMAGE_PLACEHOLDER} exactly once (found ${n})`;
 }
