@@ -455,7 +455,7 @@ describe('LlamaClient answer validation (fake fetch, no server)', () => {
     const c2 = new LlamaClient('http://x', { fetch: fake(200, [{ index: 0, embedding: [['a']] }]) });
     const e2 = await expectPerceiveError(c2.embeddings([{ prompt: 'hi' }]), 'bad-server-answer');
     expect(e2.message).toContain('/embeddings');
-    expect(e2.message).toMatch(/field 0\.embedding/);
+    expect(e2.message).toMatch(/field \[0\]\.embedding/);
     const c3 = new LlamaClient('http://x', { fetch: fake(200, { content: 'x', timings: {} }) });
     const e3 = await expectPerceiveError(c3.completion({ prompt: 'hi' }), 'bad-server-answer');
     expect(e3.message).toContain('/completion');
