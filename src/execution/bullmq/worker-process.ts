@@ -59,6 +59,8 @@ export async function serveModelQueue(opts: WorkerProcessOptions): Promise<void>
     concurrency,
     log,
   });
+  // The run process (local workers) learns the BullMQ worker id: a job locked with it is put back at once if this process dies.
+  if (process.send) process.send({ type: 'worker-ready', workerId: handle.worker.id });
   log.info({ queue: `${config.queue.prefix}:${queueName(opts.model, runtime.modelHash)}`, redis: redactUrl(env.redisUrl), concurrency, dataDir: env.dataDir ?? null, modelHash: runtime.modelHash }, 'worker ready');
   let stopped = false;
   await new Promise<void>((resolve) => {
