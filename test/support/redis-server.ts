@@ -13,21 +13,26 @@ export class TestRedis {
   private constructor(
     readonly port: number,
     private readonly extra: string[],
+    /** TLS only (`rediss://`), with this certificate and key (PEM files). */
+    private readonly tls: { cert: string; key: string } | undefined,
   ) {}
 
-  static async start(extra: string[] = []): Promise<TestRedis> {
-    const r = new TestRedis(await deadPort(), extra);
+  static async start(extra: string[] = [], tls?: { cert: string; key: string }): Promise<TestRedis> {
+    const r = new TestRedis(await deadPort(), extra, tls);
     await r.restart();
     return r;
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return this.tls ? `rediss://localhost:${this.port}` : `redis://127.0.0.1:${this.port}`;
   }
 
   /** Starts it (again) and waits until it accepts connections. */
   async restart(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extra], { stdio: 'ignore' });
+    const ports = this.tls
+      ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', this.tls.cert, '--tls-key-file', this.tls.key, '--tls-ca-cert-file', this.tls.cert, '--tls-auth-clients', 'no']
+      : ['--port', String(this.port)];
+    this.child = spawn('redis-server', [...ports, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extra], { stdio: 'ignore' });
     const until = Date.now() + 10_000;
     while (!(await listening(this.port))) {
       if (Date.now() > until) throw new Error(`redis-server on port ${this.port} did not start`);
