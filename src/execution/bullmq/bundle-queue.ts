@@ -25,13 +25,7 @@ export function isRedisAuthError(error: unknown): boolean {
  */
 export async function connectRedis(url: string, options: { probe?: boolean } = {}): Promise<Redis> {
   if (options.probe) {
-    const probe = new Redis(url, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      connectTimeout: 3000,
-      enableOfflineQueue: false,
-    });
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000, enableOfflineQueue: false });
     let authError: Error | undefined;
     probe.on('error', (error: Error) => {
       if (isRedisAuthError(error)) authError = error;

@@ -123,10 +123,7 @@ export function startBundleWorker(args: {
       }
       if (error instanceof TransientBundleError) {
         // The reason travels as data: if this was the last try, the drain records it for every task left.
-        await job.updateProgress({
-          ...error.partial,
-          failure: bundleFailureReason(error),
-        });
+        await job.updateProgress({ ...error.partial, failure: bundleFailureReason(error) });
         log.warn(
           {
             bundle: job.id,
@@ -148,9 +145,7 @@ export function startBundleWorker(args: {
     lockDuration: args.settings.lock_ms,
     stalledInterval: args.settings.stalled_check_ms,
     maxStalledCount: 3,
-    settings: {
-      backoffStrategy: (attemptsMade: number) => backoffDelay(policy, attemptsMade),
-    },
+    settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(policy, attemptsMade) },
   });
   // One line per distinct error and half-minute: Redis away means one refused reconnect after another.
   let last = { message: '', at: 0 };
