@@ -24,6 +24,7 @@ import { bundleFailureReason, executeBundle, StopRequested, TransientBundleError
 import { describeExit, LocalWorkers, type WorkerDeath } from '../execution/bullmq/local-workers.js';
 import { RedisWatch } from '../execution/bullmq/redis-watch.js';
 import { fatalRunError } from './fatal-error.js';
+import { importOrphanFiles } from '../execution/orphan-files.js';
 import { buildManifest } from './manifest.js';
 import { type ModelInfo, ModelRuntime } from '../execution/model-runtime.js';
 import { type ArmIdentity, commonRoot, mergeBundles, type PlannedBundle, type PlannedTask, planBundles, todoTasks, withoutTasks } from '../execution/plan.js';
@@ -214,6 +215,10 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
     log = runLogger(run.file('log.jsonl'), { run: runId, role: 'run' });
     log.info({ mode: redis ? 'queue' : 'inline', redis: redactUrl(env.redisUrl), resume: Boolean(options.resume) }, 'run started');
     store = ResultStore.open(config.output);
+    // What local workers kept on disk when they were stopped without Redis.
+    const orphans = importOrphanFiles(run.dir, store);
+    if (orphans.stored.length > 0) say(`${orphans.stored.length} tasks finished before Redis went away stored from ${run.file('orphans')}`);
+    for (const file of orphans.skipped) say(`  unreadable, left as it is: ${file}`);
   } catch (error) {
     redis?.disconnect();
     throw fatal(error, false);

@@ -22,6 +22,8 @@ function isMissingJob(error: unknown): boolean {
 
 export interface BundleWorkerHandle {
   worker: Worker;
+  /** What the active bundles finished that Redis may not hold yet (kept on disk when stopping without Redis). */
+  unsaved(): BundleOutcome[];
   /** Stops taking jobs; an active bundle stops after its current task and goes back to the queue. */
   close(): Promise<void>;
 }
@@ -42,6 +44,8 @@ export function startBundleWorker(args: {
   const { env, log } = args;
   const policy = retryPolicy(args.settings);
   let stopping = false;
+  /** The latest outcome of each active bundle, until its job is completed or failed in Redis. */
+  const unsaved = new Map<string, BundleOutcome>();
   const processor = async (job: Job, token?: string): Promise<BundleOutcome> => {
     const parsed = BundleJobSchema.safeParse(job.data);
     if (!parsed.success) {
@@ -54,6 +58,7 @@ export function startBundleWorker(args: {
     const previous = BundleOutcomeSchema.safeParse(job.progress).success ? (job.progress as BundleOutcome) : await readOrphan(args.connection, orphan);
     // Progress that cannot be saved because the job is gone stops the bundle: what finished is kept.
     const save = async (sofar: BundleOutcome): Promise<void> => {
+      unsaved.set(String(job.id), sofar);
       try {
         await job.updateProgress(sofar);
       } catch (error) {
@@ -61,15 +66,7 @@ export function startBundleWorker(args: {
         throw error;
       }
     };
-    log.info(
-      {
-        bundle: job.id,
-        tasks: todoTasks(data.bundle).length,
-        resumed: previous ? previous.results.length + previous.failures.length : 0,
-        attempt: job.attemptsMade + 1,
-      },
-      'bundle started',
-    );
+    log.info({ bundle: job.id, tasks: todoTasks(data.bundle).length, resumed: previous ? previous.results.length + previous.failures.length : 0, attempt: job.attemptsMade + 1 }, 'bundle started');
     const started = Date.now();
     try {
       const outcome = await executeBundle(data, env, {
@@ -80,15 +77,7 @@ export function startBundleWorker(args: {
       });
       // Saved as progress too: if the job vanished meanwhile, the outcome is kept as an orphan instead of lost.
       await save(outcome);
-      log.info(
-        {
-          bundle: job.id,
-          results: outcome.results.length,
-          failures: outcome.failures.length,
-          ms: Date.now() - started,
-        },
-        'bundle done',
-      );
+      log.info({ bundle: job.id, results: outcome.results.length, failures: outcome.failures.length, ms: Date.now() - started }, 'bundle done');
       return outcome;
     } catch (error) {
       if (error instanceof JobVanished) {
@@ -155,8 +144,13 @@ export function startBundleWorker(args: {
     last = { message, at: Date.now() };
     log.error({ error: message }, 'worker error');
   });
+  worker.on('completed', (job) => unsaved.delete(String(job.id)));
+  worker.on('failed', (job) => {
+    if (job) unsaved.delete(String(job.id));
+  });
   return {
     worker,
+    unsaved: () => [...unsaved.values()],
     close: async () => {
       stopping = true;
       await worker.close();

@@ -6,6 +6,7 @@ import { runLogger } from '../../core/run-log.js';
 import { findHostTools } from '../../models/host-tools.js';
 import { workerName } from '../bundle-executor.js';
 import { ModelRuntime } from '../model-runtime.js';
+import { writeOrphanFiles } from '../orphan-files.js';
 
 export interface WorkerProcessOptions {
   config: string;
@@ -72,6 +73,11 @@ export async function serveModelQueue(opts: WorkerProcessOptions): Promise<void>
         process.exit(130);
       }
       stopping = true;
+      // Without Redis the bundles cannot go back: what they finished is kept beside the log (the run folder, for a local worker).
+      if (redis.status !== 'ready') {
+        const kept = writeOrphanFiles(path.dirname(logFile), handle.unsaved());
+        log.warn({ why, kept }, 'stopping without Redis: finished tasks of the active bundles kept in orphans/');
+      }
       log.info({ why }, 'stopping: the active bundles go back to the queue after their current task');
       void handle
         .close()
