@@ -29,17 +29,17 @@ export function importOrphanFiles(dir: string, store: ResultStore): { stored: st
   if (!fs.existsSync(folder)) return out;
   for (const name of fs.readdirSync(folder).filter((n) => n.endsWith('.json'))) {
     const file = path.join(folder, name);
-    let parsed;
+    let o: BundleOutcome | undefined;
     try {
-      parsed = BundleOutcomeSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
+      const raw: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+      if (BundleOutcomeSchema.safeParse(raw).success) o = raw as BundleOutcome;
     } catch {
-      parsed = undefined;
+      o = undefined;
     }
-    if (!parsed?.success) {
+    if (!o) {
       out.skipped.push(file);
       continue;
     }
-    const o = JSON.parse(fs.readFileSync(file, 'utf8')) as BundleOutcome;
     const put = store.put(o.results, o.failures);
     const rejected = new Set(put.rejected.map((f) => f.task));
     out.stored.push(...o.results.map((r) => resultTask(r)).filter((t) => !rejected.has(t)));

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { PerceiveError } from '../../core/errors.js';
+import type { PerceiveError } from '../../core/errors.js';
 
 /**
  * Watches the run process's Redis connection: Redis going away is a named, bounded state. The
