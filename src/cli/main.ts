@@ -30,4 +30,6 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   process.exitCode = reportError(error);
+  // A fatal error ends the process even when a handle (a Redis connection, a child) would keep it alive.
+  setTimeout(() => process.exit(), 3000).unref();
 }

@@ -35,6 +35,13 @@ export const QueueSettingsSchema = z.strictObject({
    * a one-task bundle (one arm, one image) would pay per task. 1 = one job per image (or pair).
    */
   min_bundle_tasks: z.number().int().positive().default(8),
+  /**
+   * How long the run process waits for Redis when it goes away (finished results are safe in the
+   * store meanwhile) before it exits with the command that resumes it.
+   */
+  redis_wait_ms: z.number().int().nonnegative().default(300_000),
+  /** How many times a local worker that died (a signal, the out-of-memory killer) is restarted per model before the run gives up. */
+  worker_restarts: z.number().int().nonnegative().default(3),
 });
 
 /** A benchmark entry whose `format` is one of the registered families'. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -9,7 +10,7 @@ import type { LoadFailure } from '../benchmarks/benchmark-family.js';
 import { benchmarkFamily } from '../benchmarks/registry.js';
 import type { BenchmarkSpec, LoadedConfig } from '../config/experiment.js';
 import type { Environment } from '../core/environment.js';
-import { errorMessage, PerceiveError } from '../core/errors.js';
+import { errorMessage, isPerceiveError, PerceiveError } from '../core/errors.js';
 import type { Item } from '../core/item.js';
 import { stampOptionOrder } from '../core/option-order.js';
 import type { HostTools } from '../models/model-kind.js';
@@ -18,10 +19,13 @@ import { ResultStore, type TaskFailure } from '../store/result-store.js';
 import { RunDirectory } from '../store/run-directory.js';
 import type { Sample } from '../store/sample.js';
 import { armIdentities } from '../execution/arm-identity.js';
-import { type BundleJob, type BundleOutcome, BundleOutcomeSchema, JOB_VERSION, resultTask } from '../execution/bundle-job.js';
-import { connectRedis, drainFinished, enqueueBundles, openQueue, queueName, redactUrl } from '../execution/bullmq/bundle-queue.js';
+import { type BundleJob, type BundleOutcome, JOB_VERSION, resultTask } from '../execution/bundle-job.js';
+import { connectRedis, drainFinished, enqueueBundles, openQueue, orphanKey, queueName, readOrphan, redactUrl, returnJobsOfDeadWorker } from '../execution/bullmq/bundle-queue.js';
 import { bundleFailureReason, executeBundle, StopRequested, TransientBundleError, workerName } from '../execution/bundle-executor.js';
-import { LocalWorkers } from '../execution/bullmq/local-workers.js';
+import { describeExit, LocalWorkers, type WorkerDeath } from '../execution/bullmq/local-workers.js';
+import { RedisWatch } from '../execution/bullmq/redis-watch.js';
+import { fatalRunError } from './fatal-error.js';
+import { importOrphanFiles } from '../execution/orphan-files.js';
 import { buildManifest } from './manifest.js';
 import { type ModelInfo, ModelRuntime } from '../execution/model-runtime.js';
 import { type ArmIdentity, commonRoot, mergeBundles, type PlannedBundle, type PlannedTask, planBundles, todoTasks, withoutTasks } from '../execution/plan.js';
@@ -173,7 +177,10 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
   const started = Date.now();
   const { config } = loaded;
   const say = options.onMessage ?? (() => {});
-  const mode = options.queue ?? 'auto';
+  const perModel = options.workers ?? 1;
+  // --workers 0: workers on other hosts serve the queues, so the run needs the queue (never silently in-process).
+  if (perModel === 0 && options.queue === 'inline') throw new PerceiveError('bad-usage', '--workers 0 (workers on other hosts) needs the queue; it cannot run with --queue inline');
+  const mode: QueueMode = perModel === 0 ? 'redis' : (options.queue ?? 'auto');
 
   // The first line says how the run executes.
   let redis: Redis | undefined;
@@ -182,6 +189,11 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
       redis = await connectRedis(env.redisUrl, { probe: true });
       say(`queue: BullMQ on ${redactUrl(env.redisUrl)} (prefix "${config.queue.prefix}", one queue per model)`);
     } catch (error) {
+      // A refused password is a mistake to fix, not a reason to compute in-process.
+      if (isPerceiveError(error) && error.code === 'redis-auth-failed') throw error;
+      if (perModel === 0 && isPerceiveError(error)) {
+        throw new PerceiveError(error.code, `--workers 0 needs the queue (workers on other hosts serve it): ${error.message}`, { hint: 'start Redis or fix REDIS_URL; run with --workers 1 or more to compute on this host' });
+      }
       if (mode === 'redis') throw error;
       say(`executing in-process: no Redis reachable at ${redactUrl(env.redisUrl)} (start Redis or set REDIS_URL to use the queue)`);
     }
@@ -189,20 +201,35 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
 
   const runId = options.runId ?? defaultRunId(config.name);
   const run = new RunDirectory(config.output, runId);
-  if (options.resume) {
-    await fs.access(run.file('manifest.json')).catch(() => {
-      throw new PerceiveError('no-such-run', `cannot resume ${runId}: ${run.dir} has no manifest.json`);
-    });
+  const resumeCommand = `perceive run --resume ${run.dir}${perModel === 0 ? ' --workers 0' : perModel !== 1 ? ` --workers ${perModel}` : ''}${options.queue === 'redis' ? ' --queue redis' : ''}`;
+  // A fatal error is named (disk full, unwritable output) and never leaves the Redis connection open.
+  const fatal = (error: unknown, resume: boolean): unknown => fatalRunError(error, { output: config.output, store: path.join(config.output, 'cache.sqlite'), resume: resume ? resumeCommand : undefined });
+  let log: Logger;
+  let store: ResultStore;
+  try {
+    if (options.resume) {
+      await fs.access(run.file('manifest.json')).catch(() => {
+        throw new PerceiveError('no-such-run', `cannot resume ${runId}: ${run.dir} has no manifest.json`);
+      });
+    }
+    run.create();
+    log = runLogger(run.file('log.jsonl'), { run: runId, role: 'run' });
+    log.info({ mode: redis ? 'queue' : 'inline', redis: redactUrl(env.redisUrl), resume: Boolean(options.resume) }, 'run started');
+    store = ResultStore.open(config.output);
+    // What local workers kept on disk when they were stopped without Redis.
+    const orphans = importOrphanFiles(run.dir, store);
+    if (orphans.stored.length > 0) say(`${orphans.stored.length} tasks finished before Redis went away stored from ${run.file('orphans')}`);
+    for (const file of orphans.skipped) say(`  unreadable, left as it is: ${file}`);
+  } catch (error) {
+    redis?.disconnect();
+    throw fatal(error, false);
   }
-  run.create();
-  const log = runLogger(run.file('log.jsonl'), { run: runId, role: 'run' });
-  log.info({ mode: redis ? 'queue' : 'inline', redis: redactUrl(env.redisUrl), resume: Boolean(options.resume) }, 'run started');
-  const store = ResultStore.open(config.output);
   // Local workers start now, so their start-up (a process, its modules, the model) overlaps the
   // loading, hashing and planning below; a model left with nothing to compute has its workers
-  // stopped once the plan is known.
-  const perModel = options.workers ?? 1;
-  const workers = redis && perModel > 0 ? new LocalWorkers(perModel, { configFile: loaded.file, logFile: run.file('log.jsonl'), log }) : undefined;
+  // stopped once the plan is known. A worker that dies is restarted (bounded); the queue loop
+  // handles its deaths.
+  const deaths: WorkerDeath[] = [];
+  const workers = redis && perModel > 0 ? new LocalWorkers(perModel, { configFile: loaded.file, logFile: run.file('log.jsonl'), log, restarts: config.queue.worker_restarts, onDeath: (d) => deaths.push(d) }) : undefined;
   for (const model of new Set(config.arms.map((a) => a.model))) workers?.start(model);
   try {
     const formats = new Map(config.benchmarks.map((b) => [b.name, b.format] as const));
@@ -243,7 +270,7 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
     say(`${tasks.length} tasks in ${bundles.length} bundles; ${done.size} already in the store, ${tally.remaining()} to compute in ${pending.length} bundles (data root ${dataRoot})`);
     log.info({ tasks: tasks.length, bundles: bundles.length, stored: done.size, pendingBundles: pending.length, dataRoot }, 'planned');
 
-    const ctx: ExecCtx = { loaded, env, tools, run, runId, dataRoot, store, tally, log, say, started, options };
+    const ctx: ExecCtx = { loaded, env, tools, run, runId, dataRoot, store, tally, log, say, started, options, deaths, resumeCommand };
     let stopped = false;
     if (pending.length > 0) {
       stopped = redis ? await runQueued(ctx, redis, pending, workers) : await runInline(ctx, pending);
@@ -265,6 +292,8 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
       computed: tally.computed,
       reused: tally.reused(),
     };
+  } catch (error) {
+    throw fatal(error, true);
   } finally {
     await workers?.stop();
     store.close();
@@ -286,6 +315,10 @@ interface ExecCtx {
   say: (line: string) => void;
   started: number;
   options: RunOptions;
+  /** Local workers that died, in order; the queue loop handles them. */
+  deaths: WorkerDeath[];
+  /** The exact command that resumes this run. */
+  resumeCommand: string;
 }
 
 function jobOf(ctx: ExecCtx, bundle: PlannedBundle): BundleJob {
@@ -378,16 +411,48 @@ const STORE_SCAN_MS = 2500;
 /** How often it checks for bundles whose jobs vanished (removed from the dashboard). */
 const REENQUEUE_CHECK_MS = 20_000;
 
+/** After Redis comes back, how long the run waits before it looks for jobs that vanished (workers hand in what they finished meanwhile). */
+const RECONNECT_GRACE_MS = 3000;
+
 /** The queue: enqueue what is missing, start local workers, move finished jobs into the store. */
 async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], workers: LocalWorkers | undefined): Promise<boolean> {
   const { config } = ctx.loaded;
+  const url = redactUrl(ctx.env.redisUrl);
+  // Redis going away: one line, a bounded wait, then 'redis-lost' with the resume command.
+  const watch = new RedisWatch(redis, {
+    url,
+    waitMs: config.queue.redis_wait_ms,
+    onDown: (since, error) => {
+      ctx.say(
+        `Redis at ${url} unreachable since ${since.toISOString()}; finished results are safe in the store; waiting (up to ${Math.round(config.queue.redis_wait_ms / 1000)} s, queue.redis_wait_ms)`,
+      );
+      ctx.log.warn({ redis: url, since: since.toISOString(), error }, 'Redis unreachable');
+    },
+    onBack: (ms) => {
+      ctx.say(`Redis at ${url} is back after ${(ms / 1000).toFixed(1)} s`);
+      ctx.log.info({ redis: url, downMs: ms }, 'Redis back');
+    },
+    lostError: (since, error) =>
+      new PerceiveError(
+        'redis-lost',
+        `Redis at ${url} unreachable since ${since.toISOString()} (${error || 'connection closed'}); gave up after ${Math.round(config.queue.redis_wait_ms / 1000)} s (queue.redis_wait_ms); finished results are safe in the store ${ctx.store.file}`,
+        {
+          hint: `start Redis, then resume with: ${ctx.resumeCommand}`,
+        },
+      ),
+  });
+  const queueError = (error: Error): void => {
+    if (watch.since === undefined) ctx.log.warn({ error: errorMessage(error) }, 'queue error');
+  };
   const queues = new Map<string, Queue>();
-  for (const b of pending) if (!queues.has(b.model)) queues.set(b.model, openQueue(queueName(b.model, b.modelHash), config.queue, redis));
+  for (const b of pending) if (!queues.has(b.model)) queues.set(b.model, openQueue(queueName(b.model, b.modelHash), config.queue, redis, queueError));
   const mine = new Set(pending.map((b) => b.id));
+  const guard = <T>(work: Promise<T>): Promise<T> => watch.guard(work);
+  let lost = false;
   try {
     // Results a previous session left in the queue are stored first; failed jobs are cleared so they can be re-added.
     for (const [, queue] of queues) {
-      const d = await drainFinished(queue, ctx.store, mine);
+      const d = await guard(drainFinished(queue, ctx.store, mine));
       d.stored.forEach((t) => ctx.tally.stored(t));
     }
     const done = ctx.store.has(pending.flatMap((b) => b.tasks.map((t) => t.hash)));
@@ -395,7 +460,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
     for (const b of toEnqueue) mine.add(b.id);
     let added = 0;
     for (const [model, queue] of queues) {
-      added += await enqueueBundles(queue, toEnqueue.filter((b) => b.model === model).map((b) => jobOf(ctx, b)), config.queue);
+      added += await guard(enqueueBundles(queue, toEnqueue.filter((b) => b.model === model).map((b) => jobOf(ctx, b)), config.queue));
     }
     ctx.say(`enqueued ${added} bundles (${toEnqueue.length - added} were already queued) on ${[...queues.values()].map((q) => `${config.queue.prefix}:${q.name}`).join(', ')}`);
     ctx.log.info({ added, alreadyQueued: toEnqueue.length - added }, 'enqueued');
@@ -418,16 +483,118 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       }
     } else ctx.say('no local workers: waiting for workers on other hosts (perceive worker --config … --model …)');
 
+    /**
+     * Bundles whose jobs vanished (Redis restarted empty, removed from the dashboard): what a
+     * worker finished of them (left as an orphan) is stored first, then the rest is enqueued again.
+     */
+    const requeueVanished = async (): Promise<void> => {
+      const left = new Set(ctx.tally.pendingTasks());
+      for (const [model, queue] of queues) {
+        const candidates = toEnqueue.filter((b) => b.model === model && todoTasks(b).some((t) => left.has(t.hash)));
+        const jobs = await Promise.all(candidates.map((b) => queue.getJob(b.id)));
+        const vanished = candidates.filter((_, k) => !jobs[k]);
+        if (vanished.length === 0) continue;
+        let recovered = 0;
+        for (const b of vanished) {
+          const key = orphanKey(config.queue.prefix, queue.name, b.id);
+          const orphan = await readOrphan(redis, key);
+          if (!orphan) continue;
+          record(ctx, orphan.results, orphan.failures);
+          recovered += orphan.results.length + orphan.failures.length;
+          await redis.del(key);
+        }
+        const still = new Set(ctx.tally.pendingTasks());
+        const again: PlannedBundle[] = [];
+        for (const b of vanished) {
+          const rest = withoutTasks(b, new Set(b.tasks.map((t) => t.hash).filter((h) => !still.has(h))));
+          toEnqueue.splice(toEnqueue.indexOf(b), 1, ...(rest ? [rest] : []));
+          if (rest) {
+            mine.add(rest.id);
+            again.push(rest);
+          }
+        }
+        const n = await enqueueBundles(
+          queue,
+          again.map((b) => jobOf(ctx, b)),
+          config.queue,
+        );
+        if (n > 0 || recovered > 0) {
+          ctx.say(
+            `${model}: ${vanished.length} bundle${vanished.length === 1 ? '' : 's'} had vanished from Redis: ${recovered} finished tasks recovered from the workers, ${n} bundles enqueued again`,
+          );
+          ctx.log.warn({ model, vanished: vanished.length, recovered, again: n }, 're-enqueued bundles whose jobs had vanished');
+        }
+      }
+    };
+
+    /** A local worker died: its active bundles go back to the queue at once; repeated deaths end the run. */
+    const handleDeath = async (d: WorkerDeath): Promise<void> => {
+      const moved: string[] = [];
+      if (d.workerId) for (const [, queue] of queues) moved.push(...(await returnJobsOfDeadWorker(queue, redis, config.queue, d.workerId, mine)));
+      ctx.say(
+        `local worker for ${d.model} (pid ${d.pid}) died (${describeExit(d)}); ${moved.length} active bundle${moved.length === 1 ? '' : 's'} put back in the queue; ` +
+          (d.restarted ? `restarted (${d.deaths} of ${config.queue.worker_restarts} restarts)` : `no restart left (${config.queue.worker_restarts} allowed, queue.worker_restarts)`),
+      );
+      ctx.log.warn(
+        {
+          model: d.model,
+          worker: d.pid,
+          code: d.code,
+          signal: d.signal,
+          deaths: d.deaths,
+          restarted: d.restarted,
+          returned: moved,
+        },
+        'dead local worker handled',
+      );
+      const gone = workers?.gaveUp(d.model);
+      if (gone && ctx.tally.remaining(d.model) > 0) {
+        const advice =
+          gone.signal === 'SIGKILL'
+            ? `SIGKILL usually comes from the out-of-memory killer (dmesg | grep -i oom): lower models.${d.model}.threads or context_size, run fewer --workers, or give the host more memory`
+            : `see its last lines above and ${ctx.run.file('log.jsonl')}`;
+        throw new PerceiveError(
+          'worker-failed',
+          `every local worker for model ${d.model} died: the last (pid ${gone.pid}) by ${describeExit(gone)}, after ${gone.deaths} deaths (${config.queue.worker_restarts} restarts allowed). Its last log lines:\n${gone.tail.map((l) => `  ${l}`).join('\n') || '  (none)'}`,
+          {
+            hint: `${advice}; then resume with: ${ctx.resumeCommand} (nothing finished is lost)`,
+          },
+        );
+      }
+    };
+
     let lastScan = Date.now();
     let lastEnqueueCheck = Date.now();
+    let backHandled = 0;
+    let deathsHandled = 0;
     while (ctx.tally.remaining() > 0) {
       if (ctx.options.signal?.aborted) break;
+      while (deathsHandled < ctx.deaths.length) await guard(handleDeath(ctx.deaths[deathsHandled++]!));
       for (const [model, queue] of queues) {
-        const d = await drainFinished(queue, ctx.store, mine);
+        const d = await guard(drainFinished(queue, ctx.store, mine));
         d.stored.forEach((t) => ctx.tally.stored(t));
         d.failed.forEach((f) => ctx.tally.failed(f.task));
-        if (d.jobs > 0) ctx.log.info({ model, jobs: d.jobs, stored: d.stored.length, failed: d.failed.length }, 'stored finished bundles');
-        for (const f of d.failed) ctx.log.warn({ model, task: f.task, code: f.code, reason: f.message, worker: f.worker }, 'task failed');
+        if (d.jobs > 0)
+          ctx.log.info(
+            {
+              model,
+              jobs: d.jobs,
+              stored: d.stored.length,
+              failed: d.failed.length,
+            },
+            'stored finished bundles',
+          );
+        for (const f of d.failed)
+          ctx.log.warn(
+            {
+              model,
+              task: f.task,
+              code: f.code,
+              reason: f.message,
+              worker: f.worker,
+            },
+            'task failed',
+          );
       }
       // Tasks another run process stored or failed meanwhile.
       if (Date.now() - lastScan >= STORE_SCAN_MS) {
@@ -439,51 +606,33 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
           if (f && Date.parse(f.failedAt) >= ctx.started) ctx.tally.failed(t);
         }
       }
-      // A bundle whose job vanished (removed from the dashboard, queue emptied) is enqueued again.
-      if (Date.now() - lastEnqueueCheck >= REENQUEUE_CHECK_MS) {
+      // A bundle whose job vanished is enqueued again: now and then, and shortly after Redis comes back.
+      const back = watch.lastBack > backHandled && watch.since === undefined && Date.now() - watch.lastBack >= RECONNECT_GRACE_MS;
+      if (back || Date.now() - lastEnqueueCheck >= REENQUEUE_CHECK_MS) {
+        if (back) backHandled = watch.lastBack;
         lastEnqueueCheck = Date.now();
-        const left = new Set(ctx.tally.pendingTasks());
-        for (const [model, queue] of queues) {
-          const lost = toEnqueue.filter((b) => b.model === model && todoTasks(b).some((t) => left.has(t.hash)));
-          const again = await enqueueBundles(queue, lost.map((b) => jobOf(ctx, b)), config.queue);
-          if (again > 0) ctx.log.warn({ model, again }, 're-enqueued bundles whose jobs had vanished');
-        }
+        await guard(requeueVanished());
       }
       ctx.options.onProgress?.(ctx.tally.progress(Date.now() - ctx.started));
-      if (workers) {
-        for (const model of queues.keys()) {
-          const dead = workers.exited(model);
-          if (dead.count >= workers.perModel && ctx.tally.remaining(model) > 0) {
-            const last = dead.last!;
-            // Bundles nobody started are taken back (a resume enqueues them again, same ids);
-            // a bundle with finished tasks in its progress stays for the next worker.
-            let removed = 0;
-            for (const [, queue] of queues) {
-              for (const job of await queue.getJobs(['waiting', 'delayed', 'prioritized'])) {
-                if (job?.id && mine.has(job.id) && !BundleOutcomeSchema.safeParse(job.progress).success) {
-                  await job.remove().then(() => removed++, () => {});
-                }
-              }
-            }
-            ctx.log.warn({ model, removed }, 'local workers failed; unstarted bundles taken back');
-            throw new PerceiveError('worker-failed', `every local worker for model ${model} exited (last exit code ${last.code}):\n${last.tail}`, {
-              hint: `see ${ctx.run.file('log.jsonl')}; fix the problem and resume with perceive run --resume ${ctx.runId} (nothing finished is lost)`,
-            });
-          }
-        }
-      }
       await sleep(POLL_MS);
     }
     return ctx.tally.remaining() > 0;
+  } catch (error) {
+    lost = isPerceiveError(error) && error.code === 'redis-lost';
+    throw error;
   } finally {
-    await workers?.stop();
-    // Whatever finished while the workers stopped.
-    for (const [, queue] of queues) {
-      const d = await drainFinished(queue, ctx.store, mine).catch(() => undefined);
-      d?.stored.forEach((t) => ctx.tally.stored(t));
-      d?.failed.forEach((f) => ctx.tally.failed(f.task));
+    // Without Redis the workers cannot put their bundles back: they are stopped without waiting long.
+    await workers?.stop(undefined, lost ? 5000 : undefined);
+    if (!lost) {
+      // Whatever finished while the workers stopped.
+      for (const [, queue] of queues) {
+        const d = await drainFinished(queue, ctx.store, mine).catch(() => undefined);
+        d?.stored.forEach((t) => ctx.tally.stored(t));
+        d?.failed.forEach((f) => ctx.tally.failed(f.task));
+      }
     }
-    await Promise.all([...queues.values()].map((q) => q.close().catch(() => {})));
+    watch.close();
+    await Promise.all([...queues.values()].map((q) => Promise.race([q.close().catch(() => {}), sleep(2000)])));
   }
 }
 

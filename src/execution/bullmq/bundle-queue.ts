@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import type { QueueSettings } from '../../config/experiment.js';
 import { PerceiveError } from '../../core/errors.js';
 import type { ResultStore, TaskFailure } from '../../store/result-store.js';
-import { type BundleJob, BundleOutcomeSchema, jobName, resultTask } from '../bundle-job.js';
+import { type BundleJob, type BundleOutcome, BundleOutcomeSchema, jobName, resultTask } from '../bundle-job.js';
 import { BACKOFF_STRATEGY } from '../retry-policy.js';
 import { todoTasks } from '../plan.js';
 
@@ -12,18 +12,34 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }
 
+/** Whether a Redis error is a refused password (wrong, or none given where one is required). */
+export function isRedisAuthError(error: unknown): boolean {
+  return /WRONGPASS|NOAUTH|invalid password|invalid username-password/i.test((error as Error)?.message ?? '');
+}
+
 /**
  * A connection BullMQ can block on (maxRetriesPerRequest null). With `probe`, first checks that
- * Redis answers within a few seconds and fails with 'redis-unreachable' otherwise.
+ * Redis answers within a few seconds and fails with 'redis-unreachable' otherwise, or with
+ * 'redis-auth-failed' when Redis answers but refuses the password. `rediss://` URLs use TLS
+ * (ioredis; NODE_EXTRA_CA_CERTS adds a private CA).
  */
 export async function connectRedis(url: string, options: { probe?: boolean } = {}): Promise<Redis> {
   if (options.probe) {
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000, enableOfflineQueue: false });
-    probe.on('error', () => {});
+    let authError: Error | undefined;
+    probe.on('error', (error: Error) => {
+      if (isRedisAuthError(error)) authError = error;
+    });
     try {
       await probe.connect();
       await probe.ping();
     } catch (error) {
+      const refused = authError ?? (isRedisAuthError(error) ? (error as Error) : undefined);
+      if (refused) {
+        throw new PerceiveError('redis-auth-failed', `Redis at ${redactUrl(url)}: authentication failed (${refused.message})`, {
+          hint: 'check the password in REDIS_URL (redis://:PASSWORD@host:port, or redis://USER:PASSWORD@host:port with ACL users)',
+        });
+      }
       throw new PerceiveError('redis-unreachable', `no Redis at ${redactUrl(url)}: ${(error as Error).message}`, {
         hint: 'start Redis (redis-server --bind 127.0.0.1), set REDIS_URL, or run without --queue redis to execute in-process',
       });
@@ -32,7 +48,7 @@ export async function connectRedis(url: string, options: { probe?: boolean } = {
     }
   }
   const redis = new Redis(url, { maxRetriesPerRequest: null });
-  redis.on('error', () => {}); // reconnects on its own; BullMQ reports what matters
+  redis.on('error', () => {}); // reconnects on its own; RedisWatch (run) and the worker's log report outages
   return redis;
 }
 
@@ -45,8 +61,60 @@ export function queueName(model: string, modelHash: string): string {
   return `${model}-${modelHash.slice(0, 12)}`;
 }
 
-export function openQueue(name: string, settings: QueueSettings, connection: Redis): Queue {
-  return new Queue(name, { connection, prefix: settings.prefix });
+/** A queue; its errors (Redis going away) go to `onError`, never to the console as raw dumps. */
+export function openQueue(name: string, settings: QueueSettings, connection: Redis, onError: (error: Error) => void = () => {}): Queue {
+  const queue = new Queue(name, { connection, prefix: settings.prefix });
+  queue.on('error', onError);
+  return queue;
+}
+
+/**
+ * Where a worker leaves what it finished of a bundle whose job vanished (Redis restarted empty,
+ * the job removed): the run process stores it before enqueueing the bundle again, and a worker
+ * that takes the bundle again skips those tasks, so no task is computed twice.
+ */
+export function orphanKey(prefix: string, queue: string, bundleId: string): string {
+  return `${prefix}:${queue}:orphan:${bundleId}`;
+}
+
+/** Keeps an orphaned outcome for a week (enough for the run process to come back and store it). */
+export async function saveOrphan(redis: Redis, key: string, outcome: unknown): Promise<void> {
+  await redis.set(key, JSON.stringify(outcome), 'EX', 7 * 24 * 3600);
+}
+
+/** The orphaned outcome of a bundle, if a worker left one (validated: Redis content is untrusted). */
+export async function readOrphan(redis: Redis, key: string): Promise<BundleOutcome | undefined> {
+  const raw = await redis.get(key);
+  if (!raw) return undefined;
+  try {
+    const parsed = BundleOutcomeSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? (JSON.parse(raw) as BundleOutcome) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Puts a dead worker's active jobs back in the queue at once (rather than after their lock
+ * expires): the jobs of `mine` whose lock token starts with the dead BullMQ worker's id. Their
+ * progress (tasks already finished) stays with them. Returns the ids moved.
+ */
+export async function returnJobsOfDeadWorker(queue: Queue, redis: Redis, settings: QueueSettings, workerId: string, mine: Set<string>): Promise<string[]> {
+  const moved: string[] = [];
+  for (const id of await queue.getRanges(['active'], 0, -1)) {
+    if (!mine.has(id)) continue;
+    const token = await redis.get(`${settings.prefix}:${queue.name}:${id}:lock`);
+    if (!token?.startsWith(`${workerId}:`)) continue;
+    const job = await queue.getJob(id);
+    if (!job) continue;
+    try {
+      await job.moveToWait(token);
+      moved.push(id);
+    } catch {
+      /* finished or moved meanwhile */
+    }
+  }
+  return moved;
 }
 
 /**
@@ -120,7 +188,15 @@ export async function drainFinished(queue: Queue, store: ResultStore, mine?: Set
       const recorded = BundleOutcomeSchema.safeParse(job.progress).data?.failure;
       const reason = recorded ?? (state === 'completed' ? { code: 'bad-job', message: 'the job returned no readable results' } : { code: 'job-failed', message: job.failedReason || 'failed' });
       const now = new Date().toISOString();
-      for (const t of tasks) if (!seen.has(t)) failures.push({ task: t, code: reason.code, message: reason.message, worker: '?', failedAt: now });
+      for (const t of tasks)
+        if (!seen.has(t))
+          failures.push({
+            task: t,
+            code: reason.code,
+            message: reason.message,
+            worker: '?',
+            failedAt: now,
+          });
       const put = store.put(results, failures);
       const rejected = new Set(put.rejected.map((f) => f.task));
       out.stored.push(...results.map((r) => resultTask(r)).filter((t) => !rejected.has(t)));

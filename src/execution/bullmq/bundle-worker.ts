@@ -4,14 +4,27 @@ import type { Logger } from 'pino';
 import type { QueueSettings } from '../../config/experiment.js';
 import { errorMessage } from '../../core/errors.js';
 import { type BundleJob, BundleJobSchema, type BundleOutcome, BundleOutcomeSchema } from '../bundle-job.js';
-import { queueName } from './bundle-queue.js';
+import { orphanKey, queueName, readOrphan, saveOrphan } from './bundle-queue.js';
 import { todoTasks } from '../plan.js';
 import { BundleFailure, bundleFailureReason, type ExecutorEnv, executeBundle, StopRequested, TransientBundleError } from '../bundle-executor.js';
 import { backoffDelay, retryPolicy } from '../retry-policy.js';
 import { describeZodIssues } from '../../core/zod-issues.js';
 
+/** The job's keys are gone (Redis restarted empty, the job removed): what finished is kept as an orphan. */
+class JobVanished extends Error {
+  constructor(readonly partial: BundleOutcome) {
+    super('the job vanished from Redis');
+  }
+}
+
+function isMissingJob(error: unknown): boolean {
+  return /Missing key for job|Missing lock for job/.test(errorMessage(error));
+}
+
 export interface BundleWorkerHandle {
   worker: Worker;
+  /** What the active bundles finished that Redis may not hold yet (kept on disk when stopping without Redis). */
+  unsaved(): BundleOutcome[];
   /** Stops taking jobs; an active bundle stops after its current task and goes back to the queue. */
   close(): Promise<void>;
 }
@@ -32,28 +45,63 @@ export function startBundleWorker(args: {
   const { env, log } = args;
   const policy = retryPolicy(args.settings);
   let stopping = false;
+  /** The latest outcome of each active bundle, until its job is completed or failed in Redis. */
+  const unsaved = new Map<string, BundleOutcome>();
   const processor = async (job: Job, token?: string): Promise<BundleOutcome> => {
     const parsed = BundleJobSchema.safeParse(job.data);
     if (!parsed.success) {
       throw new UnrecoverableError(`bad-job: job ${job.id} does not hold a bundle: ${describeZodIssues(parsed.error, { limit: 1 })}`);
     }
     const data = parsed.data as BundleJob;
-    const previous = BundleOutcomeSchema.safeParse(job.progress).success ? (job.progress as BundleOutcome) : undefined;
+    const orphan = orphanKey(args.settings.prefix, job.queueName, String(job.id));
+    // Tasks finished under an earlier job of this bundle that vanished (its outcome kept as an orphan).
+    const previous = BundleOutcomeSchema.safeParse(job.progress).success ? (job.progress as BundleOutcome) : await readOrphan(args.connection, orphan);
+    // Progress that cannot be saved because the job is gone stops the bundle: what finished is kept.
+    const save = async (sofar: BundleOutcome): Promise<void> => {
+      unsaved.set(String(job.id), sofar);
+      try {
+        await job.updateProgress(sofar);
+      } catch (error) {
+        if (isMissingJob(error)) throw new JobVanished(sofar);
+        throw error;
+      }
+    };
     log.info({ bundle: job.id, tasks: todoTasks(data.bundle).length, resumed: previous ? previous.results.length + previous.failures.length : 0, attempt: job.attemptsMade + 1 }, 'bundle started');
     const started = Date.now();
     try {
       const outcome = await executeBundle(data, env, {
         previous,
         shouldStop: () => stopping,
-        onProgress: (sofar) => job.updateProgress(sofar),
+        onProgress: save,
         onTaskDone: (task, ms) => log.info({ bundle: job.id, task, ms: Math.round(ms) }, 'task computed'),
       });
+      // Saved as progress too: if the job vanished meanwhile, the outcome is kept as an orphan instead of lost.
+      await save(outcome);
       log.info({ bundle: job.id, results: outcome.results.length, failures: outcome.failures.length, ms: Date.now() - started }, 'bundle done');
       return outcome;
     } catch (error) {
+      if (error instanceof JobVanished) {
+        await saveOrphan(args.connection, orphan, error.partial);
+        log.warn(
+          {
+            bundle: job.id,
+            finished: error.partial.results.length + error.partial.failures.length,
+          },
+          'job vanished from Redis; what finished is kept for the run process',
+        );
+        throw new UnrecoverableError('job vanished');
+      }
       if (error instanceof BundleFailure) {
         log.warn({ bundle: job.id, code: error.code, reason: error.message }, 'bundle failed (unrecoverable)');
-        await job.updateProgress({ ...(previous ?? { bundle: data.bundle.id, worker: env.worker, results: [], failures: [] }), failure: bundleFailureReason(error) });
+        await job.updateProgress({
+          ...(previous ?? {
+            bundle: data.bundle.id,
+            worker: env.worker,
+            results: [],
+            failures: [],
+          }),
+          failure: bundleFailureReason(error),
+        });
         throw new UnrecoverableError(error.message);
       }
       if (error instanceof StopRequested) {
@@ -65,7 +113,14 @@ export function startBundleWorker(args: {
       if (error instanceof TransientBundleError) {
         // The reason travels as data: if this was the last try, the drain records it for every task left.
         await job.updateProgress({ ...error.partial, failure: bundleFailureReason(error) });
-        log.warn({ bundle: job.id, error: errorMessage(error.cause), attempt: job.attemptsMade + 1 }, 'transient error, bundle will be retried');
+        log.warn(
+          {
+            bundle: job.id,
+            error: errorMessage(error.cause),
+            attempt: job.attemptsMade + 1,
+          },
+          'transient error, bundle will be retried',
+        );
         throw new Error(`${errorMessage(error.cause)}`);
       }
       log.error({ bundle: job.id, error: errorMessage(error) }, 'bundle error');
@@ -81,9 +136,21 @@ export function startBundleWorker(args: {
     maxStalledCount: 3,
     settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(policy, attemptsMade) },
   });
-  worker.on('error', (error) => log.error({ error: errorMessage(error) }, 'worker error'));
+  // One line per distinct error and half-minute: Redis away means one refused reconnect after another.
+  let last = { message: '', at: 0 };
+  worker.on('error', (error) => {
+    const message = errorMessage(error);
+    if (message === last.message && Date.now() - last.at < 30_000) return;
+    last = { message, at: Date.now() };
+    log.error({ error: message }, 'worker error');
+  });
+  worker.on('completed', (job) => unsaved.delete(String(job.id)));
+  worker.on('failed', (job) => {
+    if (job) unsaved.delete(String(job.id));
+  });
   return {
     worker,
+    unsaved: () => [...unsaved.values()],
     close: async () => {
       stopping = true;
       await worker.close();

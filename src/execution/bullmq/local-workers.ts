@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -13,57 +15,90 @@ const WORKER_ENTRY = import.meta.url.endsWith('.js') ? path.resolve(HERE, '..', 
 /** How long a worker may take to put its bundle back after SIGTERM before it is killed. */
 const STOP_GRACE_MS = 120_000;
 
-export interface WorkerExit {
+/** A local worker that exited while the run still needed it. */
+export interface WorkerDeath {
   model: string;
+  pid: number;
   code: number | null;
-  /** The last lines it wrote to stderr. */
-  tail: string;
+  signal: NodeJS.Signals | null;
+  /** Its BullMQ worker id (jobs locked with it are its active ones), once it was ready. */
+  workerId: string | undefined;
+  /** Its last log lines (from the run's log.jsonl) and stderr. */
+  tail: string[];
+  /** How many of this model's workers have died so far, this one included. */
+  deaths: number;
+  /** Whether a replacement was started (false: restarts used up). */
+  restarted: boolean;
+}
+
+interface Slot {
+  model: string;
+  child: ChildProcess;
+  workerId: string | undefined;
+}
+
+/** "signal SIGKILL" or "exit code 1". */
+export function describeExit(d: Pick<WorkerDeath, 'code' | 'signal'>): string {
+  return d.signal ? `signal ${d.signal}` : `exit code ${d.code}`;
 }
 
 /**
  * The run's local workers: `perceive worker` child processes, one or more per model. Each is in
  * its own process group (a Ctrl-C in the terminal reaches the run only, which then stops the
  * workers once: a second signal would make a worker exit without putting its bundle back) and
- * holds an IPC channel, so it stops when the run process goes away, however that happens.
+ * holds an IPC channel, so it stops when the run process goes away, however that happens. A
+ * worker that dies while the run needs it (the out-of-memory killer's SIGKILL, a crash) is
+ * restarted, up to `restarts` times per model; `onDeath` hears of every death.
  */
 export class LocalWorkers {
-  private readonly children: Array<{ model: string; child: ChildProcess }> = [];
-  readonly exits: WorkerExit[] = [];
+  private readonly slots: Slot[] = [];
+  private readonly deaths = new Map<string, number>();
+  private readonly stopping = new Set<string>();
+  private stoppingAll = false;
+  private readonly given = new Map<string, WorkerDeath>();
 
   constructor(
     /** Workers per model. */
     readonly perModel: number,
-    private readonly args: { configFile: string; logFile: string; log: Logger },
+    private readonly args: {
+      configFile: string;
+      logFile: string;
+      log: Logger;
+      restarts: number;
+      onDeath?: (death: WorkerDeath) => void;
+    },
   ) {}
 
   /** Starts `perModel` workers for `model`. */
   start(model: string): void {
-    for (let k = 0; k < this.perModel; k++) this.children.push({ model, child: this.spawnOne(model) });
+    for (let k = 0; k < this.perModel; k++) this.spawnInto(model);
   }
 
   /** Models with at least one worker started. */
   models(): string[] {
-    return [...new Set(this.children.map((c) => c.model))];
+    return [...new Set(this.slots.map((c) => c.model))];
   }
 
   get size(): number {
-    return this.children.length;
+    return this.slots.length;
   }
 
-  /** How many of `model`'s workers have exited, and the last one's exit. */
-  exited(model: string): { count: number; last: WorkerExit | undefined } {
-    const mine = this.exits.filter((e) => e.model === model);
-    return { count: mine.length, last: mine.at(-1) };
+  /** The death after which `model` has no worker left and no restart: the run cannot go on. */
+  gaveUp(model: string): WorkerDeath | undefined {
+    const alive = this.slots.some((s) => s.model === model && running(s.child));
+    return alive ? undefined : this.given.get(model);
   }
 
   /** Stops the workers of one model (all when none is given): SIGTERM, then SIGKILL after the grace time. */
-  async stop(model?: string): Promise<void> {
-    const alive = this.children.filter((c) => (model === undefined || c.model === model) && c.child.exitCode === null && c.child.signalCode === null);
+  async stop(model?: string, graceMs = STOP_GRACE_MS): Promise<void> {
+    if (model === undefined) this.stoppingAll = true;
+    else this.stopping.add(model);
+    const alive = this.slots.filter((c) => (model === undefined || c.model === model) && running(c.child));
     await Promise.all(
       alive.map(
         ({ child }) =>
           new Promise<void>((resolve) => {
-            const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+            const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
             child.once('exit', () => {
               clearTimeout(timer);
               resolve();
@@ -74,19 +109,104 @@ export class LocalWorkers {
     );
   }
 
-  private spawnOne(model: string): ChildProcess {
+  private spawnInto(model: string): void {
     const { log } = this.args;
     const argv = [WORKER_ENTRY, 'worker', '--config', this.args.configFile, '--model', model, '--log', this.args.logFile, '--quiet'];
-    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: process.env, detached: true });
-    let tail = '';
+    const child = spawn(process.execPath, argv, {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: process.env,
+      detached: true,
+    });
+    const slot: Slot = { model, child, workerId: undefined };
+    this.slots.push(slot);
+    let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
-      tail = (tail + d.toString()).slice(-4000);
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
+    child.on('message', (m: unknown) => {
+      const msg = m as { type?: string; workerId?: unknown };
+      if (msg?.type === 'worker-ready' && typeof msg.workerId === 'string') slot.workerId = msg.workerId;
     });
     child.on('exit', (code, signal) => {
-      log.info({ worker: child.pid, model, code, signal }, 'local worker exited');
-      this.exits.push({ model, code, tail });
+      const pid = child.pid ?? 0;
+      if (this.stoppingAll || this.stopping.has(model)) {
+        log.info({ worker: pid, model, code, signal }, 'local worker exited');
+        return;
+      }
+      const deaths = (this.deaths.get(model) ?? 0) + 1;
+      this.deaths.set(model, deaths);
+      const restarted = deaths <= this.args.restarts;
+      const tail = [
+        ...workerLogTail(this.args.logFile, pid),
+        ...stderr
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .slice(-10),
+      ];
+      const death: WorkerDeath = {
+        model,
+        pid,
+        code,
+        signal,
+        workerId: slot.workerId,
+        tail,
+        deaths,
+        restarted,
+      };
+      log.warn(
+        {
+          worker: pid,
+          model,
+          code,
+          signal,
+          deaths,
+          restarted,
+          restartsAllowed: this.args.restarts,
+          tail,
+        },
+        'local worker died',
+      );
+      if (restarted) this.spawnInto(model);
+      else this.given.set(model, death);
+      this.args.onDeath?.(death);
     });
     log.info({ worker: child.pid, model }, 'local worker started');
-    return child;
   }
+}
+
+function running(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/** The last lines a worker (by pid) wrote to the shared log.jsonl, as "level msg {fields}". */
+function workerLogTail(file: string, pid: number, lines = 8): string[] {
+  let text: string;
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const length = Math.min(size, 256 * 1024);
+      const buf = Buffer.alloc(length);
+      fs.readSync(fd, buf, 0, length, size - length);
+      text = buf.toString('utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return [];
+  }
+  const me = `${os.hostname()}:${pid}`;
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.includes(me)) continue;
+    try {
+      const { level, time, msg, worker, role, model, pid: _p, hostname: _h, run: _r, ...rest } = JSON.parse(line) as Record<string, unknown>;
+      if (worker !== me) continue;
+      const levelName = ({ 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' } as Record<string, string>)[String(level)] ?? String(level);
+      out.push(`${String(time ?? '')} ${levelName} ${msg}${Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : ''}`.trim());
+    } catch {
+      /* a partial line */
+    }
+  }
+  return out.slice(-lines);
 }

@@ -6,6 +6,7 @@ import { runLogger } from '../../core/run-log.js';
 import { findHostTools } from '../../models/host-tools.js';
 import { workerName } from '../bundle-executor.js';
 import { ModelRuntime } from '../model-runtime.js';
+import { writeOrphanFiles } from '../orphan-files.js';
 
 export interface WorkerProcessOptions {
   config: string;
@@ -59,6 +60,8 @@ export async function serveModelQueue(opts: WorkerProcessOptions): Promise<void>
     concurrency,
     log,
   });
+  // The run process (local workers) learns the BullMQ worker id: a job locked with it is put back at once if this process dies.
+  if (process.send) process.send({ type: 'worker-ready', workerId: handle.worker.id });
   log.info({ queue: `${config.queue.prefix}:${queueName(opts.model, runtime.modelHash)}`, redis: redactUrl(env.redisUrl), concurrency, dataDir: env.dataDir ?? null, modelHash: runtime.modelHash }, 'worker ready');
   let stopped = false;
   await new Promise<void>((resolve) => {
@@ -70,6 +73,11 @@ export async function serveModelQueue(opts: WorkerProcessOptions): Promise<void>
         process.exit(130);
       }
       stopping = true;
+      // Without Redis the bundles cannot go back: what they finished is kept beside the log (the run folder, for a local worker).
+      if (redis.status !== 'ready') {
+        const kept = writeOrphanFiles(path.dirname(logFile), handle.unsaved());
+        log.warn({ why, kept }, 'stopping without Redis: finished tasks of the active bundles kept in orphans/');
+      }
       log.info({ why }, 'stopping: the active bundles go back to the queue after their current task');
       void handle
         .close()
