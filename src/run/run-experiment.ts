@@ -311,7 +311,7 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
   await Promise.all(
     [...byModel].map(async ([model, list]) => {
       ctx.say(`starting model ${model}…`);
-      const runtime = await ModelRuntime.start(model, config.models[model]!, ctx.env, ctx.tools, ctx.run.dir);
+      const runtime = await ModelRuntime.start(model, config.models[model]!, ctx.env, ctx.tools, ctx.run.dir, ctx.log);
       try {
         const execEnv = { runtime, dataDir: undefined, taskDelayMs: ctx.env.taskDelayMs, worker };
         let next = 0;

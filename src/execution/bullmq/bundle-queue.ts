@@ -7,10 +7,8 @@ import { type BundleJob, BundleOutcomeSchema, jobName, resultTask } from '../bun
 import { BACKOFF_STRATEGY } from '../retry-policy.js';
 import { todoTasks } from '../plan.js';
 
-/** A Redis URL without its password, for messages and the manifest. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
-}
+export { redactUrl } from '../../core/redact-url.js';
+import { redactCredentials, redactUrl } from '../../core/redact-url.js';
 
 /**
  * A connection BullMQ can block on (maxRetriesPerRequest null). With `probe`, first checks that
@@ -24,7 +22,7 @@ export async function connectRedis(url: string, options: { probe?: boolean } = {
       await probe.connect();
       await probe.ping();
     } catch (error) {
-      throw new PerceiveError('redis-unreachable', `no Redis at ${redactUrl(url)}: ${(error as Error).message}`, {
+      throw new PerceiveError('redis-unreachable', `no Redis at ${redactUrl(url)}: ${redactCredentials((error as Error).message)}`, {
         hint: 'start Redis (redis-server --bind 127.0.0.1), set REDIS_URL, or run without --queue redis to execute in-process',
       });
     } finally {
