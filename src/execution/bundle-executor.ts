@@ -136,6 +136,8 @@ export async function executeBundle(job: BundleJob, env: ExecutorEnv, hooks: Exe
   const finished = new Set([...outcome.results.map((r) => resultTask(r)), ...outcome.failures.map((f) => f.task), ...(bundle.done ?? [])]);
   const todo = bundle.tasks.filter((t) => !finished.has(t.hash));
   if (todo.length === 0) return outcome;
+  /** Tasks not finished yet (a set: checking it after each task stays linear in the bundle). */
+  const left = new Set(todo.map((t) => t.hash));
 
   if (env.runtime.name !== bundle.model) {
     throw new BundleFailure('model-mismatch', `worker ${env.worker} serves model ${env.runtime.name}, the job is for ${bundle.model}`);
@@ -201,9 +203,10 @@ export async function executeBundle(job: BundleJob, env: ExecutorEnv, hooks: Exe
       outcome.failures.push(failure);
     }
     finished.add(task.hash);
+    left.delete(task.hash);
     hooks.onTaskDone?.(task.hash, performance.now() - started);
     // After the bundle's last task the outcome travels as the job's return value instead.
-    if (todo.some((t) => !finished.has(t.hash))) await hooks.onProgress?.(outcome);
+    if (left.size > 0) await hooks.onProgress?.(outcome);
   }
   return outcome;
 }

@@ -23,6 +23,7 @@ import { connectRedis, drainFinished, enqueueBundles, openQueue, queueName, reda
 import { bundleFailureReason, executeBundle, StopRequested, TransientBundleError, workerName } from '../execution/bundle-executor.js';
 import { LocalWorkers } from '../execution/bullmq/local-workers.js';
 import { buildManifest } from './manifest.js';
+import { BAD_ROWS_SHOWN, badRowLines } from './bad-rows.js';
 import { type ModelInfo, ModelRuntime } from '../execution/model-runtime.js';
 import { type ArmIdentity, commonRoot, mergeBundles, type PlannedBundle, type PlannedTask, planBundles, todoTasks, withoutTasks } from '../execution/plan.js';
 import { runLogger } from '../core/run-log.js';
@@ -187,14 +188,20 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
     }
   } else say('executing in-process (--queue inline)');
 
-  const runId = options.runId ?? defaultRunId(config.name);
-  const run = new RunDirectory(config.output, runId);
+  const wantedId = options.runId ?? defaultRunId(config.name);
+  let run: RunDirectory;
   if (options.resume) {
+    run = new RunDirectory(config.output, wantedId);
     await fs.access(run.file('manifest.json')).catch(() => {
-      throw new PerceiveError('no-such-run', `cannot resume ${runId}: ${run.dir} has no manifest.json`);
+      throw new PerceiveError('no-such-run', `cannot resume ${wantedId}: ${run.dir} has no manifest.json`);
     });
+    run.create();
+  } else {
+    // One run, one folder: created exclusively, another id when it exists.
+    run = RunDirectory.createExclusive(config.output, wantedId);
+    if (run.runId !== wantedId) say(`run folder ${wantedId} exists: this run is ${run.runId}`);
   }
-  run.create();
+  const runId = run.runId;
   const log = runLogger(run.file('log.jsonl'), { run: runId, role: 'run' });
   log.info({ mode: redis ? 'queue' : 'inline', redis: redactUrl(env.redisUrl), resume: Boolean(options.resume) }, 'run started');
   const store = ResultStore.open(config.output);
@@ -211,9 +218,13 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
     for (const spec of config.benchmarks) {
       const set = await benchmarkFamily(spec.format).load(spec);
       say(`${spec.name}: ${set.items.length} items from ${spec.annotations}${set.failures.length ? `, ${set.failures.length} bad rows` : ''}`);
-      for (const f of set.failures) say(`  bad row: ${f.reason}`);
       items.push(...set.items);
       loadFailures.push(...set.failures.map((failure) => ({ spec, failure })));
+      // Many bad rows: counts per reason and the first few on the console, all of them in bad-rows.jsonl.
+      for (const line of badRowLines(set.failures, run.file('bad-rows.jsonl'))) say(line);
+    }
+    if (loadFailures.length > BAD_ROWS_SHOWN) {
+      run.writeLinesAtomic('bad-rows.jsonl', loadFailures.map(({ spec, failure }) => `${JSON.stringify({ benchmark: spec.name, file: failure.source.file, row: failure.source.row, reason: failure.reason })}\n`));
     }
     const arms = await armIdentities(config, env);
     const { hashes: imageHashes, unreadable } = await hashImages(items);
