@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { LoadFailure } from '../benchmarks/benchmark-family.js';
 import { benchmarkFamily } from '../benchmarks/registry.js';
+import { realPathOutsideReason } from '../benchmarks/data-path.js';
 import type { BenchmarkSpec, LoadedConfig } from '../config/experiment.js';
 import type { Environment } from '../core/environment.js';
 import { errorMessage, isPerceiveError, PerceiveError } from '../core/errors.js';
@@ -84,10 +85,21 @@ function failedRowItem(spec: BenchmarkSpec, f: LoadFailure): Item {
   return { id: `${spec.name}/${f.source.row}`, benchmark: spec.name, subset: spec.subset, images: [], options: [], correct: 0, groups: {}, source: f.source, meta: {} };
 }
 
-async function hashImages(items: Item[]): Promise<{ hashes: Map<string, string>; unreadable: Map<string, string> }> {
+/**
+ * Hashes every image once. An image whose real path (symlinks resolved) leaves its benchmark's
+ * data dir is never read: it is recorded as unreadable with the reason, and its items fail.
+ */
+async function hashImages(items: Item[], dataDirs: Map<string, string>): Promise<{ hashes: Map<string, string>; unreadable: Map<string, string> }> {
   const hashes = new Map<string, string>();
   const unreadable = new Map<string, string>();
-  for (const file of new Set(items.flatMap((i) => i.images))) {
+  const dirOf = new Map<string, string | undefined>();
+  for (const i of items) for (const f of i.images) if (!dirOf.has(f)) dirOf.set(f, dataDirs.get(i.benchmark));
+  for (const [file, dir] of dirOf) {
+    const outside = dir === undefined ? undefined : realPathOutsideReason(dir, file);
+    if (outside !== undefined) {
+      unreadable.set(file, `refused image: ${outside}`);
+      continue;
+    }
     try {
       hashes.set(file, createHash('sha256').update(await fs.readFile(file)).digest('hex'));
     } catch (error) {
@@ -227,7 +239,7 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
       run.writeLinesAtomic('bad-rows.jsonl', loadFailures.map(({ spec, failure }) => `${JSON.stringify({ benchmark: spec.name, file: failure.source.file, row: failure.source.row, reason: failure.reason })}\n`));
     }
     const arms = await armIdentities(config, env);
-    const { hashes: imageHashes, unreadable } = await hashImages(items);
+    const { hashes: imageHashes, unreadable } = await hashImages(items, new Map(config.benchmarks.map((b) => [b.name, b.data_dir] as const)));
     const planFailures: PlanFailure[] = [];
     for (const { spec, failure } of loadFailures) {
       for (const arm of arms) planFailures.push({ item: failedRowItem(spec, failure), arm, code: 'bad-row', message: failure.reason });
