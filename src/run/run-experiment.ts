@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -327,6 +327,8 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
   const { config } = ctx.loaded;
   const worker = workerName();
   const policy = retryPolicy(config.queue);
+  const owner = `${worker}/${randomUUID().slice(0, 8)}`;
+  const claimTtl = config.queue.lock_ms;
   let stopped = false;
   const byModel = new Map<string, PlannedBundle[]>();
   for (const b of pending) byModel.set(b.model, [...(byModel.get(b.model) ?? []), b]);
@@ -337,10 +339,59 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
       const runtime = await ModelRuntime.start(model, config.models[model]!, ctx.env, ctx.tools, ctx.run.dir, ctx.log);
       try {
         const execEnv = { runtime, dataDir: undefined, taskDelayMs: ctx.env.taskDelayMs, worker };
-        let next = 0;
+        // Tasks are claimed in the store before they are computed: another run over the same store
+        // skips them and waits for their results (or takes them over once the claim expires).
+        const work = [...list];
+        const waiting: PlannedBundle[] = [];
+        const next = async (): Promise<PlannedBundle | undefined> => {
+          for (;;) {
+            if (ctx.options.signal?.aborted) return undefined;
+            const bundle = work.shift();
+            if (!bundle) {
+              if (waiting.length === 0) return undefined;
+              await sleep(CLAIM_POLL_MS);
+              // What the other run finished meanwhile is counted; the rest is tried again.
+              for (const b of waiting.splice(0)) {
+                const todo = todoTasks(b).map((t) => t.hash);
+                const finished = new Set(ctx.store.has(todo));
+                for (const t of finished) ctx.tally.stored(t);
+                for (const t of todo) {
+                  const f = finished.has(t) ? undefined : ctx.store.failure(t);
+                  if (f && Date.parse(f.failedAt) >= ctx.started) {
+                    ctx.tally.failed(t);
+                    finished.add(t);
+                  }
+                }
+                const left = withoutTasks(b, finished);
+                if (left) work.push(left);
+              }
+              continue;
+            }
+            const todo = todoTasks(bundle).map((t) => t.hash);
+            const mine = new Set(ctx.store.claim(todo, owner, claimTtl));
+            if (mine.size === 0) {
+              waiting.push(bundle);
+              continue;
+            }
+            if (mine.size < todo.length) {
+              waiting.push(withoutTasks(bundle, mine)!);
+              return withoutTasks(bundle, new Set(todo.filter((t) => !mine.has(t))))!;
+            }
+            return bundle;
+          }
+        };
         const lane = async (): Promise<void> => {
-          while (next < list.length && !ctx.options.signal?.aborted) {
-            const bundle = list[next++]!;
+          for (let bundle = await next(); bundle; bundle = await next()) {
+            try {
+              await runOne(bundle);
+            } finally {
+              ctx.store.releaseClaims(todoTasks(bundle).map((t) => t.hash), owner);
+            }
+          }
+          if (ctx.options.signal?.aborted) stopped = true;
+        };
+        const runOne = async (bundle: PlannedBundle): Promise<void> => {
+          {
             const job = jobOf(ctx, bundle);
             let previous;
             for (let attempt = 1; ; attempt++) {
@@ -348,7 +399,10 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
                 const outcome = await executeBundle(job, execEnv, {
                   previous,
                   shouldStop: () => Boolean(ctx.options.signal?.aborted),
-                  onTaskDone: (task, ms) => ctx.log.info({ bundle: bundle.id, task, ms: Math.round(ms), worker }, 'task computed'),
+                  onTaskDone: (task, ms) => {
+                    ctx.log.info({ bundle: bundle.id, task, ms: Math.round(ms), worker }, 'task computed');
+                    ctx.store.renewClaims(owner, claimTtl);
+                  },
                 });
                 record(ctx, outcome.results, outcome.failures);
                 break;
@@ -378,7 +432,6 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
             }
             report();
           }
-          if (ctx.options.signal?.aborted) stopped = true;
         };
         await Promise.all(Array.from({ length: Math.max(1, runtime.slots) }, lane));
       } finally {
@@ -394,6 +447,8 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
  * queue when nothing finished; it bounds how long the run waits for its last bundle).
  */
 const POLL_MS = 100;
+/** How often an inline run looks for the results of tasks another run has claimed. */
+const CLAIM_POLL_MS = 250;
 /** How often it looks in the store for tasks another run process finished meanwhile. */
 const STORE_SCAN_MS = 2500;
 /** How often it checks for bundles whose jobs vanished (removed from the dashboard). */
