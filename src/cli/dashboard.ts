@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { Queue } from 'bullmq';
+import { SafeQueue as Queue } from '../execution/bullmq/safe-job.js';
 import type { Command } from 'commander';
 import express from 'express';
 import { readEnvironment } from '../core/environment.js';

@@ -142,6 +142,12 @@ class Tally {
     if (m && this.pending.get(m)!.delete(task)) this.computed++;
   }
 
+  /** A task another run process stored meanwhile: done, but counted as reused, not computed here. */
+  storedElsewhere(task: string): void {
+    const m = this.modelOf.get(task);
+    if (m && this.pending.get(m)!.delete(task)) this.reusedCount.set(m, this.reusedCount.get(m)! + 1);
+  }
+
   failed(task: string): void {
     const m = this.modelOf.get(task);
     if (m && this.pending.get(m)!.delete(task)) this.failedTasks.get(m)!.add(task);
@@ -354,7 +360,7 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
               for (const b of waiting.splice(0)) {
                 const todo = todoTasks(b).map((t) => t.hash);
                 const finished = new Set(ctx.store.has(todo));
-                for (const t of finished) ctx.tally.stored(t);
+                for (const t of finished) ctx.tally.storedElsewhere(t);
                 for (const t of todo) {
                   const f = finished.has(t) ? undefined : ctx.store.failure(t);
                   if (f && Date.parse(f.failedAt) >= ctx.started) {
@@ -504,6 +510,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
         d.failed.forEach((f) => ctx.tally.failed(f.task));
         if (d.jobs > 0) ctx.log.info({ model, jobs: d.jobs, stored: d.stored.length, failed: d.failed.length }, 'stored finished bundles');
         for (const f of d.failed) ctx.log.warn({ model, task: f.task, code: f.code, reason: f.message, worker: f.worker }, 'task failed');
+        for (const u of d.unreadable) ctx.log.warn({ model, job: u.id, code: 'bad-job', reason: u.reason }, 'job with unreadable data removed (its bundle is enqueued again)');
       }
       // Tasks another run process stored or failed meanwhile.
       if (Date.now() - lastScan >= STORE_SCAN_MS) {

@@ -187,7 +187,8 @@ export class ResultStore {
     const got: string[] = [];
     const select = this.db.prepare('SELECT owner, expires FROM claims WHERE task = ?');
     const upsert = this.db.prepare('INSERT INTO claims (task, owner, expires) VALUES (?, ?, ?) ON CONFLICT(task) DO UPDATE SET owner = excluded.owner, expires = excluded.expires');
-    this.db.transaction(() => {
+    // BEGIN IMMEDIATE: the write lock is taken before the reads, so two processes never both read "free".
+    const tx = this.db.transaction(() => {
       for (const t of tasks) {
         if (this.selectHas.get(t) !== undefined) continue;
         const c = select.get(t) as { owner: string; expires: number } | undefined;
@@ -195,7 +196,8 @@ export class ResultStore {
         upsert.run(t, owner, now + ttlMs);
         got.push(t);
       }
-    }).immediate();
+    }) as unknown as { immediate: () => void };
+    tx.immediate();
     return got;
   }
 

@@ -1,4 +1,5 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
+import { SafeQueue, unreadableJobData } from './safe-job.js';
 import { Redis } from 'ioredis';
 import type { QueueSettings } from '../../config/experiment.js';
 import { PerceiveError } from '../../core/errors.js';
@@ -44,7 +45,7 @@ export function queueName(model: string, modelHash: string): string {
 }
 
 export function openQueue(name: string, settings: QueueSettings, connection: Redis): Queue {
-  return new Queue(name, { connection, prefix: settings.prefix });
+  return new SafeQueue(name, { connection, prefix: settings.prefix });
 }
 
 /**
@@ -81,6 +82,8 @@ export interface Drained {
   stored: string[];
   failed: TaskFailure[];
   jobs: number;
+  /** Jobs whose data could not be read (not JSON): removed; their bundle is enqueued again. */
+  unreadable: Array<{ id: string; reason: string }>;
 }
 
 /**
@@ -90,13 +93,20 @@ export interface Drained {
  * is stored again next time (the store ignores a task it has).
  */
 export async function drainFinished(queue: Queue, store: ResultStore, mine?: Set<string>): Promise<Drained> {
-  const out: Drained = { stored: [], failed: [], jobs: 0 };
+  const out: Drained = { stored: [], failed: [], jobs: 0, unreadable: [] };
   for (const state of ['completed', 'failed'] as const) {
     // Only this run's bundles (by id): another run may share the queue but keep a different store.
     const ids = (await queue.getRanges([state], 0, -1)).filter((id) => !mine || mine.has(id));
     for (const id of ids) {
       const job = await queue.getJob(id);
       if (!job) continue;
+      const unreadable = unreadableJobData(job.data);
+      if (unreadable !== undefined) {
+        out.unreadable.push({ id, reason: unreadable });
+        await job.remove().catch(() => {});
+        out.jobs++;
+        continue;
+      }
       const data = job.data as BundleJob;
       const tasks = data?.bundle?.tasks ? todoTasks(data.bundle).map((t) => t.hash) : [];
       let results: unknown[] = [];
