@@ -1,4 +1,4 @@
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, realpathSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -32,7 +32,31 @@ export function joinInsideDataDir(dataDir: string, relative: string): string | {
   if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
     return { reason: `resolves outside the data dir ${root} (${JSON.stringify(relative)})` };
   }
+  const outside = realPathOutsideReason(root, full);
+  if (outside !== undefined) return { reason: outside };
   return full;
+}
+
+/**
+ * Why `file` may not be read as data of `dataDir`, or undefined: its real path (symlinks resolved,
+ * of the folder too) leaves the real data folder: a symlink to /etc/passwd, or to an image outside
+ * the data set, is refused by name. A file that does not exist is not refused here (a missing
+ * image is its own failure).
+ */
+export function realPathOutsideReason(dataDir: string, file: string): string | undefined {
+  let realFile: string;
+  let realRoot: string;
+  try {
+    realFile = realpathSync(file);
+    realRoot = realpathSync(dataDir);
+  } catch {
+    return undefined;
+  }
+  const rel = path.relative(realRoot, realFile);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
+    return `${file} is a link to ${realFile}, outside the data dir ${realRoot}`;
+  }
+  return undefined;
 }
 
 /** True when `file` is a readable regular file. */

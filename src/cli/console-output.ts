@@ -1,4 +1,5 @@
 import { isPerceiveError } from '../core/errors.js';
+import { redactCredentials } from '../core/redact-url.js';
 
 /** Progress on a TTY is one rewritten line; elsewhere (CI, logs, --quiet) plain lines, throttled. */
 export class ProgressLine {
@@ -38,10 +39,10 @@ export function formatDuration(ms: number): string {
 /** Prints a user-facing error without a stack trace; a bug (non-PerceiveError) keeps its stack. */
 export function reportError(error: unknown): number {
   if (isPerceiveError(error)) {
-    process.stderr.write(`perceive: error: ${error.message}\n`);
-    if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`);
+    process.stderr.write(`perceive: error: ${redactCredentials(error.message)}\n`);
+    if (error.hint) process.stderr.write(`  hint: ${redactCredentials(error.hint)}\n`);
     return 1;
   }
-  process.stderr.write(`perceive: unexpected error (a bug; please report it):\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(`perceive: unexpected error (a bug; please report it):\n${redactCredentials(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`);
   return 2;
 }

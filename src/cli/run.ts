@@ -10,6 +10,7 @@ import { findHostTools } from '../models/host-tools.js';
 import { formatDuration } from './console-output.js';
 import { QueueProgressDisplay } from './queue-progress.js';
 import { setupTools } from './setup.js';
+import { redactCredentials } from '../core/redact-url.js';
 
 export interface RunCommandOptions {
   runId?: string;
@@ -52,7 +53,7 @@ export async function runConfig(
       ...(opts.queue ? { queue: opts.queue } : {}),
       ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
       signal: abort.signal,
-      onMessage: (line) => process.stderr.write(`${line}\n`),
+      onMessage: (line) => process.stderr.write(`${redactCredentials(line)}\n`),
       onProgress: (p) => progress.update(p),
     });
     if (result.stopped) {

@@ -13,6 +13,7 @@ const EnvironmentSchema = z.object({
   LLAMA_SERVER_URL: z.url().optional(),
   PERCEIVE_DATA_DIR: z.string().min(1).optional(),
   REDIS_URL: z.string().min(1).optional(),
+  PERCEIVE_DASHBOARD_AUTH: z.string().min(1).optional(),
   PERCEIVE_THREADS: z.coerce.number().int().positive().optional(),
   PERCEIVE_TEST_TASK_DELAY_MS: z.coerce.number().int().nonnegative().optional(),
   CI: z.string().optional(),
@@ -27,6 +28,8 @@ export interface Environment {
   llamaServerUrl: string | undefined;
   dataDir: string | undefined;
   redisUrl: string;
+  /** PERCEIVE_DASHBOARD_AUTH (`user:password`): basic auth of `perceive dashboard`. */
+  dashboardAuth: string | undefined;
   /** Threads per model process; default: the number of cores. */
   threads: number;
   /** Test-only: a worker sleeps this long before each task, so tests can kill processes mid-run. */
@@ -51,6 +54,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     llamaServerUrl: e.LLAMA_SERVER_URL,
     dataDir: e.PERCEIVE_DATA_DIR ? path.resolve(e.PERCEIVE_DATA_DIR) : undefined,
     redisUrl: e.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    dashboardAuth: e.PERCEIVE_DASHBOARD_AUTH,
     threads: e.PERCEIVE_THREADS ?? Math.max(1, os.availableParallelism()),
     taskDelayMs: e.PERCEIVE_TEST_TASK_DELAY_MS ?? 0,
     ci: e.CI === 'true' || e.CI === '1',

@@ -88,6 +88,7 @@ export const ERROR_CODES = [
   'unknown-benchmark',
   'unknown-benchmark-format',
   'unknown-convention',
+  'unsafe-path',
   'whatsup-annotation-invalid',
   'whatsup-annotation-unreadable',
   'whatsup-bad-item',

@@ -28,15 +28,18 @@ export class ItemPairs {
   private readonly byItem = new Map<string, ItemPair>();
 
   add(items: Item[]): void {
-    const groups = new Map<string, Item[]>();
+    // Linear in the items: repeated rows share one key (a set of ids, never a scan of the list).
+    const groups = new Map<string, { items: Item[]; ids: Set<string> }>();
     for (const item of items) {
       const key = pairKey(item);
       if (key === undefined) continue;
-      let list = groups.get(key);
-      if (!list) groups.set(key, (list = []));
-      if (!list.some((i) => i.id === item.id)) list.push(item);
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = { items: [], ids: new Set() }));
+      if (group.ids.has(item.id)) continue;
+      group.ids.add(item.id);
+      group.items.push(item);
     }
-    for (const list of groups.values()) {
+    for (const { items: list } of groups.values()) {
       if (list.length !== 2 || list[0]!.images[0] === list[1]!.images[0]) continue;
       const pair = { first: list[0]!, second: list[1]! };
       this.byItem.set(pair.first.id, pair);

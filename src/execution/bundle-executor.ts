@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Arm } from '../models/arm.js';
 import { type ErrorCode, errorMessage, type FailureReason, isPerceiveError, PerceiveError } from '../core/errors.js';
 import { cropImage, itemCrop } from '../core/crop.js';
+import { joinInsideDataDir } from '../benchmarks/data-path.js';
 import { type LoadedImage, loadImage } from '../core/image.js';
 import type { TaskFailure, TaskResult } from '../store/result-store.js';
 import { type BundleJob, type BundleOutcome, resultTask } from './bundle-job.js';
@@ -76,9 +77,17 @@ export interface ExecuteHooks {
   onTaskDone?: (task: string, ms: number) => void;
 }
 
-function localPath(job: BundleJob, rel: string, dataDir: string | undefined): string {
-  if (path.isAbsolute(rel)) return rel;
-  return path.join(dataDir ?? job.dataRoot, ...rel.split('/'));
+/**
+ * Where a bundle's image is on this host. Job data is untrusted (a shared Redis): a path that is
+ * absolute, climbs out with `..`, or whose real path (symlinks resolved) leaves the data folder is
+ * refused with a named reason, never opened.
+ */
+function localPath(job: BundleJob, rel: string, dataDir: string | undefined): string | PerceiveError {
+  const root = dataDir ?? job.dataRoot;
+  if (!path.isAbsolute(root)) return new PerceiveError('unsafe-path', `the job's data root ${JSON.stringify(root)} is not an absolute path`);
+  const full = joinInsideDataDir(root, rel);
+  if (typeof full !== 'string') return new PerceiveError('unsafe-path', `image path ${JSON.stringify(rel)} from job data ${full.reason}`);
+  return full;
 }
 
 /**
@@ -90,6 +99,10 @@ async function loadBundleImages(job: BundleJob, env: ExecutorEnv): Promise<Map<s
   const out = new Map<string, LoadedImage | PerceiveError>();
   for (const image of job.bundle.images) {
     const file = localPath(job, image.rel, env.dataDir);
+    if (file instanceof PerceiveError) {
+      out.set(image.path, file);
+      continue;
+    }
     let loaded: LoadedImage;
     try {
       loaded = await loadImage(file);
@@ -136,6 +149,8 @@ export async function executeBundle(job: BundleJob, env: ExecutorEnv, hooks: Exe
   const finished = new Set([...outcome.results.map((r) => resultTask(r)), ...outcome.failures.map((f) => f.task), ...(bundle.done ?? [])]);
   const todo = bundle.tasks.filter((t) => !finished.has(t.hash));
   if (todo.length === 0) return outcome;
+  /** Tasks not finished yet (a set: checking it after each task stays linear in the bundle). */
+  const left = new Set(todo.map((t) => t.hash));
 
   if (env.runtime.name !== bundle.model) {
     throw new BundleFailure('model-mismatch', `worker ${env.worker} serves model ${env.runtime.name}, the job is for ${bundle.model}`);
@@ -201,9 +216,10 @@ export async function executeBundle(job: BundleJob, env: ExecutorEnv, hooks: Exe
       outcome.failures.push(failure);
     }
     finished.add(task.hash);
+    left.delete(task.hash);
     hooks.onTaskDone?.(task.hash, performance.now() - started);
     // After the bundle's last task the outcome travels as the job's return value instead.
-    if (todo.some((t) => !finished.has(t.hash))) await hooks.onProgress?.(outcome);
+    if (left.size > 0) await hooks.onProgress?.(outcome);
   }
   return outcome;
 }

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { ArmSpec, ModelSpec } from '../config/experiment.js';
 import type { Environment } from '../core/environment.js';
 import type { Arm } from '../models/arm.js';
@@ -27,9 +28,9 @@ export class ModelRuntime {
     private readonly started: StartedModel,
   ) {}
 
-  static async start(name: string, spec: ModelSpec, env: Environment, tools: HostTools, logDir: string): Promise<ModelRuntime> {
+  static async start(name: string, spec: ModelSpec, env: Environment, tools: HostTools, logDir: string, log?: Logger): Promise<ModelRuntime> {
     const kind = modelKind(spec.kind);
-    return new ModelRuntime(name, spec, kind, await kind.start(name, spec, { env, tools, logDir }));
+    return new ModelRuntime(name, spec, kind, await kind.start(name, spec, { env, tools, logDir, log }));
   }
 
   get slots(): number {

@@ -128,10 +128,21 @@ export function planBundles(args: {
   };
   const byModel = new Map<string, ArmIdentity[]>();
   for (const arm of args.arms) byModel.set(arm.model, [...(byModel.get(arm.model) ?? []), arm]);
-  // Groups of items: a pair's items together, else the items of one image (or image set).
-  const groups = new Map<string, Item[]>();
+  // Groups of items: a pair's items together, else the items of one image (or image set). Only a
+  // real pair (exactly two items share the key, as ItemPairs requires) is grouped as one: rows
+  // repeated many times share a key too, and grouping them made planning quadratic.
+  const keyCount = new Map<string, number>();
   for (const item of args.items) {
     const pair = pairKey(item);
+    if (pair !== undefined) keyCount.set(pair, (keyCount.get(pair) ?? 0) + 1);
+  }
+  const realPair = (item: Item): string | undefined => {
+    const pair = pairKey(item);
+    return pair !== undefined && keyCount.get(pair) === 2 ? pair : undefined;
+  };
+  const groups = new Map<string, Item[]>();
+  for (const item of args.items) {
+    const pair = realPair(item);
     const key = pair !== undefined ? `pair\u0000${pair}` : `images\u0000${item.images.map(hashOf).join('\u0000')}`;
     let list = groups.get(key);
     if (!list) groups.set(key, (list = []));
@@ -150,8 +161,8 @@ export function planBundles(args: {
         tasks: [],
       };
       for (const item of items) {
-        const key = pairKey(item);
-        const partners = key === undefined ? [] : items.filter((o) => o !== item && pairKey(o) === key);
+        const key = realPair(item);
+        const partners = key === undefined ? [] : items.filter((o) => o !== item && realPair(o) === key);
         const context = partners.map((o) => ({ images: o.images.map(hashOf), options: o.options, meta: o.meta }));
         for (const arm of arms) {
           const hash = taskHash({

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Environment } from '../core/environment.js';
 import type { CapabilitySet, CapabilityTypes } from './capabilities.js';
@@ -21,6 +22,8 @@ export interface ModelStartContext {
   tools: HostTools;
   /** Where a kind may write its own logs (llama-server's). */
   logDir: string;
+  /** The run's (or worker's) log: events such as a model server restart go here. */
+  log?: Logger | undefined;
 }
 
 /** A line while a kind sets up its tools: `note` stays on the console, `progress` is rewritten, `done` ends it. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { LoadFailure } from '../benchmarks/benchmark-family.js';
 import { benchmarkFamily } from '../benchmarks/registry.js';
+import { realPathOutsideReason } from '../benchmarks/data-path.js';
 import type { BenchmarkSpec, LoadedConfig } from '../config/experiment.js';
 import type { Environment } from '../core/environment.js';
 import { errorMessage, isPerceiveError, PerceiveError } from '../core/errors.js';
@@ -27,6 +28,7 @@ import { RedisWatch } from '../execution/bullmq/redis-watch.js';
 import { fatalRunError } from './fatal-error.js';
 import { importOrphanFiles } from '../execution/orphan-files.js';
 import { buildManifest } from './manifest.js';
+import { BAD_ROWS_SHOWN, badRowLines } from './bad-rows.js';
 import { type ModelInfo, ModelRuntime } from '../execution/model-runtime.js';
 import { type ArmIdentity, commonRoot, mergeBundles, type PlannedBundle, type PlannedTask, planBundles, todoTasks, withoutTasks } from '../execution/plan.js';
 import { runLogger } from '../core/run-log.js';
@@ -87,10 +89,21 @@ function failedRowItem(spec: BenchmarkSpec, f: LoadFailure): Item {
   return { id: `${spec.name}/${f.source.row}`, benchmark: spec.name, subset: spec.subset, images: [], options: [], correct: 0, groups: {}, source: f.source, meta: {} };
 }
 
-async function hashImages(items: Item[]): Promise<{ hashes: Map<string, string>; unreadable: Map<string, string> }> {
+/**
+ * Hashes every image once. An image whose real path (symlinks resolved) leaves its benchmark's
+ * data dir is never read: it is recorded as unreadable with the reason, and its items fail.
+ */
+async function hashImages(items: Item[], dataDirs: Map<string, string>): Promise<{ hashes: Map<string, string>; unreadable: Map<string, string> }> {
   const hashes = new Map<string, string>();
   const unreadable = new Map<string, string>();
-  for (const file of new Set(items.flatMap((i) => i.images))) {
+  const dirOf = new Map<string, string | undefined>();
+  for (const i of items) for (const f of i.images) if (!dirOf.has(f)) dirOf.set(f, dataDirs.get(i.benchmark));
+  for (const [file, dir] of dirOf) {
+    const outside = dir === undefined ? undefined : realPathOutsideReason(dir, file);
+    if (outside !== undefined) {
+      unreadable.set(file, `refused image: ${outside}`);
+      continue;
+    }
     try {
       hashes.set(file, createHash('sha256').update(await fs.readFile(file)).digest('hex'));
     } catch (error) {
@@ -131,6 +144,12 @@ class Tally {
   stored(task: string): void {
     const m = this.modelOf.get(task);
     if (m && this.pending.get(m)!.delete(task)) this.computed++;
+  }
+
+  /** A task another run process stored meanwhile: done, but counted as reused, not computed here. */
+  storedElsewhere(task: string): void {
+    const m = this.modelOf.get(task);
+    if (m && this.pending.get(m)!.delete(task)) this.reusedCount.set(m, this.reusedCount.get(m)! + 1);
   }
 
   failed(task: string): void {
@@ -199,9 +218,11 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
     }
   } else say('executing in-process (--queue inline)');
 
-  const runId = options.runId ?? defaultRunId(config.name);
-  const run = new RunDirectory(config.output, runId);
-  const resumeCommand = `perceive run --resume ${run.dir}${perModel === 0 ? ' --workers 0' : perModel !== 1 ? ` --workers ${perModel}` : ''}${options.queue === 'redis' ? ' --queue redis' : ''}`;
+  const wantedId = options.runId ?? defaultRunId(config.name);
+  let run = new RunDirectory(config.output, wantedId);
+  const resumeCommandOf = (r: RunDirectory): string =>
+    `perceive run --resume ${r.dir}${perModel === 0 ? ' --workers 0' : perModel !== 1 ? ` --workers ${perModel}` : ''}${options.queue === 'redis' ? ' --queue redis' : ''}`;
+  let resumeCommand = resumeCommandOf(run);
   // A fatal error is named (disk full, unwritable output) and never leaves the Redis connection open.
   const fatal = (error: unknown, resume: boolean): unknown => fatalRunError(error, { output: config.output, store: path.join(config.output, 'cache.sqlite'), resume: resume ? resumeCommand : undefined });
   let log: Logger;
@@ -209,11 +230,16 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
   try {
     if (options.resume) {
       await fs.access(run.file('manifest.json')).catch(() => {
-        throw new PerceiveError('no-such-run', `cannot resume ${runId}: ${run.dir} has no manifest.json`);
+        throw new PerceiveError('no-such-run', `cannot resume ${wantedId}: ${run.dir} has no manifest.json`);
       });
+      run.create();
+    } else {
+      // One run, one folder: created exclusively, another id when it exists.
+      run = RunDirectory.createExclusive(config.output, wantedId);
+      resumeCommand = resumeCommandOf(run);
+      if (run.runId !== wantedId) say(`run folder ${wantedId} exists: this run is ${run.runId}`);
     }
-    run.create();
-    log = runLogger(run.file('log.jsonl'), { run: runId, role: 'run' });
+    log = runLogger(run.file('log.jsonl'), { run: run.runId, role: 'run' });
     log.info({ mode: redis ? 'queue' : 'inline', redis: redactUrl(env.redisUrl), resume: Boolean(options.resume) }, 'run started');
     store = ResultStore.open(config.output);
     // What local workers kept on disk when they were stopped without Redis.
@@ -224,6 +250,7 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
     redis?.disconnect();
     throw fatal(error, false);
   }
+  const runId = run.runId;
   // Local workers start now, so their start-up (a process, its modules, the model) overlaps the
   // loading, hashing and planning below; a model left with nothing to compute has its workers
   // stopped once the plan is known. A worker that dies is restarted (bounded); the queue loop
@@ -239,13 +266,17 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
       const family = benchmarkFamily(spec.format);
       const set = await family.load(spec);
       say(`${spec.name}: ${set.items.length} items from ${spec.annotations}${set.failures.length ? `, ${set.failures.length} bad rows` : ''}`);
-      for (const f of set.failures) say(`  bad row: ${f.reason}`);
       // The benchmark's option order (config, else the family's default) and its seed travel on the item: letter arms resolve their order per item.
       items.push(...set.items.map((i) => stampOptionOrder(i, spec.option_order ?? family.defaultOptionOrder ?? 'circular', spec.seed)));
       loadFailures.push(...set.failures.map((failure) => ({ spec, failure })));
+      // Many bad rows: counts per reason and the first few on the console, all of them in bad-rows.jsonl.
+      for (const line of badRowLines(set.failures, run.file('bad-rows.jsonl'))) say(line);
+    }
+    if (loadFailures.length > BAD_ROWS_SHOWN) {
+      run.writeLinesAtomic('bad-rows.jsonl', loadFailures.map(({ spec, failure }) => `${JSON.stringify({ benchmark: spec.name, file: failure.source.file, row: failure.source.row, reason: failure.reason })}\n`));
     }
     const arms = await armIdentities(config, env);
-    const { hashes: imageHashes, unreadable } = await hashImages(items);
+    const { hashes: imageHashes, unreadable } = await hashImages(items, new Map(config.benchmarks.map((b) => [b.name, b.data_dir] as const)));
     const planFailures: PlanFailure[] = [];
     for (const { spec, failure } of loadFailures) {
       for (const arm of arms) planFailures.push({ item: failedRowItem(spec, failure), arm, code: 'bad-row', message: failure.reason });
@@ -339,6 +370,8 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
   const { config } = ctx.loaded;
   const worker = workerName();
   const policy = retryPolicy(config.queue);
+  const owner = `${worker}/${randomUUID().slice(0, 8)}`;
+  const claimTtl = config.queue.lock_ms;
   let stopped = false;
   const byModel = new Map<string, PlannedBundle[]>();
   for (const b of pending) byModel.set(b.model, [...(byModel.get(b.model) ?? []), b]);
@@ -346,13 +379,62 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
   await Promise.all(
     [...byModel].map(async ([model, list]) => {
       ctx.say(`starting model ${model}…`);
-      const runtime = await ModelRuntime.start(model, config.models[model]!, ctx.env, ctx.tools, ctx.run.dir);
+      const runtime = await ModelRuntime.start(model, config.models[model]!, ctx.env, ctx.tools, ctx.run.dir, ctx.log);
       try {
         const execEnv = { runtime, dataDir: undefined, taskDelayMs: ctx.env.taskDelayMs, worker };
-        let next = 0;
+        // Tasks are claimed in the store before they are computed: another run over the same store
+        // skips them and waits for their results (or takes them over once the claim expires).
+        const work = [...list];
+        const waiting: PlannedBundle[] = [];
+        const next = async (): Promise<PlannedBundle | undefined> => {
+          for (;;) {
+            if (ctx.options.signal?.aborted) return undefined;
+            const bundle = work.shift();
+            if (!bundle) {
+              if (waiting.length === 0) return undefined;
+              await sleep(CLAIM_POLL_MS);
+              // What the other run finished meanwhile is counted; the rest is tried again.
+              for (const b of waiting.splice(0)) {
+                const todo = todoTasks(b).map((t) => t.hash);
+                const finished = new Set(ctx.store.has(todo));
+                for (const t of finished) ctx.tally.storedElsewhere(t);
+                for (const t of todo) {
+                  const f = finished.has(t) ? undefined : ctx.store.failure(t);
+                  if (f && Date.parse(f.failedAt) >= ctx.started) {
+                    ctx.tally.failed(t);
+                    finished.add(t);
+                  }
+                }
+                const left = withoutTasks(b, finished);
+                if (left) work.push(left);
+              }
+              continue;
+            }
+            const todo = todoTasks(bundle).map((t) => t.hash);
+            const mine = new Set(ctx.store.claim(todo, owner, claimTtl));
+            if (mine.size === 0) {
+              waiting.push(bundle);
+              continue;
+            }
+            if (mine.size < todo.length) {
+              waiting.push(withoutTasks(bundle, mine)!);
+              return withoutTasks(bundle, new Set(todo.filter((t) => !mine.has(t))))!;
+            }
+            return bundle;
+          }
+        };
         const lane = async (): Promise<void> => {
-          while (next < list.length && !ctx.options.signal?.aborted) {
-            const bundle = list[next++]!;
+          for (let bundle = await next(); bundle; bundle = await next()) {
+            try {
+              await runOne(bundle);
+            } finally {
+              ctx.store.releaseClaims(todoTasks(bundle).map((t) => t.hash), owner);
+            }
+          }
+          if (ctx.options.signal?.aborted) stopped = true;
+        };
+        const runOne = async (bundle: PlannedBundle): Promise<void> => {
+          {
             const job = jobOf(ctx, bundle);
             let previous: BundleOutcome | undefined;
             for (let attempt = 1; ; attempt++) {
@@ -360,7 +442,10 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
                 const outcome = await executeBundle(job, execEnv, {
                   previous,
                   shouldStop: () => Boolean(ctx.options.signal?.aborted),
-                  onTaskDone: (task, ms) => ctx.log.info({ bundle: bundle.id, task, ms: Math.round(ms), worker }, 'task computed'),
+                  onTaskDone: (task, ms) => {
+                    ctx.log.info({ bundle: bundle.id, task, ms: Math.round(ms), worker }, 'task computed');
+                    ctx.store.renewClaims(owner, claimTtl);
+                  },
                 });
                 record(ctx, outcome.results, outcome.failures);
                 break;
@@ -390,7 +475,6 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
             }
             report();
           }
-          if (ctx.options.signal?.aborted) stopped = true;
         };
         await Promise.all(Array.from({ length: Math.max(1, runtime.slots) }, lane));
       } finally {
@@ -406,6 +490,8 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
  * queue when nothing finished; it bounds how long the run waits for its last bundle).
  */
 const POLL_MS = 100;
+/** How often an inline run looks for the results of tasks another run has claimed. */
+const CLAIM_POLL_MS = 250;
 /** How often it looks in the store for tasks another run process finished meanwhile. */
 const STORE_SCAN_MS = 2500;
 /** How often it checks for bundles whose jobs vanished (removed from the dashboard). */
@@ -574,27 +660,9 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
         const d = await guard(drainFinished(queue, ctx.store, mine));
         d.stored.forEach((t) => ctx.tally.stored(t));
         d.failed.forEach((f) => ctx.tally.failed(f.task));
-        if (d.jobs > 0)
-          ctx.log.info(
-            {
-              model,
-              jobs: d.jobs,
-              stored: d.stored.length,
-              failed: d.failed.length,
-            },
-            'stored finished bundles',
-          );
-        for (const f of d.failed)
-          ctx.log.warn(
-            {
-              model,
-              task: f.task,
-              code: f.code,
-              reason: f.message,
-              worker: f.worker,
-            },
-            'task failed',
-          );
+        if (d.jobs > 0) ctx.log.info({ model, jobs: d.jobs, stored: d.stored.length, failed: d.failed.length }, 'stored finished bundles');
+        for (const f of d.failed) ctx.log.warn({ model, task: f.task, code: f.code, reason: f.message, worker: f.worker }, 'task failed');
+        for (const u of d.unreadable) ctx.log.warn({ model, job: u.id, code: 'bad-job', reason: u.reason }, 'job with unreadable data removed (its bundle is enqueued again)');
       }
       // Tasks another run process stored or failed meanwhile.
       if (Date.now() - lastScan >= STORE_SCAN_MS) {

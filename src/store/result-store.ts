@@ -93,6 +93,11 @@ export class ResultStore {
         at TEXT NOT NULL
       );
       CREATE INDEX IF NOT EXISTS computations_task ON computations(task);
+      CREATE TABLE IF NOT EXISTS claims (
+        task TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        expires INTEGER NOT NULL
+      ) WITHOUT ROWID;
     `);
     this.insertResult = this.db.prepare(
       'INSERT OR IGNORE INTO results (task, scores, extra, timings, latency_ms, raw, worker, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -169,6 +174,44 @@ export class ResultStore {
 
   failure(task: string): TaskFailure | undefined {
     return this.selectFailure.get(task) as TaskFailure | undefined;
+  }
+
+  /**
+   * Claims tasks for `owner` until `ttlMs` from now, in one transaction (SQLite serialises writers,
+   * so two run processes over one store never both get a task): a task is claimed when it has no
+   * result and no live claim of another owner; an expired claim (its run died) is taken over.
+   * Returns the tasks claimed.
+   */
+  claim(tasks: string[], owner: string, ttlMs: number): string[] {
+    const now = Date.now();
+    const got: string[] = [];
+    const select = this.db.prepare('SELECT owner, expires FROM claims WHERE task = ?');
+    const upsert = this.db.prepare('INSERT INTO claims (task, owner, expires) VALUES (?, ?, ?) ON CONFLICT(task) DO UPDATE SET owner = excluded.owner, expires = excluded.expires');
+    // BEGIN IMMEDIATE: the write lock is taken before the reads, so two processes never both read "free".
+    const tx = this.db.transaction(() => {
+      for (const t of tasks) {
+        if (this.selectHas.get(t) !== undefined) continue;
+        const c = select.get(t) as { owner: string; expires: number } | undefined;
+        if (c && c.owner !== owner && c.expires > now) continue;
+        upsert.run(t, owner, now + ttlMs);
+        got.push(t);
+      }
+    }) as unknown as { immediate: () => void };
+    tx.immediate();
+    return got;
+  }
+
+  /** Extends every claim of `owner` (called as its tasks finish, so a long bundle keeps them). */
+  renewClaims(owner: string, ttlMs: number): void {
+    this.db.prepare('UPDATE claims SET expires = ? WHERE owner = ?').run(Date.now() + ttlMs, owner);
+  }
+
+  /** Lets go of claims (the tasks are stored or failed, or the run stops). */
+  releaseClaims(tasks: string[], owner: string): void {
+    const del = this.db.prepare('DELETE FROM claims WHERE task = ? AND owner = ?');
+    this.db.transaction(() => {
+      for (const t of tasks) del.run(t, owner);
+    })();
   }
 
   /** Counts for tests and the log: results, failures, and results handed in per task. */

@@ -28,6 +28,25 @@ export class RunDirectory {
     fs.mkdirSync(this.dir, { recursive: true });
   }
 
+  /**
+   * A new run's folder, created exclusively (mkdir of the leaf without `recursive` fails when it
+   * exists): two runs started in the same second (run ids have one-second resolution) never share
+   * one. When `<runId>` exists, `<runId>-2`, `<runId>-3`, … is taken instead.
+   */
+  static createExclusive(outputRoot: string, runId: string): RunDirectory {
+    fs.mkdirSync(outputRoot, { recursive: true });
+    for (let n = 1; n < 10_000; n++) {
+      const id = n === 1 ? runId : `${runId}-${n}`;
+      try {
+        fs.mkdirSync(path.join(outputRoot, id));
+        return new RunDirectory(outputRoot, id);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
+    throw new PerceiveError('bad-argument', `cannot find a free run folder for ${runId} under ${outputRoot}`);
+  }
+
   file(name: string): string {
     return path.join(this.dir, name);
   }

@@ -1,4 +1,5 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
+import { SafeQueue, unreadableJobData } from './safe-job.js';
 import { Redis } from 'ioredis';
 import type { QueueSettings } from '../../config/experiment.js';
 import { PerceiveError } from '../../core/errors.js';
@@ -7,10 +8,8 @@ import { type BundleJob, type BundleOutcome, BundleOutcomeSchema, jobName, resul
 import { BACKOFF_STRATEGY } from '../retry-policy.js';
 import { todoTasks } from '../plan.js';
 
-/** A Redis URL without its password, for messages and the manifest. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
-}
+export { redactUrl } from '../../core/redact-url.js';
+import { redactCredentials, redactUrl } from '../../core/redact-url.js';
 
 /** Whether a Redis error is a refused password (wrong, or none given where one is required). */
 export function isRedisAuthError(error: unknown): boolean {
@@ -40,7 +39,7 @@ export async function connectRedis(url: string, options: { probe?: boolean } = {
           hint: 'check the password in REDIS_URL (redis://:PASSWORD@host:port, or redis://USER:PASSWORD@host:port with ACL users)',
         });
       }
-      throw new PerceiveError('redis-unreachable', `no Redis at ${redactUrl(url)}: ${(error as Error).message}`, {
+      throw new PerceiveError('redis-unreachable', `no Redis at ${redactUrl(url)}: ${redactCredentials((error as Error).message)}`, {
         hint: 'start Redis (redis-server --bind 127.0.0.1), set REDIS_URL, or run without --queue redis to execute in-process',
       });
     } finally {
@@ -63,7 +62,8 @@ export function queueName(model: string, modelHash: string): string {
 
 /** A queue; its errors (Redis going away) go to `onError`, never to the console as raw dumps. */
 export function openQueue(name: string, settings: QueueSettings, connection: Redis, onError: (error: Error) => void = () => {}): Queue {
-  const queue = new Queue(name, { connection, prefix: settings.prefix });
+  // SafeQueue: a job whose data is not JSON (someone else's program on a shared Redis) is read, not thrown on.
+  const queue = new SafeQueue(name, { connection, prefix: settings.prefix });
   queue.on('error', onError);
   return queue;
 }
@@ -151,6 +151,8 @@ export interface Drained {
   stored: string[];
   failed: TaskFailure[];
   jobs: number;
+  /** Jobs whose data could not be read (not JSON): removed; their bundle is enqueued again. */
+  unreadable: Array<{ id: string; reason: string }>;
 }
 
 /**
@@ -160,13 +162,20 @@ export interface Drained {
  * is stored again next time (the store ignores a task it has).
  */
 export async function drainFinished(queue: Queue, store: ResultStore, mine?: Set<string>): Promise<Drained> {
-  const out: Drained = { stored: [], failed: [], jobs: 0 };
+  const out: Drained = { stored: [], failed: [], jobs: 0, unreadable: [] };
   for (const state of ['completed', 'failed'] as const) {
     // Only this run's bundles (by id): another run may share the queue but keep a different store.
     const ids = (await queue.getRanges([state], 0, -1)).filter((id) => !mine || mine.has(id));
     for (const id of ids) {
       const job = await queue.getJob(id);
       if (!job) continue;
+      const unreadable = unreadableJobData(job.data);
+      if (unreadable !== undefined) {
+        out.unreadable.push({ id, reason: unreadable });
+        await job.remove().catch(() => {});
+        out.jobs++;
+        continue;
+      }
       const data = job.data as BundleJob;
       const tasks = data?.bundle?.tasks ? todoTasks(data.bundle).map((t) => t.hash) : [];
       let results: unknown[] = [];

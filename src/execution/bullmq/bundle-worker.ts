@@ -1,4 +1,5 @@
-import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, type Worker } from 'bullmq';
+import { SafeWorker, unreadableJobData } from './safe-job.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { QueueSettings } from '../../config/experiment.js';
@@ -48,6 +49,11 @@ export function startBundleWorker(args: {
   /** The latest outcome of each active bundle, until its job is completed or failed in Redis. */
   const unsaved = new Map<string, BundleOutcome>();
   const processor = async (job: Job, token?: string): Promise<BundleOutcome> => {
+    const unreadable = unreadableJobData(job.data);
+    if (unreadable !== undefined) {
+      log.warn({ bundle: job.id, code: 'bad-job', reason: unreadable }, 'job refused (unreadable data)');
+      throw new UnrecoverableError(`bad-job: job ${job.id}: ${unreadable}`);
+    }
     const parsed = BundleJobSchema.safeParse(job.data);
     if (!parsed.success) {
       throw new UnrecoverableError(`bad-job: job ${job.id} does not hold a bundle: ${describeZodIssues(parsed.error, { limit: 1 })}`);
@@ -127,7 +133,7 @@ export function startBundleWorker(args: {
       throw error;
     }
   };
-  const worker = new Worker(queueName(env.runtime.name, env.runtime.modelHash), processor, {
+  const worker = new SafeWorker(queueName(env.runtime.name, env.runtime.modelHash), processor, {
     connection: args.connection,
     prefix: args.settings.prefix,
     concurrency: args.concurrency,

@@ -40,7 +40,7 @@ export async function serveModelQueue(opts: WorkerProcessOptions): Promise<void>
     redis: await q.connectRedis(env.redisUrl, { probe: true }),
   }));
   const tools = findHostTools([spec.kind], env);
-  const [queued, started] = await Promise.allSettled([queue, ModelRuntime.start(opts.model, spec, env, tools, path.dirname(logFile))]);
+  const [queued, started] = await Promise.allSettled([queue, ModelRuntime.start(opts.model, spec, env, tools, path.dirname(logFile), log)]);
   if (queued.status === 'rejected' || started.status === 'rejected') {
     if (started.status === 'fulfilled') await started.value.close();
     if (queued.status === 'fulfilled') queued.value.redis.disconnect();

@@ -232,6 +232,8 @@ export interface LlamaClientOptions {
   marker?: string;
   /** for tests */
   fetch?: typeof fetch;
+  /** llama-server `--api-key`: sent as `Authorization: Bearer <key>` on every request */
+  apiKey?: string | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -282,12 +284,14 @@ export class LlamaClient {
   readonly timeoutMs: number;
   readonly marker: string;
   private readonly fetchImpl: typeof fetch;
+  private readonly apiKey: string | undefined;
 
   constructor(baseUrl: string, options: LlamaClientOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.marker = options.marker ?? MEDIA_MARKER;
     this.fetchImpl = options.fetch ?? fetch;
+    this.apiKey = options.apiKey;
   }
 
   /** A client for the same server with another marker or timeout. */
@@ -296,6 +300,7 @@ export class LlamaClient {
       timeoutMs: options.timeoutMs ?? this.timeoutMs,
       marker: options.marker ?? this.marker,
       fetch: options.fetch ?? this.fetchImpl,
+      apiKey: options.apiKey ?? this.apiKey,
     });
   }
 
@@ -311,7 +316,10 @@ export class LlamaClient {
     try {
       response = await this.fetchImpl(this.baseUrl + endpoint, {
         method,
-        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(this.apiKey === undefined ? {} : { authorization: `Bearer ${this.apiKey}` }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });

@@ -39,9 +39,16 @@ export const LLAMA_KIND = defineModelKind({
     const b = tools as LlamaBinaries | null | undefined;
     return { llama_cpp: b ? { tag: b.tag, build_info: b.buildInfo, origin: b.origin, server: b.server } : null };
   },
-  async start(name, spec, { env, tools, logDir }) {
+  async start(name, spec, { env, tools, logDir, log }) {
     const binaries = (tools.get('llama') as LlamaBinaries | null | undefined) ?? findLlamaBinaries(env);
-    const runner = await LlamaRunner.start(spec, { env, binaries, logFile: `${logDir}/llama-server.${name}.${process.pid}.log` });
+    const logFile = `${logDir}/llama-server.${name}.${process.pid}.log`;
+    const runner = await LlamaRunner.start(spec, {
+      env,
+      binaries,
+      logFile,
+      // A restart is logged with why the old server ended (exit code or signal, its last lines).
+      onRestart: (r) => log?.warn({ model: name, code: r.exit?.code ?? null, signal: r.exit?.signal ?? null, restarts: r.restarts, logTail: r.exit?.logTail ?? '', serverLog: logFile }, 'llama-server restarted'),
+    });
     return { capabilities: runner, slots: spec.slots, close: () => runner.stop() };
   },
 });

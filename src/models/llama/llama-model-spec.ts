@@ -15,6 +15,13 @@ export const LlamaModelSchema = z.strictObject({
   request_timeout_ms: z.number().int().positive().default(600_000),
   /** Extra llama-server arguments, as a list (never a shell string). */
   server_args: z.array(z.string()).default([]),
+  /** Lets server_args set `--host` (llama-server then answers on that interface); off by default. */
+  allow_host_override: z.boolean().optional(),
+}).superRefine((spec, ctx) => {
+  const host = spec.server_args.findIndex((a) => a === '--host' || a.startsWith('--host='));
+  if (host !== -1 && !spec.allow_host_override) {
+    ctx.addIssue({ code: 'custom', path: ['server_args', host], message: 'sets --host: llama-server listens on 127.0.0.1 only; add allow_host_override: true to expose it on purpose' });
+  }
 });
 
 export type LlamaModelSpec = z.output<typeof LlamaModelSchema>;

@@ -9,7 +9,7 @@ import { type LlamaBinaries, llamaServerMissingHint } from './llama-build.js';
 import { LlamaServerHttpError, type CompletionResult, type LlamaClient, type LlamaProps } from './llama-client.js';
 import { readGgufMetadata, type GgufMetadataSummary } from './gguf-metadata.js';
 import { readEndOfTurn, type EndOfTurn } from './end-of-turn.js';
-import { LlamaServer } from './llama-server.js';
+import { LlamaServer, type LlamaServerExit } from './llama-server.js';
 
 export { CHOICE_SCORING_VERSION } from './choice-scoring-version.js';
 
@@ -70,6 +70,12 @@ function gbnfLiteral(text: string): string {
   return JSON.stringify(text);
 }
 
+/** A restart of a server that died: its exit (code, signal, last log lines) and the count so far. */
+export interface LlamaRestart {
+  exit: LlamaServerExit | undefined;
+  restarts: number;
+}
+
 /**
  * The VLM runner: one llama-server (spawned, or attached via LLAMA_SERVER_URL) for one GGUF +
  * mmproj pair. It scores by next-token log-probabilities and knows nothing about benchmarks.
@@ -84,6 +90,8 @@ export class LlamaRunner implements VlmCapabilities {
   private readonly templateCache = new Map<string, Promise<string>>();
   private restarting: Promise<LlamaServer> | undefined;
   private restartCount = 0;
+  /** Told of every restart: why the old server ended (its exit code or signal and last lines). */
+  onRestart: ((restart: LlamaRestart) => void) | undefined;
   private metadataCache: Promise<LlamaRunnerMetadata> | undefined;
 
   private constructor(
@@ -113,7 +121,7 @@ export class LlamaRunner implements VlmCapabilities {
 
   static async start(
     spec: LlamaModelSpec,
-    options: { env: Environment; binaries: LlamaBinaries | undefined; logFile?: string; retry?: Partial<RetryPolicy>; requestTimeoutMs?: number },
+    options: { env: Environment; binaries: LlamaBinaries | undefined; logFile?: string; retry?: Partial<RetryPolicy>; requestTimeoutMs?: number; onRestart?: (restart: LlamaRestart) => void },
   ): Promise<LlamaRunner> {
     for (const [field, file] of [['model', spec.model], ['mmproj', spec.mmproj]] as const) {
       if (!fs.existsSync(file)) {
@@ -136,10 +144,13 @@ export class LlamaRunner implements VlmCapabilities {
         contextSize: spec.context_size,
         slots: spec.slots,
         extraArgs: spec.server_args,
+        allowHostOverride: spec.allow_host_override ?? false,
         ...(options.logFile ? { logFile: options.logFile } : {}),
       });
     };
-    return new LlamaRunner(await launch(), modelHash, [spec.model, spec.mmproj], launch, { ...DEFAULT_RETRY, ...options.retry }, options.requestTimeoutMs ?? spec.request_timeout_ms);
+    const runner = new LlamaRunner(await launch(), modelHash, [spec.model, spec.mmproj], launch, { ...DEFAULT_RETRY, ...options.retry }, options.requestTimeoutMs ?? spec.request_timeout_ms);
+    runner.onRestart = options.onRestart;
+    return runner;
   }
 
   /** The current server process (a new one after a restart). */
@@ -172,12 +183,14 @@ export class LlamaRunner implements VlmCapabilities {
   private async live(): Promise<LlamaServer> {
     if (this.server.running) return this.server;
     if (!this.restarting) {
+      const exit = this.server.exitStatus;
       this.restarting = (async () => {
         let delay = this.retry.initialDelayMs;
         for (let attempt = 1; ; attempt++) {
           try {
             const server = await this.restart();
             this.restartCount += 1;
+            this.onRestart?.({ exit, restarts: this.restartCount });
             return server;
           } catch (error) {
             if (attempt >= this.retry.attempts) throw error;

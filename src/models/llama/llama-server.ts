@@ -10,7 +10,9 @@
  * - Live children are killed when the parent exits, including on SIGINT/SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
+import { childEnvironment } from '../../core/child-env.js';
+import { existsSync } from 'node:fs';
+import { ServerLogFile } from './server-log-file.js';
 import { stat } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
@@ -44,6 +46,33 @@ export interface LlamaServerStartOptions {
   requestTimeoutMs?: number;
   /** extra environment for the child */
   env?: Record<string, string>;
+  /** `--host` in extraArgs is refused unless this is true (the config's `allow_host_override`) */
+  allowHostOverride?: boolean;
+}
+
+/** The value of `--name v` or `--name=v` in an argument list (the last one wins, as llama.cpp reads it). */
+export function argValue(args: readonly string[], ...names: string[]): string | undefined {
+  let value: string | undefined;
+  args.forEach((a, i) => {
+    for (const n of names) {
+      if (a === n && i + 1 < args.length) value = args[i + 1];
+      else if (a.startsWith(`${n}=`)) value = a.slice(n.length + 1);
+    }
+  });
+  return value;
+}
+
+/**
+ * `server_args` may not move llama-server off 127.0.0.1 unless the config says so explicitly: a
+ * model server on another interface answers anyone on the network.
+ */
+export function checkServerArgs(args: readonly string[], allowHostOverride: boolean): void {
+  const host = argValue(args, '--host');
+  if (host !== undefined && !allowHostOverride) {
+    throw new PerceiveError('bad-config', `server_args sets --host ${host}: llama-server listens on 127.0.0.1 only`, {
+      hint: 'set allow_host_override: true in the model spec to expose it on purpose',
+    });
+  }
 }
 
 export interface LlamaServerExit {
@@ -289,6 +318,7 @@ export class LlamaServer {
   }
 
   private static async startOnce(options: LlamaServerStartOptions): Promise<LlamaServer> {
+    checkServerArgs(options.extraArgs ?? [], options.allowHostOverride ?? false);
     const host = '127.0.0.1';
     const port = await findFreePort(host);
     const url = `http://${host}:${port}`;
@@ -305,17 +335,18 @@ export class LlamaServer {
       ...(options.extraArgs ?? []),
     ];
     const log = new LineRing(LOG_LINES_KEPT);
-    const logStream = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
-    logStream?.on('error', () => {}); // a broken log file must not kill the run
+    // Bounded on disk (server-log-file.ts): per-request lines are left out, the file rotates.
+    const logStream = options.logFile ? new ServerLogFile(options.logFile) : undefined;
 
     const [command, commandArgs] = withParentDeathSignal(options.bin, args);
     const child = spawn(command, commandArgs, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...options.env, LLAMA_MEDIA_MARKER: MEDIA_MARKER },
+      // Only what llama-server needs (core/child-env.ts): never REDIS_URL or other credentials.
+      env: childEnvironment(process.env, { ...options.env, LLAMA_MEDIA_MARKER: MEDIA_MARKER }),
     });
     const onData = (chunk: Buffer) => {
       log.push(chunk.toString('utf8'));
-      logStream?.write(chunk);
+      logStream?.write(chunk.toString('utf8'));
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
@@ -355,7 +386,9 @@ export class LlamaServer {
       }, 20);
     });
 
-    const client = new LlamaClient(url, { marker: MEDIA_MARKER, timeoutMs: options.requestTimeoutMs });
+    // A server started with --api-key wants it on every request but /health: the client sends it.
+    const apiKey = argValue(options.extraArgs ?? [], '--api-key')?.split(',')[0];
+    const client = new LlamaClient(url, { marker: MEDIA_MARKER, timeoutMs: options.requestTimeoutMs, apiKey });
     const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     const started = Date.now();
 
