@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { BenchmarkFamily, BenchmarkSubset, PublishedFile } from '../benchmarks/benchmark-family.js';
-import { isReadableFile } from '../benchmarks/data-path.js';
+import { isReadableFile } from '../core/data-path.js';
 import type { DataQuirk } from '../benchmarks/shared/data-quirk.js';
 import { allFamilies } from '../benchmarks/registry.js';
 import { BenchmarkSpecSchema } from '../config/experiment.js';

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Arm } from '../models/arm.js';
 import { type ErrorCode, errorMessage, type FailureReason, isPerceiveError, PerceiveError } from '../core/errors.js';
 import { cropImage, itemCrop } from '../core/crop.js';
-import { joinInsideDataDir } from '../benchmarks/data-path.js';
+import { joinInsideDataDir } from '../core/data-path.js';
 import { type LoadedImage, loadImage } from '../core/image.js';
 import type { TaskFailure, TaskResult } from '../store/result-store.js';
 import { type BundleJob, type BundleOutcome, resultTask } from './bundle-job.js';

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { LoadFailure } from '../benchmarks/benchmark-family.js';
 import { benchmarkFamily } from '../benchmarks/registry.js';
-import { realPathOutsideReason } from '../benchmarks/data-path.js';
+import { realPathOutsideReason } from '../core/data-path.js';
 import type { BenchmarkSpec, LoadedConfig } from '../config/experiment.js';
 import type { Environment } from '../core/environment.js';
 import { errorMessage, isPerceiveError, PerceiveError } from '../core/errors.js';

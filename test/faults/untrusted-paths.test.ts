@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { joinInsideDataDir, realPathOutsideReason } from '../../src/benchmarks/data-path.js';
+import { joinInsideDataDir, realPathOutsideReason } from '../../src/core/data-path.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perceive-faults-paths-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

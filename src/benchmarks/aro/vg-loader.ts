@@ -20,7 +20,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { PerceiveError, errorMessage } from '../../core/errors.js';
 import { ItemSchema, type Item } from '../../core/item.js';
-import { isReadableFile, joinInsideDataDir } from '../data-path.js';
+import { isReadableFile, joinInsideDataDir } from '../../core/data-path.js';
 import { describeZodIssues } from '../zod-row-issues.js';
 
 export type VgKind = 'relation' | 'attribution';

@@ -24,7 +24,7 @@ import { PerceiveError, errorMessage } from '../../core/errors.js';
 import { ItemSchema, type Item } from '../../core/item.js';
 import type { LoadFailure } from '../benchmark-family.js';
 import { duplicateRows, quirk, type DataQuirk } from '../shared/data-quirk.js';
-import { isReadableFile, joinInsideDataDir, unsafeDataPathReason } from '../data-path.js';
+import { isReadableFile, joinInsideDataDir, unsafeDataPathReason } from '../../core/data-path.js';
 import { pairRowsByIndex } from './paired-rows.js';
 
 export const HardPositiveRowSchema = z.object({

@@ -35,7 +35,7 @@ import path from 'node:path';
 import { PerceiveError, errorMessage } from '../../core/errors.js';
 import { ItemSchema, type Item } from '../../core/item.js';
 import type { CompanionFile } from '../benchmark-family.js';
-import { isReadableFile, joinInsideDataDir } from '../data-path.js';
+import { isReadableFile, joinInsideDataDir } from '../../core/data-path.js';
 import { readCsvTable, rowReason, type CsvRecord } from '../shared/csv-table.js';
 
 export type StatementLayout = 'mmvp-vlm' | 'mmvp-clip';

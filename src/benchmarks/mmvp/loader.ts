@@ -21,7 +21,7 @@
  */
 import path from 'node:path';
 import { ItemSchema, type Item } from '../../core/item.js';
-import { isReadableFile, joinInsideDataDir } from '../data-path.js';
+import { isReadableFile, joinInsideDataDir } from '../../core/data-path.js';
 import { readCsvTable, rowReason, type CsvRecord } from '../shared/csv-table.js';
 import { applyErratum, MMVP_ERRATA_V1, type ErratumOutcome, type MmvpErrataTable } from './errata.js';
 import { PerceiveError } from '../../core/errors.js';

@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { PerceiveError, errorMessage } from '../../core/errors.js';
 import { ItemSchema, type Item } from '../../core/item.js';
 import type { LoadFailure } from '../benchmark-family.js';
-import { isReadableFile, joinInsideDataDir } from '../data-path.js';
+import { isReadableFile, joinInsideDataDir } from '../../core/data-path.js';
 import { describeZodIssues } from '../zod-row-issues.js';
 
 export const SUGARCREPE_PP_SUBSETS = ['replace_att', 'replace_obj', 'replace_rel', 'swap_att', 'swap_obj'] as const;

@@ -22,7 +22,7 @@ import { z } from 'zod';
 import { PerceiveError, errorMessage } from '../../core/errors.js';
 import { ItemSchema, type Item } from '../../core/item.js';
 import type { LoadFailure } from '../benchmark-family.js';
-import { isReadableFile, joinInsideDataDir } from '../data-path.js';
+import { isReadableFile, joinInsideDataDir } from '../../core/data-path.js';
 import { describeZodIssues } from '../zod-row-issues.js';
 
 /** main_eval.py's `data_dict`, in its order. */

@@ -23,7 +23,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { PerceiveError, errorMessage } from '../../core/errors.js';
 import { ItemSchema, type Item } from '../../core/item.js';
-import { isReadableFile, unsafeDataPathReason } from '../data-path.js';
+import { isReadableFile, unsafeDataPathReason } from '../../core/data-path.js';
 import { describeZodIssues } from '../zod-row-issues.js';
 
 export type WhatsUpVariant = 'A' | 'B';

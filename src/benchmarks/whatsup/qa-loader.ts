@@ -21,7 +21,7 @@ import { z } from 'zod';
 import { PerceiveError, errorMessage } from '../../core/errors.js';
 import { ItemSchema, type Item } from '../../core/item.js';
 import type { LoadFailure } from '../benchmark-family.js';
-import { isReadableFile, joinInsideDataDir } from '../data-path.js';
+import { isReadableFile, joinInsideDataDir } from '../../core/data-path.js';
 import { qaQuestion } from './vlm2vec-question.js';
 import { describeZodIssues } from '../zod-row-issues.js';
 

@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { PerceiveError, errorMessage } from '../../core/errors.js';
 import { ItemSchema, type Item } from '../../core/item.js';
 import type { LoadFailure } from '../benchmark-family.js';
-import { isReadableFile, joinInsideDataDir, unsafeDataPathReason } from '../data-path.js';
+import { isReadableFile, joinInsideDataDir, unsafeDataPathReason } from '../../core/data-path.js';
 import { describeZodIssues } from '../zod-row-issues.js';
 
 export const WinogroundRowSchema = z.object({
