@@ -84,10 +84,12 @@ async function makeImages(n: number): Promise<ImageInput[]> {
       for (let x = 0; x < w; x++) {
         const o = (y * w + x) * 3;
         const wave = 60 * Math.sin((x * fx) / 50) * Math.cos((y * fy) / 40);
-        for (let c = 0; c < 3; c++) raw[o + c] = Math.max(0, Math.min(255, (base[c] ?? 0) + wave * (c + 1) / 2 + rng.int(24)));
+        for (let c = 0; c < 3; c++) raw[o + c] = Math.max(0, Math.min(255, (base[c] ?? 0) + (wave * (c + 1)) / 2 + rng.int(24)));
       }
     }
-    const bytes = await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+    const bytes = await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+      .jpeg({ quality: 90 })
+      .toBuffer();
     out.push({ bytes, sha256: createHash('sha256').update(bytes).digest('hex') });
   }
   return out;
@@ -115,7 +117,9 @@ async function interleaved(measures: Array<{ label: string; fn: () => Promise<vo
 async function main(): Promise<void> {
   await ensureModel();
   const images = await makeImages(imageCount);
-  const config = JSON.parse(await fs.readFile(path.join(modelDir, 'config.json'), 'utf8')) as { vision_config: { image_size: number; num_hidden_layers: number; hidden_size: number } };
+  const config = JSON.parse(await fs.readFile(path.join(modelDir, 'config.json'), 'utf8')) as {
+    vision_config: { image_size: number; num_hidden_layers: number; hidden_size: number };
+  };
   const size = config.vision_config.image_size;
   console.log(
     `CLIP bench: ${shape}, ${config.vision_config.num_hidden_layers} vision layers (width ${config.vision_config.hidden_size}, ${size} px), ` +
@@ -142,36 +146,50 @@ async function main(): Promise<void> {
   const plane = 3 * size * size;
   const measures = [
     // 1. Bare onnxruntime-node: the same file, the session options the runner uses, pre-made tensors.
-    { label: 'bare onnxruntime-node inference', fn: async () => {
-      for (const t of tensors) await session.run({ pixel_values: t }, ['image_embeds']);
-    } },
+    {
+      label: 'bare onnxruntime-node inference',
+      fn: async () => {
+        for (const t of tensors) await session.run({ pixel_values: t }, ['image_embeds']);
+      },
+    },
     // 2. The project's runner: bytes in, normalised embeddings out.
-    { label: 'perceive ClipEncoder.encodeImages', fn: async () => {
-      const out = await encoder.encodeImages(images);
-      if (out.length !== imageCount) throw new Error(`runner returned ${out.length} embeddings`);
-    } },
+    {
+      label: 'perceive ClipEncoder.encodeImages',
+      fn: async () => {
+        const out = await encoder.encodeImages(images);
+        if (out.length !== imageCount) throw new Error(`runner returned ${out.length} embeddings`);
+      },
+    },
     // 3. Decoding and preprocessing alone, batch by batch as the runner does (no inference).
-    { label: 'decode + preprocess alone (no inference)', fn: async () => {
-      for (let i = 0; i < images.length; i += batch) {
-        const part = images.slice(i, i + batch);
-        const buf = new Float32Array(part.length * plane);
-        await Promise.all(part.map((im, j) => preprocessor.preprocessInto(im, buf, j * plane, { height: size, width: size })));
-      }
-    } },
+    {
+      label: 'decode + preprocess alone (no inference)',
+      fn: async () => {
+        for (let i = 0; i < images.length; i += batch) {
+          const part = images.slice(i, i + batch);
+          const buf = new Float32Array(part.length * plane);
+          await Promise.all(part.map((im, j) => preprocessor.preprocessInto(im, buf, j * plane, { height: size, width: size })));
+        }
+      },
+    },
   ];
-  const tjsMeasure = values['no-transformers'] ? undefined : await transformersJs(images).catch((error: unknown) => {
-    console.log(`transformers.js: skipped (${error instanceof Error ? error.message : String(error)})`);
-    return undefined;
-  });
+  const tjsMeasure = values['no-transformers']
+    ? undefined
+    : await transformersJs(images).catch((error: unknown) => {
+        console.log(`transformers.js: skipped (${error instanceof Error ? error.message : String(error)})`);
+        return undefined;
+      });
   if (tjsMeasure) measures.push(tjsMeasure.measure);
   const [bare = NaN, runner = NaN, pre = NaN, tjs] = await interleaved(measures);
   await session.release();
   await encoder.close();
   await tjsMeasure?.dispose();
   const cores = os.availableParallelism();
-  console.log(`${cores} cores; decode + preprocess alone ${pre.toFixed(2)} ms/image, inference alone ${bare.toFixed(2)} ms/image; both are CPU-bound, so overlapping them hides preprocessing only where a core is free of inference`);
+  console.log(
+    `${cores} cores; decode + preprocess alone ${pre.toFixed(2)} ms/image, inference alone ${bare.toFixed(2)} ms/image; both are CPU-bound, so overlapping them hides preprocessing only where a core is free of inference`,
+  );
   console.log(`runner overhead per image: ${(runner - bare).toFixed(2)} ms (preprocessing not hidden behind inference, copies, normalisation)`);
-  if (tjs !== undefined) console.log(`ratio transformers.js / bare onnxruntime: ${(tjs / bare).toFixed(3)}x; runner / transformers.js: ${(runner / tjs).toFixed(3)}x`);
+  if (tjs !== undefined)
+    console.log(`ratio transformers.js / bare onnxruntime: ${(tjs / bare).toFixed(3)}x; runner / transformers.js: ${(runner / tjs).toFixed(3)}x`);
   console.log(`ratio runner / bare onnxruntime: ${(runner / bare).toFixed(3)}x (target <= 1.10) ${runner / bare <= 1.1 ? 'MET' : 'NOT MET'}`);
 }
 
@@ -188,14 +206,17 @@ async function transformersJs(images: ImageInput[]): Promise<{ measure: { label:
     ...(threads !== undefined ? { session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 } } : {}),
   });
   return {
-    measure: { label: 'transformers.js (processor + CLIPVisionModelWithProjection)', fn: async () => {
-      for (let i = 0; i < images.length; i += batch) {
-        const raws = await Promise.all(images.slice(i, i + batch).map((im) => tf.RawImage.fromBlob(new Blob([new Uint8Array(im.bytes)]))));
-        const inputs = await processor(raws);
-        const out = (await model(inputs)) as { image_embeds: { dims: number[] } };
-        if (out.image_embeds.dims[0] !== raws.length) throw new Error('transformers.js returned the wrong batch');
-      }
-    } },
+    measure: {
+      label: 'transformers.js (processor + CLIPVisionModelWithProjection)',
+      fn: async () => {
+        for (let i = 0; i < images.length; i += batch) {
+          const raws = await Promise.all(images.slice(i, i + batch).map((im) => tf.RawImage.fromBlob(new Blob([new Uint8Array(im.bytes)]))));
+          const inputs = await processor(raws);
+          const out = (await model(inputs)) as { image_embeds: { dims: number[] } };
+          if (out.image_embeds.dims[0] !== raws.length) throw new Error('transformers.js returned the wrong batch');
+        }
+      },
+    },
     dispose: () => model.dispose(),
   };
 }

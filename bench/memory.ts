@@ -100,12 +100,16 @@ if (process.argv.includes('--child')) {
   for (const n of sizes) {
     const p = await measure(n);
     peaks.push(p);
-    console.log(`${n} items: ${p.ok}/${p.items} ok, wall ${(p.wallMs / 1000).toFixed(1)} s; peak RSS run process ${(p.runKb / 1024).toFixed(0)} MiB, worker ${(p.workerKb / 1024).toFixed(0)} MiB; store ${(p.storeBytes / 1024 / 1024).toFixed(1)} MiB`);
+    console.log(
+      `${n} items: ${p.ok}/${p.items} ok, wall ${(p.wallMs / 1000).toFixed(1)} s; peak RSS run process ${(p.runKb / 1024).toFixed(0)} MiB, worker ${(p.workerKb / 1024).toFixed(0)} MiB; store ${(p.storeBytes / 1024 / 1024).toFixed(1)} MiB`,
+    );
   }
   const [a, b] = peaks as [Peaks, Peaks];
   const runRatio = b.runKb / a.runKb;
   const workerRatio = b.workerKb / a.workerKb;
-  console.log(`run process: ${runRatio.toFixed(3)}× (${((b.runKb - a.runKb) / 1024).toFixed(1)} MiB more for ${b.items - a.items} more items); worker: ${workerRatio.toFixed(3)}× (${((b.workerKb - a.workerKb) / 1024).toFixed(1)} MiB more)`);
+  console.log(
+    `run process: ${runRatio.toFixed(3)}× (${((b.runKb - a.runKb) / 1024).toFixed(1)} MiB more for ${b.items - a.items} more items); worker: ${workerRatio.toFixed(3)}× (${((b.workerKb - a.workerKb) / 1024).toFixed(1)} MiB more)`,
+  );
   const worst = Math.max(runRatio, workerRatio);
   console.log(ratioLine(`memory (peak RSS ${sizes[1]} items / ${sizes[0]} items, worst of run process and worker)`, worst, '≤ 1.10', worst <= 1.1));
 }

@@ -72,7 +72,9 @@ async function plainRun(loaded: LoadedConfig, b: LlamaBinaries): Promise<{ ms: n
   const all: Item[] = [];
   for (const spec of config.benchmarks) all.push(...(await benchmarkFamily(spec.format).load(spec)).items);
   const used = [...new Set(config.arms.map((a) => a.model))];
-  const runtimes = new Map(await Promise.all(used.map(async (m) => [m, await ModelRuntime.start(m, config.models[m]!, env, hostTools({ llama: b }), dir)] as const)));
+  const runtimes = new Map(
+    await Promise.all(used.map(async (m) => [m, await ModelRuntime.start(m, config.models[m]!, env, hostTools({ llama: b }), dir)] as const)),
+  );
   const images = new Map<string, Promise<LoadedImage>>();
   const imageOf = (p: string): Promise<LoadedImage> => {
     let img = images.get(p);
@@ -98,7 +100,14 @@ async function plainRun(loaded: LoadedConfig, b: LlamaBinaries): Promise<{ ms: n
 }
 
 const cases: Array<{ name: string; n: number; arms: Array<Record<string, unknown>> }> = [
-  { name: 'both', n: items, arms: [{ arm: 'clip', model: 'clip' }, { arm: 'vlm.vqascore', model: 'llava' }] },
+  {
+    name: 'both',
+    n: items,
+    arms: [
+      { arm: 'clip', model: 'clip' },
+      { arm: 'vlm.vqascore', model: 'llava' },
+    ],
+  },
   { name: 'llama-fewer', n: fewer, arms: [{ arm: 'vlm.vqascore', model: 'llava' }] },
   { name: 'llama', n: items, arms: [{ arm: 'vlm.vqascore', model: 'llava' }] },
 ];
@@ -123,7 +132,9 @@ for (const c of cases) {
   ratios.set(c.name, ratio);
   walls.set(c.name, { perceive: q.ms, plain });
   const list = (runs: Array<{ ms: number }>): string => runs.map((r) => (r.ms / 1000).toFixed(2)).join(' / ');
-  console.log(`${c.name} (${c.arms.map((a) => a.arm).join(' + ')}), ${c.n} items: perceive run ${list(perceiveRuns)} s (${q.ok}/${q.total} ok); plain ${list(plainRuns)} s (${p1.ok}/${p1.total} ok); ratio of the best ${ratio.toFixed(3)}`);
+  console.log(
+    `${c.name} (${c.arms.map((a) => a.arm).join(' + ')}), ${c.n} items: perceive run ${list(perceiveRuns)} s (${q.ok}/${q.total} ok); plain ${list(plainRuns)} s (${p1.ok}/${p1.total} ok); ratio of the best ${ratio.toFixed(3)}`,
+  );
 }
 // `--keep`: leave the temp folder (run logs, stores) for inspection.
 if (process.argv.includes('--keep')) console.log(`kept ${dir}`);
@@ -137,4 +148,11 @@ console.log(
   `vlm.vqascore per item: perceive ${((big.perceive - low.perceive) / (items - fewer)).toFixed(0)} ms, plain ${((big.plain - low.plain) / (items - fewer)).toFixed(0)} ms (marginal ratio ${slope.toFixed(3)}); fixed cost: perceive ${(perceiveFixed / 1000).toFixed(2)} s, plain ${(plainFixed / 1000).toFixed(2)} s`,
 );
 const r = ratios.get('llama')!;
-console.log(ratioLine(`overhead (perceive run / plain script, vlm.vqascore on ${path.basename(llamaModel)}, ${items} items; marginal per item ${slope.toFixed(3)}; clip + vqascore ${ratios.get('both')?.toFixed(3) ?? 'not run'})`, r, '≤ 1.03', r <= 1.03));
+console.log(
+  ratioLine(
+    `overhead (perceive run / plain script, vlm.vqascore on ${path.basename(llamaModel)}, ${items} items; marginal per item ${slope.toFixed(3)}; clip + vqascore ${ratios.get('both')?.toFixed(3) ?? 'not run'})`,
+    r,
+    '≤ 1.03',
+    r <= 1.03,
+  ),
+);

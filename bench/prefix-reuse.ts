@@ -111,7 +111,9 @@ type Summary = ReturnType<PrefillCounter['summary']>;
 const rows: Array<{ set: string; side: string; cacheRam: string; s: Summary }> = [];
 for (const [set, list] of Object.entries(variantSets)) {
   arms = list;
-  console.log(`${set}: model ${path.basename(model)} + ${path.basename(mmproj)}; ${images} images × ${arms.length} prompt variants (${arms.map((a) => a.label ?? a.arm).join(', ')})`);
+  console.log(
+    `${set}: model ${path.basename(model)} + ${path.basename(mmproj)}; ${images} images × ${arms.length} prompt variants (${arms.map((a) => a.label ?? a.arm).join(', ')})`,
+  );
   for (const [cacheRam, args] of [
     ['default', []],
     ['0', ['--cache-ram', '0']],

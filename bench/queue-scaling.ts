@@ -42,7 +42,9 @@ for (const n of counts) {
     const ok = result.samples.filter((s) => s.status === 'ok').length;
     const t = steadyThroughput(readLog(result.run.file('log.jsonl'), 'task computed'));
     rates.set(n, t.tasksPerSecond);
-    console.log(`workers ${n}: ${ok}/${result.samples.length} tasks ok, wall ${(result.wallMs / 1000).toFixed(1)} s; steady ${t.tasksPerSecond.toFixed(2)} tasks/s over ${(t.windowMs / 1000).toFixed(1)} s (${t.tasks} tasks, ${t.workers} workers active)`);
+    console.log(
+      `workers ${n}: ${ok}/${result.samples.length} tasks ok, wall ${(result.wallMs / 1000).toFixed(1)} s; steady ${t.tasksPerSecond.toFixed(2)} tasks/s over ${(t.windowMs / 1000).toFixed(1)} s (${t.tasks} tasks, ${t.workers} workers active)`,
+    );
   } finally {
     await dropPrefix(prefix);
   }

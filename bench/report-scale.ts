@@ -48,7 +48,9 @@ async function images(count: number): Promise<string[]> {
       todo.slice(k, k + 64).map(async ([file, i]) => {
         const c = { r: (i * 37) % 256, g: (i * 91) % 256, b: (i * 173) % 256 };
         // 256 × 256, the size of the project's synthetic What'sUp images.
-        const buf = await sharp({ create: { width: 256, height: 256, channels: 3, background: c } }).jpeg({ quality: 80 }).toBuffer();
+        const buf = await sharp({ create: { width: 256, height: 256, channels: 3, background: c } })
+          .jpeg({ quality: 80 })
+          .toBuffer();
         fs.writeFileSync(`${file}.tmp`, buf);
         fs.renameSync(`${file}.tmp`, file);
       }),
@@ -78,7 +80,9 @@ async function buildRun(samples: number, withImages = true): Promise<string> {
         { name: 'vlm2vec', kind: 'llama', files: ['/m/c.gguf', '/m/d.gguf'], hash: 'v'.repeat(64), fixture: true },
       ],
       arms: ARMS.map(([arm, , model]) => ({ arm, model, prompt: null })),
-      datasets: [{ name: benchmark, format: 'whatsup-controlled', annotations: '/data/controlled_images_dataset.json', annotations_sha256: null, items: itemCount }],
+      datasets: [
+        { name: benchmark, format: 'whatsup-controlled', annotations: '/data/controlled_images_dataset.json', annotations_sha256: null, items: itemCount },
+      ],
       config: { baseline: 'clip', benchmarks: [{ name: benchmark, format: 'whatsup-controlled', subset: 'controlled_a' }] },
     }),
   );
@@ -113,7 +117,7 @@ async function buildRun(samples: number, withImages = true): Promise<string> {
         scores: failed ? null : [row],
         prediction: failed ? null : right ? 0 : 1,
         correct: failed ? null : right,
-        extra: arm === 'clip' && !failed ? { image_pair_cosine: 0.85 + 0.15 * ((k * 7919) % 1000) / 1000 } : {},
+        extra: arm === 'clip' && !failed ? { image_pair_cosine: 0.85 + (0.15 * ((k * 7919) % 1000)) / 1000 } : {},
         error: failed ? { code: 'server-error', message: 'generated failure' } : null,
         latency_ms: 12,
         timings: null,
@@ -177,14 +181,18 @@ async function main(): Promise<void> {
       // The same run with no image files: what the thumbnails of the win tables cost, apart.
       const bare = await buildRun(samples, false);
       const r = (await Promise.all([timeReport(bare)]))[0]!;
-      process.stdout.write(`${samples} samples, no image files (no thumbnails): report ${seconds(r.wallMs)}, CPU ${seconds(r.cpuMs)}, peak RSS ${(r.peakKb / 1024).toFixed(0)} MB\n`);
+      process.stdout.write(
+        `${samples} samples, no image files (no thumbnails): report ${seconds(r.wallMs)}, CPU ${seconds(r.cpuMs)}, peak RSS ${(r.peakKb / 1024).toFixed(0)} MB\n`,
+      );
       fs.rmSync(path.dirname(bare), { recursive: true, force: true });
     }
   }
   const first = results.find((r) => r.samples === 8000) ?? results[0]!;
   const mb = Math.max(first.best.peakKb, first.worst.peakKb) / 1024;
   const met = first.best.wallMs <= 5000 && mb <= 400;
-  process.stdout.write(`report at ${first.samples.toLocaleString('en')} samples: ${seconds(first.best.wallMs)} (CPU ${seconds(first.best.cpuMs)}), ${mb.toFixed(0)} MB peak RSS (target ≤ 5 s and ≤ 400 MB at 8,000: ${met ? 'met' : 'NOT met'})\n`);
+  process.stdout.write(
+    `report at ${first.samples.toLocaleString('en')} samples: ${seconds(first.best.wallMs)} (CPU ${seconds(first.best.cpuMs)}), ${mb.toFixed(0)} MB peak RSS (target ≤ 5 s and ≤ 400 MB at 8,000: ${met ? 'met' : 'NOT met'})\n`,
+  );
 }
 
 await main();

@@ -30,7 +30,17 @@ export function compareItems(samples: Sample[], baseline: string): ItemCompariso
     for (const [arm, list] of byArm) {
       if (arm === baseline) continue;
       const c: ItemComparison = {
-        benchmark, arm, baseline, n: 0, both: 0, onlyArm: 0, onlyBaseline: 0, neither: 0, excluded: 0, armWins: [], baselineWins: [],
+        benchmark,
+        arm,
+        baseline,
+        n: 0,
+        both: 0,
+        onlyArm: 0,
+        onlyBaseline: 0,
+        neither: 0,
+        excluded: 0,
+        armWins: [],
+        baselineWins: [],
       };
       const ids = new Set([...list.map((s) => s.item), ...baseById.keys()]);
       const armById = new Map(list.map((s) => [s.item, s]));

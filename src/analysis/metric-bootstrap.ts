@@ -55,7 +55,12 @@ function headlineValues(family: BenchmarkFamily, items: Item[], scores: Map<stri
 }
 
 /** One side (an arm's scores) of the statistics: each cluster's named counts, or null when its metric throws. */
-function clusterStatistics(family: BenchmarkFamily, statistics: BootstrapStatistics, cs: Item[][], scores: Map<string, ScoreMatrix>): Array<Record<string, number> | null> {
+function clusterStatistics(
+  family: BenchmarkFamily,
+  statistics: BootstrapStatistics,
+  cs: Item[][],
+  scores: Map<string, ScoreMatrix>,
+): Array<Record<string, number> | null> {
   return cs.map((items) => {
     try {
       return statistics.ofCluster(family.metrics(items, scores));

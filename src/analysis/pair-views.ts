@@ -158,19 +158,31 @@ export function pairModeRows(samples: Sample[], formats: ReadonlyMap<string, str
         const complete = [...byPair.values()].filter((l) => l.length === 2 && l.every((s) => s.correct !== null));
         const correct = complete.filter((l) => l.every((s) => s.correct)).length;
         rows.push({
-          benchmark, category, arm, variant: twoImage ? 'both images in one prompt' : 'one image per prompt',
-          correct, total: complete.length, value: complete.length ? correct / complete.length : null,
+          benchmark,
+          category,
+          arm,
+          variant: twoImage ? 'both images in one prompt' : 'one image per prompt',
+          correct,
+          total: complete.length,
+          value: complete.length ? correct / complete.length : null,
         });
         let relaxed: RelaxedPair[];
         if (twoImage) {
           relaxed = inCat.map((s) => s.extra.relaxed_pair as RelaxedPair | undefined).filter((r): r is RelaxedPair => r !== undefined && typeof r === 'object');
         } else {
-          relaxed = singleImageRelaxedPairs(inCat.filter((s) => s.status === 'ok').map((s) => ({ ...s, groups: { ...s.groups, pair: s.groups[key]! }, source: { row: s.source.row } }))).pairs;
+          relaxed = singleImageRelaxedPairs(
+            inCat.filter((s) => s.status === 'ok').map((s) => ({ ...s, groups: { ...s.groups, pair: s.groups[key]! }, source: { row: s.source.row } })),
+          ).pairs;
         }
         const acc = relaxedPairAccuracy(relaxed);
         rows.push({
-          benchmark, category, arm, variant: twoImage ? 'relaxed, two-image' : 'relaxed, single-image',
-          correct: acc.correct, total: acc.total, value: acc.value,
+          benchmark,
+          category,
+          arm,
+          variant: twoImage ? 'relaxed, two-image' : 'relaxed, single-image',
+          correct: acc.correct,
+          total: acc.total,
+          value: acc.value,
         });
       }
     }

@@ -65,10 +65,24 @@ export function positionBias(samples: Sample[]): PositionBias[] {
       }
       if (prompts === 0) continue;
       const width = Math.max(picked.length, here.length);
-      const positions = Array.from({ length: width }, (_, p) => ({ position: p, letter: positionLetter(p), picked: picked[p] ?? 0, correct_here: here[p] ?? 0, picked_and_right: both[p] ?? 0 }));
+      const positions = Array.from({ length: width }, (_, p) => ({
+        position: p,
+        letter: positionLetter(p),
+        picked: picked[p] ?? 0,
+        correct_here: here[p] ?? 0,
+        picked_and_right: both[p] ?? 0,
+      }));
       let best = 0;
       for (const p of positions) if (p.picked > positions[best]!.picked) best = p.position;
-      out.push({ benchmark, arm, option_orders: [...orders].sort(), prompts, positions, no_pick: noPick, preferred: positions.length > 0 && prompts > noPick ? positionLetter(best) : null });
+      out.push({
+        benchmark,
+        arm,
+        option_orders: [...orders].sort(),
+        prompts,
+        positions,
+        no_pick: noPick,
+        preferred: positions.length > 0 && prompts > noPick ? positionLetter(best) : null,
+      });
     }
   }
   return out;

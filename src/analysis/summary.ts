@@ -126,9 +126,7 @@ export function summarise(
     const kindOf = (arm: string): string => variantFamily(armKind(byArm.get(arm)![0]!));
     const pairs: Array<[string, string]> = [];
     for (const a of ids) if (a !== baseline && byArm.has(baseline)) pairs.push([a, baseline]);
-    for (const a of ids)
-      for (const b of ids)
-        if (a < b && a !== baseline && b !== baseline && kindOf(a) === kindOf(b)) pairs.push([a, b]);
+    for (const a of ids) for (const b of ids) if (a < b && a !== baseline && b !== baseline && kindOf(a) === kindOf(b)) pairs.push([a, b]);
     for (const [a, b] of pairs) {
       const la = byArm.get(a)!;
       const lb = byArm.get(b)!;

@@ -192,10 +192,7 @@ export interface BenchmarkFamily {
    * `fixed` where the authors' protocol presents them in file order (MMVP); absent = `circular`.
    */
   readonly defaultOptionOrder?: OptionOrder;
-  load(
-    spec: BenchmarkSpec,
-    options?: LoadOptions,
-  ): Promise<{ items: Item[]; failures: LoadFailure[]; companions?: CompanionFile[]; quirks?: DataQuirk[] }>;
+  load(spec: BenchmarkSpec, options?: LoadOptions): Promise<{ items: Item[]; failures: LoadFailure[]; companions?: CompanionFile[]; quirks?: DataQuirk[] }>;
   /** The option an arm picked for an item and whether that is right, by the convention's rule. */
   judge(item: Item, scores: ScoreMatrix): { prediction: number; correct: boolean };
   metrics(items: Item[], scores: Map<string, ScoreMatrix>): BenchmarkMetrics;

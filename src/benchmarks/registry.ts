@@ -32,9 +32,7 @@ const FAMILIES: readonly BenchmarkFamily[] = [
 ];
 
 /** Wrapped once so that `word_order` works for every family. */
-const WRAPPED = new Map<BenchmarkFormat, BenchmarkFamily>(
-  FAMILIES.map((fam) => [fam.format, withWordOrder(fam)]),
-);
+const WRAPPED = new Map<BenchmarkFormat, BenchmarkFamily>(FAMILIES.map((fam) => [fam.format, withWordOrder(fam)]));
 
 /** The config's `format` values, in registry order. */
 export function benchmarkFormats(): BenchmarkFormat[] {

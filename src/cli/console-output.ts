@@ -43,6 +43,8 @@ export function reportError(error: unknown): number {
     if (error.hint) process.stderr.write(`  hint: ${redactCredentials(error.hint)}\n`);
     return 1;
   }
-  process.stderr.write(`perceive: unexpected error (a bug; please report it):\n${redactCredentials(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`);
+  process.stderr.write(
+    `perceive: unexpected error (a bug; please report it):\n${redactCredentials(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`,
+  );
   return 2;
 }

@@ -33,7 +33,9 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 export async function startDashboard(options: DashboardOptions): Promise<{ server: Server; url: string; queues: string[]; close: () => Promise<void> }> {
   const host = options.host ?? '127.0.0.1';
   if (!LOOPBACK.has(host) && !options.auth) {
-    throw new PerceiveError('bad-option', `the dashboard on ${host} answers the network: it needs basic auth`, { hint: 'set PERCEIVE_DASHBOARD_AUTH=user:password (or serve on 127.0.0.1)' });
+    throw new PerceiveError('bad-option', `the dashboard on ${host} answers the network: it needs basic auth`, {
+      hint: 'set PERCEIVE_DASHBOARD_AUTH=user:password (or serve on 127.0.0.1)',
+    });
   }
   if (options.auth !== undefined && !/^[^:]+:.+$/.test(options.auth)) {
     throw new PerceiveError('bad-option', 'PERCEIVE_DASHBOARD_AUTH must be user:password');
@@ -44,7 +46,10 @@ export async function startDashboard(options: DashboardOptions): Promise<{ serve
   const queues = names.map((n) => new Queue(n, { connection: redis, prefix: options.prefix }));
   const adapter = new ExpressAdapter();
   adapter.setBasePath('/');
-  const board = createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q, { readOnlyMode })), serverAdapter: adapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'] });
+  const board = createBullBoard({
+    queues: queues.map((q) => new BullMQAdapter(q, { readOnlyMode })),
+    serverAdapter: adapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
+  });
   // Queues a later run creates (a new model) appear without a restart.
   const refresh = setInterval(() => {
     void listQueueNames(redis, options.prefix)
@@ -70,14 +75,23 @@ export async function startDashboard(options: DashboardOptions): Promise<{ serve
     // Host header: only the names this server is reached by (no DNS rebinding).
     const hostHeader = (req.headers.host ?? '').toLowerCase();
     const allowed = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host.toLowerCase()}:${port}`]);
-    if (!allowed.has(hostHeader)) return refuse(res, 421, `Host ${JSON.stringify(req.headers.host ?? '')} is not this server`);
+    if (!allowed.has(hostHeader)) {
+      refuse(res, 421, `Host ${JSON.stringify(req.headers.host ?? '')} is not this server`);
+      return;
+    }
     if (options.auth) {
       const given = Buffer.from(req.headers.authorization ?? '');
       const want = Buffer.from(`Basic ${Buffer.from(options.auth).toString('base64')}`);
-      if (given.length !== want.length || !timingSafeEqual(given, want)) return refuse(res, 401, 'authentication required', { 'www-authenticate': 'Basic realm="perceive"' });
+      if (given.length !== want.length || !timingSafeEqual(given, want)) {
+        refuse(res, 401, 'authentication required', { 'www-authenticate': 'Basic realm="perceive"' });
+        return;
+      }
     }
     // Read-only: Bull Board's buttons are hidden, and its write endpoints refused here too.
-    if (readOnlyMode && req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 403, 'read-only (start it with --write to change jobs)');
+    if (readOnlyMode && req.method !== 'GET' && req.method !== 'HEAD') {
+      refuse(res, 403, 'read-only (start it with --write to change jobs)');
+      return;
+    }
     next();
   };
   app.use('/', guard);
@@ -110,11 +124,20 @@ export function registerDashboard(program: Command): void {
     .option('--port <n>', 'port', (v) => Number.parseInt(v, 10), 3000)
     .option('--host <host>', 'interface to listen on; other than 127.0.0.1 requires PERCEIVE_DASHBOARD_AUTH=user:password (basic auth)', '127.0.0.1')
     .option('--write', 'allow retrying, removing and cleaning jobs from the board')
-    .option('--prefix <prefix>', 'queue prefix (the config\'s queue.prefix)', 'perceive')
+    .option('--prefix <prefix>', "queue prefix (the config's queue.prefix)", 'perceive')
     .action(async (opts: { port: number; prefix: string; host: string; write?: boolean }) => {
       const env = readEnvironment();
-      const d = await startDashboard({ redisUrl: env.redisUrl, prefix: opts.prefix, port: opts.port, host: opts.host, auth: env.dashboardAuth, write: Boolean(opts.write) });
-      process.stderr.write(`dashboard: ${d.url}${opts.write ? '' : ' (read-only)'} (queues under "${opts.prefix}" on ${redactUrl(env.redisUrl)}: ${d.queues.join(', ') || 'none yet'}; new queues appear within 10 s)\nCtrl-C to stop\n`);
+      const d = await startDashboard({
+        redisUrl: env.redisUrl,
+        prefix: opts.prefix,
+        port: opts.port,
+        host: opts.host,
+        auth: env.dashboardAuth,
+        write: Boolean(opts.write),
+      });
+      process.stderr.write(
+        `dashboard: ${d.url}${opts.write ? '' : ' (read-only)'} (queues under "${opts.prefix}" on ${redactUrl(env.redisUrl)}: ${d.queues.join(', ') || 'none yet'}; new queues appear within 10 s)\nCtrl-C to stop\n`,
+      );
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
       await d.close();
     });

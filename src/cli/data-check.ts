@@ -193,7 +193,8 @@ export function formatDataCheck(report: DataCheckReport): string {
     lines.push(`${s.benchmark} (${s.format}): ${subsetPresent(s) ? 'present' : 'absent'} — ${s.description}`);
     for (const f of s.files) lines.push(fileLine(f));
     for (const c of s.companions ?? []) {
-      if (c.status === 'unreadable') lines.push(`  ${c.file}: present but not read (${c.reason}); figures that need its ${c.role} are missing, the others are computed`);
+      if (c.status === 'unreadable')
+        lines.push(`  ${c.file}: present but not read (${c.reason}); figures that need its ${c.role} are missing, the others are computed`);
     }
     if (s.error !== null) lines.push(`  error: ${s.error}`);
     if (s.items !== null) {
@@ -202,7 +203,8 @@ export function formatDataCheck(report: DataCheckReport): string {
           (s.unreadableImages === null ? '' : `, unreadable images ${s.unreadableImages}`),
       );
     }
-    for (const q of s.quirks ?? []) lines.push(`  quirk: ${q.file}: ${q.count} row(s): ${q.quirk} (rows ${q.rows.join(', ')}${q.count > q.rows.length ? ', …' : ''})`);
+    for (const q of s.quirks ?? [])
+      lines.push(`  quirk: ${q.file}: ${q.count} row(s): ${q.quirk} (rows ${q.rows.join(', ')}${q.count > q.rows.length ? ', …' : ''})`);
     for (const f of s.sampleFailures) lines.push(`  ${f}`);
   }
   if (report.otherFiles.length > 0) lines.push('other published files:', ...report.otherFiles.map(fileLine));

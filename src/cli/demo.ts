@@ -30,7 +30,9 @@ then: npx perceive run --config my.yaml     (see README.md, "Real models and dat
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('end to end on the embedded defaults: build llama-server if needed, generate the tiny models and the synthetic benchmark if needed, run configs/demo.yaml')
+    .description(
+      'end to end on the embedded defaults: build llama-server if needed, generate the tiny models and the synthetic benchmark if needed, run configs/demo.yaml',
+    )
     .option('--run-id <id>', 'name of the run directory')
     .option('--quiet', 'plain, sparse output')
     .action(async (opts: { runId?: string; quiet?: boolean }) => {
@@ -43,6 +45,8 @@ export function registerDemo(program: Command): void {
       process.stdout.write('\n');
       printSummary(r.summary);
       process.stdout.write(REAL_MODELS);
-      process.stdout.write(`\ndemo finished in ${formatDuration(Date.now() - started)} (run ${formatDuration(r.wallMs)})\nresults: ${r.dir}\nreport:  ${r.reportFile}\n`);
+      process.stdout.write(
+        `\ndemo finished in ${formatDuration(Date.now() - started)} (run ${formatDuration(r.wallMs)})\nresults: ${r.dir}\nreport:  ${r.reportFile}\n`,
+      );
     });
 }

@@ -39,7 +39,8 @@ async function writeShape(opts: { out: string; seed: number; shape: string; laye
   const started = Date.now();
   const dir = path.resolve(opts.out);
   if ((CLIP_SHAPES as readonly string[]).includes(opts.shape)) {
-    if (opts.vocab !== 'tiny') throw new PerceiveError('bad-argument', `--vocab ${opts.vocab} is for the LLaVA models; ${opts.shape} has CLIP's own vocabulary`);
+    if (opts.vocab !== 'tiny')
+      throw new PerceiveError('bad-argument', `--vocab ${opts.vocab} is for the LLaVA models; ${opts.shape} has CLIP's own vocabulary`);
     const r = await writeShapeClip(dir, { shape: opts.shape as ClipShapeName, seed: opts.seed, layers: opts.layers });
     process.stdout.write(`${opts.shape} shape CLIP folder (seed ${opts.seed}, ${opts.layers} layers per tower) in ${r.dir}, ${Date.now() - started} ms\n`);
     return;

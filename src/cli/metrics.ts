@@ -176,7 +176,13 @@ function flatten(prefix: string, value: unknown, out: string[]): void {
     value.forEach((v, i) => {
       const label =
         v !== null && typeof v === 'object'
-          ? String((v as Record<string, unknown>).preposition ?? (v as Record<string, unknown>).label ?? (v as Record<string, unknown>).type ?? (v as Record<string, unknown>).category ?? i)
+          ? String(
+              (v as Record<string, unknown>).preposition ??
+                (v as Record<string, unknown>).label ??
+                (v as Record<string, unknown>).type ??
+                (v as Record<string, unknown>).category ??
+                i,
+            )
           : String(i);
       flatten(`${prefix}[${label}]`, v, out);
     });
@@ -206,7 +212,11 @@ export function formatExternalMetrics(r: ExternalMetricsResult): string {
   for (const c of r.companions) {
     if (c.status !== 'read') lines.push(`${c.role} file ${c.file}: ${c.status}${c.reason === null ? '' : ` (${c.reason})`}; it adds ${c.neededBy}`);
   }
-  lines.push(r.complete ? 'complete: every row loaded and every item scored' : 'INCOMPLETE: rows failed to load or items have no usable score line (exit code 1 unless --allow-missing)');
+  lines.push(
+    r.complete
+      ? 'complete: every row loaded and every item scored'
+      : 'INCOMPLETE: rows failed to load or items have no usable score line (exit code 1 unless --allow-missing)',
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -222,27 +232,38 @@ export function registerMetrics(program: Command): void {
         'id = the 0-based data row of the annotation file (the header is not a row); MMVP: the question row (row r is image "MMVP Images/<r+1>.jpg", by position, not the Index column); ' +
         'mmvp_vlm / mmvp_clip: the 0-based pair (rows 2p, 2p+1; images <qid>.jpg of each row), scores[image][statement]. NaN/Infinity (json.dumps) fail that item with the reason',
     )
-    .option('--convention <name>', 'evaluation code to reproduce (default: the family\'s first, e.g. whatsup_vlms)')
-    .option('--data-dir <dir>', 'folder image paths resolve against (images are not read; default: the annotation file\'s folder)')
+    .option('--convention <name>', "evaluation code to reproduce (default: the family's first, e.g. whatsup_vlms)")
+    .option('--data-dir <dir>', "folder image paths resolve against (images are not read; default: the annotation file's folder)")
     .option('--extra <role=file...>', 'further files by role, e.g. swapped=swapped_data/vl_checklist_relations.json')
-    .option('--json', 'print the full result as JSON, with every item\'s prediction and correctness (perItem)')
+    .option('--json', "print the full result as JSON, with every item's prediction and correctness (perItem)")
     .option('--allow-missing', 'exit 0 even when rows failed to load or items have no usable score line')
-    .action(async (opts: { benchmark: string; annotations: string; scores: string; convention?: string; dataDir?: string; extra?: string[]; json?: boolean; allowMissing?: boolean }) => {
-      const extraFiles: Record<string, string> = {};
-      for (const e of opts.extra ?? []) {
-        const at = e.indexOf('=');
-        if (at <= 0) throw new PerceiveError('bad-option', `--extra ${JSON.stringify(e)}: expected role=file`);
-        extraFiles[e.slice(0, at)] = e.slice(at + 1);
-      }
-      const result = await externalMetrics({
-        benchmark: opts.benchmark,
-        annotations: opts.annotations,
-        scores: opts.scores,
-        ...(opts.convention === undefined ? {} : { convention: opts.convention }),
-        ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),
-        extraFiles,
-      });
-      process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : formatExternalMetrics(result));
-      if (!result.complete && opts.allowMissing !== true) process.exitCode = 1;
-    });
+    .action(
+      async (opts: {
+        benchmark: string;
+        annotations: string;
+        scores: string;
+        convention?: string;
+        dataDir?: string;
+        extra?: string[];
+        json?: boolean;
+        allowMissing?: boolean;
+      }) => {
+        const extraFiles: Record<string, string> = {};
+        for (const e of opts.extra ?? []) {
+          const at = e.indexOf('=');
+          if (at <= 0) throw new PerceiveError('bad-option', `--extra ${JSON.stringify(e)}: expected role=file`);
+          extraFiles[e.slice(0, at)] = e.slice(at + 1);
+        }
+        const result = await externalMetrics({
+          benchmark: opts.benchmark,
+          annotations: opts.annotations,
+          scores: opts.scores,
+          ...(opts.convention === undefined ? {} : { convention: opts.convention }),
+          ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),
+          extraFiles,
+        });
+        process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : formatExternalMetrics(result));
+        if (!result.complete && opts.allowMissing !== true) process.exitCode = 1;
+      },
+    );
 }

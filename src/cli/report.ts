@@ -9,7 +9,7 @@ export function registerReport(program: Command): void {
   program
     .command('report')
     .description(
-      'rebuild a run\'s report (report.md, report.html, tables/*.csv, summary.json) from its results — reads only the run directory, never a model; ' +
+      "rebuild a run's report (report.md, report.html, tables/*.csv, summary.json) from its results — reads only the run directory, never a model; " +
         'with --compare RUN_A RUN_B, the same tables for two runs side by side',
     )
     .argument('[run-dir]', 'results/<run-id>')
@@ -19,7 +19,9 @@ export function registerReport(program: Command): void {
       if (opts.compare) {
         if (opts.compare.length !== 2) throw new InvalidArgumentError('--compare takes exactly two run directories');
         const { dir: out, model } = await writeCompareReport(opts.compare[0]!, opts.compare[1]!, opts.out);
-        process.stdout.write(`compared ${model.a.runId} (A) with ${model.b.runId} (B): ${model.rows.length} metric rows\nreport: ${out}/report.md\n        ${out}/report.html\n`);
+        process.stdout.write(
+          `compared ${model.a.runId} (A) with ${model.b.runId} (B): ${model.rows.length} metric rows\nreport: ${out}/report.md\n        ${out}/report.html\n`,
+        );
         return;
       }
       if (!dir) throw new InvalidArgumentError('give a run directory, or --compare RUN_A RUN_B');

@@ -95,7 +95,9 @@ export function printSummary(summary: RunSummary): void {
       process.stdout.write(`${benchmark} (${a.metrics.convention})\n`);
     }
     const figures = a.metrics.headline.map((h) => `${h.name} ${pct(h.value)}`).join(', ');
-    process.stdout.write(`  ${a.arm.padEnd(26)} ${figures || a.metrics.convention}${a.failed ? `  (${a.failed} failed)` : ''}${a.unparseable ? `  (${a.unparseable} unparseable)` : ''}\n`);
+    process.stdout.write(
+      `  ${a.arm.padEnd(26)} ${figures || a.metrics.convention}${a.failed ? `  (${a.failed} failed)` : ''}${a.unparseable ? `  (${a.unparseable} unparseable)` : ''}\n`,
+    );
   }
   for (const c of summary.comparisons) {
     process.stdout.write(
@@ -107,11 +109,17 @@ export function printSummary(summary: RunSummary): void {
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('run an experiment config (YAML): plan every item × arm, compute what the store lacks (on the BullMQ queue when Redis answers, else in-process), write results/<run-id>/ and the report')
+    .description(
+      'run an experiment config (YAML): plan every item × arm, compute what the store lacks (on the BullMQ queue when Redis answers, else in-process), write results/<run-id>/ and the report',
+    )
     .option('--config <file>', 'experiment config (YAML)')
     .option('--run-id <id>', 'name of the run directory (default: <name>-<timestamp>)')
     .option('--resume <run>', 'finish an earlier run (its id under results/, or its folder): only what is missing is computed')
-    .addOption(new Option('--queue <mode>', 'auto: the queue when Redis answers, else in-process; redis: the queue or an error; inline: in-process').choices(['auto', 'redis', 'inline']).default('auto'))
+    .addOption(
+      new Option('--queue <mode>', 'auto: the queue when Redis answers, else in-process; redis: the queue or an error; inline: in-process')
+        .choices(['auto', 'redis', 'inline'])
+        .default('auto'),
+    )
     .option('--workers <n>', 'local workers per model in queue mode (0 when workers on other hosts serve the queues)', (v) => Number.parseInt(v, 10), 1)
     .option('--no-build', 'fail instead of building llama-server when it is missing')
     .option('--quiet', 'plain, sparse output')
@@ -124,7 +132,8 @@ export function registerRun(program: Command): void {
         runId = target.runId;
       } else if (opts.config) loaded = loadExperimentConfig(opts.config);
       else throw new PerceiveError('bad-usage', 'perceive run needs --config FILE (or --resume RUN_ID)');
-      if (!Number.isInteger(opts.workers) || opts.workers < 0) throw new PerceiveError('bad-usage', `--workers must be a whole number ≥ 0, got ${opts.workers}`);
+      if (!Number.isInteger(opts.workers) || opts.workers < 0)
+        throw new PerceiveError('bad-usage', `--workers must be a whole number ≥ 0, got ${opts.workers}`);
       const r = await runConfig(loaded, { ...opts, ...(runId ? { runId } : {}), resume: Boolean(opts.resume) });
       printSummary(r.summary);
       process.stdout.write(`\nrun finished in ${formatDuration(r.wallMs)}: ${r.dir}\nreport: ${r.reportFile}\n`);

@@ -21,7 +21,10 @@ const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, 
 
 export const QueueSettingsSchema = z.strictObject({
   /** BullMQ key prefix: runs with different prefixes never see each other's queues. */
-  prefix: z.string().regex(/^[A-Za-z0-9._-]+$/).default('perceive'),
+  prefix: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/)
+    .default('perceive'),
   /** Tries per bundle for transient errors (server died, timeout), with exponential backoff. */
   attempts: z.number().int().positive().default(3),
   backoff_ms: z.number().int().nonnegative().default(10_000),
@@ -74,7 +77,6 @@ export interface LoadedConfig {
   text: string;
 }
 
-
 /** Resolves every path field against the config file's folder. */
 function resolvePaths(config: ExperimentConfig, baseDir: string): ExperimentConfig {
   const r = (p: string): string => path.resolve(baseDir, p);
@@ -87,12 +89,7 @@ function resolvePaths(config: ExperimentConfig, baseDir: string): ExperimentConf
       data_dir: r(b.data_dir),
       extra_files: Object.fromEntries(Object.entries(b.extra_files).map(([k, v]) => [k, r(v)])),
     })),
-    models: Object.fromEntries(
-      Object.entries(config.models).map(([name, m]) => [
-        name,
-        modelKind(m.kind).resolvePaths(m, r) as ModelSpec,
-      ]),
-    ),
+    models: Object.fromEntries(Object.entries(config.models).map(([name, m]) => [name, modelKind(m.kind).resolvePaths(m, r) as ModelSpec])),
   };
 }
 

@@ -35,7 +35,11 @@ export async function cropImage(image: LoadedImage, box: CropBox): Promise<Loade
   const bottom = Math.max(0, y1 - image.height);
   let source = image.bytes;
   if (left || top || right || bottom) {
-    source = await sharp(image.bytes).removeAlpha().extend({ left, top, right, bottom, background: { r: 0, g: 0, b: 0 } }).png().toBuffer();
+    source = await sharp(image.bytes)
+      .removeAlpha()
+      .extend({ left, top, right, bottom, background: { r: 0, g: 0, b: 0 } })
+      .png()
+      .toBuffer();
   }
   const bytes = await sharp(source)
     .removeAlpha()

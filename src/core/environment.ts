@@ -41,10 +41,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
   const parsed = EnvironmentSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new PerceiveError(
-      'bad-environment',
-      `environment variable ${String(issue?.path[0])}: ${issue?.message ?? 'invalid'}`,
-    );
+    throw new PerceiveError('bad-environment', `environment variable ${String(issue?.path[0])}: ${issue?.message ?? 'invalid'}`);
   }
   const e = parsed.data;
   const cacheRoot = e.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');

@@ -7,7 +7,9 @@ import { z } from 'zod';
  */
 export function describeZodIssues(error: z.ZodError, options: { limit?: number; root?: string } = {}): string {
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
-  const shown = error.issues.slice(0, limit).map((issue) => `field ${issue.path.length === 0 ? (options.root ?? '(root)') : z.core.toDotPath(issue.path)}: ${issue.message}`);
+  const shown = error.issues
+    .slice(0, limit)
+    .map((issue) => `field ${issue.path.length === 0 ? (options.root ?? '(root)') : z.core.toDotPath(issue.path)}: ${issue.message}`);
   const more = error.issues.length - shown.length;
   return shown.join('; ') + (more > 0 ? ` (and ${more} more)` : '');
 }

@@ -38,7 +38,8 @@ export class BundleFailure extends Error {
 /** The code and message a failed bundle's tasks are recorded with. */
 export function bundleFailureReason(error: unknown): FailureReason {
   if (error instanceof BundleFailure) return { code: error.code, message: error.message };
-  if (error instanceof TransientBundleError) return isPerceiveError(error.cause) ? { code: error.cause.code, message: error.cause.message } : { code: 'transient', message: errorMessage(error.cause) };
+  if (error instanceof TransientBundleError)
+    return isPerceiveError(error.cause) ? { code: error.cause.code, message: error.cause.message } : { code: 'transient', message: errorMessage(error.cause) };
   return isPerceiveError(error) ? { code: error.code, message: error.message } : { code: 'error', message: errorMessage(error) };
 }
 
@@ -132,7 +133,10 @@ function checkArm(arm: Arm, want: ArmIdentity, worker: string): void {
   const got = { id: arm.id, modelHash: arm.modelHash, prompt: arm.prompt ?? null, params: arm.params ?? null };
   const expected = { id: want.id, modelHash: want.modelHash, prompt: want.prompt, params: want.params ?? null };
   if (JSON.stringify(got) !== JSON.stringify(expected)) {
-    throw new BundleFailure('model-mismatch', `worker ${worker} computes ${JSON.stringify(got)} but the job asks for ${JSON.stringify(expected)} (different model file or code version)`);
+    throw new BundleFailure(
+      'model-mismatch',
+      `worker ${worker} computes ${JSON.stringify(got)} but the job asks for ${JSON.stringify(expected)} (different model file or code version)`,
+    );
   }
 }
 
@@ -145,7 +149,12 @@ function checkArm(arm: Arm, want: ArmIdentity, worker: string): void {
  */
 export async function executeBundle(job: BundleJob, env: ExecutorEnv, hooks: ExecuteHooks = {}): Promise<BundleOutcome> {
   const bundle: PlannedBundle = job.bundle;
-  const outcome: BundleOutcome = { bundle: bundle.id, worker: env.worker, results: [...(hooks.previous?.results ?? [])], failures: [...(hooks.previous?.failures ?? [])] };
+  const outcome: BundleOutcome = {
+    bundle: bundle.id,
+    worker: env.worker,
+    results: [...(hooks.previous?.results ?? [])],
+    failures: [...(hooks.previous?.failures ?? [])],
+  };
   const finished = new Set([...outcome.results.map((r) => resultTask(r)), ...outcome.failures.map((f) => f.task), ...(bundle.done ?? [])]);
   const todo = bundle.tasks.filter((t) => !finished.has(t.hash));
   if (todo.length === 0) return outcome;
@@ -200,7 +209,10 @@ export async function executeBundle(job: BundleJob, env: ExecutorEnv, hooks: Exe
       };
       const expected = { rows: loaded.length, cols: task.item.options.length };
       if (!validScores(output.scores, expected.rows, expected.cols)) {
-        throw new PerceiveError('malformed-answer', `arm ${arm.id} returned a malformed score matrix (expected ${expected.rows}×${expected.cols} finite numbers): ${JSON.stringify(output.scores).slice(0, 200)}`);
+        throw new PerceiveError(
+          'malformed-answer',
+          `arm ${arm.id} returned a malformed score matrix (expected ${expected.rows}×${expected.cols} finite numbers): ${JSON.stringify(output.scores).slice(0, 200)}`,
+        );
       }
       outcome.results.push(result);
     } catch (error) {
@@ -231,5 +243,3 @@ function validScores(scores: unknown, rows: number, cols: number): boolean {
     scores.every((row) => Array.isArray(row) && row.length === cols && row.every((v) => typeof v === 'number' && Number.isFinite(v)))
   );
 }
-
-

@@ -51,7 +51,8 @@ export class ModelRuntime {
     let arm = this.arms.get(key);
     if (!arm) {
       const definition = armDefinition(spec.arm);
-      if (definition.needs !== this.kind.provides) throw new Error(`arm ${spec.arm} needs ${definition.needs}; model ${this.name} (${this.spec.kind}) provides ${this.kind.provides}`);
+      if (definition.needs !== this.kind.provides)
+        throw new Error(`arm ${spec.arm} needs ${definition.needs}; model ${this.name} (${this.spec.kind}) provides ${this.kind.provides}`);
       arm = definition.create(spec, this.started.capabilities as never, armSpecId(spec));
       this.arms.set(key, arm);
     }

@@ -71,7 +71,16 @@ export function taskHash(parts: {
   /** What else the answer may depend on: a pair partner's image hashes, texts and meta. */
   context?: unknown;
 }): string {
-  const canonical: unknown[] = [parts.modelHash, parts.arm, parts.prompt, parts.params ?? null, parts.imageHashes, parts.options, sortKeys(parts.meta), parts.seed];
+  const canonical: unknown[] = [
+    parts.modelHash,
+    parts.arm,
+    parts.prompt,
+    parts.params ?? null,
+    parts.imageHashes,
+    parts.options,
+    sortKeys(parts.meta),
+    parts.seed,
+  ];
   if (parts.context !== undefined) canonical.push(sortKeys(parts.context));
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }
@@ -79,7 +88,11 @@ export function taskHash(parts: {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }

@@ -70,7 +70,6 @@ export interface ContinuationScore {
   timings: CallTimings[];
 }
 
-
 /** Every capability carries the model's identity: task hashes include it. */
 export interface ModelIdentity {
   /** sha256 of the model files, for task hashes and the manifest. */
@@ -83,7 +82,12 @@ export interface ContinuationScorer extends ModelIdentity {
    * `end`: the token scored after the continuation, if any: `eos` (the tokenizer's end-of-sequence,
    * as t2v_metrics appends `</s>`) or `end-of-turn` (`ChatPrompter.endOfTurn`).
    */
-  scoreContinuation(context: string, images: Buffer[], continuation: string, options: { end?: 'eos' | 'end-of-turn'; alternatives?: string[] }): Promise<ContinuationScore>;
+  scoreContinuation(
+    context: string,
+    images: Buffer[],
+    continuation: string,
+    options: { end?: 'eos' | 'end-of-turn'; alternatives?: string[] },
+  ): Promise<ContinuationScore>;
 }
 
 /** The renormalised distribution over a closed set of answers (option letters) after a prompt. */

@@ -56,7 +56,12 @@ export interface DifferencePoint {
 
 /** A forest plot of metric differences (percentage points) with 95% CIs. */
 export function differenceSpec(title: string, points: DifferencePoint[]): TopLevelSpec {
-  const values = points.map((p) => ({ ...p, difference: 100 * p.difference, low: p.low === null ? null : 100 * p.low, high: p.high === null ? null : 100 * p.high }));
+  const values = points.map((p) => ({
+    ...p,
+    difference: 100 * p.difference,
+    low: p.low === null ? null : 100 * p.low,
+    high: p.high === null ? null : 100 * p.high,
+  }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
@@ -65,8 +70,16 @@ export function differenceSpec(title: string, points: DifferencePoint[]): TopLev
     data: { values },
     encoding: { y: { field: 'label', type: 'nominal', title: null, sort: null } },
     layer: [
-      { mark: { type: 'rule', strokeDash: [3, 3], color: 'gray' }, data: { values: [{ zero: 0 }] }, encoding: { x: { field: 'zero', type: 'quantitative' }, y: null } },
-      { mark: 'rule', transform: [{ filter: 'datum.low != null' }], encoding: { x: { field: 'low', type: 'quantitative', title: 'difference (percentage points)' }, x2: { field: 'high' } } },
+      {
+        mark: { type: 'rule', strokeDash: [3, 3], color: 'gray' },
+        data: { values: [{ zero: 0 }] },
+        encoding: { x: { field: 'zero', type: 'quantitative' }, y: null },
+      },
+      {
+        mark: 'rule',
+        transform: [{ filter: 'datum.low != null' }],
+        encoding: { x: { field: 'low', type: 'quantitative', title: 'difference (percentage points)' }, x2: { field: 'high' } },
+      },
       { mark: { type: 'point', filled: true, color: 'black' }, encoding: { x: { field: 'difference', type: 'quantitative' } } },
     ],
   } as TopLevelSpec;

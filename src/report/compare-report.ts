@@ -84,12 +84,30 @@ export function buildCompareModel(runA: RunDirectory, runB: RunDirectory): Compa
         const hB = mb?.metrics.headline.find((x) => x.name === hA.name);
         const d = bootstrapDifference(family, items, sb, sa, hA.name, { ...bootstrapClusterFor(format) });
         rows.push({
-          benchmark, arm, metric: hA.name, a: hA.value, aCi: ma?.ci[hA.name] ?? null, b: hB?.value ?? null, bCi: mb?.ci[hA.name] ?? null,
-          difference: d.difference, differenceCi: d.interval, n,
+          benchmark,
+          arm,
+          metric: hA.name,
+          a: hA.value,
+          aCi: ma?.ci[hA.name] ?? null,
+          b: hB?.value ?? null,
+          bCi: mb?.ci[hA.name] ?? null,
+          difference: d.difference,
+          differenceCi: d.interval,
+          n,
         });
       }
       const [c] = compareItems([...relabel(listA, 'A'), ...relabel(listB, 'B')], 'A');
-      if (c) tables.push({ benchmark, arm, n: c.n, both: c.both, onlyB: c.onlyArm, onlyA: c.onlyBaseline, neither: c.neither, mcnemarP: mcnemarExact(c.onlyArm, c.onlyBaseline) });
+      if (c)
+        tables.push({
+          benchmark,
+          arm,
+          n: c.n,
+          both: c.both,
+          onlyB: c.onlyArm,
+          onlyA: c.onlyBaseline,
+          neither: c.neither,
+          mcnemarP: mcnemarExact(c.onlyArm, c.onlyBaseline),
+        });
     }
   }
   return { a, b, rows, tables };
@@ -97,16 +115,33 @@ export function buildCompareModel(runA: RunDirectory, runB: RunDirectory): Compa
 
 export function renderCompareMarkdown(m: CompareModel): string {
   const out = [`# perceive comparison: ${m.a.runId} (A) vs ${m.b.runId} (B)`, ''];
-  for (const [label, r] of [['A', m.a], ['B', m.b]] as const) {
-    out.push(`- **${label}** ${r.runId}: ` + (r.manifest.models ?? []).map((x) => `${x.name} ${x.hash.slice(0, 12)}…`).join(', ') + '; ' + (r.manifest.arms ?? []).map((x) => `${x.arm}${x.prompt ? ` (${x.prompt.id} v${x.prompt.version})` : ''}`).join(', '));
+  for (const [label, r] of [
+    ['A', m.a],
+    ['B', m.b],
+  ] as const) {
+    out.push(
+      `- **${label}** ${r.runId}: ` +
+        (r.manifest.models ?? []).map((x) => `${x.name} ${x.hash.slice(0, 12)}…`).join(', ') +
+        '; ' +
+        (r.manifest.arms ?? []).map((x) => `${x.arm}${x.prompt ? ` (${x.prompt.id} v${x.prompt.version})` : ''}`).join(', '),
+    );
   }
   out.push('', '## Metrics side by side', '', 'B − A in percentage points; paired 95% bootstrap CI on the items both runs answered.', '');
   out.push('| benchmark | arm | metric | A % | B % | B − A (pp) | 95% CI | items |', '|---|---|---|---|---|---|---|---|');
   for (const r of m.rows) {
-    out.push(`| ${r.benchmark} | ${r.arm} | ${r.metric} | ${pct(r.a)} ${ci(r.aCi)} | ${pct(r.b)} ${ci(r.bCi)} | ${signedPoints(r.difference)} | ${r.differenceCi ? `[${signedPoints(r.differenceCi.low)}, ${signedPoints(r.differenceCi.high)}]` : ''} | ${r.n} |`);
+    out.push(
+      `| ${r.benchmark} | ${r.arm} | ${r.metric} | ${pct(r.a)} ${ci(r.aCi)} | ${pct(r.b)} ${ci(r.bCi)} | ${signedPoints(r.difference)} | ${r.differenceCi ? `[${signedPoints(r.differenceCi.low)}, ${signedPoints(r.differenceCi.high)}]` : ''} | ${r.n} |`,
+    );
   }
-  out.push('', '## Per item: B against A', '', '| benchmark | arm | items | both right | only B | only A | neither | McNemar p |', '|---|---|---|---|---|---|---|---|');
-  for (const t of m.tables) out.push(`| ${mdCell(t.benchmark)} | ${t.arm} | ${t.n} | ${t.both} | ${t.onlyB} | ${t.onlyA} | ${t.neither} | ${pValue(t.mcnemarP)} |`);
+  out.push(
+    '',
+    '## Per item: B against A',
+    '',
+    '| benchmark | arm | items | both right | only B | only A | neither | McNemar p |',
+    '|---|---|---|---|---|---|---|---|',
+  );
+  for (const t of m.tables)
+    out.push(`| ${mdCell(t.benchmark)} | ${t.arm} | ${t.n} | ${t.both} | ${t.onlyB} | ${t.onlyA} | ${t.neither} | ${pValue(t.mcnemarP)} |`);
   out.push('');
   return out.join('\n');
 }
@@ -114,13 +149,29 @@ export function renderCompareMarkdown(m: CompareModel): string {
 export async function renderCompareHtml(m: CompareModel): Promise<string> {
   const md = renderCompareMarkdown(m);
   const rows = m.rows
-    .map((r) => `<tr><td>${h(r.benchmark)}</td><td>${h(r.arm)}</td><td>${h(r.metric)}</td><td>${pct(r.a)} ${ci(r.aCi)}</td><td>${pct(r.b)} ${ci(r.bCi)}</td><td>${signedPoints(r.difference)}</td><td>${r.differenceCi ? `[${signedPoints(r.differenceCi.low)}, ${signedPoints(r.differenceCi.high)}]` : ''}</td><td>${r.n}</td></tr>`)
+    .map(
+      (r) =>
+        `<tr><td>${h(r.benchmark)}</td><td>${h(r.arm)}</td><td>${h(r.metric)}</td><td>${pct(r.a)} ${ci(r.aCi)}</td><td>${pct(r.b)} ${ci(r.bCi)}</td><td>${signedPoints(r.difference)}</td><td>${r.differenceCi ? `[${signedPoints(r.differenceCi.low)}, ${signedPoints(r.differenceCi.high)}]` : ''}</td><td>${r.n}</td></tr>`,
+    )
     .join('');
   const tables = m.tables
-    .map((t) => `<tr><td>${h(t.benchmark)}</td><td>${h(t.arm)}</td><td>${t.n}</td><td>${t.both}</td><td>${t.onlyB}</td><td>${t.onlyA}</td><td>${t.neither}</td><td>${pValue(t.mcnemarP)}</td></tr>`)
+    .map(
+      (t) =>
+        `<tr><td>${h(t.benchmark)}</td><td>${h(t.arm)}</td><td>${t.n}</td><td>${t.both}</td><td>${t.onlyB}</td><td>${t.onlyA}</td><td>${t.neither}</td><td>${pValue(t.mcnemarP)}</td></tr>`,
+    )
     .join('');
   const chart = m.rows.length
-    ? await renderSvg(differenceSpec('B − A', m.rows.map((r) => ({ label: `${r.benchmark} ${r.arm} (${r.metric})`, difference: r.difference, low: r.differenceCi?.low ?? null, high: r.differenceCi?.high ?? null }))))
+    ? await renderSvg(
+        differenceSpec(
+          'B − A',
+          m.rows.map((r) => ({
+            label: `${r.benchmark} ${r.arm} (${r.metric})`,
+            difference: r.difference,
+            low: r.differenceCi?.low ?? null,
+            high: r.differenceCi?.high ?? null,
+          })),
+        ),
+      )
     : '';
   const title = md.split('\n')[0]!.replace(/^# /, '');
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${h(title)}</title><style>body{font:14px system-ui,sans-serif;margin:2em auto;max-width:1100px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 7px}</style></head><body>
@@ -136,11 +187,26 @@ export async function writeCompareReport(dirA: string, dirB: string, outDir?: st
   const runA = RunDirectory.open(dirA);
   const runB = RunDirectory.open(dirB);
   const model = buildCompareModel(runA, runB);
-  const out = new RunDirectory(outDir ? path.dirname(path.resolve(outDir)) : path.dirname(runA.dir), outDir ? path.basename(outDir) : `compare-${runA.runId}-vs-${runB.runId}`);
+  const out = new RunDirectory(
+    outDir ? path.dirname(path.resolve(outDir)) : path.dirname(runA.dir),
+    outDir ? path.basename(outDir) : `compare-${runA.runId}-vs-${runB.runId}`,
+  );
   out.create();
   out.writeFileAtomic('report.md', renderCompareMarkdown(model));
   out.writeFileAtomic('report.html', await renderCompareHtml(model));
-  out.writeFileAtomic('tables/compare.csv', csv(['benchmark', 'arm', 'metric', 'a', 'b', 'difference', 'ci_low', 'ci_high', 'n'], model.rows.map((r) => [r.benchmark, r.arm, r.metric, r.a, r.b, r.difference, r.differenceCi?.low, r.differenceCi?.high, r.n])));
-  out.writeFileAtomic('tables/compare-items.csv', csv(['benchmark', 'arm', 'n', 'both', 'only_b', 'only_a', 'neither', 'mcnemar_p'], model.tables.map((t) => [t.benchmark, t.arm, t.n, t.both, t.onlyB, t.onlyA, t.neither, t.mcnemarP])));
+  out.writeFileAtomic(
+    'tables/compare.csv',
+    csv(
+      ['benchmark', 'arm', 'metric', 'a', 'b', 'difference', 'ci_low', 'ci_high', 'n'],
+      model.rows.map((r) => [r.benchmark, r.arm, r.metric, r.a, r.b, r.difference, r.differenceCi?.low, r.differenceCi?.high, r.n]),
+    ),
+  );
+  out.writeFileAtomic(
+    'tables/compare-items.csv',
+    csv(
+      ['benchmark', 'arm', 'n', 'both', 'only_b', 'only_a', 'neither', 'mcnemar_p'],
+      model.tables.map((t) => [t.benchmark, t.arm, t.n, t.both, t.onlyB, t.onlyA, t.neither, t.mcnemarP]),
+    ),
+  );
   return { dir: out.dir, model };
 }

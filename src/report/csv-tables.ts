@@ -14,10 +14,40 @@ export function csv(header: string[], rows: unknown[][]): string {
 export function renderCsvTables(model: ReportModel): Record<string, string> {
   const tables: Record<string, string> = {};
   tables['accuracy.csv'] = csv(
-    ['benchmark', 'arm', 'model', 'prompt', 'convention', 'metric', 'value', 'ci_low', 'ci_high', 'correct', 'total', 'items', 'failed', 'unparseable', 'option_order'],
+    [
+      'benchmark',
+      'arm',
+      'model',
+      'prompt',
+      'convention',
+      'metric',
+      'value',
+      'ci_low',
+      'ci_high',
+      'correct',
+      'total',
+      'items',
+      'failed',
+      'unparseable',
+      'option_order',
+    ],
     model.arms.flatMap((a) =>
       a.metrics.headline.map((h) => [
-        a.benchmark, a.arm, a.model, a.prompt, a.metrics.convention, h.name, h.value, a.ci[h.name]?.low, a.ci[h.name]?.high, h.correct, h.total, a.items, a.failed, a.unparseable, (a.option_orders ?? []).join('/'),
+        a.benchmark,
+        a.arm,
+        a.model,
+        a.prompt,
+        a.metrics.convention,
+        h.name,
+        h.value,
+        a.ci[h.name]?.low,
+        a.ci[h.name]?.high,
+        h.correct,
+        h.total,
+        a.items,
+        a.failed,
+        a.unparseable,
+        (a.option_orders ?? []).join('/'),
       ]),
     ),
   );
@@ -32,7 +62,19 @@ export function renderCsvTables(model: ReportModel): Record<string, string> {
   tables['items.csv'] = csv(
     ['benchmark', 'arm', 'baseline', 'item', 'outcome', 'image', 'correct_option', 'arm_prediction', 'arm_scores', 'baseline_prediction', 'baseline_scores'],
     model.comparisons.flatMap((c) =>
-      c.rows.map((r) => [c.benchmark, c.arm, c.baseline, r.item, r.outcome, r.image, r.options[r.correctOption], r.arm?.prediction, r.arm?.scores, r.baseline?.prediction, r.baseline?.scores]),
+      c.rows.map((r) => [
+        c.benchmark,
+        c.arm,
+        c.baseline,
+        r.item,
+        r.outcome,
+        r.image,
+        r.options[r.correctOption],
+        r.arm?.prediction,
+        r.arm?.scores,
+        r.baseline?.prediction,
+        r.baseline?.scores,
+      ]),
     ),
   );
   tables['agreement.csv'] = csv(
@@ -53,7 +95,9 @@ export function renderCsvTables(model: ReportModel): Record<string, string> {
   );
   tables['position-bias.csv'] = csv(
     ['benchmark', 'arm', 'option_orders', 'prompts', 'letter', 'picked', 'correct_here', 'picked_and_right', 'no_pick'],
-    (model.summary.position_bias ?? []).flatMap((b) => b.positions.map((p) => [b.benchmark, b.arm, b.option_orders.join('/'), b.prompts, p.letter, p.picked, p.correct_here, p.picked_and_right, b.no_pick])),
+    (model.summary.position_bias ?? []).flatMap((b) =>
+      b.positions.map((p) => [b.benchmark, b.arm, b.option_orders.join('/'), b.prompts, p.letter, p.picked, p.correct_here, p.picked_and_right, b.no_pick]),
+    ),
   );
   tables['failed.csv'] = csv(
     ['benchmark', 'item', 'arm', 'code', 'message'],

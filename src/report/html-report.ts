@@ -45,7 +45,13 @@ export function prefetchThumbnails(files: Iterable<string>): void {
 
 async function thumbs(files: string[]): Promise<string> {
   const uris = await Promise.all(files.map(thumbnail));
-  return uris.map((u, i) => (u ? `<img class="thumb" alt="${h(files[i]!.split('/').pop() ?? '')}" src="${u}">` : `<span class="muted">${h(files[i]!.split('/').pop() ?? '')} (unreadable)</span>`)).join(' ');
+  return uris
+    .map((u, i) =>
+      u
+        ? `<img class="thumb" alt="${h(files[i]!.split('/').pop() ?? '')}" src="${u}">`
+        : `<span class="muted">${h(files[i]!.split('/').pop() ?? '')} (unreadable)</span>`,
+    )
+    .join(' ');
 }
 
 function pickCell(s: ItemRow['arm']): string {
@@ -94,7 +100,11 @@ export async function renderHtmlReport(model: ReportModel): Promise<string> {
       table(
         ['arm', 'prompt', 'items', 'failed', 'unparseable', ...metricNames.map((n) => `${h(n)} %`)],
         arms.map((a) => [
-          h(a.arm), h(promptWithOptionOrder(a)), String(a.items), String(a.failed), String(a.unparseable),
+          h(a.arm),
+          h(promptWithOptionOrder(a)),
+          String(a.items),
+          String(a.failed),
+          String(a.unparseable),
           ...metricNames.map((n) => {
             const x = a.metrics.headline.find((m) => m.name === n);
             return x ? `${pct(x.value)} ${ci(a.ci[n])} <span class="muted">(${x.correct}/${Number(x.total.toFixed(2))})</span>` : '–';
@@ -103,7 +113,11 @@ export async function renderHtmlReport(model: ReportModel): Promise<string> {
         [false, false, true, true, true, ...metricNames.map(() => true)],
       ),
     );
-    const bars = arms.flatMap((a) => a.metrics.headline.filter((x) => x.value !== null).map((x) => ({ arm: a.arm, metric: x.name, value: x.value!, low: a.ci[x.name]?.low ?? null, high: a.ci[x.name]?.high ?? null })));
+    const bars = arms.flatMap((a) =>
+      a.metrics.headline
+        .filter((x) => x.value !== null)
+        .map((x) => ({ arm: a.arm, metric: x.name, value: x.value!, low: a.ci[x.name]?.low ?? null, high: a.ci[x.name]?.high ?? null })),
+    );
     if (bars.length > 0) parts.push(`<div class="chart" data-chart="accuracy">${await renderSvg(accuracySpec(benchmark, bars))}</div>`);
   }
 
@@ -124,8 +138,14 @@ export async function renderHtmlReport(model: ReportModel): Promise<string> {
     parts.push(`<p>${c.n} items answered by both${c.excluded ? `; ${c.excluded} excluded` : ''}. Exact McNemar test: p = ${pValue(c.mcnemarP)}.</p>`);
     const armWins = c.rows.filter((r) => r.outcome === 'only arm');
     const baseWins = c.rows.filter((r) => r.outcome === 'only baseline');
-    parts.push(`<h4>Where ${h(c.arm)} is right and ${h(c.baseline)} wrong (${armWins.length})</h4>`, await winTable(armWins.slice(0, WIN_ROWS), c.arm, c.baseline));
-    parts.push(`<h4>Where ${h(c.baseline)} is right and ${h(c.arm)} wrong (${baseWins.length})</h4>`, await winTable(baseWins.slice(0, WIN_ROWS), c.arm, c.baseline));
+    parts.push(
+      `<h4>Where ${h(c.arm)} is right and ${h(c.baseline)} wrong (${armWins.length})</h4>`,
+      await winTable(armWins.slice(0, WIN_ROWS), c.arm, c.baseline),
+    );
+    parts.push(
+      `<h4>Where ${h(c.baseline)} is right and ${h(c.arm)} wrong (${baseWins.length})</h4>`,
+      await winTable(baseWins.slice(0, WIN_ROWS), c.arm, c.baseline),
+    );
   }
 
   if (model.differences.length > 0) {
@@ -134,11 +154,24 @@ export async function renderHtmlReport(model: ReportModel): Promise<string> {
     parts.push(
       table(
         ['benchmark', 'arm', 'versus', 'metric', 'difference (pp)', '95% CI', 'items'],
-        model.differences.map((d) => [h(d.benchmark), h(d.arm), h(d.versus), h(d.metric), signedPoints(d.difference), d.ci ? `[${signedPoints(d.ci.low)}, ${signedPoints(d.ci.high)}]` : '', String(d.n)]),
+        model.differences.map((d) => [
+          h(d.benchmark),
+          h(d.arm),
+          h(d.versus),
+          h(d.metric),
+          signedPoints(d.difference),
+          d.ci ? `[${signedPoints(d.ci.low)}, ${signedPoints(d.ci.high)}]` : '',
+          String(d.n),
+        ]),
         [false, false, false, false, true, true, true],
       ),
     );
-    const points = model.differences.map((d) => ({ label: `${d.benchmark} ${d.arm} − ${d.versus} (${d.metric})`, difference: d.difference, low: d.ci?.low ?? null, high: d.ci?.high ?? null }));
+    const points = model.differences.map((d) => ({
+      label: `${d.benchmark} ${d.arm} − ${d.versus} (${d.metric})`,
+      difference: d.difference,
+      low: d.ci?.low ?? null,
+      high: d.ci?.high ?? null,
+    }));
     parts.push(`<div class="chart" data-chart="differences">${await renderSvg(differenceSpec('differences between arms', points))}</div>`);
   }
 
@@ -147,24 +180,44 @@ export async function renderHtmlReport(model: ReportModel): Promise<string> {
     parts.push(
       table(
         ['benchmark', 'pairs', 'mean CLIP image–image cosine', 'pair accuracy per arm'],
-        model.agreement.map((v) => [h(v.benchmark), String(v.pairs.length), v.meanCosine.toFixed(4), Object.entries(v.pairAccuracy).map(([a, x]) => `${h(a)} ${pct(x)}`).join('<br>')]),
+        model.agreement.map((v) => [
+          h(v.benchmark),
+          String(v.pairs.length),
+          v.meanCosine.toFixed(4),
+          Object.entries(v.pairAccuracy)
+            .map(([a, x]) => `${h(a)} ${pct(x)}`)
+            .join('<br>'),
+        ]),
       ),
     );
-    for (const v of model.agreement) parts.push(`<div class="chart" data-chart="cosine-bins">${await renderSvg(cosineBinSpec(`${v.benchmark}: pair accuracy by CLIP cosine`, v.bins))}</div>`);
+    for (const v of model.agreement)
+      parts.push(`<div class="chart" data-chart="cosine-bins">${await renderSvg(cosineBinSpec(`${v.benchmark}: pair accuracy by CLIP cosine`, v.bins))}</div>`);
   }
 
   if (model.pairModes.length > 0) {
     parts.push('<h2 id="mmvp-pairs">MMVP pairs: one image per prompt, both images in one prompt, relaxed</h2>');
-    parts.push("<p>Strict = both questions of a pair right (the MMVP authors' pair accuracy). Relaxed = Li et al. v1's normalised-preference comparison; the variant is named on every row.</p>");
+    parts.push(
+      "<p>Strict = both questions of a pair right (the MMVP authors' pair accuracy). Relaxed = Li et al. v1's normalised-preference comparison; the variant is named on every row.</p>",
+    );
     parts.push(
       table(
         ['benchmark', 'category', 'arm', 'variant', 'pair accuracy %', 'pairs'],
-        model.pairModes.map((r) => [h(r.benchmark), h(r.category), h(r.arm), h(r.variant), `${pct(r.value)} <span class="muted">(${r.correct}/${r.total})</span>`, String(r.total)]),
+        model.pairModes.map((r) => [
+          h(r.benchmark),
+          h(r.category),
+          h(r.arm),
+          h(r.variant),
+          `${pct(r.value)} <span class="muted">(${r.correct}/${r.total})</span>`,
+          String(r.total),
+        ]),
         [false, false, false, false, true, true],
       ),
     );
-    const bars = model.pairModes.filter((r) => r.category === 'all' && r.value !== null).map((r) => ({ arm: r.arm, metric: `${r.benchmark}: ${r.variant}`, value: r.value!, low: null, high: null }));
-    if (bars.length > 0) parts.push(`<div class="chart" data-chart="pair-modes">${await renderSvg(accuracySpec('pair accuracy by way of asking', bars))}</div>`);
+    const bars = model.pairModes
+      .filter((r) => r.category === 'all' && r.value !== null)
+      .map((r) => ({ arm: r.arm, metric: `${r.benchmark}: ${r.variant}`, value: r.value!, low: null, high: null }));
+    if (bars.length > 0)
+      parts.push(`<div class="chart" data-chart="pair-modes">${await renderSvg(accuracySpec('pair accuracy by way of asking', bars))}</div>`);
   }
 
   parts.push('<h2 id="references">Reference numbers from the papers</h2>');
@@ -174,7 +227,13 @@ export async function renderHtmlReport(model: ReportModel): Promise<string> {
     parts.push(
       table(
         ['model', 'metric', 'published %', 'verified', 'source'],
-        r.references.map((x) => [h(x.model), h(x.metric), String(x.value), x.verified ? 'yes' : '<b>unverified</b>', h(x.source) + (x.note ? ` <span class="muted">(${h(x.note)})</span>` : '')]),
+        r.references.map((x) => [
+          h(x.model),
+          h(x.metric),
+          String(x.value),
+          x.verified ? 'yes' : '<b>unverified</b>',
+          h(x.source) + (x.note ? ` <span class="muted">(${h(x.note)})</span>` : ''),
+        ]),
       ),
     );
     parts.push(`<p>Ours: ${r.ours.map((o) => `${h(o.arm)} ${h(o.metric)} ${pct(o.value)}`).join('; ')}.</p>`);
@@ -183,7 +242,12 @@ export async function renderHtmlReport(model: ReportModel): Promise<string> {
 
   if (model.failed.length > 0) {
     parts.push('<h2 id="failed">Failed items</h2>');
-    parts.push(table(['item', 'arm', 'reason'], model.failed.slice(0, 500).map((s) => [h(s.item), h(s.arm), `${h(s.error?.code ?? '')}: ${h(s.error?.message ?? '')}`])));
+    parts.push(
+      table(
+        ['item', 'arm', 'reason'],
+        model.failed.slice(0, 500).map((s) => [h(s.item), h(s.arm), `${h(s.error?.code ?? '')}: ${h(s.error?.message ?? '')}`]),
+      ),
+    );
   }
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>perceive report: ${h(model.runId)}</title><style>${STYLE}</style></head><body>\n${parts.join('\n')}\n</body></html>\n`;
 }

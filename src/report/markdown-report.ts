@@ -16,12 +16,19 @@ export function headerLines(model: ReportModel): string[] {
   if (m.perceive) lines.push(`perceive ${m.perceive.version} (${m.perceive.commit ?? 'no git commit'})`);
   if (m.llama_cpp) lines.push(`llama.cpp ${m.llama_cpp.tag} (${m.llama_cpp.build_info})`);
   for (const x of m.models ?? []) {
-    const meta = x.metadata ? Object.entries(x.metadata).map(([k, v]) => `${k} ${String(v)}`).join(', ') : '';
+    const meta = x.metadata
+      ? Object.entries(x.metadata)
+          .map(([k, v]) => `${k} ${String(v)}`)
+          .join(', ')
+      : '';
     lines.push(`model \`${x.name}\` (${x.kind}${meta ? `; ${meta}` : ''}): ${x.files.join(', ')} — sha256 ${x.hash.slice(0, 16)}…`);
   }
   for (const a of m.arms ?? []) lines.push(`arm \`${a.arm}\` on \`${a.model}\`` + (a.prompt ? `, prompt ${a.prompt.id} v${a.prompt.version}` : ''));
-  for (const d of m.datasets ?? []) lines.push(`dataset \`${d.name}\`: ${d.annotations} (${d.items} items, sha256 ${d.annotations_sha256?.slice(0, 16) ?? '?'}…)`);
-  lines.push(`samples: ${model.summary.samples} (${model.summary.ok} ok, ${model.summary.failed} failed); bootstrap ${model.summary.bootstrap.iterations} resamples, seed ${model.summary.bootstrap.seed}`);
+  for (const d of m.datasets ?? [])
+    lines.push(`dataset \`${d.name}\`: ${d.annotations} (${d.items} items, sha256 ${d.annotations_sha256?.slice(0, 16) ?? '?'}…)`);
+  lines.push(
+    `samples: ${model.summary.samples} (${model.summary.ok} ok, ${model.summary.failed} failed); bootstrap ${model.summary.bootstrap.iterations} resamples, seed ${model.summary.bootstrap.seed}`,
+  );
   return lines;
 }
 
@@ -42,7 +49,10 @@ export function renderMarkdownReport(model: ReportModel, options: { maxItemRows?
   out.push('## Run', '', ...headerLines(model).map((l) => `- ${l}`), '');
 
   out.push('## Accuracy per benchmark and arm', '');
-  out.push("The benchmark authors' own metrics (convention named per row), with 95% bootstrap CIs resampling the metric's unit. Failed items are excluded and counted; unparseable free answers are counted.", '');
+  out.push(
+    "The benchmark authors' own metrics (convention named per row), with 95% bootstrap CIs resampling the metric's unit. Failed items are excluded and counted; unparseable free answers are counted.",
+    '',
+  );
   for (const benchmark of [...new Set(model.arms.map((a) => a.benchmark))]) {
     const arms = model.arms.filter((a) => a.benchmark === benchmark);
     const metricNames = [...new Set(arms.flatMap((a) => a.metrics.headline.map((h) => h.name)))];
@@ -69,12 +79,18 @@ export function renderMarkdownReport(model: ReportModel, options: { maxItemRows?
     out.push(`| **${c.arm} right** | ${c.both} (both) | ${c.onlyArm} (only ${c.arm}) |`);
     out.push(`| **${c.arm} wrong** | ${c.onlyBaseline} (only ${c.baseline}) | ${c.neither} (neither) |`, '');
     out.push(
-      `${c.n} items answered by both` + (c.excluded ? `; ${c.excluded} excluded (failed in either arm)` : '') + `. Exact McNemar test on the discordant items: p = ${pValue(c.mcnemarP)}.`,
+      `${c.n} items answered by both` +
+        (c.excluded ? `; ${c.excluded} excluded (failed in either arm)` : '') +
+        `. Exact McNemar test on the discordant items: p = ${pValue(c.mcnemarP)}.`,
       '',
     );
     const rows = c.rows.length <= maxRows ? c.rows : c.rows.filter((r) => r.outcome === 'only arm' || r.outcome === 'only baseline');
-    if (c.rows.length > maxRows) out.push(`(${c.rows.length} items; only the ${rows.length} where the arms disagree are listed; tables/items.csv has all.)`, '');
-    out.push(`| item | image | correct option | ${c.arm} picks | ${c.baseline} picks | ${c.arm} scores | ${c.baseline} scores | outcome |`, '|---|---|---|---|---|---|---|---|');
+    if (c.rows.length > maxRows)
+      out.push(`(${c.rows.length} items; only the ${rows.length} where the arms disagree are listed; tables/items.csv has all.)`, '');
+    out.push(
+      `| item | image | correct option | ${c.arm} picks | ${c.baseline} picks | ${c.arm} scores | ${c.baseline} scores | outcome |`,
+      '|---|---|---|---|---|---|---|---|',
+    );
     for (const r of rows) {
       const outcome = r.outcome === 'only arm' ? `only ${c.arm}` : r.outcome === 'only baseline' ? `only ${c.baseline}` : r.outcome;
       out.push(
@@ -89,7 +105,9 @@ export function renderMarkdownReport(model: ReportModel, options: { maxItemRows?
     out.push('Metric of the first arm minus the second, in percentage points, on the items both answered, with a paired 95% bootstrap CI.', '');
     out.push('| benchmark | arm | versus | metric | difference (pp) | 95% CI | items |', '|---|---|---|---|---|---|---|');
     for (const d of model.differences) {
-      out.push(`| ${d.benchmark} | ${d.arm} | ${d.versus} | ${d.metric} | ${signedPoints(d.difference)} | ${d.ci ? `[${signedPoints(d.ci.low)}, ${signedPoints(d.ci.high)}]` : ''} | ${d.n} |`);
+      out.push(
+        `| ${d.benchmark} | ${d.arm} | ${d.versus} | ${d.metric} | ${signedPoints(d.difference)} | ${d.ci ? `[${signedPoints(d.ci.low)}, ${signedPoints(d.ci.high)}]` : ''} | ${d.n} |`,
+      );
     }
     out.push('');
   }
@@ -98,16 +116,24 @@ export function renderMarkdownReport(model: ReportModel, options: { maxItemRows?
     out.push('## Erroneous agreement: CLIP image–image cosine of each pair', '');
     out.push('| benchmark | pairs | mean CLIP image–image cosine | ' + 'pair accuracy per arm |', '|---|---|---|---|');
     for (const v of model.agreement) {
-      out.push(`| ${v.benchmark} | ${v.pairs.length} | ${v.meanCosine.toFixed(4)} | ${Object.entries(v.pairAccuracy).map(([a, x]) => `${a} ${pct(x)}`).join(', ')} |`);
+      out.push(
+        `| ${v.benchmark} | ${v.pairs.length} | ${v.meanCosine.toFixed(4)} | ${Object.entries(v.pairAccuracy)
+          .map(([a, x]) => `${a} ${pct(x)}`)
+          .join(', ')} |`,
+      );
     }
     out.push('');
   }
 
   if (model.pairModes.length > 0) {
     out.push('## MMVP pairs: one image per prompt, both images in one prompt, relaxed', '');
-    out.push("Strict = both questions of a pair right (the MMVP authors' pair accuracy). Relaxed = Li et al. v1: image 1 prefers image 1's answer more than image 2 does (normalised option probabilities); the variant is named on every row.", '');
+    out.push(
+      "Strict = both questions of a pair right (the MMVP authors' pair accuracy). Relaxed = Li et al. v1: image 1 prefers image 1's answer more than image 2 does (normalised option probabilities); the variant is named on every row.",
+      '',
+    );
     out.push('| benchmark | category | arm | variant | pair accuracy % | pairs |', '|---|---|---|---|---|---|');
-    for (const r of model.pairModes) out.push(`| ${r.benchmark} | ${mdCell(r.category)} | ${r.arm} | ${r.variant} | ${pct(r.value)} (${r.correct}/${r.total}) | ${r.total} |`);
+    for (const r of model.pairModes)
+      out.push(`| ${r.benchmark} | ${mdCell(r.category)} | ${r.arm} | ${r.variant} | ${pct(r.value)} (${r.correct}/${r.total}) | ${r.total} |`);
     out.push('');
   }
 
@@ -115,7 +141,10 @@ export function renderMarkdownReport(model: ReportModel, options: { maxItemRows?
   if (model.references.length === 0) out.push('No published numbers for these benchmarks.', '');
   for (const r of model.references) {
     out.push(`### ${r.benchmark}`, '', '| model | metric | published % | verified | source |', '|---|---|---|---|---|');
-    for (const x of r.references) out.push(`| ${mdCell(x.model)} | ${x.metric} | ${x.value} | ${x.verified ? 'yes' : '**unverified**'} | ${mdCell(x.source)}${x.note ? ` (${mdCell(x.note)})` : ''} |`);
+    for (const x of r.references)
+      out.push(
+        `| ${mdCell(x.model)} | ${x.metric} | ${x.value} | ${x.verified ? 'yes' : '**unverified**'} | ${mdCell(x.source)}${x.note ? ` (${mdCell(x.note)})` : ''} |`,
+      );
     out.push('', `Ours: ${r.ours.map((o) => `${o.arm} ${o.metric} ${pct(o.value)}`).join('; ')}.`, '');
   }
   out.push(model.errataNote, '');

@@ -19,13 +19,21 @@ export function promptWithOptionOrder(a: Pick<ArmMetricsWithCi, 'prompt' | 'opti
 const share = (k: number, n: number): string => (n > 0 ? pct(k / n) : '–');
 
 function biasRows(b: PositionBias): string[][] {
-  return b.positions.map((p) => [p.letter, String(p.picked), share(p.picked, b.prompts), String(p.correct_here), share(p.correct_here, b.prompts), String(p.picked_and_right)]);
+  return b.positions.map((p) => [
+    p.letter,
+    String(p.picked),
+    share(p.picked, b.prompts),
+    String(p.correct_here),
+    share(p.correct_here, b.prompts),
+    String(p.picked_and_right),
+  ]);
 }
 
 const BIAS_HEADER = ['letter', 'picked', 'picked %', 'correct there', 'correct there %', 'picked and right'];
 const CIRCULAR_NOTE =
   "CircularEval (MMBench): an item is right only if it is right under every rotation of its options, each rotation judged by the benchmark's own rule; the authors' metric in the accuracy table is computed on the rotations' mean scores mapped back to the file's order.";
-const BIAS_NOTE = 'Every prompt counted (each image, each presentation: circular counts every rotation): how often each letter position was picked against how often the correct option sat there.';
+const BIAS_NOTE =
+  'Every prompt counted (each image, each presentation: circular counts every rotation): how often each letter position was picked against how often the correct option sat there.';
 
 export function optionOrderMarkdown(summary: RunSummary): string[] {
   const circ = summary.circular_eval ?? [];
@@ -33,14 +41,23 @@ export function optionOrderMarkdown(summary: RunSummary): string[] {
   if (circ.length === 0 && bias.length === 0) return [];
   const out = ['## Option order: CircularEval and position bias', ''];
   if (circ.length > 0) {
-    out.push(CIRCULAR_NOTE, '', '| benchmark | arm | option order | CircularEval % | right under rotation 0 (file order) | items |', '|---|---|---|---|---|---|');
-    for (const c of circ) out.push(`| ${c.benchmark} | ${c.arm} | ${c.option_order} | ${pct(c.value)} (${c.correct}/${c.n}) | ${c.correct_file_order}/${c.n} | ${c.n} |`);
+    out.push(
+      CIRCULAR_NOTE,
+      '',
+      '| benchmark | arm | option order | CircularEval % | right under rotation 0 (file order) | items |',
+      '|---|---|---|---|---|---|',
+    );
+    for (const c of circ)
+      out.push(`| ${c.benchmark} | ${c.arm} | ${c.option_order} | ${pct(c.value)} (${c.correct}/${c.n}) | ${c.correct_file_order}/${c.n} | ${c.n} |`);
     out.push('');
   }
   if (bias.length > 0) {
     out.push(BIAS_NOTE, '');
     for (const b of bias) {
-      out.push(`### ${b.benchmark}: ${b.arm} (options ${b.option_orders.join('/')}; ${b.prompts} prompts; most picked: ${b.preferred ?? '–'}${b.no_pick > 0 ? `; no letter: ${b.no_pick}` : ''})`, '');
+      out.push(
+        `### ${b.benchmark}: ${b.arm} (options ${b.option_orders.join('/')}; ${b.prompts} prompts; most picked: ${b.preferred ?? '–'}${b.no_pick > 0 ? `; no letter: ${b.no_pick}` : ''})`,
+        '',
+      );
       out.push(`| ${BIAS_HEADER.join(' | ')} |`, `|${BIAS_HEADER.map(() => '---').join('|')}|`);
       for (const r of biasRows(b)) out.push(`| ${r.join(' | ')} |`);
       out.push('');
@@ -82,11 +99,18 @@ export async function optionOrderHtml(summary: RunSummary): Promise<string[]> {
   const parts = ['<h2 id="option-order">Option order: CircularEval and position bias</h2>'];
   if (circ.length > 0) {
     parts.push(`<p>${h(CIRCULAR_NOTE)}</p>`);
-    parts.push(htmlTable(['benchmark', 'arm', 'option order', 'CircularEval %', 'right under rotation 0', 'items'], circ.map((c) => [c.benchmark, c.arm, c.option_order, `${pct(c.value)} (${c.correct}/${c.n})`, `${c.correct_file_order}/${c.n}`, String(c.n)])));
+    parts.push(
+      htmlTable(
+        ['benchmark', 'arm', 'option order', 'CircularEval %', 'right under rotation 0', 'items'],
+        circ.map((c) => [c.benchmark, c.arm, c.option_order, `${pct(c.value)} (${c.correct}/${c.n})`, `${c.correct_file_order}/${c.n}`, String(c.n)]),
+      ),
+    );
   }
   if (bias.length > 0) parts.push(`<p>${h(BIAS_NOTE)}</p>`);
   for (const b of bias) {
-    parts.push(`<h3>${h(b.benchmark)}: ${h(b.arm)} <span class="muted">(options ${h(b.option_orders.join('/'))}; ${b.prompts} prompts; most picked: ${h(b.preferred ?? '–')})</span></h3>`);
+    parts.push(
+      `<h3>${h(b.benchmark)}: ${h(b.arm)} <span class="muted">(options ${h(b.option_orders.join('/'))}; ${b.prompts} prompts; most picked: ${h(b.preferred ?? '–')})</span></h3>`,
+    );
     parts.push(htmlTable(BIAS_HEADER, biasRows(b)));
     parts.push(`<div class="chart" data-chart="position-bias">${await renderSvg(positionBiasSpec(`${b.benchmark}: ${b.arm}`, b))}</div>`);
   }

@@ -75,8 +75,25 @@ function comparisonRows(samples: Sample[], c: ComparisonWithTest): ItemRow[] {
     const a = arm?.correct;
     const b = baseline?.correct;
     const outcome: ItemRow['outcome'] =
-      a === true && b === true ? 'both' : a === true && b === false ? 'only arm' : a === false && b === true ? 'only baseline' : a === false && b === false ? 'neither' : 'excluded';
-    return { item: id, image: any.images[0]?.path ?? '', images: any.images.map((i) => i.path), options: any.options, correctOption: any.correct_option, arm, baseline, outcome };
+      a === true && b === true
+        ? 'both'
+        : a === true && b === false
+          ? 'only arm'
+          : a === false && b === true
+            ? 'only baseline'
+            : a === false && b === false
+              ? 'neither'
+              : 'excluded';
+    return {
+      item: id,
+      image: any.images[0]?.path ?? '',
+      images: any.images.map((i) => i.path),
+      options: any.options,
+      correctOption: any.correct_option,
+      arm,
+      baseline,
+      outcome,
+    };
   });
 }
 

@@ -49,10 +49,15 @@ export function loadReportModel(
 /** The images of the rows the HTML's win tables show (each comparison's first `WIN_ROWS` wins either way). */
 function prefetchWinThumbnails(samples: Sample[], baseline: string): void {
   const images = new Map<string, string[]>();
-  for (const s of samples) images.set(`${s.benchmark}\u0000${s.item}`, s.images.map((i) => i.path));
+  for (const s of samples)
+    images.set(
+      `${s.benchmark}\u0000${s.item}`,
+      s.images.map((i) => i.path),
+    );
   const files = new Set<string>();
   for (const c of compareItems(samples, baseline)) {
-    for (const id of [...c.armWins.slice(0, WIN_ROWS), ...c.baselineWins.slice(0, WIN_ROWS)]) for (const f of images.get(`${c.benchmark}\u0000${id}`) ?? []) files.add(f);
+    for (const id of [...c.armWins.slice(0, WIN_ROWS), ...c.baselineWins.slice(0, WIN_ROWS)])
+      for (const f of images.get(`${c.benchmark}\u0000${id}`) ?? []) files.add(f);
   }
   prefetchThumbnails(files);
 }
@@ -76,5 +81,10 @@ export async function writeRunReport(run: RunDirectory, options: { wallMs?: numb
   run.writeFileAtomic('report.html', await renderHtmlReport(model));
   const tables = renderCsvTables(model);
   for (const [name, text] of Object.entries(tables)) run.writeFileAtomic(`tables/${name}`, text);
-  return { summary: model.summary, reportFile: run.file('report.md'), htmlFile: run.file('report.html'), tables: Object.keys(tables).map((t) => run.file(`tables/${t}`)) };
+  return {
+    summary: model.summary,
+    reportFile: run.file('report.md'),
+    htmlFile: run.file('report.html'),
+    tables: Object.keys(tables).map((t) => run.file(`tables/${t}`)),
+  };
 }

@@ -5,7 +5,10 @@ export const BAD_ROWS_SHOWN = 5;
 
 /** The reason without its file and row (`<file> row 12: field x: …` → `field x: …`), for counting. */
 export function reasonKind(reason: string): string {
-  return reason.replace(/^.*?\brow \d+:\s*/, '').replace(/\d+/g, 'N').slice(0, 160);
+  return reason
+    .replace(/^.*?\brow \d+:\s*/, '')
+    .replace(/\d+/g, 'N')
+    .slice(0, 160);
 }
 
 /**

@@ -19,10 +19,14 @@ export function fatalRunError(error: unknown, where: { output: string; store: st
     });
   }
   if (['EACCES', 'EROFS', 'EPERM', 'ENOTDIR', 'SQLITE_READONLY', 'SQLITE_CANTOPEN', 'SQLITE_IOERR_WRITE'].includes(code)) {
-    return new PerceiveError('output-unwritable', `cannot write under the output folder ${where.output} (${code}: ${message}); the store ${where.store} holds every task that finished`, {
-      hint: `make ${where.output} writable, or set output: in the config to a folder that is${resume}`,
-      cause: error,
-    });
+    return new PerceiveError(
+      'output-unwritable',
+      `cannot write under the output folder ${where.output} (${code}: ${message}); the store ${where.store} holds every task that finished`,
+      {
+        hint: `make ${where.output} writable, or set output: in the config to a folder that is${resume}`,
+        cause: error,
+      },
+    );
   }
   return error;
 }

@@ -72,9 +72,7 @@ export async function buildManifest(args: {
     perceive: codeVersion(),
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
-    packages: Object.fromEntries(
-      ['node-llama-cpp', 'onnxruntime-node', 'sharp', '@huggingface/tokenizers', 'zod', 'yaml'].map((n) => [n, packageVersion(n)]),
-    ),
+    packages: Object.fromEntries(['node-llama-cpp', 'onnxruntime-node', 'sharp', '@huggingface/tokenizers', 'zod', 'yaml'].map((n) => [n, packageVersion(n)])),
     ...describeHostTools(tools),
     seed: loaded.config.seed,
     config_file: loaded.file,

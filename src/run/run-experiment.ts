@@ -21,7 +21,17 @@ import { RunDirectory } from '../store/run-directory.js';
 import type { Sample } from '../store/sample.js';
 import { armIdentities } from '../execution/arm-identity.js';
 import { type BundleJob, type BundleOutcome, JOB_VERSION, resultTask } from '../execution/bundle-job.js';
-import { connectRedis, drainFinished, enqueueBundles, openQueue, orphanKey, queueName, readOrphan, redactUrl, returnJobsOfDeadWorker } from '../execution/bullmq/bundle-queue.js';
+import {
+  connectRedis,
+  drainFinished,
+  enqueueBundles,
+  openQueue,
+  orphanKey,
+  queueName,
+  readOrphan,
+  redactUrl,
+  returnJobsOfDeadWorker,
+} from '../execution/bullmq/bundle-queue.js';
 import { bundleFailureReason, executeBundle, StopRequested, TransientBundleError, workerName } from '../execution/bundle-executor.js';
 import { describeExit, LocalWorkers, type WorkerDeath } from '../execution/bullmq/local-workers.js';
 import { RedisWatch } from '../execution/bullmq/redis-watch.js';
@@ -86,7 +96,17 @@ export function defaultRunId(name: string): string {
 
 /** An item that could not be loaded (bad row): a placeholder so it is reported. */
 function failedRowItem(spec: BenchmarkSpec, f: LoadFailure): Item {
-  return { id: `${spec.name}/${f.source.row}`, benchmark: spec.name, subset: spec.subset, images: [], options: [], correct: 0, groups: {}, source: f.source, meta: {} };
+  return {
+    id: `${spec.name}/${f.source.row}`,
+    benchmark: spec.name,
+    subset: spec.subset,
+    images: [],
+    options: [],
+    correct: 0,
+    groups: {},
+    source: f.source,
+    meta: {},
+  };
 }
 
 /**
@@ -105,7 +125,12 @@ async function hashImages(items: Item[], dataDirs: Map<string, string>): Promise
       continue;
     }
     try {
-      hashes.set(file, createHash('sha256').update(await fs.readFile(file)).digest('hex'));
+      hashes.set(
+        file,
+        createHash('sha256')
+          .update(await fs.readFile(file))
+          .digest('hex'),
+      );
     } catch (error) {
       unreadable.set(file, `cannot read image ${file}: ${errorMessage(error)}`);
     }
@@ -198,7 +223,8 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
   const say = options.onMessage ?? (() => {});
   const perModel = options.workers ?? 1;
   // --workers 0: workers on other hosts serve the queues, so the run needs the queue (never silently in-process).
-  if (perModel === 0 && options.queue === 'inline') throw new PerceiveError('bad-usage', '--workers 0 (workers on other hosts) needs the queue; it cannot run with --queue inline');
+  if (perModel === 0 && options.queue === 'inline')
+    throw new PerceiveError('bad-usage', '--workers 0 (workers on other hosts) needs the queue; it cannot run with --queue inline');
   const mode: QueueMode = perModel === 0 ? 'redis' : (options.queue ?? 'auto');
 
   // The first line says how the run executes.
@@ -211,7 +237,9 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
       // A refused password is a mistake to fix, not a reason to compute in-process.
       if (isPerceiveError(error) && error.code === 'redis-auth-failed') throw error;
       if (perModel === 0 && isPerceiveError(error)) {
-        throw new PerceiveError(error.code, `--workers 0 needs the queue (workers on other hosts serve it): ${error.message}`, { hint: 'start Redis or fix REDIS_URL; run with --workers 1 or more to compute on this host' });
+        throw new PerceiveError(error.code, `--workers 0 needs the queue (workers on other hosts serve it): ${error.message}`, {
+          hint: 'start Redis or fix REDIS_URL; run with --workers 1 or more to compute on this host',
+        });
       }
       if (mode === 'redis') throw error;
       say(`executing in-process: no Redis reachable at ${redactUrl(env.redisUrl)} (start Redis or set REDIS_URL to use the queue)`);
@@ -224,7 +252,8 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
     `perceive run --resume ${r.dir}${perModel === 0 ? ' --workers 0' : perModel !== 1 ? ` --workers ${perModel}` : ''}${options.queue === 'redis' ? ' --queue redis' : ''}`;
   let resumeCommand = resumeCommandOf(run);
   // A fatal error is named (disk full, unwritable output) and never leaves the Redis connection open.
-  const fatal = (error: unknown, resume: boolean): unknown => fatalRunError(error, { output: config.output, store: path.join(config.output, 'cache.sqlite'), resume: resume ? resumeCommand : undefined });
+  const fatal = (error: unknown, resume: boolean): unknown =>
+    fatalRunError(error, { output: config.output, store: path.join(config.output, 'cache.sqlite'), resume: resume ? resumeCommand : undefined });
   let log: Logger;
   let store: ResultStore;
   try {
@@ -256,7 +285,16 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
   // stopped once the plan is known. A worker that dies is restarted (bounded); the queue loop
   // handles its deaths.
   const deaths: WorkerDeath[] = [];
-  const workers = redis && perModel > 0 ? new LocalWorkers(perModel, { configFile: loaded.file, logFile: run.file('log.jsonl'), log, restarts: config.queue.worker_restarts, onDeath: (d) => deaths.push(d) }) : undefined;
+  const workers =
+    redis && perModel > 0
+      ? new LocalWorkers(perModel, {
+          configFile: loaded.file,
+          logFile: run.file('log.jsonl'),
+          log,
+          restarts: config.queue.worker_restarts,
+          onDeath: (d) => deaths.push(d),
+        })
+      : undefined;
   for (const model of new Set(config.arms.map((a) => a.model))) workers?.start(model);
   try {
     const formats = new Map(config.benchmarks.map((b) => [b.name, b.format] as const));
@@ -273,7 +311,12 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
       for (const line of badRowLines(set.failures, run.file('bad-rows.jsonl'))) say(line);
     }
     if (loadFailures.length > BAD_ROWS_SHOWN) {
-      run.writeLinesAtomic('bad-rows.jsonl', loadFailures.map(({ spec, failure }) => `${JSON.stringify({ benchmark: spec.name, file: failure.source.file, row: failure.source.row, reason: failure.reason })}\n`));
+      run.writeLinesAtomic(
+        'bad-rows.jsonl',
+        loadFailures.map(
+          ({ spec, failure }) => `${JSON.stringify({ benchmark: spec.name, file: failure.source.file, row: failure.source.row, reason: failure.reason })}\n`,
+        ),
+      );
     }
     const arms = await armIdentities(config, env);
     const { hashes: imageHashes, unreadable } = await hashImages(items, new Map(config.benchmarks.map((b) => [b.name, b.data_dir] as const)));
@@ -287,7 +330,10 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
       return !bad;
     });
     const dataRoot = env.dataDir ?? commonRoot(config.benchmarks.map((b) => b.data_dir));
-    const bundles = mergeBundles(planBundles({ items: plannable, arms, imageHashes, dataRoot, seed: config.seed, namespace: store.file }), config.queue.min_bundle_tasks);
+    const bundles = mergeBundles(
+      planBundles({ items: plannable, arms, imageHashes, dataRoot, seed: config.seed, namespace: store.file }),
+      config.queue.min_bundle_tasks,
+    );
     const tasks = bundles.flatMap((b) => b.tasks);
     const done = store.has(tasks.map((t) => t.hash));
     const tally = new Tally(tasks, done);
@@ -296,9 +342,17 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
       const m = config.models[a.model]!;
       return { name: a.model, kind: m.kind, files: modelKind(m.kind).files(m), hash: a.modelHash };
     });
-    const execution = { mode: redis ? 'queue' : 'inline', redis: redis ? redactUrl(env.redisUrl) : null, prefix: config.queue.prefix, data_root: dataRoot, store: store.file };
+    const execution = {
+      mode: redis ? 'queue' : 'inline',
+      redis: redis ? redactUrl(env.redisUrl) : null,
+      prefix: config.queue.prefix,
+      data_root: dataRoot,
+      store: store.file,
+    };
     run.writeJson('manifest.json', await buildManifest({ loaded, env, tools, models, arms, items, runId, execution }));
-    say(`${tasks.length} tasks in ${bundles.length} bundles; ${done.size} already in the store, ${tally.remaining()} to compute in ${pending.length} bundles (data root ${dataRoot})`);
+    say(
+      `${tasks.length} tasks in ${bundles.length} bundles; ${done.size} already in the store, ${tally.remaining()} to compute in ${pending.length} bundles (data root ${dataRoot})`,
+    );
     log.info({ tasks: tasks.length, bundles: bundles.length, stored: done.size, pendingBundles: pending.length, dataRoot }, 'planned');
 
     const ctx: ExecCtx = { loaded, env, tools, run, runId, dataRoot, store, tally, log, say, started, options, deaths, resumeCommand };
@@ -308,7 +362,10 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
     }
     options.onProgress?.(tally.progress(Date.now() - started));
     const exported = exportSamples({ run, tasks, imageHashes, planFailures, store, formats, arms });
-    log.info({ samples: exported.count, missing: exported.missing, computed: tally.computed, reused: tally.reused(), stopped }, stopped ? 'run stopped' : 'run finished');
+    log.info(
+      { samples: exported.count, missing: exported.missing, computed: tally.computed, reused: tally.reused(), stopped },
+      stopped ? 'run stopped' : 'run finished',
+    );
     let samples: Sample[] | undefined;
     return {
       run,
@@ -428,7 +485,10 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
             try {
               await runOne(bundle);
             } finally {
-              ctx.store.releaseClaims(todoTasks(bundle).map((t) => t.hash), owner);
+              ctx.store.releaseClaims(
+                todoTasks(bundle).map((t) => t.hash),
+                owner,
+              );
             }
           }
           if (ctx.options.signal?.aborted) stopped = true;
@@ -467,7 +527,9 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
                 const partial = error instanceof TransientBundleError ? error.partial : previous;
                 for (const r of partial?.results ?? []) finished.add(resultTask(r));
                 const { code, message } = bundleFailureReason(error);
-                const failures = todoTasks(bundle).filter((t) => !finished.has(t.hash)).map((t) => ({ task: t.hash, code, message, worker, failedAt: now }));
+                const failures = todoTasks(bundle)
+                  .filter((t) => !finished.has(t.hash))
+                  .map((t) => ({ task: t.hash, code, message, worker, failedAt: now }));
                 ctx.log.warn({ bundle: bundle.id, code, message }, 'bundle failed');
                 record(ctx, partial?.results ?? [], [...(partial?.failures ?? []), ...failures]);
                 break;
@@ -546,9 +608,17 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
     for (const b of toEnqueue) mine.add(b.id);
     let added = 0;
     for (const [model, queue] of queues) {
-      added += await guard(enqueueBundles(queue, toEnqueue.filter((b) => b.model === model).map((b) => jobOf(ctx, b)), config.queue));
+      added += await guard(
+        enqueueBundles(
+          queue,
+          toEnqueue.filter((b) => b.model === model).map((b) => jobOf(ctx, b)),
+          config.queue,
+        ),
+      );
     }
-    ctx.say(`enqueued ${added} bundles (${toEnqueue.length - added} were already queued) on ${[...queues.values()].map((q) => `${config.queue.prefix}:${q.name}`).join(', ')}`);
+    ctx.say(
+      `enqueued ${added} bundles (${toEnqueue.length - added} were already queued) on ${[...queues.values()].map((q) => `${config.queue.prefix}:${q.name}`).join(', ')}`,
+    );
     ctx.log.info({ added, alreadyQueued: toEnqueue.length - added }, 'enqueued');
 
     if (workers) {
@@ -563,7 +633,9 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       for (const m of queues.keys()) {
         const threads = perModel * (config.models[m]?.threads ?? ctx.env.threads);
         if (perModel > 1 && threads > cores) {
-          ctx.say(`note: ${perModel} local workers for ${m} run ${threads} compute threads on ${cores} cores; oversubscribed, they slow down sharply (set models.${m}.threads to ${Math.max(1, Math.floor(cores / perModel))}, or use fewer --workers)`);
+          ctx.say(
+            `note: ${perModel} local workers for ${m} run ${threads} compute threads on ${cores} cores; oversubscribed, they slow down sharply (set models.${m}.threads to ${Math.max(1, Math.floor(cores / perModel))}, or use fewer --workers)`,
+          );
           ctx.log.warn({ model: m, threads, cores, workers: perModel }, 'local workers oversubscribe the cores');
         }
       }
@@ -619,7 +691,9 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       if (d.workerId) for (const [, queue] of queues) moved.push(...(await returnJobsOfDeadWorker(queue, redis, config.queue, d.workerId, mine)));
       ctx.say(
         `local worker for ${d.model} (pid ${d.pid}) died (${describeExit(d)}); ${moved.length} active bundle${moved.length === 1 ? '' : 's'} put back in the queue; ` +
-          (d.restarted ? `restarted (${d.deaths} of ${config.queue.worker_restarts} restarts)` : `no restart left (${config.queue.worker_restarts} allowed, queue.worker_restarts)`),
+          (d.restarted
+            ? `restarted (${d.deaths} of ${config.queue.worker_restarts} restarts)`
+            : `no restart left (${config.queue.worker_restarts} allowed, queue.worker_restarts)`),
       );
       ctx.log.warn(
         {
@@ -662,7 +736,8 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
         d.failed.forEach((f) => ctx.tally.failed(f.task));
         if (d.jobs > 0) ctx.log.info({ model, jobs: d.jobs, stored: d.stored.length, failed: d.failed.length }, 'stored finished bundles');
         for (const f of d.failed) ctx.log.warn({ model, task: f.task, code: f.code, reason: f.message, worker: f.worker }, 'task failed');
-        for (const u of d.unreadable) ctx.log.warn({ model, job: u.id, code: 'bad-job', reason: u.reason }, 'job with unreadable data removed (its bundle is enqueued again)');
+        for (const u of d.unreadable)
+          ctx.log.warn({ model, job: u.id, code: 'bad-job', reason: u.reason }, 'job with unreadable data removed (its bundle is enqueued again)');
       }
       // Tasks another run process stored or failed meanwhile.
       if (Date.now() - lastScan >= STORE_SCAN_MS) {

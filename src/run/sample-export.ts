@@ -15,7 +15,11 @@ export interface PlanFailure {
   message: string;
 }
 
-function base(runId: string, item: Item, arm: ArmIdentity): Omit<Sample, 'task' | 'images' | 'status' | 'scores' | 'prediction' | 'correct' | 'error' | 'latency_ms' | 'timings' | 'finished_at'> {
+function base(
+  runId: string,
+  item: Item,
+  arm: ArmIdentity,
+): Omit<Sample, 'task' | 'images' | 'status' | 'scores' | 'prediction' | 'correct' | 'error' | 'latency_ms' | 'timings' | 'finished_at'> {
   return {
     run_id: runId,
     item: item.id,
@@ -103,7 +107,9 @@ export function exportSamples(args: {
   }
 
   function planFailureSample(f: PlanFailure): Sample {
-    const hash = createHash('sha256').update(JSON.stringify(['plan-failure', f.item.id, f.item.source, f.arm.id, f.arm.modelHash])).digest('hex');
+    const hash = createHash('sha256')
+      .update(JSON.stringify(['plan-failure', f.item.id, f.item.source, f.arm.id, f.arm.modelHash]))
+      .digest('hex');
     return failed(f.item, f.arm, hash, { code: f.code, message: f.message }, new Date().toISOString());
   }
 

@@ -135,13 +135,28 @@ export class ResultStore {
         const parsed = TaskResultSchema.safeParse(raw);
         if (!parsed.success) {
           const task = typeof (raw as { task?: unknown })?.task === 'string' ? (raw as { task: string }).task : '';
-          const f = { task, code: 'malformed-answer', message: `the model's answer is not a valid score matrix: ${describeZodIssues(parsed.error, { limit: 1 })}`, worker: String((raw as { worker?: unknown })?.worker ?? '?'), failedAt: now };
+          const f = {
+            task,
+            code: 'malformed-answer',
+            message: `the model's answer is not a valid score matrix: ${describeZodIssues(parsed.error, { limit: 1 })}`,
+            worker: String((raw as { worker?: unknown })?.worker ?? '?'),
+            failedAt: now,
+          };
           rejected.push(f);
           if (task) this.upsertFailure.run(f.task, f.code, f.message, f.worker, f.failedAt);
           continue;
         }
         const r = parsed.data;
-        const info = this.insertResult.run(r.task, JSON.stringify(r.scores), JSON.stringify(r.extra), r.timings ? JSON.stringify(r.timings) : null, r.latencyMs, r.raw, r.worker, r.finishedAt);
+        const info = this.insertResult.run(
+          r.task,
+          JSON.stringify(r.scores),
+          JSON.stringify(r.extra),
+          r.timings ? JSON.stringify(r.timings) : null,
+          r.latencyMs,
+          r.raw,
+          r.worker,
+          r.finishedAt,
+        );
         this.insertComputation.run(r.task, r.worker, info.changes, now);
         stored += info.changes;
       }
@@ -186,7 +201,9 @@ export class ResultStore {
     const now = Date.now();
     const got: string[] = [];
     const select = this.db.prepare('SELECT owner, expires FROM claims WHERE task = ?');
-    const upsert = this.db.prepare('INSERT INTO claims (task, owner, expires) VALUES (?, ?, ?) ON CONFLICT(task) DO UPDATE SET owner = excluded.owner, expires = excluded.expires');
+    const upsert = this.db.prepare(
+      'INSERT INTO claims (task, owner, expires) VALUES (?, ?, ?) ON CONFLICT(task) DO UPDATE SET owner = excluded.owner, expires = excluded.expires',
+    );
     // BEGIN IMMEDIATE: the write lock is taken before the reads, so two processes never both read "free".
     const tx = this.db.transaction(() => {
       for (const t of tasks) {
@@ -217,7 +234,11 @@ export class ResultStore {
   /** Counts for tests and the log: results, failures, and results handed in per task. */
   counts(): { results: number; failures: number; computations: number } {
     const one = (sql: string): number => this.db.prepare(sql).pluck().get() as number;
-    return { results: one('SELECT COUNT(*) FROM results'), failures: one('SELECT COUNT(*) FROM failures'), computations: one('SELECT COUNT(*) FROM computations') };
+    return {
+      results: one('SELECT COUNT(*) FROM results'),
+      failures: one('SELECT COUNT(*) FROM failures'),
+      computations: one('SELECT COUNT(*) FROM computations'),
+    };
   }
 
   /** How many times each task's result was handed in (tests: 1 everywhere = nothing recomputed). */

@@ -12,7 +12,10 @@ import { type Sample, SampleSchema } from './sample.js';
 export class RunDirectory {
   readonly dir: string;
 
-  constructor(outputRoot: string, readonly runId: string) {
+  constructor(
+    outputRoot: string,
+    readonly runId: string,
+  ) {
     this.dir = path.join(outputRoot, runId);
   }
 

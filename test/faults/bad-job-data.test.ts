@@ -26,7 +26,10 @@ describe('job data is untrusted (issue 14.6), on the real Redis', () => {
     await redis.hset(`${prefix}:${name}:hostile-1`, 'data', '{"v":1, not json');
     // BullMQ's own Queue throws while listing it (what made Bull Board answer 500); ours lists it.
     const plain = new Queue(name, { connection: redis, prefix });
-    const plainError = await plain.getJobs(['waiting']).then(() => undefined, (e: unknown) => e);
+    const plainError = await plain.getJobs(['waiting']).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(plainError).toBeInstanceOf(SyntaxError);
     const listed = await queue.getJobs(['waiting']);
     expect(listed.map((j) => j.id)).toEqual(['hostile-1']);
@@ -51,7 +54,9 @@ describe('job data is untrusted (issue 14.6), on the real Redis', () => {
     expect(drained.unreadable.map((u) => u.id)).toEqual(['hostile-1']);
     expect(drained.jobs).toBe(1);
     expect(await queue.getJob('hostile-1')).toBeUndefined();
-    console.log(`[faults 14.6] job with non-JSON data: failed in ${ms} ms with "${job.failedReason.slice(0, 80)}…"; drained 1 unreadable job, 0 results, 0 failures stored`);
+    console.log(
+      `[faults 14.6] job with non-JSON data: failed in ${ms} ms with "${job.failedReason.slice(0, 80)}…"; drained 1 unreadable job, 0 results, 0 failures stored`,
+    );
     store.close();
     await plain.close();
     await queue.close();

@@ -41,7 +41,9 @@ describe('visibility and bounds (issue 14.8)', () => {
     log.write('0.30.000.000 E slot      error: id  0 | task 2500 | out of memory\n');
     log.end();
     const written = fs.statSync(file).size;
-    console.log(`[faults 14.8] llama-server log: ${(raw / 2500).toFixed(0)} bytes/task before, ${(written / 2500).toFixed(2)} bytes/task after (2,500 tasks: ${raw} -> ${written} bytes)`);
+    console.log(
+      `[faults 14.8] llama-server log: ${(raw / 2500).toFixed(0)} bytes/task before, ${(written / 2500).toFixed(2)} bytes/task after (2,500 tasks: ${raw} -> ${written} bytes)`,
+    );
     expect(written).toBeLessThan(1000);
     expect(fs.readFileSync(file, 'utf8')).toContain('out of memory');
     expect(fs.readFileSync(file, 'utf8')).toContain('model loaded');
@@ -54,7 +56,13 @@ describe('visibility and bounds (issue 14.8)', () => {
   });
 
   it('25,000 bad rows print a summary: counts per reason, the first five and where the list is', () => {
-    const failures = Array.from({ length: 25_000 }, (_, i) => ({ source: { file: 'a.json', row: i }, reason: i % 5 === 0 ? `a.json row ${i}: field image: climbs out of the data dir with ".."` : `a.json row ${i}: field caption_options: expected array, received undefined` }));
+    const failures = Array.from({ length: 25_000 }, (_, i) => ({
+      source: { file: 'a.json', row: i },
+      reason:
+        i % 5 === 0
+          ? `a.json row ${i}: field image: climbs out of the data dir with ".."`
+          : `a.json row ${i}: field caption_options: expected array, received undefined`,
+    }));
     const lines = badRowLines(failures, '/r/bad-rows.jsonl');
     console.log(`[faults 14.8] 25,000 bad rows -> ${lines.length} console lines:\n${lines.join('\n')}`);
     expect(lines.length).toBeLessThanOrEqual(12);
@@ -66,10 +74,25 @@ describe('visibility and bounds (issue 14.8)', () => {
   });
 
   it('planning stays linear when rows repeat (identical rows share a pair key)', () => {
-    const arms: ArmIdentity[] = [{ spec: { arm: 'clip', model: 'clip' } as ArmIdentity['spec'], id: 'clip', model: 'clip', modelHash: 'h', prompt: null, params: null }];
-    const imageHashes = new Map([['/d/0.jpg', 'a'.repeat(64)], ['/d/1.jpg', 'b'.repeat(64)]]);
+    const arms: ArmIdentity[] = [
+      { spec: { arm: 'clip', model: 'clip' } as ArmIdentity['spec'], id: 'clip', model: 'clip', modelHash: 'h', prompt: null, params: null },
+    ];
+    const imageHashes = new Map([
+      ['/d/0.jpg', 'a'.repeat(64)],
+      ['/d/1.jpg', 'b'.repeat(64)],
+    ]);
     const time = (n: number): number => {
-      const items: Item[] = Array.from({ length: n }, (_, i) => ({ id: `w/${i}`, benchmark: 'w', subset: 'a', images: [`/d/${i % 2}.jpg`], options: ['a dog on a table', 'a dog under a table'], correct: 0, groups: { pair: 'dog_table' }, source: { file: 'a.json', row: i }, meta: {} }));
+      const items: Item[] = Array.from({ length: n }, (_, i) => ({
+        id: `w/${i}`,
+        benchmark: 'w',
+        subset: 'a',
+        images: [`/d/${i % 2}.jpg`],
+        options: ['a dog on a table', 'a dog under a table'],
+        correct: 0,
+        groups: { pair: 'dog_table' },
+        source: { file: 'a.json', row: i },
+        meta: {},
+      }));
       const t = performance.now();
       const bundles = planBundles({ items, arms, imageHashes, dataRoot: '/d', seed: 0 });
       new ItemPairs().add(items);
@@ -81,7 +104,17 @@ describe('visibility and bounds (issue 14.8)', () => {
     console.log(`[faults 14.8] planning identical rows: 10k ${(t10 / 1000).toFixed(2)} s, 20k ${(t20 / 1000).toFixed(2)} s (before: 1k 15.6 s, 2k 97.7 s)`);
     expect(t20).toBeLessThan(10_000);
     // a real pair (two rows) is still one bundle with both images
-    const pair: Item[] = [0, 1].map((i) => ({ id: `w/${i}`, benchmark: 'w', subset: 'a', images: [`/d/${i}.jpg`], options: ['x', 'y'], correct: 0, groups: { pair: 'p' }, source: { file: 'a.json', row: i }, meta: {} }));
+    const pair: Item[] = [0, 1].map((i) => ({
+      id: `w/${i}`,
+      benchmark: 'w',
+      subset: 'a',
+      images: [`/d/${i}.jpg`],
+      options: ['x', 'y'],
+      correct: 0,
+      groups: { pair: 'p' },
+      source: { file: 'a.json', row: i },
+      meta: {},
+    }));
     const bundles = planBundles({ items: pair, arms, imageHashes, dataRoot: '/d', seed: 0 });
     expect(bundles).toHaveLength(1);
     expect(bundles[0]!.images).toHaveLength(2);

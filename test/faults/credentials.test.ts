@@ -17,7 +17,10 @@ describe('credentials and exposure (issue 14.7)', () => {
   });
 
   it('llama-server gets only the environment it needs (no REDIS_URL)', () => {
-    const env = childEnvironment({ PATH: '/usr/bin', HOME: '/root', REDIS_URL: 'redis://:pw@h', AWS_SECRET_ACCESS_KEY: 'k', GGML_NTHREADS: '2', LLAMA_ARG_LOG_COLORS: 'off' }, { LLAMA_MEDIA_MARKER: '<m>' });
+    const env = childEnvironment(
+      { PATH: '/usr/bin', HOME: '/root', REDIS_URL: 'redis://:pw@h', AWS_SECRET_ACCESS_KEY: 'k', GGML_NTHREADS: '2', LLAMA_ARG_LOG_COLORS: 'off' },
+      { LLAMA_MEDIA_MARKER: '<m>' },
+    );
     expect(Object.keys(env).sort()).toEqual(['GGML_NTHREADS', 'HOME', 'LLAMA_ARG_LOG_COLORS', 'LLAMA_MEDIA_MARKER', 'PATH']);
   });
 

@@ -50,7 +50,9 @@ describe('the dashboard (issue 14.6, 14.7), on the real Redis', () => {
     const authed = await request(oport, { host: `0.0.0.0:${oport}`, auth: 'ops:s3cret' });
     await open.close();
     expect([anon.status, wrong.status, authed.status]).toEqual([401, 401, 200]);
-    console.log(`[faults 14.7] dashboard: page ${page.status}, queue with non-JSON job ${api.status}, foreign Host ${rebound.status}, write when read-only ${write.status}; on 0.0.0.0: no auth refused (bad-option), anonymous ${anon.status}, wrong password ${wrong.status}, right ${authed.status}`);
+    console.log(
+      `[faults 14.7] dashboard: page ${page.status}, queue with non-JSON job ${api.status}, foreign Host ${rebound.status}, write when read-only ${write.status}; on 0.0.0.0: no auth refused (bad-option), anonymous ${anon.status}, wrong password ${wrong.status}, right ${authed.status}`,
+    );
     await queue.close();
     await deletePrefixKeys(redis, prefix);
     redis.disconnect();

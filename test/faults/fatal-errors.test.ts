@@ -62,9 +62,15 @@ describe('every fatal error ends the process, named, with a non-zero exit (queue
     expect((error as { code?: string }).code).toBe('SQLITE_FULL');
     const named = fatalRunError(error, { output: '/data/out', store: '/data/out/cache.sqlite', resume: 'perceive run --resume /data/out/r1' });
     expect(isPerceiveError(named) && named.code).toBe('disk-full');
-    expect((named as Error).message).toBe('the disk holding /data/out is full (database or disk is full); the store /data/out/cache.sqlite holds every task that finished');
+    expect((named as Error).message).toBe(
+      'the disk holding /data/out is full (database or disk is full); the store /data/out/cache.sqlite holds every task that finished',
+    );
     expect(isPerceiveError(named) && named.hint).toBe('free some space; then resume with: perceive run --resume /data/out/r1');
-    const nospace = fatalRunError(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }), { output: '/o', store: '/o/cache.sqlite', resume: undefined });
+    const nospace = fatalRunError(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }), {
+      output: '/o',
+      store: '/o/cache.sqlite',
+      resume: undefined,
+    });
     expect(isPerceiveError(nospace) && nospace.code).toBe('disk-full');
   });
 });

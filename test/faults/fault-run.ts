@@ -8,7 +8,11 @@ import { computedPerTask, writeQueueConfig } from '../support/queue-harness.js';
 export const SLOW = { PERCEIVE_TEST_TASK_DELAY_MS: '300' };
 
 /** A queue config over the demo fixtures (queue-harness), with extra `queue:` settings appended. */
-export function faultConfig(dir: string, name: string, o: { prefix: string; queue?: Record<string, number>; lockMs?: number }): { config: string; output: string } {
+export function faultConfig(
+  dir: string,
+  name: string,
+  o: { prefix: string; queue?: Record<string, number>; lockMs?: number },
+): { config: string; output: string } {
   const output = path.join(dir, `out-${name}`);
   const config = writeQueueConfig(path.join(dir, `${name}.yaml`), { fixtures: path.join(dir, 'fixtures'), output, prefix: o.prefix });
   let text = fs.readFileSync(config, 'utf8');
@@ -20,7 +24,10 @@ export function faultConfig(dir: string, name: string, o: { prefix: string; queu
 }
 
 /** What the store and the run's log say: results, tasks handed in more than once, tasks computed more than once. */
-export function runCounts(output: string, runId: string): { samples: number; ok: number; results: number; duplicates: number; recomputed: number; calls: number } {
+export function runCounts(
+  output: string,
+  runId: string,
+): { samples: number; ok: number; results: number; duplicates: number; recomputed: number; calls: number } {
   const store = ResultStore.open(output);
   let results: number;
   let perTask: Map<string, number>;

@@ -28,7 +28,9 @@ describe('a run over a hostile data folder, with a password in REDIS_URL (issues
     fs.symlinkSync(path.join(dir, 'outside.jpeg'), path.join(images, files[1]!));
 
     const output = path.join(dir, 'out');
-    const loaded = loadExperimentConfig(writeQueueConfig(path.join(dir, 'c.yaml'), { fixtures: path.join(dir, 'fixtures'), output, prefix: uniquePrefix('f14b-hostile'), arms: ['clip'] }));
+    const loaded = loadExperimentConfig(
+      writeQueueConfig(path.join(dir, 'c.yaml'), { fixtures: path.join(dir, 'fixtures'), output, prefix: uniquePrefix('f14b-hostile'), arms: ['clip'] }),
+    );
     const env = { ...readEnvironment(), threads: 1, redisUrl: 'redis://127.0.0.1:1/?db=0&password=hunter2' };
     const lines: string[] = [];
     const result = await runExperiment(loaded, env, hostTools({}), { runId: 'hostile', queue: 'inline', onMessage: (l) => lines.push(l) });
@@ -45,6 +47,8 @@ describe('a run over a hostile data folder, with a password in REDIS_URL (issues
     for (const file of ['manifest.json', 'log.jsonl', 'samples.jsonl']) expect(fs.readFileSync(result.run.file(file), 'utf8')).not.toContain('hunter2');
     expect(lines.join('\n')).not.toContain('hunter2');
     expect(fs.readFileSync(result.run.file('manifest.json'), 'utf8') + fs.readFileSync(result.run.file('log.jsonl'), 'utf8')).toContain('password=***');
-    console.log(`[faults 14.6/14.7] hostile data folder: ${result.samples.length} samples, ${refused.length} refused (links to /etc/passwd and outside), ${result.samples.length - refused.length} ok; "hunter2" in manifest.json/log.jsonl/samples.jsonl/console: 0 times`);
+    console.log(
+      `[faults 14.6/14.7] hostile data folder: ${result.samples.length} samples, ${refused.length} refused (links to /etc/passwd and outside), ${result.samples.length - refused.length} ok; "hunter2" in manifest.json/log.jsonl/samples.jsonl/console: 0 times`,
+    );
   });
 });

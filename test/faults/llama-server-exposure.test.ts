@@ -36,11 +36,19 @@ describe('llama-server: environment, --api-key, restarts, bounded log (issues 14
     const runner = await LlamaRunner.start(spec, { env, binaries, logFile, onRestart: (r) => restarts.push(r) });
     try {
       const pid = runner.currentServer.pid!;
-      const childEnv = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).map((kv) => kv.split('=')[0]);
+      const childEnv = fs
+        .readFileSync(`/proc/${pid}/environ`, 'utf8')
+        .split('\0')
+        .filter(Boolean)
+        .map((kv) => kv.split('=')[0]);
       expect(childEnv).not.toContain('REDIS_URL');
       expect(childEnv).toContain('LLAMA_MEDIA_MARKER');
       // perceive's own requests carry the key; a request without it is refused by the server.
-      const anonymous = await fetch(`${runner.url}/tokenize`, { method: 'POST', body: JSON.stringify({ content: 'a' }), headers: { 'content-type': 'application/json' } });
+      const anonymous = await fetch(`${runner.url}/tokenize`, {
+        method: 'POST',
+        body: JSON.stringify({ content: 'a' }),
+        headers: { 'content-type': 'application/json' },
+      });
       expect(anonymous.status).toBe(401);
       const ids = await runner.tokenize('a red cube');
       expect(ids.length).toBeGreaterThan(0);
@@ -61,7 +69,9 @@ describe('llama-server: environment, --api-key, restarts, bounded log (issues 14
       expect(restarts[0]!.exit?.logTail).toMatch(/\| task \d+ \|/);
       expect(runner.currentServer.pid).not.toBe(pid);
       expect(after - before).toBeLessThan(500);
-      console.log(`[faults 14.7/14.8] llama-server env: ${childEnv.length} variables, REDIS_URL absent; no key -> ${anonymous.status}, with perceive's Bearer -> ok; restart after SIGKILL reported: signal ${restarts[0]!.exit?.signal}, code ${restarts[0]!.exit?.code}, tail ${restarts[0]!.exit?.logTail.split('\n').length} lines; log file grew ${after - before} bytes over 20 scoring calls`);
+      console.log(
+        `[faults 14.7/14.8] llama-server env: ${childEnv.length} variables, REDIS_URL absent; no key -> ${anonymous.status}, with perceive's Bearer -> ok; restart after SIGKILL reported: signal ${restarts[0]!.exit?.signal}, code ${restarts[0]!.exit?.code}, tail ${restarts[0]!.exit?.logTail.split('\n').length} lines; log file grew ${after - before} bytes over 20 scoring calls`,
+      );
     } finally {
       if (saved === undefined) delete process.env.REDIS_URL;
       else process.env.REDIS_URL = saved;

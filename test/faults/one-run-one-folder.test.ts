@@ -46,7 +46,16 @@ describe('one run, one folder (issue 14.5)', () => {
 
   it('two concurrent inline runs over one store compute every task once, in two folders', async () => {
     const output = path.join(dir, 'out');
-    const loaded = loadExperimentConfig(writeQueueConfig(path.join(dir, 'c.yaml'), { fixtures: path.join(dir, 'fixtures'), output, prefix: uniquePrefix('f14b'), arms: ['clip'], limit: 16, minBundleTasks: 1 }));
+    const loaded = loadExperimentConfig(
+      writeQueueConfig(path.join(dir, 'c.yaml'), {
+        fixtures: path.join(dir, 'fixtures'),
+        output,
+        prefix: uniquePrefix('f14b'),
+        arms: ['clip'],
+        limit: 16,
+        minBundleTasks: 1,
+      }),
+    );
     const env = { ...readEnvironment(), threads: 1, taskDelayMs: 40 };
     const t0 = Date.now();
     const [r1, r2] = await Promise.all([
@@ -66,6 +75,8 @@ describe('one run, one folder (issue 14.5)', () => {
     expect(counts.computations).toBe(16); // before: 32 (every task computed by both runs)
     expect(perTask.every((n) => n === 1)).toBe(true);
     expect(r1.computed + r2.computed).toBe(16);
-    console.log(`[faults 14.5] two inline runs: ${r1.samples.length}+${r2.samples.length} samples, ${counts.computations} computations for ${counts.results} tasks, computed ${r1.computed}+${r2.computed}, folders ${path.basename(r1.run.dir)} ${path.basename(r2.run.dir)}, ${wall} ms`);
+    console.log(
+      `[faults 14.5] two inline runs: ${r1.samples.length}+${r2.samples.length} samples, ${counts.computations} computations for ${counts.results} tasks, computed ${r1.computed}+${r2.computed}, folders ${path.basename(r1.run.dir)} ${path.basename(r2.run.dir)}, ${wall} ms`,
+    );
   });
 });

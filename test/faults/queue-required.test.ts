@@ -14,7 +14,27 @@ beforeAll(async () => {
   secured = await TestRedis.start(['--requirepass', 's3cret']);
   const cert = path.join(setup.dir, 'redis.crt');
   const key = path.join(setup.dir, 'redis.key');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   ca = cert;
   tls = await TestRedis.start([], { cert, key });
 });
@@ -54,7 +74,8 @@ describe('--workers 0 requires the queue; a wrong password is named; rediss:// w
   it('rediss:// (TLS, a private CA through NODE_EXTRA_CA_CERTS): the run goes through the queue to the end', async () => {
     const { config, output } = faultConfig(setup.dir, 'tls', { prefix: uniquePrefix('tls') });
     const t = Date.now();
-    const done = await perceive(['run', '--config', config, '--run-id', 'tls', '--queue', 'redis', '--quiet'], { REDIS_URL: tls.url, NODE_EXTRA_CA_CERTS: ca }).exit;
+    const done = await perceive(['run', '--config', config, '--run-id', 'tls', '--queue', 'redis', '--quiet'], { REDIS_URL: tls.url, NODE_EXTRA_CA_CERTS: ca })
+      .exit;
     const ms = Date.now() - t;
     expect(done.code).toBe(0);
     expect(done.stderr).toContain(`queue: BullMQ on rediss://localhost:${tls.port}`);

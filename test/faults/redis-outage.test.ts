@@ -59,7 +59,9 @@ describe('Redis going away mid-run (its own redis-server, killed and started aga
     const gaveUpMs = Date.now() - t;
     expect(done.code).toBe(1);
     expect(done.stderr.match(UNREACHABLE)).toHaveLength(1);
-    expect(done.stderr).toMatch(/perceive: error: Redis at redis:\/\/127\.0\.0\.1:\d+ unreachable since \S+ \(.*\); gave up after 4 s \(queue\.redis_wait_ms\); finished results are safe in the store /);
+    expect(done.stderr).toMatch(
+      /perceive: error: Redis at redis:\/\/127\.0\.0\.1:\d+ unreachable since \S+ \(.*\); gave up after 4 s \(queue\.redis_wait_ms\); finished results are safe in the store /,
+    );
     expect(done.stderr).not.toMatch(/Error: connect ECONNREFUSED|errno/);
     const resume = /hint: start Redis, then resume with: (perceive run --resume \S+)\n/.exec(done.stderr)?.[1];
     expect(resume).toBe(`perceive run --resume ${path.join(output, 'rl')}`);
@@ -68,7 +70,12 @@ describe('Redis going away mid-run (its own redis-server, killed and started aga
     await redis.restart();
     // The printed command, from another folder (output is not ./results).
     const args = resume!.split(' ').slice(1);
-    const again = spawnSync(process.execPath, [PERCEIVE_BIN, ...args, '--quiet'], { cwd: '/', env: { ...process.env, REDIS_URL: redis.url, PERCEIVE_THREADS: '1' }, encoding: 'utf8', timeout: 150_000 });
+    const again = spawnSync(process.execPath, [PERCEIVE_BIN, ...args, '--quiet'], {
+      cwd: '/',
+      env: { ...process.env, REDIS_URL: redis.url, PERCEIVE_THREADS: '1' },
+      encoding: 'utf8',
+      timeout: 150_000,
+    });
     expect(again.status).toBe(0);
     // What the local workers had finished when they were stopped without Redis was kept in the run folder and stored first.
     const kept = Number(/(\d+) tasks finished before Redis went away stored from /.exec(again.stderr)?.[1] ?? 0);

@@ -40,7 +40,9 @@ describe('a local worker that dies (SIGKILL, as the out-of-memory killer sends)'
     const done = await run.exit;
     const wallMs = Date.now() - t;
     expect(done.code).toBe(0);
-    expect(done.stderr).toMatch(new RegExp(`local worker for llava \\(pid ${pid}\\) died \\(signal SIGKILL\\); 1 active bundle put back in the queue; restarted \\(1 of 3 restarts\\)`));
+    expect(done.stderr).toMatch(
+      new RegExp(`local worker for llava \\(pid ${pid}\\) died \\(signal SIGKILL\\); 1 active bundle put back in the queue; restarted \\(1 of 3 restarts\\)`),
+    );
     const died = logLines(log, 'local worker died');
     expect(died).toHaveLength(1);
     expect(died[0]).toMatchObject({ worker: pid, model: 'llava', signal: 'SIGKILL', restarted: true });
@@ -49,7 +51,9 @@ describe('a local worker that dies (SIGKILL, as the out-of-memory killer sends)'
     expect(c).toMatchObject({ samples: 48, ok: 48, results: 48, duplicates: 0, recomputed: 0 });
     // The 120 s lock was not waited out.
     expect(wallMs).toBeLessThan(baseMs + 60_000);
-    console.log(`[worker SIGKILL] samples ${c.samples} (ok ${c.ok}); stored ${c.results}; duplicates ${c.duplicates}; recomputed tasks ${c.recomputed}; model calls ${c.calls}; wall ${(wallMs / 1000).toFixed(1)} s vs undisturbed ${(baseMs / 1000).toFixed(1)} s`);
+    console.log(
+      `[worker SIGKILL] samples ${c.samples} (ok ${c.ok}); stored ${c.results}; duplicates ${c.duplicates}; recomputed tasks ${c.recomputed}; model calls ${c.calls}; wall ${(wallMs / 1000).toFixed(1)} s vs undisturbed ${(baseMs / 1000).toFixed(1)} s`,
+    );
   }, 240_000);
 
   it('after repeated deaths the run gives up naming the signal, the last log lines, what to change and the resume command', async () => {
@@ -72,6 +76,8 @@ describe('a local worker that dies (SIGKILL, as the out-of-memory killer sends)'
     expect(done.stderr).not.toContain('unexpected error');
     const c = runCounts(output, 'k2');
     expect(c.duplicates).toBe(0);
-    console.log(`[worker dies twice, 1 restart allowed] exit ${done.code} after ${(wallMs / 1000).toFixed(1)} s; stored ${c.results} of 48; duplicates ${c.duplicates}`);
+    console.log(
+      `[worker dies twice, 1 restart allowed] exit ${done.code} after ${(wallMs / 1000).toFixed(1)} s; stored ${c.results} of 48; duplicates ${c.duplicates}`,
+    );
   }, 240_000);
 });

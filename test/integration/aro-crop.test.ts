@@ -21,8 +21,19 @@ beforeAll(async () => {
   const raw = Buffer.alloc(64 * 48 * 3);
   for (let y = 0; y < 48; y++) for (let x = 0; x < 64; x++) raw.set(x < 32 ? [220, 30, 30] : [30, 30, 220], (y * 64 + x) * 3);
   fs.mkdirSync(path.join(dir, 'aro', 'images'), { recursive: true });
-  await sharp(raw, { raw: { width: 64, height: 48, channels: 3 } }).jpeg().toFile(path.join(dir, 'aro', 'images', '1.jpg'));
-  const row = (x: number, rel: string) => ({ image_path: '1.jpg', bbox_x: x, bbox_y: 4, bbox_w: 24, bbox_h: 30, true_caption: `the cup is ${rel} the table`, false_caption: `the table is ${rel} the cup`, relation_name: rel });
+  await sharp(raw, { raw: { width: 64, height: 48, channels: 3 } })
+    .jpeg()
+    .toFile(path.join(dir, 'aro', 'images', '1.jpg'));
+  const row = (x: number, rel: string) => ({
+    image_path: '1.jpg',
+    bbox_x: x,
+    bbox_y: 4,
+    bbox_w: 24,
+    bbox_h: 30,
+    true_caption: `the cup is ${rel} the table`,
+    false_caption: `the table is ${rel} the cup`,
+    relation_name: rel,
+  });
   fs.writeFileSync(path.join(dir, 'aro', 'visual_genome_relation.json'), JSON.stringify([row(2, 'on'), row(40, 'on'), row(-5, 'under')]));
   fs.writeFileSync(
     path.join(dir, 'exp.yaml'),
@@ -50,7 +61,11 @@ describe("ARO VG items are answered on their crop, as the authors' __getitem__ d
     const encoder = await ClipEncoder.load(path.join(dir, 'clip'), { threads: 1 });
     try {
       const image = await loadImage(path.join(dir, 'aro', 'images', '1.jpg'));
-      const boxes = [{ x: 2, y: 4, w: 24, h: 30 }, { x: 40, y: 4, w: 24, h: 30 }, { x: -5, y: 4, w: 24, h: 30 }];
+      const boxes = [
+        { x: 2, y: 4, w: 24, h: 30 },
+        { x: 40, y: 4, w: 24, h: 30 },
+        { x: -5, y: 4, w: 24, h: 30 },
+      ];
       for (const [k, box] of boxes.entries()) {
         const s = samples.find((x) => x.source.row === k)!;
         const [v] = await encoder.encodeImages([await cropImage(image, box)]);

@@ -22,7 +22,9 @@ beforeAll(async () => {
   encoder = await ClipEncoder.load((await writeTinyClip(path.join(tmp, 'clip'), { seed: 3 })).dir, { threads: 1, batchSize: 8 });
   images = [];
   for (let k = 0; k < 6; k++) {
-    const bytes = await sharp({ create: { width: 40 + k, height: 30, channels: 3, background: { r: 20 * k, g: 100, b: 255 - 30 * k } } }).png().toBuffer();
+    const bytes = await sharp({ create: { width: 40 + k, height: 30, channels: 3, background: { r: 20 * k, g: 100, b: 255 - 30 * k } } })
+      .png()
+      .toBuffer();
     images.push({ bytes, sha256: createHash('sha256').update(bytes).digest('hex') });
   }
 });

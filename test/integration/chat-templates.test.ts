@@ -88,7 +88,9 @@ describe.each(['chatml', 'gemma'] as TinyChatTemplate[])('prompt_format: model o
 
   it('renders a user turn with the template markers, generation prompt last', async () => {
     const p = await runner.chatPrompt(vqascoreChat.userTurn('a mug left of a plate'));
-    expect(p).toBe(`${startMarker}user\n<image>\nDoes this figure show "a mug left of a plate"? Please answer yes or no.${endMarker}\n${chat.generationPrompt}`);
+    expect(p).toBe(
+      `${startMarker}user\n<image>\nDoes this figure show "a mug left of a plate"? Please answer yes or no.${endMarker}\n${chat.generationPrompt}`,
+    );
   });
 
   it('vlm.vqascore scores "Yes" then the model\'s end-of-turn id', async () => {

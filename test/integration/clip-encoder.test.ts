@@ -26,7 +26,9 @@ const input = (bytes: Buffer): ImageInput => ({ bytes, sha256: createHash('sha25
 async function png(width: number, height: number, f: (x: number, y: number, c: number) => number): Promise<Buffer> {
   const raw = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) for (let c = 0; c < 3; c++) raw[(y * width + x) * 3 + c] = f(x, y, c);
-  return sharp(raw, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 /** HF's value for a pixel: rescale by 1/255, then (v - mean) / std. */
@@ -165,7 +167,13 @@ describe('ClipPreprocessor (the tiny CLIP’s preprocessor_config.json: shortest
     expect([out.height, out.width]).toEqual([32, 32]);
     expect(out.data).toHaveLength(3 * 32 * 32);
     // Short side is already 32 → no resize; crop left = (48 - 32) // 2 = 8, top = 0.
-    for (const [c, y, x] of [[0, 0, 0], [0, 5, 7], [1, 31, 31], [2, 10, 20], [2, 0, 31]] as const) {
+    for (const [c, y, x] of [
+      [0, 0, 0],
+      [0, 5, 7],
+      [1, 31, 31],
+      [2, 10, 20],
+      [2, 0, 31],
+    ] as const) {
       const got = out.data[c * 1024 + y * 32 + x] as number;
       expect(Math.abs(got - expected(f(x + 8, y, c), c)), `c${c} y${y} x${x}`).toBeLessThan(1e-6);
     }
@@ -192,11 +200,15 @@ describe('ClipPreprocessor (the tiny CLIP’s preprocessor_config.json: shortest
   it('drops alpha as PIL convert("RGB") does, and expands grey to RGB', async () => {
     const rgba = await sharp(Buffer.from(Array.from({ length: 32 * 32 }, () => [200, 100, 50, 10]).flat()), {
       raw: { width: 32, height: 32, channels: 4 },
-    }).png().toBuffer();
+    })
+      .png()
+      .toBuffer();
     const a = await pre.preprocess(input(rgba));
     expect(a.data[0] as number).toBeCloseTo(expected(200, 0), 6);
     expect(a.data[1024] as number).toBeCloseTo(expected(100, 1), 6);
-    const grey = await sharp(Buffer.alloc(32 * 32, 77), { raw: { width: 32, height: 32, channels: 1 } }).png().toBuffer();
+    const grey = await sharp(Buffer.alloc(32 * 32, 77), { raw: { width: 32, height: 32, channels: 1 } })
+      .png()
+      .toBuffer();
     const g = await pre.preprocess(input(grey));
     for (let c = 0; c < 3; c++) expect(g.data[c * 1024] as number).toBeCloseTo(expected(77, c), 6);
   });

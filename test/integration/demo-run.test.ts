@@ -45,7 +45,7 @@ beforeAll(async () => {
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-describe('the demo config end to end (tiny LLaVA-style GGUF + tiny CLIP ONNX, synthetic What\'sUp)', () => {
+describe("the demo config end to end (tiny LLaVA-style GGUF + tiny CLIP ONNX, synthetic What'sUp)", () => {
   it('answers every item with both arms and writes a report with every item', async () => {
     const loaded = loadExperimentConfig(writeConfig('demo'));
     const result = await runExperiment(loaded, env, hostTools({ llama: binaries }), { runId: 'demo-test' });
@@ -173,7 +173,10 @@ describe('the demo config end to end (tiny LLaVA-style GGUF + tiny CLIP ONNX, sy
         expect(mine, `${benchmark} ${arm}`).toHaveLength(n);
         const reason = notApplicable(benchmark, arm);
         if (reason === undefined) {
-          expect(mine.every((s) => s.status === 'ok'), `${benchmark} ${arm}: ${mine.find((s) => s.status !== 'ok')?.error?.message}`).toBe(true);
+          expect(
+            mine.every((s) => s.status === 'ok'),
+            `${benchmark} ${arm}: ${mine.find((s) => s.status !== 'ok')?.error?.message}`,
+          ).toBe(true);
         } else {
           for (const s of mine) expect(s.error?.message, `${benchmark} ${arm}`).toMatch(reason);
         }
@@ -188,9 +191,14 @@ describe('the demo config end to end (tiny LLaVA-style GGUF + tiny CLIP ONNX, sy
     expect(new Set(summary.arms.map((a) => a.arm))).toEqual(new Set(arms));
     const md = fs.readFileSync(result.run.file('report.md'), 'utf8');
     for (const heading of [
-      '## Accuracy per benchmark and arm', '## Per item: generation against contrastive matching', '## Differences between arms (prompt ablation)',
-      '## Erroneous agreement', '## MMVP pairs: one image per prompt, both images in one prompt, relaxed', '## Reference numbers from the papers',
-    ]) expect(md).toContain(heading);
+      '## Accuracy per benchmark and arm',
+      '## Per item: generation against contrastive matching',
+      '## Differences between arms (prompt ablation)',
+      '## Erroneous agreement',
+      '## MMVP pairs: one image per prompt, both images in one prompt, relaxed',
+      '## Reference numbers from the papers',
+    ])
+      expect(md).toContain(heading);
     expect(md).toContain('| mmvp.synthetic | all | vlm.two-image | relaxed, two-image |');
     expect(md).toContain('| whatsup.synthetic | vlm2vec.plain | vlm2vec.question |');
     // Option orders (configs/demo.yaml: MMVP fixed, every other set circular): recorded per sample, named per number.
@@ -200,7 +208,12 @@ describe('the demo config end to end (tiny LLaVA-style GGUF + tiny CLIP ONNX, sy
       expect((s.extra.position_picks as number[][]).length).toBe(s.benchmark === 'mmvp.synthetic' ? 1 : s.options.length);
     }
     const core = new Set(['whatsup.synthetic', 'mmvp.synthetic']);
-    expect(summary.circular_eval.filter((c) => c.benchmark === 'whatsup.synthetic').map((c) => `${c.benchmark} ${c.arm} ${c.n}`).sort()).toEqual(letterArms.map((a) => `whatsup.synthetic ${a} 24`).sort());
+    expect(
+      summary.circular_eval
+        .filter((c) => c.benchmark === 'whatsup.synthetic')
+        .map((c) => `${c.benchmark} ${c.arm} ${c.n}`)
+        .sort(),
+    ).toEqual(letterArms.map((a) => `whatsup.synthetic ${a} 24`).sort());
     expect(new Set(summary.position_bias.filter((b) => core.has(b.benchmark)).map((b) => `${b.benchmark} ${b.arm} ${b.option_orders.join('/')}`))).toEqual(
       new Set(letterArms.flatMap((a) => [`whatsup.synthetic ${a} circular`, `mmvp.synthetic ${a} fixed`])),
     );

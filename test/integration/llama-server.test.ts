@@ -19,7 +19,9 @@ import { LlamaServer, MEDIA_MARKER, type LlamaServerExit } from '../../src/model
 const BIN = llamaServerLocation(readEnvironment()).server;
 
 async function solid(r: number, g: number, b: number, width = 64, height = 48): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: { r, g, b } } }).png().toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: { r, g, b } } })
+    .png()
+    .toBuffer();
 }
 
 async function gradient(): Promise<Buffer> {
@@ -34,7 +36,9 @@ async function gradient(): Promise<Buffer> {
       px[i + 2] = 128;
     }
   }
-  return sharp(px, { raw: { width: w, height: h, channels: 3 } }).jpeg().toBuffer();
+  return sharp(px, { raw: { width: w, height: h, channels: 3 } })
+    .jpeg()
+    .toBuffer();
 }
 
 /** true while the process exists and is not a zombie (an orphan may wait a while to be reaped) */
@@ -166,8 +170,7 @@ describe('llama-server on the tiny LLaVA pair', () => {
     const before = 'USER: ';
     const after = '\nIs the red cube on the left of the ball? Answer:';
     const prompt = `${before}${MEDIA_MARKER}${after}`;
-    const textTokens =
-      (await client.tokenize(before, { addSpecial: true })).ids.length + (await client.tokenize(after)).ids.length;
+    const textTokens = (await client.tokenize(before, { addSpecial: true })).ids.length + (await client.tokenize(after)).ids.length;
 
     const a = await client.completion({ prompt, images: [red], nPredict: 1, nProbs: 10, temperature: 0 });
     expect(a.tokensEvaluated).toBe(textTokens + 16);
@@ -269,10 +272,7 @@ describe('llama-server on the tiny LLaVA pair', () => {
 
   it('checks the marker count before sending, and reports server errors', async () => {
     await expectPerceiveError(client.completion({ prompt: 'USER: no marker', images: [red] }), 'bad-prompt');
-    await expectPerceiveError(
-      client.completion({ prompt: `${MEDIA_MARKER}${MEDIA_MARKER}`, images: [red] }),
-      'bad-prompt',
-    );
+    await expectPerceiveError(client.completion({ prompt: `${MEDIA_MARKER}${MEDIA_MARKER}`, images: [red] }), 'bad-prompt');
     const error = await expectPerceiveError(client.completion({ prompt: 'x', grammar: 'root ::= (' }), 'server-error');
     expect(error).toBeInstanceOf(LlamaServerHttpError);
     expect((error as LlamaServerHttpError).status).toBe(400);
@@ -312,10 +312,7 @@ describe('llama-server on the tiny LLaVA pair', () => {
     expect((await attached.client.tokenize(' Yes')).ids).toEqual([417]);
     expect(await attached.stop()).toBeUndefined();
     expect(pidAlive(server.pid!)).toBe(true);
-    const viaEnv = await LlamaServer.startOrAttach(
-      { bin: '/nonexistent', model: '/nonexistent' },
-      { LLAMA_SERVER_URL: server.url },
-    );
+    const viaEnv = await LlamaServer.startOrAttach({ bin: '/nonexistent', model: '/nonexistent' }, { LLAMA_SERVER_URL: server.url });
     expect(viaEnv.url).toBe(server.url);
     await expectPerceiveError(LlamaServer.attach('http://127.0.0.1:1'), 'server-unreachable');
   });
@@ -352,10 +349,7 @@ describe('llama-server lifecycle', () => {
   });
 
   it('fails with the log tail when the mmproj is not a CLIP file', async () => {
-    const error = await expectPerceiveError(
-      LlamaServer.start({ bin: BIN, model: pair.model, mmproj: pair.model }),
-      'server-start-failed',
-    );
+    const error = await expectPerceiveError(LlamaServer.start({ bin: BIN, model: pair.model, mmproj: pair.model }), 'server-start-failed');
     expect(error.message).toContain('exited during start-up');
     expect(error.message).toContain('Failed to load CLIP model');
     expect(error.message).toContain('last 30 lines of the llama-server log');
@@ -363,25 +357,16 @@ describe('llama-server lifecycle', () => {
 
   it('names missing files', async () => {
     const missing = join(dir, 'missing-mmproj.gguf');
-    const e1 = await expectPerceiveError(
-      LlamaServer.start({ bin: BIN, model: pair.model, mmproj: missing }),
-      'model-not-found',
-    );
+    const e1 = await expectPerceiveError(LlamaServer.start({ bin: BIN, model: pair.model, mmproj: missing }), 'model-not-found');
     expect(e1.message).toContain(missing);
     const e2 = await expectPerceiveError(LlamaServer.start({ bin: BIN, model: join(dir, 'nope.gguf') }), 'model-not-found');
     expect(e2.message).toContain('nope.gguf');
-    const e3 = await expectPerceiveError(
-      LlamaServer.start({ bin: join(dir, 'no-llama-server'), model: pair.model }),
-      'llama-server-not-found',
-    );
+    const e3 = await expectPerceiveError(LlamaServer.start({ bin: join(dir, 'no-llama-server'), model: pair.model }), 'llama-server-not-found');
     expect(e3.hint).toContain('LLAMA_SERVER_BIN');
   });
 
   it('fails with the log tail when the server does not become ready in time', async () => {
-    const error = await expectPerceiveError(
-      LlamaServer.start({ bin: BIN, model: pair.model, startTimeoutMs: 1 }),
-      'server-start-failed',
-    );
+    const error = await expectPerceiveError(LlamaServer.start({ bin: BIN, model: pair.model, startTimeoutMs: 1 }), 'server-start-failed');
     expect(error.message).toContain('not ready after 1 ms');
   });
 
@@ -403,9 +388,7 @@ describe('llama-server lifecycle', () => {
       let err = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
-        child.on('exit', (code, signal) => res({ code, signal })),
-      );
+      const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
       let serverPid = 0;
       await waitUntil(() => {
         const m = /READY (\d+)/.exec(out);
@@ -418,7 +401,8 @@ describe('llama-server lifecycle', () => {
         child.kill(mode === 'signal' ? 'SIGTERM' : 'SIGKILL');
       }
       const result = await closed;
-      if (mode === 'signal') expect(result.signal).toBe('SIGTERM'); // default behaviour re-raised
+      if (mode === 'signal')
+        expect(result.signal).toBe('SIGTERM'); // default behaviour re-raised
       else if (mode === 'sigkill') expect(result.signal).toBe('SIGKILL');
       else expect(result.code).toBe(3);
       expect(await waitUntil(() => !pidAlive(serverPid), 10_000), `server ${serverPid} still alive (${mode})`).toBe(true);

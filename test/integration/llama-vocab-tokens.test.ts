@@ -62,7 +62,8 @@ function expectSameAsLlava(call: RecordedCall, label?: string): number[] {
   if (label) {
     llava.forEach((ids, k) => {
       const name = k === 0 ? (call.images > 0 ? 'before image 1' : 'whole prompt') : `after image ${k}`;
-      const show = (xs: number[]) => (xs.length > 14 ? `${xs.slice(0, 6).join(' ')} … ${xs.slice(-6).join(' ')} (${xs.length})` : `${xs.join(' ')} (${xs.length})`);
+      const show = (xs: number[]) =>
+        xs.length > 14 ? `${xs.slice(0, 6).join(' ')} … ${xs.slice(-6).join(' ')} (${xs.length})` : `${xs.join(' ')} (${xs.length})`;
       table.push(`| ${label} | ${name} | ${show(ids)} | ${show(served[k] ?? [])} | ${JSON.stringify(ids) === JSON.stringify(served[k]) ? 'yes' : 'NO'} |`);
     });
   }
@@ -102,7 +103,12 @@ beforeAll(async () => {
   const slotDir = path.join(dir, 'slots');
   fs.mkdirSync(slotDir);
   server = await LlamaServer.start({
-    bin: binaries.server, model: pair.model, mmproj: pair.mmproj, threads: 2, contextSize: 2048, slots: 1,
+    bin: binaries.server,
+    model: pair.model,
+    mmproj: pair.mmproj,
+    threads: 2,
+    contextSize: 2048,
+    slots: 1,
     extraArgs: ['--slot-save-path', `${slotDir}/`],
   });
   recorder = new SlotTokenRecorder(server.url, slotDir);
@@ -120,11 +126,14 @@ afterAll(async () => {
   await server?.stop();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
   if (table.length > 0 && process.env.PERCEIVE_TOKEN_TABLE) {
-    fs.writeFileSync(process.env.PERCEIVE_TOKEN_TABLE, ['| arm | chunk | LLaVA ids | llama-server ids | equal |', '|---|---|---|---|---|', ...table, ''].join('\n'));
+    fs.writeFileSync(
+      process.env.PERCEIVE_TOKEN_TABLE,
+      ['| arm | chunk | LLaVA ids | llama-server ids | equal |', '|---|---|---|---|---|', ...table, ''].join('\n'),
+    );
   }
 });
 
-describe('LLaMA vocabulary: the ids llama-server evaluates are LLaVA-1.5\'s', () => {
+describe("LLaMA vocabulary: the ids llama-server evaluates are LLaVA-1.5's", () => {
   it('llama-server /tokenize gives the real ids: ▁Yes 3869, ▁No 1939, </s> 2, ▁ 29871, <0x0A> 13', async () => {
     expect(await runner.tokenize('Yes')).toEqual([LLAMA_VOCAB_IDS.yes]); // add_space_prefix: "▁Yes"
     expect(await runner.tokenize('No')).toEqual([LLAMA_VOCAB_IDS.no]);
@@ -152,7 +161,10 @@ describe('LLaMA vocabulary: the ids llama-server evaluates are LLaVA-1.5\'s', ()
       expect(served).toEqual(full.slice(0, answerAt + k));
     });
     expectSameAsLlava(distinct[0]!, 'vlm.vqascore (question, then ▁Yes scored)');
-    const direct = await runner.scoreContinuation(rendered.text.slice(0, -1), [await padToSquare(imgs[0]!.bytes)], ' Yes', { end: 'eos', alternatives: [' No'] });
+    const direct = await runner.scoreContinuation(rendered.text.slice(0, -1), [await padToSquare(imgs[0]!.bytes)], ' Yes', {
+      end: 'eos',
+      alternatives: [' No'],
+    });
     expect(direct.tokenIds).toEqual([LLAMA_VOCAB_IDS.yes, LLAMA_VOCAB_IDS.eos]);
   });
 
@@ -169,7 +181,7 @@ describe('LLaMA vocabulary: the ids llama-server evaluates are LLaVA-1.5\'s', ()
         expectSameAsLlava(c, c === completion[0] ? `vlm.mcq ${optionStyle}` : undefined);
         // LLaVA's tokens of prompt + answer continue the evaluated prompt with the scored letter
         const prompt = c.prompt.split(marker).join('<image>');
-        const shared = (out!.extra.shared_answer_prefix as string);
+        const shared = out!.extra.shared_answer_prefix as string;
         const base = prompt.slice(0, prompt.length - shared.length);
         answers.forEach((a, k) => {
           const full = textIds(llavaTokenizerImageToken(tokenizer, base + a));
@@ -190,7 +202,7 @@ describe('LLaMA vocabulary: the ids llama-server evaluates are LLaVA-1.5\'s', ()
     });
   }
 
-  it('vlm.generate: the prompt is LLaVA\'s', async () => {
+  it("vlm.generate: the prompt is LLaVA's", async () => {
     const arm = new VlmGenerateArm('llava', runner, { format: 'llava-v1', maxTokens: 2, padToSquare: false });
     const calls = await callsOf(() => arm.score(mmvpPair, [imgs[0]!]));
     expect(calls).toHaveLength(1);
@@ -208,7 +220,7 @@ describe('LLaMA vocabulary: the ids llama-server evaluates are LLaVA-1.5\'s', ()
     });
   }
 
-  it('vlm.two-image: both images\' chunks are LLaVA\'s', async () => {
+  it("vlm.two-image: both images' chunks are LLaVA's", async () => {
     const arm = new VlmTwoImageArm('llava', runner, { format: 'llava-v1', optionStyle: 'mmvp', padToSquare: false });
     const calls = await callsOf(() => arm.score(mmvpPair, imgs));
     const completion = calls.filter((c) => c.endpoint === '/completion');
@@ -219,7 +231,7 @@ describe('LLaMA vocabulary: the ids llama-server evaluates are LLaVA-1.5\'s', ()
     });
   });
 
-  it('vlm.contrast: the text-only call (no image) is LLaVA\'s tokens of the same prompt', async () => {
+  it("vlm.contrast: the text-only call (no image) is LLaVA's tokens of the same prompt", async () => {
     const arm = new VlmContrastArm('llava', runner, { format: 'llava-v1', optionStyle: 'mmvp', padToSquare: false, lambda: 1 });
     const calls = await callsOf(() => arm.score(mmvpPair, [imgs[0]!]));
     const textOnly = calls.filter((c) => c.endpoint === '/completion' && c.images === 0);

@@ -42,7 +42,7 @@ async function scoreAll(items: Item[]): Promise<Map<string, ScoreMatrix>> {
 }
 
 describe('synthetic MMVP with the clip arm', () => {
-  it('Questions-clip.csv pairs: 2 images × 2 statements, judged and counted by eval_MMVP\'s rule', async () => {
+  it("Questions-clip.csv pairs: 2 images × 2 statements, judged and counted by eval_MMVP's rule", async () => {
     const spec = BenchmarkSpecSchema.parse({
       name: 'mmvp_clip',
       format: 'mmvp-clip',
@@ -65,7 +65,7 @@ describe('synthetic MMVP with the clip arm', () => {
       }
       // eval_clip.py by hand on the real cosines: P(img1 | text t) = softmax(100 · [s[0][t], s[1][t]])[0].
       const gt = item.meta.gt as number[];
-      const right = [0, 1].map((t) => ((softmaxFirst(s[0]![t]!, s[1]![t]!, 100) > 0.5 ? 0 : 1) === gt[t]));
+      const right = [0, 1].map((t) => (softmaxFirst(s[0]![t]!, s[1]![t]!, 100) > 0.5 ? 0 : 1) === gt[t]);
       texts += right.filter(Boolean).length;
       if (right[0] && right[1]) pairs += 1;
       expect(mmvpClipFamily.judge(item, s).correct).toBe(right[0] && right[1]);

@@ -49,10 +49,29 @@ afterAll(async () => {
 function sampleOf(item: Item, arm: Arm, out: ArmOutput): Sample {
   const judged = benchmarkFamily('mmvp').judge(item, out.scores);
   return {
-    run_id: 'test', task: `${arm.id}/${item.id}`, item: item.id, benchmark: item.benchmark, subset: item.subset, arm: arm.id, model: 'llava', model_hash: arm.modelHash,
-    prompt: arm.prompt ?? null, images: item.images.map((p) => ({ path: p, sha256: '' })), options: item.options, correct_option: item.correct, status: 'ok',
-    scores: out.scores, prediction: judged.prediction, correct: judged.correct, extra: out.extra, error: null, latency_ms: 0, timings: null,
-    groups: item.groups, source: item.source, finished_at: '',
+    run_id: 'test',
+    task: `${arm.id}/${item.id}`,
+    item: item.id,
+    benchmark: item.benchmark,
+    subset: item.subset,
+    arm: arm.id,
+    model: 'llava',
+    model_hash: arm.modelHash,
+    prompt: arm.prompt ?? null,
+    images: item.images.map((p) => ({ path: p, sha256: '' })),
+    options: item.options,
+    correct_option: item.correct,
+    status: 'ok',
+    scores: out.scores,
+    prediction: judged.prediction,
+    correct: judged.correct,
+    extra: out.extra,
+    error: null,
+    latency_ms: 0,
+    timings: null,
+    groups: item.groups,
+    source: item.source,
+    finished_at: '',
   };
 }
 
@@ -83,7 +102,13 @@ describe('option_order on real llama-server with the tiny LLaVA-style pair', () 
 
   it('the tiny model prefers one letter: on a set whose correct option always sits there, fixed gives 100 %, CircularEval 0, and position bias names the letter', async () => {
     // The letter the tiny model prefers, from What'sUp's own items in file order (correct option first).
-    const probe = await answer(new VlmMcqArm('llava', runner, { ...mcqOptions, optionOrder: 'fixed' }), items.slice(0, 4).map((i) => (source.set(i.id, i), i)));
+    const probe = await answer(
+      new VlmMcqArm('llava', runner, { ...mcqOptions, optionOrder: 'fixed' }),
+      items.slice(0, 4).map((i) => {
+        source.set(i.id, i);
+        return i;
+      }),
+    );
     const picks = probe.map((s) => (s.extra.position_picks as number[][])[0]![0]!);
     preferred = picks[0]!;
     expect(new Set(picks)).toEqual(new Set([preferred]));
@@ -99,7 +124,9 @@ describe('option_order on real llama-server with the tiny LLaVA-style pair', () 
     circularSamples = await answer(circular, set);
     const formats = new Map([['biased', 'mmvp']]);
     const ce = circularEval([...fixedSamples, ...circularSamples], formats);
-    expect(ce).toEqual([{ benchmark: 'biased', arm: 'vlm.mcq.circular', option_order: 'circular', n: set.length, correct: 0, value: 0, correct_file_order: set.length }]);
+    expect(ce).toEqual([
+      { benchmark: 'biased', arm: 'vlm.mcq.circular', option_order: 'circular', n: set.length, correct: 0, value: 0, correct_file_order: set.length },
+    ]);
 
     const bias = positionBias([...fixedSamples, ...circularSamples]);
     const f = bias.find((b) => b.arm === 'vlm.mcq.fixed')!;
@@ -132,7 +159,9 @@ describe('option_order on real llama-server with the tiny LLaVA-style pair', () 
   });
 
   it('shuffled: one seeded permutation per item (benchmark seed + item id), recorded and mapped back', async () => {
-    const stamped = biasedSet(preferred).slice(0, 3).map((i) => stampOptionOrder(i, 'circular', 7));
+    const stamped = biasedSet(preferred)
+      .slice(0, 3)
+      .map((i) => stampOptionOrder(i, 'circular', 7));
     const arm = new VlmMcqArm('llava', runner, { ...mcqOptions, optionOrder: 'shuffled' }, 'vlm.mcq.shuffled');
     const got = await answer(arm, stamped);
     for (const [k, s] of got.entries()) {
@@ -161,9 +190,16 @@ describe('option_order on real llama-server with the tiny LLaVA-style pair', () 
     const two = await new VlmTwoImageArm('llava', runner, { ...mcqOptions, optionOrder: 'circular' }).score(pair, [imgs[0]!, imgs[1]!]);
     expect(two.scores).toHaveLength(2);
     expect((two.extra.position_picks as number[][]).length).toBe(4);
-    expect((two.extra.position_correct as number[][])).toEqual([[3, 3], [2, 2], [1, 1], [0, 0]]);
+    expect(two.extra.position_correct as number[][]).toEqual([
+      [3, 3],
+      [2, 2],
+      [1, 1],
+      [0, 0],
+    ]);
 
-    const gen = await new VlmGenerateArm('llava', runner, { format: 'llava-v1', maxTokens: 4, padToSquare: false, optionOrder: 'circular' }).score(item, [imgs[0]!]);
+    const gen = await new VlmGenerateArm('llava', runner, { format: 'llava-v1', maxTokens: 4, padToSquare: false, optionOrder: 'circular' }).score(item, [
+      imgs[0]!,
+    ]);
     expect(gen.extra.option_order).toBe('circular');
     expect((gen.extra.round_answers as string[][]).length).toBe(4);
     expect(gen.scores[0]).toHaveLength(4);

@@ -144,6 +144,8 @@ describe('killing processes mid-run (real Redis, real workers on the tiny models
     const calls = computedPerTask(log);
     expect(calls.size).toBe(48);
     expect([...calls.values()].every((n) => n === 1)).toBe(true);
-    console.log(`[stop with SIGTERM] stored at stop: ${storedAtStop}; left in the queue: ${JSON.stringify(left)} holding ${tasksLeft} tasks (${finishedInProgress} finished in their progress); after resume: ${after.results} stored, each handed in once`);
+    console.log(
+      `[stop with SIGTERM] stored at stop: ${storedAtStop}; left in the queue: ${JSON.stringify(left)} holding ${tasksLeft} tasks (${finishedInProgress} finished in their progress); after resume: ${after.results} stored, each handed in once`,
+    );
   }, 300_000);
 });

@@ -17,17 +17,29 @@ const setup = useQueueTestDir('queue-modes');
 const env = { ...readEnvironment(), redisUrl: REDIS_URL, llamaServerUrl: undefined, threads: 1, taskDelayMs: 0 };
 
 function comparable(samples: Sample[]): unknown[] {
-  return samples.map((s) => ({ item: s.item, arm: s.arm, task: s.task, status: s.status, prediction: s.prediction, correct: s.correct, scores: s.scores?.map((r) => r.map((v) => Number(v.toPrecision(5)))) }));
+  return samples.map((s) => ({
+    item: s.item,
+    arm: s.arm,
+    task: s.task,
+    status: s.status,
+    prediction: s.prediction,
+    correct: s.correct,
+    scores: s.scores?.map((r) => r.map((v) => Number(v.toPrecision(5)))),
+  }));
 }
 
 describe('queue and in-process modes', () => {
   it('enqueueing the same plan twice leaves the job count unchanged; the dashboard lists the queues', async () => {
     const prefix = uniquePrefix('twice');
     setup.prefixes.push(prefix);
-    const loaded = loadExperimentConfig(writeQueueConfig(path.join(setup.dir, 'twice.yaml'), { fixtures: path.join(setup.dir, 'fixtures'), output: path.join(setup.dir, 'out-twice'), prefix }));
+    const loaded = loadExperimentConfig(
+      writeQueueConfig(path.join(setup.dir, 'twice.yaml'), { fixtures: path.join(setup.dir, 'fixtures'), output: path.join(setup.dir, 'out-twice'), prefix }),
+    );
     const counts = async (): Promise<number[]> => {
       const redis = new Redis(REDIS_URL);
-      const manifest = new RunDirectory(path.join(setup.dir, 'out-twice'), 'once').readJson('manifest.json') as { models: Array<{ name: string; hash: string }> };
+      const manifest = new RunDirectory(path.join(setup.dir, 'out-twice'), 'once').readJson('manifest.json') as {
+        models: Array<{ name: string; hash: string }>;
+      };
       const out: number[] = [];
       for (const m of manifest.models) {
         const q = new Queue(queueName(m.name, m.hash), { connection: redis, prefix });
@@ -58,7 +70,9 @@ describe('queue and in-process modes', () => {
     };
     const first = await enqueueOnly('once');
     // 12 pairs × 2 tasks per model, merged into jobs of at least 8 tasks (queue.min_bundle_tasks): 3 per model.
-    expect(first.find((l) => l.startsWith('enqueued'))).toMatch(/^enqueued 6 bundles \(0 were already queued\) on t-twice-\S+:clip-[0-9a-f]{12}, t-twice-\S+:llava-[0-9a-f]{12}$/);
+    expect(first.find((l) => l.startsWith('enqueued'))).toMatch(
+      /^enqueued 6 bundles \(0 were already queued\) on t-twice-\S+:clip-[0-9a-f]{12}, t-twice-\S+:llava-[0-9a-f]{12}$/,
+    );
     const after1 = await counts();
     const second = await enqueueOnly('twice');
     expect(second.find((l) => l.startsWith('enqueued'))).toMatch(/^enqueued 0 bundles \(6 were already queued\)/);
@@ -91,7 +105,8 @@ describe('queue and in-process modes', () => {
       const q = new Queue('llava-0123456789ab', { connection: redis, prefix });
       await q.add('probe', { note: 'not a bundle' }, { jobId: 'probe' });
       await q.close();
-      const names = async (): Promise<string[]> => ((await (await fetch(`${board.url}api/queues`)).json()) as { queues: Array<{ name: string }> }).queues.map((x) => x.name);
+      const names = async (): Promise<string[]> =>
+        ((await (await fetch(`${board.url}api/queues`)).json()) as { queues: Array<{ name: string }> }).queues.map((x) => x.name);
       const until = Date.now() + 10_000;
       while (!(await names()).includes('llava-0123456789ab') && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
       expect(await names()).toEqual(['llava-0123456789ab']);
@@ -134,15 +149,28 @@ describe('queue and in-process modes', () => {
   it('without Redis (nothing listening on the port) the run goes in-process, says so first, and gives the same samples as the queue', async () => {
     const prefix = uniquePrefix('same');
     setup.prefixes.push(prefix);
-    const queued = perceive(['run', '--config', writeQueueConfig(path.join(setup.dir, 'q.yaml'), { fixtures: path.join(setup.dir, 'fixtures'), output: path.join(setup.dir, 'out-q'), prefix }), '--run-id', 'q', '--quiet']);
+    const queued = perceive([
+      'run',
+      '--config',
+      writeQueueConfig(path.join(setup.dir, 'q.yaml'), { fixtures: path.join(setup.dir, 'fixtures'), output: path.join(setup.dir, 'out-q'), prefix }),
+      '--run-id',
+      'q',
+      '--quiet',
+    ]);
     const q = await queued.exit;
     expect(q.code).toBe(0);
     const port = await deadPort();
-    const inlineConfig = writeQueueConfig(path.join(setup.dir, 'i.yaml'), { fixtures: path.join(setup.dir, 'fixtures'), output: path.join(setup.dir, 'out-i'), prefix });
+    const inlineConfig = writeQueueConfig(path.join(setup.dir, 'i.yaml'), {
+      fixtures: path.join(setup.dir, 'fixtures'),
+      output: path.join(setup.dir, 'out-i'),
+      prefix,
+    });
     const inline = perceive(['run', '--config', inlineConfig, '--run-id', 'i', '--quiet'], { REDIS_URL: `redis://127.0.0.1:${port}` });
     const i = await inline.exit;
     expect(i.code).toBe(0);
-    expect(i.stderr.split('\n')[0]).toBe(`executing in-process: no Redis reachable at redis://127.0.0.1:${port} (start Redis or set REDIS_URL to use the queue)`);
+    expect(i.stderr.split('\n')[0]).toBe(
+      `executing in-process: no Redis reachable at redis://127.0.0.1:${port} (start Redis or set REDIS_URL to use the queue)`,
+    );
     const a = RunDirectory.open(path.join(setup.dir, 'out-q', 'q')).readSamples();
     const b = RunDirectory.open(path.join(setup.dir, 'out-i', 'i')).readSamples();
     expect(a).toHaveLength(48);

@@ -36,7 +36,13 @@ describe('transient errors', () => {
   it('a server that goes away is retried with backoff, then its tasks are recorded as failed; a later run computes only those', async () => {
     const output = path.join(dir, 'out');
     const loaded = loadExperimentConfig(
-      writeQueueConfig(path.join(dir, 'retry.yaml'), { fixtures: path.join(dir, 'fixtures'), output, prefix: uniquePrefix('retry'), arms: ['vlm.vqascore'], limit: 8 }),
+      writeQueueConfig(path.join(dir, 'retry.yaml'), {
+        fixtures: path.join(dir, 'fixtures'),
+        output,
+        prefix: uniquePrefix('retry'),
+        arms: ['vlm.vqascore'],
+        limit: 8,
+      }),
     );
     const log = path.join(output, 'r', 'log.jsonl');
     const server = await startServer();
@@ -60,11 +66,17 @@ describe('transient errors', () => {
 
     const server2 = await startServer();
     try {
-      const r2 = await runExperiment(loaded, { ...env, llamaServerUrl: server2.url, taskDelayMs: 0 }, hostTools({}), { runId: 'r', resume: true, queue: 'inline' });
+      const r2 = await runExperiment(loaded, { ...env, llamaServerUrl: server2.url, taskDelayMs: 0 }, hostTools({}), {
+        runId: 'r',
+        resume: true,
+        queue: 'inline',
+      });
       expect(r2.samples.filter((s) => s.status === 'ok')).toHaveLength(8);
       expect(r2.computed).toBe(failed.length);
       expect(r2.reused).toBe(ok.length);
-      console.log(`[transient] server stopped after ${ok.length} tasks: ${failed.length} tasks failed (server-unreachable) after ${retries.length} bundle retries; the next run computed ${r2.computed} and re-used ${r2.reused}`);
+      console.log(
+        `[transient] server stopped after ${ok.length} tasks: ${failed.length} tasks failed (server-unreachable) after ${retries.length} bundle retries; the next run computed ${r2.computed} and re-used ${r2.reused}`,
+      );
     } finally {
       await server2.stop();
     }

@@ -13,7 +13,13 @@ describe('workers on "other hosts": each with its own PERCEIVE_DATA_DIR', () => 
   it('two workers share the work; the one whose copy of an image differs fails that bundle with the hash-mismatch reason', async () => {
     const output = path.join(setup.dir, 'out');
     // One job per pair (no merging of small bundles), so the changed image fails exactly its pair.
-    const config = writeQueueConfig(path.join(setup.dir, 'c.yaml'), { fixtures: path.join(setup.dir, 'fixtures'), output, prefix, arms: ['clip'], minBundleTasks: 1 });
+    const config = writeQueueConfig(path.join(setup.dir, 'c.yaml'), {
+      fixtures: path.join(setup.dir, 'fixtures'),
+      output,
+      prefix,
+      arms: ['clip'],
+      minBundleTasks: 1,
+    });
     // Two copies of the data root (the run's data root is the benchmark's data_dir).
     const dataA = path.join(setup.dir, 'host-a');
     const dataB = path.join(setup.dir, 'host-b');
@@ -30,9 +36,15 @@ describe('workers on "other hosts": each with its own PERCEIVE_DATA_DIR', () => 
     const logA = path.join(setup.dir, 'a.log.jsonl');
     const slow = { PERCEIVE_TEST_TASK_DELAY_MS: '250' };
     // B starts first and takes the first bundle (FIFO): the one whose image its copy changed.
-    const b = perceive(['worker', '--config', config, '--model', 'clip', '--concurrency', '1', '--log', logB, '--quiet'], { ...slow, PERCEIVE_DATA_DIR: dataB });
+    const b = perceive(['worker', '--config', config, '--model', 'clip', '--concurrency', '1', '--log', logB, '--quiet'], {
+      ...slow,
+      PERCEIVE_DATA_DIR: dataB,
+    });
     await waitFor('worker b to take the first bundle', () => logLines(logB, 'bundle failed (unrecoverable)').length >= 1);
-    const a = perceive(['worker', '--config', config, '--model', 'clip', '--concurrency', '1', '--log', logA, '--quiet'], { ...slow, PERCEIVE_DATA_DIR: dataA });
+    const a = perceive(['worker', '--config', config, '--model', 'clip', '--concurrency', '1', '--log', logA, '--quiet'], {
+      ...slow,
+      PERCEIVE_DATA_DIR: dataA,
+    });
     const done = await run.exit;
     expect(done.code).toBe(0);
     a.child.kill('SIGTERM');
@@ -50,7 +62,7 @@ describe('workers on "other hosts": each with its own PERCEIVE_DATA_DIR', () => 
     for (const f of failed) {
       expect(f.error!.code).toBe('image-hash-mismatch');
       expect(f.error!.message).toContain(first);
-      expect(f.error!.message).toContain('this host\'s copy of the data differs');
+      expect(f.error!.message).toContain("this host's copy of the data differs");
     }
     // Samples name the run host's paths, whatever the worker's data setup.dir.
     expect(samples.every((s) => s.images.every((i) => i.path.startsWith(path.join(setup.dir, 'fixtures'))))).toBe(true);

@@ -9,7 +9,15 @@ import { writeHandMadeRun } from '../support/hand-made-run.js';
 /** Debian's chromium (apt-get install chromium); .ci/run installs it. */
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 // The flags the env notes give for headless Chromium on these machines (no network, root).
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 let dir: string;
 let browser: Browser;

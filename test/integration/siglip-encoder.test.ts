@@ -31,7 +31,9 @@ const input = (bytes: Buffer): ImageInput => ({ bytes, sha256: createHash('sha25
 async function png(width: number, height: number, f: (x: number, y: number, c: number) => number): Promise<Buffer> {
   const raw = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) for (let c = 0; c < 3; c++) raw[(y * width + x) * 3 + c] = f(x, y, c);
-  return sharp(raw, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 const norm = (v: Float32Array) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
@@ -62,7 +64,8 @@ describe('SiglipEncoder', () => {
     expect(eight.layout).toBe('separate');
     expect(eight.imageSize).toBe(32);
     expect(eight.logitParams).toEqual({
-      scale: Math.fround(TINY_SIGLIP_LOGITS.scale), bias: TINY_SIGLIP_LOGITS.bias,
+      scale: Math.fround(TINY_SIGLIP_LOGITS.scale),
+      bias: TINY_SIGLIP_LOGITS.bias,
       source: 'onnx/model.onnx (initializers logit_scale, logit_bias)',
     });
   });

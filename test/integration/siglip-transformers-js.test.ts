@@ -58,7 +58,9 @@ describe('the siglip kind against transformers.js on the tiny SigLIP', () => {
   it('gives the same pixel values and image embeddings for images already at 32×32', async () => {
     const raw = Buffer.alloc(32 * 32 * 3);
     for (let i = 0; i < raw.length; i++) raw[i] = (i * 37 + (i >> 5) * 11) % 256;
-    const bytes = await sharp(raw, { raw: { width: 32, height: 32, channels: 3 } }).png().toBuffer();
+    const bytes = await sharp(raw, { raw: { width: 32, height: 32, channels: 3 } })
+      .png()
+      .toBuffer();
     const image = { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
     const processor = await tf.AutoProcessor.from_pretrained('tiny');
     const inputs = (await processor(await tf.RawImage.fromBlob(new Blob([new Uint8Array(bytes)])))) as { pixel_values: { data: Float32Array; dims: number[] } };

@@ -22,7 +22,11 @@ ${arms}
 describe('arm specs of the VLM arms', () => {
   it('fills defaults: llava-v1 format, MMVP option style, λ = 1, 32 tokens, no padding', () => {
     expect(ArmSpecSchema.parse({ arm: 'vlm.mcq', model: 'llava' })).toEqual({
-      arm: 'vlm.mcq', model: 'llava', prompt_format: 'llava-v1', option_style: 'mmvp', pad_to_square: false,
+      arm: 'vlm.mcq',
+      model: 'llava',
+      prompt_format: 'llava-v1',
+      option_style: 'mmvp',
+      pad_to_square: false,
     });
     expect(ArmSpecSchema.parse({ arm: 'vlm.contrast', model: 'llava' })).toMatchObject({ lambda: 1 });
     expect(ArmSpecSchema.parse({ arm: 'vlm.generate', model: 'llava' })).toMatchObject({ max_tokens: 32 });
@@ -39,16 +43,20 @@ describe('arm specs of the VLM arms', () => {
     const c = parseExperimentConfig(text, 'c.yaml');
     expect(c.arms.map(armSpecId)).toEqual(['vlm.contrast', 'vlm.contrast.l05', 'vlm2vec.question', 'vlm2vec.question.short', 'vlm2vec.plain']);
     expect(c.models.llava).toMatchObject({ slots: 2 });
-    expect(() => parseExperimentConfig(config(`  - { arm: vlm.mcq, model: llava }\n  - { arm: vlm.mcq, model: llava, option_style: lmms-eval }`), 'c.yaml')).toThrow(
-      /c.yaml: field arms\[1\]: duplicate arm id "vlm.mcq"/,
-    );
+    expect(() =>
+      parseExperimentConfig(config(`  - { arm: vlm.mcq, model: llava }\n  - { arm: vlm.mcq, model: llava, option_style: lmms-eval }`), 'c.yaml'),
+    ).toThrow(/c.yaml: field arms\[1\]: duplicate arm id "vlm.mcq"/);
   });
 
   it('checks user prompt variants: <image> once, {question} only where a question goes', () => {
     const bad = (arms: string) => () => parseExperimentConfig(config(arms), 'c.yaml');
-    expect(bad(`  - { arm: vlm2vec.question, model: llava, prompt_variant: { name: x, template: "Q: {question}" } }`)).toThrow(/prompt_variant.template: the template must contain <image> exactly once/);
+    expect(bad(`  - { arm: vlm2vec.question, model: llava, prompt_variant: { name: x, template: "Q: {question}" } }`)).toThrow(
+      /prompt_variant.template: the template must contain <image> exactly once/,
+    );
     expect(bad(`  - { arm: vlm2vec.question, model: llava, prompt_variant: { name: x, template: "<image> hi" } }`)).toThrow(/must contain \{question\}/);
-    expect(bad(`  - { arm: vlm2vec.plain, model: llava, prompt_variant: { name: x, template: "<image> {question}" } }`)).toThrow(/must not contain \{question\}/);
+    expect(bad(`  - { arm: vlm2vec.plain, model: llava, prompt_variant: { name: x, template: "<image> {question}" } }`)).toThrow(
+      /must not contain \{question\}/,
+    );
   });
 });
 
@@ -82,9 +90,23 @@ describe("Li et al. v1's relaxed pair metric", () => {
   it('normalises each image row and compares image 1 and image 2 on image 1’s option', () => {
     expect(normalisedPreference([Math.log(0.2), Math.log(0.6)])).toEqual([0.25, 0.75].map((v) => expect.closeTo(v, 12)));
     // both images prefer option 1 (index 1), yet the pair counts: image 1 prefers option 0 more than image 2 does
-    const a = relaxedPair([[Math.log(0.4), Math.log(0.6)], [Math.log(0.3), Math.log(0.7)]], 0, 'single-image');
+    const a = relaxedPair(
+      [
+        [Math.log(0.4), Math.log(0.6)],
+        [Math.log(0.3), Math.log(0.7)],
+      ],
+      0,
+      'single-image',
+    );
     expect(a).toEqual({ variant: 'single-image', option: 0, p_image1: expect.closeTo(0.4, 12), p_image2: expect.closeTo(0.3, 12), correct: true });
-    const tie = relaxedPair([[0, 0], [0, 0]], 0, 'two-image');
+    const tie = relaxedPair(
+      [
+        [0, 0],
+        [0, 0],
+      ],
+      0,
+      'two-image',
+    );
     expect(tie.correct).toBe(false); // strict: equal preferences do not count
     expect(relaxedPairAccuracy([a, tie])).toEqual({ variant: 'mixed', correct: 1, total: 2, value: 0.5 });
     expect(relaxedPairAccuracy([a])).toEqual({ variant: 'single-image', correct: 1, total: 1, value: 1 });
@@ -92,7 +114,14 @@ describe("Li et al. v1's relaxed pair metric", () => {
 
   it('single-image variant: pairs of samples by groups.pair, image 1 = the lower row, same options only', () => {
     const sample = (item: string, row: number, pair: string, scores: number[][] | null, correct = 0, options = ['Up', 'Down']) => ({
-      item, benchmark: 'mmvp', subset: 'mmvp', groups: { pair }, options, correct_option: correct, scores, source: { row },
+      item,
+      benchmark: 'mmvp',
+      subset: 'mmvp',
+      groups: { pair },
+      options,
+      correct_option: correct,
+      scores,
+      source: { row },
     });
     const { pairs, skipped } = singleImageRelaxedPairs([
       sample('b', 1, '0', [[Math.log(0.7), Math.log(0.3)]], 1),
@@ -103,7 +132,17 @@ describe("Li et al. v1's relaxed pair metric", () => {
       sample('f', 5, '2', [[0, 0]], 1, ['Left', 'Right']),
     ]);
     // image 1 (row 0) P(Up) = 0.6 < image 2 P(Up) = 0.7: not counted
-    expect(pairs).toEqual([{ variant: 'single-image', option: 0, p_image1: expect.closeTo(0.6, 12), p_image2: expect.closeTo(0.7, 12), correct: false, pair: '0', items: ['a', 'b'] }]);
+    expect(pairs).toEqual([
+      {
+        variant: 'single-image',
+        option: 0,
+        p_image1: expect.closeTo(0.6, 12),
+        p_image2: expect.closeTo(0.7, 12),
+        correct: false,
+        pair: '0',
+        items: ['a', 'b'],
+      },
+    ]);
     expect(skipped).toBe(2);
   });
 });
@@ -114,7 +153,7 @@ describe('prompt_format on every llama arm: ids and params change only for `mode
     const s = ArmSpecSchema.parse(spec);
     return armDefinition(s.arm).create(s, stand, armSpecId(s));
   };
-  it('vlm.vqascore keeps t2v_metrics\' prompt id and params under llava-v1 (task hashes unchanged)', () => {
+  it("vlm.vqascore keeps t2v_metrics' prompt id and params under llava-v1 (task hashes unchanged)", () => {
     const plain = built({ arm: 'vlm.vqascore', model: 'llava' });
     expect(plain.id).toBe('vlm.vqascore');
     expect(plain.prompt).toEqual({ id: 't2v_metrics.vqascore.llava-v1.5', version: 1 });

@@ -38,7 +38,14 @@ describe('pre_caption and the perturbations', () => {
 
   it('tags nouns and adjectives as spaCy NN*/JJ*, splitting punctuation and clitics', () => {
     expect(tagWords("The man's big, old hat.").map((t) => `${t.text}/${t.cls}`)).toEqual([
-      'The/OTHER', 'man/NOUN', "'s/OTHER", 'big/ADJ', ',/OTHER', 'old/ADJ', 'hat/NOUN', './OTHER',
+      'The/OTHER',
+      'man/NOUN',
+      "'s/OTHER",
+      'big/ADJ',
+      ',/OTHER',
+      'old/ADJ',
+      'hat/NOUN',
+      './OTHER',
     ]);
     // compromise calls "riding" a noun here; spaCy says VBG: the -ing-after-a-noun rule makes it OTHER.
     expect(tagWords('A man riding a brown horse').map((t) => t.cls)).toEqual(['OTHER', 'NOUN', 'OTHER', 'OTHER', 'ADJ', 'NOUN']);
@@ -97,11 +104,18 @@ describe('ARO metrics', () => {
     expect(orderItemCorrect([[0.4, 0.5, 0.1, 0.5, 0.2]])).toBe(false);
   });
 
-  it('VG-Relation macro accuracy drops the notebook\'s symmetric relations, and no count filter', () => {
+  it("VG-Relation macro accuracy drops the notebook's symmetric relations, and no count filter", () => {
     expect(ARO_SYMMETRIC_RELATIONS).toHaveLength(157);
     expect(ARO_SYMMETRIC_RELATIONS).toContain('next to');
     // "on": 3 items (2 right); "wearing": 1 item (right); "next to" (symmetric): 2 items (0 right).
-    const items = [vgItem(0, 'relation', 'on'), vgItem(1, 'relation', 'on'), vgItem(2, 'relation', 'on'), vgItem(3, 'relation', 'wearing'), vgItem(4, 'relation', 'next to'), vgItem(5, 'relation', 'next to')];
+    const items = [
+      vgItem(0, 'relation', 'on'),
+      vgItem(1, 'relation', 'on'),
+      vgItem(2, 'relation', 'on'),
+      vgItem(3, 'relation', 'wearing'),
+      vgItem(4, 'relation', 'next to'),
+      vgItem(5, 'relation', 'next to'),
+    ];
     const s = new Map<string, ScoreMatrix>([
       ['vg/0', [[0, 1]]],
       ['vg/1', [[0, 1]]],
@@ -146,7 +160,13 @@ describe('ARO metrics', () => {
 
   it('Order Precision@1', () => {
     const items = [0, 1, 2].map((r) => ({ ...vgItem(r, 'relation', 'x'), correct: 0, options: ['a', 'b', 'c', 'd', 'e'] }));
-    const m = aroOrderMetrics(items, new Map([['vg/0', [[1, 1, 1, 1, 1]]], ['vg/1', [[0, 1, 0, 0, 0]]]]));
+    const m = aroOrderMetrics(
+      items,
+      new Map([
+        ['vg/0', [[1, 1, 1, 1, 1]]],
+        ['vg/1', [[0, 1, 0, 0, 0]]],
+      ]),
+    );
     expect(m.precisionAt1).toEqual({ correct: 1, total: 2, accuracy: 0.5 });
     expect(m.missingIds).toEqual(['vg/2']);
   });
@@ -157,7 +177,16 @@ describe('ARO loaders', () => {
     const dir = path.join(tmp, 'vg');
     await touch(path.join(dir, 'images', '2316.jpg'));
     await touch(path.join(tmp, 'outside.jpg'));
-    const row = { image_id: '2316', relation_name: 'on', bbox_x: 10, bbox_y: 20, bbox_w: 100, bbox_h: 50, true_caption: 'the cup is on the table', false_caption: 'the table is on the cup' };
+    const row = {
+      image_id: '2316',
+      relation_name: 'on',
+      bbox_x: 10,
+      bbox_y: 20,
+      bbox_w: 100,
+      bbox_h: 50,
+      true_caption: 'the cup is on the table',
+      false_caption: 'the table is on the cup',
+    };
     const rows = [
       { ...row, image_path: '2316.jpg' },
       { ...row, image_path: '../../outside.jpg' },
@@ -187,7 +216,21 @@ describe('ARO loaders', () => {
     const dir = path.join(tmp, 'vga');
     await touch(path.join(dir, 'images', '1.jpg'));
     const file = path.join(dir, 'visual_genome_attribution.json');
-    await writeFile(file, JSON.stringify([{ image_path: '1.jpg', bbox_x: 0, bbox_y: 0, bbox_w: 5, bbox_h: 5, true_caption: 'the white cat and the black dog', false_caption: 'the black cat and the white dog', attributes: ['white', 'black'] }]));
+    await writeFile(
+      file,
+      JSON.stringify([
+        {
+          image_path: '1.jpg',
+          bbox_x: 0,
+          bbox_y: 0,
+          bbox_w: 5,
+          bbox_h: 5,
+          true_caption: 'the white cat and the black dog',
+          false_caption: 'the black cat and the white dog',
+          attributes: ['white', 'black'],
+        },
+      ]),
+    );
     const { items } = await loadVg('attribution', file, { dataDir: dir });
     expect(items[0]?.groups.attributes).toBe('white_black');
   });
@@ -219,7 +262,12 @@ describe('ARO loaders', () => {
     expect(limited.items.map((i) => i.options)).toEqual([items[0]?.options]);
 
     const prebuilt = path.join(dir, 'prebuilt.json');
-    await writeFile(prebuilt, JSON.stringify([{ image: 'val2014/a.jpg', caption_options: ['a man on a horse', 'a horse on a man', 'man a on horse a', 'on a man a horse', 'a horse a man on'] }]));
+    await writeFile(
+      prebuilt,
+      JSON.stringify([
+        { image: 'val2014/a.jpg', caption_options: ['a man on a horse', 'a horse on a man', 'man a on horse a', 'on a man a horse', 'a horse a man on'] },
+      ]),
+    );
     const p = await loadOrder(prebuilt, { dataDir: dir });
     expect(p.prebuilt).toBe(true);
     expect(p.items[0]?.options).toEqual(['a man on a horse', 'a horse on a man', 'man a on horse a', 'on a man a horse', 'a horse a man on']);
@@ -245,7 +293,13 @@ describe('ARO loaders', () => {
     await touch(path.join(dir, 'images', '1.jpg'));
     const file = path.join(dir, 'visual_genome_relation.json');
     const row = { image_path: '1.jpg', bbox_x: 0, bbox_y: 0, bbox_w: 5, bbox_h: 5, true_caption: 't', false_caption: 'f' };
-    await writeFile(file, JSON.stringify([{ ...row, relation_name: 'on' }, { ...row, relation_name: 'with' }]));
+    await writeFile(
+      file,
+      JSON.stringify([
+        { ...row, relation_name: 'on' },
+        { ...row, relation_name: 'with' },
+      ]),
+    );
     const spec = BenchmarkSpecSchema.parse({ name: 'aro.vg_relation', format: 'aro-vg', annotations: file, data_dir: dir, subset: 'vg_relation' });
     const { items } = await aroVgFamily.load(spec);
     expect(items.map((i) => [i.id, i.groups.convention])).toEqual([
@@ -253,7 +307,13 @@ describe('ARO loaders', () => {
       ['aro.vg_relation/1', 'aro'],
     ]);
     expect(aroVgFamily.judge(items[0] as Item, [[0.5, 0.5]])).toEqual({ prediction: 0, correct: false });
-    const m = aroVgFamily.metrics(items, new Map([['aro.vg_relation/0', [[0, 1]]], ['aro.vg_relation/1', [[1, 0]]]]));
+    const m = aroVgFamily.metrics(
+      items,
+      new Map([
+        ['aro.vg_relation/0', [[0, 1]]],
+        ['aro.vg_relation/1', [[1, 0]]],
+      ]),
+    );
     expect(m.headline.map((h) => [h.name, h.value])).toEqual([
       ['macro', 1], // "with" is symmetric: dropped
       ['micro', 0.5],

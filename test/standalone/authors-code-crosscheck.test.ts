@@ -78,7 +78,10 @@ describe("ports agree with the authors' code on the same scores", () => {
     it(`whatsup.${subset}: whatsup_vlms`, async () => {
       const c = fx.whatsup[subset]!;
       const r = await ours(subset, c, 'whatsup_vlms');
-      const printed = c.whatsup_vlms.printed.trim().split('\n').map((l) => Number(l.split(': ').at(-1)));
+      const printed = c.whatsup_vlms.printed
+        .trim()
+        .split('\n')
+        .map((l) => Number(l.split(': ').at(-1)));
       const h = (n: string) => 100 * (r.metrics.headline.find((x) => x.name === n)?.value ?? NaN);
       const mine = subset.startsWith('controlled') ? [h('individual'), h('pair'), h('set')] : [h('individual')];
       expect(mine.length).toBe(printed.length);

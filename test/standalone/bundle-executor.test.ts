@@ -14,9 +14,14 @@ describe('how a bundle error is classified', () => {
     expect(isTransient(new Error('a bug'))).toBe(false);
   });
 
-  it('a failed bundle\'s reason is data: the code and the message as raised, never parsed back', () => {
-    expect(bundleFailureReason(new BundleFailure('image-hash-mismatch', 'image a.jpg differs'))).toEqual({ code: 'image-hash-mismatch', message: 'image a.jpg differs' });
-    expect(bundleFailureReason(new TransientBundleError(new PerceiveError('server-timeout', 'slow: 1 s'), { bundle: 'b', worker: 'w', results: [], failures: [] }))).toEqual({ code: 'server-timeout', message: 'slow: 1 s' });
+  it("a failed bundle's reason is data: the code and the message as raised, never parsed back", () => {
+    expect(bundleFailureReason(new BundleFailure('image-hash-mismatch', 'image a.jpg differs'))).toEqual({
+      code: 'image-hash-mismatch',
+      message: 'image a.jpg differs',
+    });
+    expect(
+      bundleFailureReason(new TransientBundleError(new PerceiveError('server-timeout', 'slow: 1 s'), { bundle: 'b', worker: 'w', results: [], failures: [] })),
+    ).toEqual({ code: 'server-timeout', message: 'slow: 1 s' });
     expect(bundleFailureReason(new Error('something odd: with a colon'))).toEqual({ code: 'error', message: 'something odd: with a colon' });
   });
 });

@@ -43,21 +43,53 @@ describe('ClipTokenizer on the tiny CLIP tokenizer.json', () => {
 
   it('encodes a benchmark caption as BOS, one token per word, EOS', () => {
     const words = 'a mug to the left of a plate'.split(' ');
-    expect(tokenizer.encode('a mug to the left of a plate')).toEqual([
-      tokenizer.bosId,
-      ...words.map((w) => id(`${w}</w>`)),
-      tokenizer.eosId,
-    ]);
+    expect(tokenizer.encode('a mug to the left of a plate')).toEqual([tokenizer.bosId, ...words.map((w) => id(`${w}</w>`)), tokenizer.eosId]);
     expect(tokenizer.tokens('a mug to the left of a plate')).toEqual([
-      '<|startoftext|>', 'a</w>', 'mug</w>', 'to</w>', 'the</w>', 'left</w>', 'of</w>', 'a</w>', 'plate</w>', '<|endoftext|>',
+      '<|startoftext|>',
+      'a</w>',
+      'mug</w>',
+      'to</w>',
+      'the</w>',
+      'left</w>',
+      'of</w>',
+      'a</w>',
+      'plate</w>',
+      '<|endoftext|>',
     ]);
   });
 
   it('makes every common benchmark word a single token', () => {
     const words = [
-      'a', 'an', 'the', 'of', 'to', 'left', 'right', 'on', 'under', 'in', 'front', 'behind', 'mug', 'plate',
-      'cup', 'book', 'ball', 'box', 'dog', 'cat', 'table', 'chair', 'photo', 'is', 'and', 'yes', 'no', 'red',
-      'blue', 'green',
+      'a',
+      'an',
+      'the',
+      'of',
+      'to',
+      'left',
+      'right',
+      'on',
+      'under',
+      'in',
+      'front',
+      'behind',
+      'mug',
+      'plate',
+      'cup',
+      'book',
+      'ball',
+      'box',
+      'dog',
+      'cat',
+      'table',
+      'chair',
+      'photo',
+      'is',
+      'and',
+      'yes',
+      'no',
+      'red',
+      'blue',
+      'green',
     ];
     for (const word of words) {
       expect(tokenizer.encode(word), word).toEqual([tokenizer.bosId, id(`${word}</w>`), tokenizer.eosId]);
@@ -85,9 +117,7 @@ describe('ClipTokenizer on the tiny CLIP tokenizer.json', () => {
     expect(batch.lengths).toEqual([4, 10]);
     const eos = BigInt(tokenizer.eosId);
     const row0 = Array.from(batch.inputIds.subarray(0, 10));
-    expect(row0).toEqual([
-      BigInt(tokenizer.bosId), BigInt(id('a</w>')), BigInt(id('dog</w>')), eos, eos, eos, eos, eos, eos, eos,
-    ]);
+    expect(row0).toEqual([BigInt(tokenizer.bosId), BigInt(id('a</w>')), BigInt(id('dog</w>')), eos, eos, eos, eos, eos, eos, eos]);
     expect(Array.from(batch.inputIds.subarray(10, 20))).toEqual(tokenizer.encode('a mug to the left of a plate').map(BigInt));
     expect(Array.from(batch.attentionMask.subarray(0, 10))).toEqual([1n, 1n, 1n, 1n, 0n, 0n, 0n, 0n, 0n, 0n]);
     expect(Array.from(batch.attentionMask.subarray(10, 20))).toEqual(Array(10).fill(1n));
@@ -107,9 +137,7 @@ describe('ClipTokenizer on the tiny CLIP tokenizer.json', () => {
 
   it('takes a smaller context length when asked', async () => {
     const short = await ClipTokenizer.load(dir, { contextLength: 5 });
-    expect(short.encode('a mug to the left of a plate')).toEqual([
-      short.bosId, id('a</w>'), id('mug</w>'), id('to</w>'), short.eosId,
-    ]);
+    expect(short.encode('a mug to the left of a plate')).toEqual([short.bosId, id('a</w>'), id('mug</w>'), id('to</w>'), short.eosId]);
   });
 
   it('fails with a PerceiveError naming tokenizer.json when it is missing', async () => {

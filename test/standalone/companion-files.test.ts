@@ -89,7 +89,9 @@ describe('perceive data check: optional files and every recorded checksum', () =
       const text = formatDataCheck(report);
       expect(text).toContain('mmvp_clip (mmvp-clip): present');
       expect(text).toMatch(/MMVP\/Questions\.csv: absent \[optional questions: would add the question of VLM2Vec prompts/);
-      expect(text).toMatch(/MMVP_VLM\/Questions-llava\.csv: sha256 MISMATCH \([0-9a-f]{64}, published 61740c77888be19627b6e9453661bf4d9cce0756d55150b47ca2ef127f9bf0bc\) \[optional questions\]/);
+      expect(text).toMatch(
+        /MMVP_VLM\/Questions-llava\.csv: sha256 MISMATCH \([0-9a-f]{64}, published 61740c77888be19627b6e9453661bf4d9cce0756d55150b47ca2ef127f9bf0bc\) \[optional questions\]/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

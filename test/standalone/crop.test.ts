@@ -7,13 +7,20 @@ async function image(width: number, height: number) {
   // pixel (x, y) = (x*10, y*10, 7)
   const raw = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw.set([x * 10, y * 10, 7], (y * width + x) * 3);
-  const bytes = await sharp(raw, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  const bytes = await sharp(raw, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
   return { path: '/img.png', bytes, sha256: sha256Hex(bytes), width, height };
 }
 
 async function pixels(bytes: Buffer) {
   const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height, at: (x: number, y: number) => [...data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3)] };
+  return {
+    data,
+    width: info.width,
+    height: info.height,
+    at: (x: number, y: number) => [...data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3)],
+  };
 }
 
 describe("PIL's Image.crop as ARO applies it", () => {

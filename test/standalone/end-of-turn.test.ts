@@ -7,9 +7,13 @@ describe('endOfTurnFrom: the end-of-turn token as llama.cpp decides it', () => {
   it('takes tokenizer.ggml.eot_token_id first', () => {
     expect(endOfTurnFrom({ tokens, eotTokenId: 3, eosTokenId: 2 }, 'm.gguf')).toEqual({ id: 3, text: '<|endoftext|>', source: 'eot_token_id' });
   });
-  it('else the first of llama.cpp\'s end-of-turn texts in its list order (<|im_end|> before <|endoftext|>)', () => {
+  it("else the first of llama.cpp's end-of-turn texts in its list order (<|im_end|> before <|endoftext|>)", () => {
     expect(endOfTurnFrom({ tokens, eosTokenId: 2 }, 'm.gguf')).toEqual({ id: 5, text: '<|im_end|>', source: 'token text' });
-    expect(endOfTurnFrom({ tokens: ['<pad>', '<eos>', '<end_of_turn>'], eosTokenId: 1 }, 'g.gguf')).toEqual({ id: 2, text: '<end_of_turn>', source: 'token text' });
+    expect(endOfTurnFrom({ tokens: ['<pad>', '<eos>', '<end_of_turn>'], eosTokenId: 1 }, 'g.gguf')).toEqual({
+      id: 2,
+      text: '<end_of_turn>',
+      source: 'token text',
+    });
   });
   it('an eot id outside the vocabulary is ignored, as llama.cpp does', () => {
     expect(endOfTurnFrom({ tokens, eotTokenId: 99, eosTokenId: 2 }, 'm.gguf').id).toBe(5);

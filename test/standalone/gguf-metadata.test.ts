@@ -22,7 +22,17 @@ afterAll(async () => {
 describe('GGUF metadata for the manifest (node-llama-cpp readGgufFileInfo)', () => {
   it('reads architecture, quantisation, parameter count and sizes of the tiny pair', async () => {
     const text = await readGgufMetadata(paths.model);
-    expect(text).toMatchObject({ architecture: 'llama', quantisation: 'ALL_F32', fileType: 0, parameters: 176064, tensorCount: 21, embeddingLength: 64, blockCount: 2, contextLength: 4096, ggufVersion: 3 });
+    expect(text).toMatchObject({
+      architecture: 'llama',
+      quantisation: 'ALL_F32',
+      fileType: 0,
+      parameters: 176064,
+      tensorCount: 21,
+      embeddingLength: 64,
+      blockCount: 2,
+      contextLength: 4096,
+      ggufVersion: 3,
+    });
     const mmproj = await readGgufMetadata(paths.mmproj);
     expect(mmproj).toMatchObject({ architecture: 'clip', quantisation: 'MOSTLY_F16', parameters: 42816, hasChatTemplate: false });
   });
@@ -36,11 +46,26 @@ describe('GGUF metadata for the manifest (node-llama-cpp readGgufFileInfo)', () 
 
 describe('image pairs of single-image items', () => {
   const item = (id: string, image: string, pair?: string, subset = 's'): Item => ({
-    id, benchmark: 'b', subset, images: [image], options: ['x', 'y'], correct: 0, groups: pair === undefined ? {} : { pair }, source: { file: 'f', row: 0 }, meta: {},
+    id,
+    benchmark: 'b',
+    subset,
+    images: [image],
+    options: ['x', 'y'],
+    correct: 0,
+    groups: pair === undefined ? {} : { pair },
+    source: { file: 'f', row: 0 },
+    meta: {},
   });
   it('pairs exactly two items with one key and different images, in the given order', () => {
     const pairs = new ItemPairs();
-    const items = [item('a', '1.jpg', '0'), item('b', '2.jpg', '0'), item('c', '3.jpg', '1'), item('d', '4.jpg', '2'), item('e', '4.jpg', '2'), item('f', '5.jpg', '0', 'other')];
+    const items = [
+      item('a', '1.jpg', '0'),
+      item('b', '2.jpg', '0'),
+      item('c', '3.jpg', '1'),
+      item('d', '4.jpg', '2'),
+      item('e', '4.jpg', '2'),
+      item('f', '5.jpg', '0', 'other'),
+    ];
     pairs.add(items);
     expect(pairs.of(items[0]!)).toMatchObject({ position: 0, partner: { id: 'b' } });
     expect(pairs.of(items[1]!)).toMatchObject({ position: 1, partner: { id: 'a' } });

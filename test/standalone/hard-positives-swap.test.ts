@@ -113,7 +113,12 @@ describe('hard positives SWAP (visual_genome_attribution.json)', () => {
       meta: { imagePath: '1.jpg', crop: { x: 10, y: 20, w: 100, h: 50 } },
     });
     expect(items[4]).toMatchObject({
-      options: ['the white sky and the blue cloud', 'the blue sky and the white cloud', 'the white cloud and the blue sky?', 'the white cloud and the blue sky'],
+      options: [
+        'the white sky and the blue cloud',
+        'the blue sky and the white cloud',
+        'the white cloud and the blue sky?',
+        'the white cloud and the blue sky',
+      ],
       meta: { crop: { x: 0.5, y: 1.5, w: 30.25, h: 40 } },
     });
     expect(failures.map((f) => f.source.row)).toEqual([5, 6]);

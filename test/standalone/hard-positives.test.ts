@@ -66,7 +66,7 @@ describe('hard positives (REPLACE)', () => {
     });
   });
 
-  it("original, augmented accuracy and brittleness as run_eval.py counts them (strict, ties apart)", async () => {
+  it('original, augmented accuracy and brittleness as run_eval.py counts them (strict, ties apart)', async () => {
     const fam = benchmarkFamily('hard-positives');
     const { items } = await fam.load(spec());
     const scores = new Map<string, ScoreMatrix>(items.map((it, i) => [it.id, [SCORES[i]!]]));

@@ -4,12 +4,29 @@ import type { Sample } from '../../src/store/sample.js';
 
 function sample(item: string, arm: string, correct: boolean | null): Sample {
   return {
-    run_id: 'r', task: `${item}-${arm}`, item, benchmark: 'b', subset: 's', arm, model: arm, model_hash: 'h', prompt: null,
-    images: [{ path: `/x/${item}.jpeg`, sha256: 'i' }], options: ['A', 'B'], correct_option: 0,
-    status: correct === null ? 'failed' : 'ok', scores: correct === null ? null : [[correct ? 1 : 0, 0.5]],
-    prediction: correct === null ? null : correct ? 0 : 1, correct, extra: {},
+    run_id: 'r',
+    task: `${item}-${arm}`,
+    item,
+    benchmark: 'b',
+    subset: 's',
+    arm,
+    model: arm,
+    model_hash: 'h',
+    prompt: null,
+    images: [{ path: `/x/${item}.jpeg`, sha256: 'i' }],
+    options: ['A', 'B'],
+    correct_option: 0,
+    status: correct === null ? 'failed' : 'ok',
+    scores: correct === null ? null : [[correct ? 1 : 0, 0.5]],
+    prediction: correct === null ? null : correct ? 0 : 1,
+    correct,
+    extra: {},
     error: correct === null ? { code: 'bad-image', message: 'corrupt' } : null,
-    latency_ms: 1, timings: null, groups: {}, source: { file: 'f', row: 0 }, finished_at: '',
+    latency_ms: 1,
+    timings: null,
+    groups: {},
+    source: { file: 'f', row: 0 },
+    finished_at: '',
   };
 }
 

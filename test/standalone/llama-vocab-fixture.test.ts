@@ -43,7 +43,7 @@ const SAMPLES = [
   "A chat between a curious user and an artificial intelligence assistant. The assistant gives helpful, detailed, and polite answers to the user's questions. USER: ",
   ' Represent the given image with the following question: Is the dog under the table?',
   'Does this figure show "a dog  to the left of  a cat"? Please answer yes or no. ASSISTANT: Yes',
-  'Are the butterfly\'s wings closer to being open or closed? (a) Open (b) Closed',
+  "Are the butterfly's wings closer to being open or closed? (a) Open (b) Closed",
   'Is the hand pointing at "0" or "80"? 12345 \t tabs   and    runs of spaces',
   'naïve café — 日本語 🙂 Ünïcödé',
 ];
@@ -91,7 +91,7 @@ describe('the LLaMA vocabulary from llama-tokenizer-js', () => {
     expect(new Set(vocab.scores.slice(259)).size).toBe(32000 - 259);
   });
 
-  it('merging by these scores (llama.cpp SPM) gives llama-tokenizer-js\'s tokens', () => {
+  it("merging by these scores (llama.cpp SPM) gives llama-tokenizer-js's tokens", () => {
     const index = new Map(vocab.tokens.map((t, i) => [t, i]));
     for (const text of SAMPLES) {
       const escaped = ` ${text}`.replaceAll(' ', '▁');
@@ -109,10 +109,13 @@ describe('the LLaMA vocabulary from llama-tokenizer-js', () => {
 });
 
 describe('writeTinyLlava with vocab llama', () => {
-  it('writes LLaMA\'s tokenizer into the GGUF: model llama, 32,000 pieces, scores, types, BOS 1 / EOS 2 / UNK 0, add_space_prefix; byte-identical for a seed', async () => {
+  it("writes LLaMA's tokenizer into the GGUF: model llama, 32,000 pieces, scores, types, BOS 1 / EOS 2 / UNK 0, add_space_prefix; byte-identical for a seed", async () => {
     const a = await writeTinyLlava(join(dir, 'a'), { seed: 5, vocab: 'llama' });
     const b = await writeTinyLlava(join(dir, 'b'), { seed: 5, vocab: 'llama' });
-    const sha = async (f: string) => createHash('sha256').update(await readFile(f)).digest('hex');
+    const sha = async (f: string) =>
+      createHash('sha256')
+        .update(await readFile(f))
+        .digest('hex');
     expect(await sha(a.model)).toBe(await sha(b.model));
     const info = await readGgufFileInfo(a.model, { logWarnings: false, readTensorInfo: true });
     const t = (info.metadata as unknown as { tokenizer: { ggml: Record<string, unknown> } }).tokenizer.ggml;
@@ -132,7 +135,7 @@ describe('writeTinyLlava with vocab llama', () => {
 });
 
 describe('LLaVA-1.5-7B shape model with vocab llama', () => {
-  it('the text GGUF carries LLaMA\'s 32,000 pieces (no padding) at 4096 wide', async () => {
+  it("the text GGUF carries LLaMA's 32,000 pieces (no padding) at 4096 wide", async () => {
     // header only (metadata and tensor infos): the F16 file is ~730 MB even at one layer
     const file = join(dir, 'shape-header.gguf');
     await writeFile(file, (await buildShapeLlavaText(0, 1, { vocab: 'llama' })).headerBuffer());

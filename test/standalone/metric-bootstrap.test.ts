@@ -24,13 +24,21 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'perceive-bootstrap-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** Scores drawn from {0, 1, 2} (ties are frequent); `missing` of the items get none. */
-function randomScores(items: Item[], seed: number, missing: number, shape: (item: Item) => [number, number] = (i) => [i.images.length, i.options.length]): Map<string, ScoreMatrix> {
+function randomScores(
+  items: Item[],
+  seed: number,
+  missing: number,
+  shape: (item: Item) => [number, number] = (i) => [i.images.length, i.options.length],
+): Map<string, ScoreMatrix> {
   const rand = mulberry32(seed);
   const out = new Map<string, ScoreMatrix>();
   for (const item of items) {
     if (rand() < missing) continue;
     const [rows, cols] = shape(item);
-    out.set(item.id, Array.from({ length: rows }, () => Array.from({ length: cols }, () => Math.floor(rand() * 3))));
+    out.set(
+      item.id,
+      Array.from({ length: rows }, () => Array.from({ length: cols }, () => Math.floor(rand() * 3))),
+    );
   }
   return out;
 }
@@ -55,20 +63,30 @@ function spec(fields: Partial<BenchmarkSpec> & Pick<BenchmarkSpec, 'name' | 'for
 }
 
 describe('bootstrap from sufficient statistics = the whole metric on every resample', () => {
-  it.each(['whatsup_vlms', 'clip_embeds_2way', 'clip_embeds_4way'])("What'sUp Controlled sets, %s (ties, missing items, a row that failed to load)", async (convention) => {
-    const set = await writeSyntheticWhatsUp(path.join(tmp, `whatsup-${convention}`), { seed: 2, pairs: 8 });
-    const family = benchmarkFamily('whatsup-controlled');
-    const { items } = await family.load(spec({ name: 'w', format: 'whatsup-controlled', annotations: set.annotationFile, data_dir: set.dataDir, subset: 'controlled_a', convention }));
-    // A row that failed to load comes back from the store without groups.
-    const all: Item[] = [...items, { ...items[0]!, id: 'w/failed', groups: {}, source: { file: 'x', row: 999 } }];
-    expectSame('whatsup-controlled', all, randomScores(all, 1, 0.1), randomScores(all, 2, 0.05));
-  });
+  it.each(['whatsup_vlms', 'clip_embeds_2way', 'clip_embeds_4way'])(
+    "What'sUp Controlled sets, %s (ties, missing items, a row that failed to load)",
+    async (convention) => {
+      const set = await writeSyntheticWhatsUp(path.join(tmp, `whatsup-${convention}`), { seed: 2, pairs: 8 });
+      const family = benchmarkFamily('whatsup-controlled');
+      const { items } = await family.load(
+        spec({ name: 'w', format: 'whatsup-controlled', annotations: set.annotationFile, data_dir: set.dataDir, subset: 'controlled_a', convention }),
+      );
+      // A row that failed to load comes back from the store without groups.
+      const all: Item[] = [...items, { ...items[0]!, id: 'w/failed', groups: {}, source: { file: 'x', row: 999 } }];
+      expectSame('whatsup-controlled', all, randomScores(all, 1, 0.1), randomScores(all, 2, 0.05));
+    },
+  );
 
   it.each(['mmvp', 'lmms_eval'])('MMVP question pairs, %s (Index pairs relabelled per copy)', async (convention) => {
     const mmvp = await writeSyntheticMmvp(path.join(tmp, `mmvp-${convention}`), { seed: 4, pairs: 14 });
     const family = benchmarkFamily('mmvp');
     const { items } = await family.load(spec({ name: 'm', format: 'mmvp', annotations: mmvp.questionsFile, data_dir: mmvp.dir, subset: 'mmvp', convention }));
-    expectSame('mmvp', items, randomScores(items, 5, 0.1, () => [1, 2]), randomScores(items, 6, 0.1, () => [1, 2]));
+    expectSame(
+      'mmvp',
+      items,
+      randomScores(items, 5, 0.1, () => [1, 2]),
+      randomScores(items, 6, 0.1, () => [1, 2]),
+    );
   });
 
   it.each([
@@ -81,7 +99,13 @@ describe('bootstrap from sufficient statistics = the whole metric on every resam
     // evaluate_vlm.py's convention (the mean of per-category pair accuracies) on the same pairs.
     const items = loaded.items.map((i) => ({ ...i, groups: { ...i.groups, convention } }));
     expect(items.length).toBeGreaterThan(10);
-    expectSame(format, items, randomScores(items, 8, 0.1, () => [2, 2]), randomScores(items, 9, 0.1, () => [2, 2]), 11);
+    expectSame(
+      format,
+      items,
+      randomScores(items, 8, 0.1, () => [2, 2]),
+      randomScores(items, 9, 0.1, () => [2, 2]),
+      11,
+    );
   });
 
   const relations = ['on', 'left of', 'holding', 'near', 'with', 'under'];
@@ -123,7 +147,11 @@ describe('bootstrap from sufficient statistics = the whole metric on every resam
     const items = plainItems('order', 50, 5, () => ({ convention: 'aro' }));
     expectSame('aro-order', items, randomScores(items, 14, 0.1), randomScores(items, 15, 0.1));
     const shuffled = items.map((i) => addWordOrderOption(i, 3));
-    expect(benchmarkFamily('aro-order').metrics(shuffled, randomScores(shuffled, 16, 0)).headline.map((h) => h.name)).toContain('word_order');
+    expect(
+      benchmarkFamily('aro-order')
+        .metrics(shuffled, randomScores(shuffled, 16, 0))
+        .headline.map((h) => h.name),
+    ).toContain('word_order');
     expectSame('aro-order', shuffled, randomScores(shuffled, 16, 0.1), randomScores(shuffled, 17, 0.1));
   });
 
@@ -142,6 +170,8 @@ describe('bootstrap from sufficient statistics = the whole metric on every resam
     const items = vgItems('relation', 10);
     const family = benchmarkFamily('aro-vg');
     const none = new Map<string, ScoreMatrix>();
-    expect(bootstrapHeadline(family, items, none, ['macro', 'micro'], { iterations: 50 })).toEqual(oracle.bootstrapHeadline(family, items, none, ['macro', 'micro'], { iterations: 50 }));
+    expect(bootstrapHeadline(family, items, none, ['macro', 'micro'], { iterations: 50 })).toEqual(
+      oracle.bootstrapHeadline(family, items, none, ['macro', 'micro'], { iterations: 50 }),
+    );
   });
 });

@@ -124,7 +124,9 @@ describe('perceive data check', () => {
     expect(hp.files.map((f) => f.status)).toEqual(['mismatch', 'mismatch']);
     expect(hp.files[0]!.expected).toBe('f4aee47194df09f73c4bdb13e2f24c17901d71fbb15ab629b40c8667a841d535');
     expect(hp.files[0]!.sha256).toBe(
-      createHash('sha256').update(JSON.stringify([hpRow('1', 'dog in car', 'dog out of car')])).digest('hex'),
+      createHash('sha256')
+        .update(JSON.stringify([hpRow('1', 'dog in car', 'dog out of car')]))
+        .digest('hex'),
     );
     expect(hp.items).toBe(1);
     const text = formatDataCheck(report);

@@ -53,12 +53,15 @@ describe('perceive metrics on Python-written scores', () => {
     );
     const r = await externalMetrics({ benchmark: 'mmvp_clip', annotations, scores });
     expect(r.scored).toBe(2);
-    expect(r.scoreProblems).toEqual([
-      { line: 2, reason: "id 1: scores[0][0] is NaN (Python's json.dumps writes NaN/Infinity for a non-finite score)" },
-    ]);
+    expect(r.scoreProblems).toEqual([{ line: 2, reason: "id 1: scores[0][0] is NaN (Python's json.dumps writes NaN/Infinity for a non-finite score)" }]);
     expect(r.perItem).toEqual([
       { id: '0', prediction: 0, correct: true, failed: null },
-      { id: '1', prediction: null, correct: null, failed: `${scores} line 2: id 1: scores[0][0] is NaN (Python's json.dumps writes NaN/Infinity for a non-finite score)` },
+      {
+        id: '1',
+        prediction: null,
+        correct: null,
+        failed: `${scores} line 2: id 1: scores[0][0] is NaN (Python's json.dumps writes NaN/Infinity for a non-finite score)`,
+      },
       { id: '2', prediction: 1, correct: false, failed: null },
     ]);
     expect(r.complete).toBe(false);

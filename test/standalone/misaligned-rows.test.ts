@@ -49,7 +49,12 @@ describe('a duplicated or dropped row fails the shifted pairs with a named reaso
     await mkdir(path.join(tmp, 'hp/data'), { recursive: true });
     await mkdir(path.join(tmp, 'hp/swapped_data'), { recursive: true });
     const row = (id: string, t: string, f: string) => ({ image_id: id, true_caption: t, false_caption: f, image_path: `data/VG_100K/${id}.jpg` });
-    const data = [row('1', 'dog in car', 'dog out of car'), row('2', 'cup on table', 'cup under table'), row('2', 'cup on table', 'cup under table'), row('3', 'man near tree', 'man near tree')];
+    const data = [
+      row('1', 'dog in car', 'dog out of car'),
+      row('2', 'cup on table', 'cup under table'),
+      row('2', 'cup on table', 'cup under table'),
+      row('3', 'man near tree', 'man near tree'),
+    ];
     // swapped_data/ lost the row of image 2's first copy: rows 1.. are shifted by one.
     const swapped = [row('1', 'dog within car', 'dog out of car'), row('2', 'cup atop table', 'cup under table'), row('3', 'man by tree', 'man near tree')];
     const file = path.join(tmp, 'hp/data/vl_checklist_relations.json');

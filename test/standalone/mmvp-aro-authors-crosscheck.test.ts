@@ -79,7 +79,7 @@ interface CategoryRecord {
   authorsIndividualAccuracy: number;
 }
 
-describe('authors\' code vs our ports on the same tie-heavy scores', () => {
+describe("authors' code vs our ports on the same tie-heavy scores", () => {
   it('MMVP: gpt_grader.py pair accuracy and lmms-eval accuracy / pair accuracy, corrected and uncorrected', async () => {
     const annotations = await write('MMVP/Questions.csv', ['Index,Question,Options,Correct Answer', ...fx.mmvp.rows.map(csvLine)].join('\n') + '\n');
     const scores = await scoresFile('mmvp.jsonl', fx.mmvp.scores);
@@ -118,7 +118,7 @@ describe('authors\' code vs our ports on the same tie-heavy scores', () => {
     });
   }
 
-  it('MMVP-VLM: the MMVP authors\' evaluate_vlm.py per-category pair accuracy and their mean', async () => {
+  it("MMVP-VLM: the MMVP authors' evaluate_vlm.py per-category pair accuracy and their mean", async () => {
     const annotations = await write('MMVP_VLM2/Questions.csv', ['Question ID,Type,Statement', ...fx.mmvp_vlm.rows.map(csvLine)].join('\n') + '\n');
     const scores = await scoresFile('vlm2.jsonl', fx.mmvp_vlm.scores);
     const r = await externalMetrics({ benchmark: 'mmvp_vlm', annotations, scores, convention: 'mmvp_vlm' });
@@ -130,7 +130,7 @@ describe('authors\' code vs our ports on the same tie-heavy scores', () => {
     expect(100 * (headline(r).pair ?? Number.NaN)).toBeCloseTo(mean, 9);
   });
 
-  it('ARO VG-Relation: the notebook\'s macro accuracy and evaluate_scores\' records', async () => {
+  it("ARO VG-Relation: the notebook's macro accuracy and evaluate_scores' records", async () => {
     const annotations = await write('aro/visual_genome_relation.json', JSON.stringify(fx.vg_relation.rows));
     const scores = await scoresFile('vgr.jsonl', fx.vg_relation.scores);
     const r = await externalMetrics({ benchmark: 'aro.vg_relation', annotations, scores });
@@ -140,7 +140,7 @@ describe('authors\' code vs our ports on the same tie-heavy scores', () => {
     records.forEach((x, i) => expect(x.accuracy).toBeCloseTo(fx.vg_relation.records[i]?.accuracy ?? Number.NaN, 12));
   });
 
-  it('ARO VG-Attribution: the notebook\'s macro accuracy over pairs with ≥ 25 samples', async () => {
+  it("ARO VG-Attribution: the notebook's macro accuracy over pairs with ≥ 25 samples", async () => {
     const annotations = await write('aro/visual_genome_attribution.json', JSON.stringify(fx.vg_attribution.rows));
     const scores = await scoresFile('vga.jsonl', fx.vg_attribution.scores);
     const r = await externalMetrics({ benchmark: 'aro.vg_attribution', annotations, scores });

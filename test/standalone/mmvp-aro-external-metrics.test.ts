@@ -77,8 +77,20 @@ describe('perceive metrics: MMVP-VLM and Questions-clip.csv (text-to-image, CLIP
     const scores = await file(
       'vlm-scores.jsonl',
       jsonl([
-        [0, [[0.3, 0.2], [0.25, 0.22]]],
-        [1, [[0.26, 0.26], [0.26, 0.27]]],
+        [
+          0,
+          [
+            [0.3, 0.2],
+            [0.25, 0.22],
+          ],
+        ],
+        [
+          1,
+          [
+            [0.26, 0.26],
+            [0.26, 0.27],
+          ],
+        ],
       ]),
     );
     const r = await externalMetrics({ benchmark: 'mmvp_vlm', annotations, scores });
@@ -96,7 +108,18 @@ describe('perceive metrics: MMVP-VLM and Questions-clip.csv (text-to-image, CLIP
     );
     // VQAScore-like probabilities: text 1 → P(img1) = 1/(1+e^-0.7) = 0.668 (img1, right);
     // text 2 → 1/(1+e^0.5) = 0.378 (img2, right).
-    const scores = await file('clip-scores.jsonl', jsonl([[0, [[0.9, 0.3], [0.2, 0.8]]]]));
+    const scores = await file(
+      'clip-scores.jsonl',
+      jsonl([
+        [
+          0,
+          [
+            [0.9, 0.3],
+            [0.2, 0.8],
+          ],
+        ],
+      ]),
+    );
     const r = await externalMetrics({ benchmark: 'mmvp_clip', annotations, scores, convention: 'clip_embeds_vqascore' });
     expect(r.convention).toBe('clip_embeds_vqascore');
     expect(headline(r)).toEqual({ individual: 1, pair: 1 });
@@ -106,13 +129,32 @@ describe('perceive metrics: MMVP-VLM and Questions-clip.csv (text-to-image, CLIP
 
 describe('perceive metrics: ARO', () => {
   it('VG-Relation: macro over non-symmetric relations, a tie is wrong', async () => {
-    const row = { image_path: '1.jpg', bbox_x: 0, bbox_y: 0, bbox_w: 10, bbox_h: 10, true_caption: 'the cup is on the table', false_caption: 'the table is on the cup' };
+    const row = {
+      image_path: '1.jpg',
+      bbox_x: 0,
+      bbox_y: 0,
+      bbox_w: 10,
+      bbox_h: 10,
+      true_caption: 'the cup is on the table',
+      false_caption: 'the table is on the cup',
+    };
     const annotations = await file(
       'aro/visual_genome_relation.json',
-      JSON.stringify([{ ...row, relation_name: 'on' }, { ...row, relation_name: 'on' }, { ...row, relation_name: 'next to' }]),
+      JSON.stringify([
+        { ...row, relation_name: 'on' },
+        { ...row, relation_name: 'on' },
+        { ...row, relation_name: 'next to' },
+      ]),
     );
     // row 0 right; row 1 tie → argmax 0 → wrong; row 2 right but "next to" is in the notebook's symmetric list.
-    const scores = await file('vgr.jsonl', jsonl([[0, [[0.2, 0.3]]], [1, [[0.3, 0.3]]], [2, [[0, 1]]]]));
+    const scores = await file(
+      'vgr.jsonl',
+      jsonl([
+        [0, [[0.2, 0.3]]],
+        [1, [[0.3, 0.3]]],
+        [2, [[0, 1]]],
+      ]),
+    );
     const r = await externalMetrics({ benchmark: 'aro.vg_relation', annotations, scores });
     expect(headline(r)).toEqual({ macro: 0.5, micro: 2 / 3 });
   });
@@ -136,7 +178,13 @@ describe('perceive metrics: ARO', () => {
         { image: 'val2014/b.jpg', caption_options: ['two dogs play', 'two play dogs', 'dogs two play', 'play two dogs', 'dogs play two'] },
       ]),
     );
-    const scores = await file('order.jsonl', jsonl([[0, [[0.5, 0.5, 0.1, 0.1, 0.1]]], [1, [[0.1, 0.2, 0, 0, 0]]]]));
+    const scores = await file(
+      'order.jsonl',
+      jsonl([
+        [0, [[0.5, 0.5, 0.1, 0.1, 0.1]]],
+        [1, [[0.1, 0.2, 0, 0, 0]]],
+      ]),
+    );
     const r = await externalMetrics({ benchmark: 'aro.coco_order', annotations, scores });
     expect(headline(r)).toEqual({ precision_at_1: 0.5 });
   });

@@ -39,7 +39,7 @@ async function writeVlm(dir: string, pairs: number, extraRows: string[] = []): P
 }
 
 describe('loadMmvpStatements (MMVP-VLM)', () => {
-  it('pairs rows, takes both images from the first row\'s type folder, categories by position, questions from Questions-llava.csv', async () => {
+  it("pairs rows, takes both images from the first row's type folder, categories by position, questions from Questions-llava.csv", async () => {
     const dir = path.join(tmp, 'vlm');
     const file = await writeVlm(dir, 16);
     const { items, failures } = await loadMmvpStatements(file, { layout: 'mmvp-vlm', subset: 'v' });
@@ -117,17 +117,38 @@ function pairItem(pair: number, qids: [number, number], category = 'Orientation 
 }
 
 describe('text-to-image rule (CLIP-Embeds eval_MMVP)', () => {
-  it('softmaxes each text over the two images with the convention\'s scale; P > 0.5 picks img1, a tie picks img2', () => {
+  it("softmaxes each text over the two images with the convention's scale; P > 0.5 picks img1, a tie picks img2", () => {
     // scores[image][text]: text 1 → images (0.30, 0.25); text 2 → images (0.20, 0.22).
-    const o = t2iPairOutcome(pairItem(0, [1, 2]), [[0.3, 0.2], [0.25, 0.22]], 100);
+    const o = t2iPairOutcome(
+      pairItem(0, [1, 2]),
+      [
+        [0.3, 0.2],
+        [0.25, 0.22],
+      ],
+      100,
+    );
     expect(o.p[0]).toBeCloseTo(1 / (1 + Math.exp(-5)), 12); // 0.99331
     expect(o.p[1]).toBeCloseTo(1 / (1 + Math.exp(2)), 12); // 0.11920
     expect(o).toMatchObject({ pred: [0, 1], gt: [0, 1], right: [true, true], pair: true });
     // A tie: P = 0.5, not > 0.5 → img2. With qid 1 (gt img1) that is wrong; with qid 2 it is right.
-    const tie = t2iPairOutcome(pairItem(0, [1, 2]), [[0.4, 0.4], [0.4, 0.4]], 100);
+    const tie = t2iPairOutcome(
+      pairItem(0, [1, 2]),
+      [
+        [0.4, 0.4],
+        [0.4, 0.4],
+      ],
+      100,
+    );
     expect(tie).toMatchObject({ p: [0.5, 0.5], pred: [1, 1], right: [false, true], pair: false });
     // VQAScore (eval_vqa_score.py): the probabilities themselves are the logits (scale 1).
-    const v = t2iPairOutcome(pairItem(0, [1, 2]), [[0.9, 0.3], [0.2, 0.8]], 1);
+    const v = t2iPairOutcome(
+      pairItem(0, [1, 2]),
+      [
+        [0.9, 0.3],
+        [0.2, 0.8],
+      ],
+      1,
+    );
     expect(v.p[0]).toBeCloseTo(1 / (1 + Math.exp(-0.7)), 12); // 0.66819
     expect(v.p[1]).toBeCloseTo(1 / (1 + Math.exp(0.5)), 12); // 0.37754
     expect(v.pred).toEqual([0, 1]);
@@ -135,26 +156,56 @@ describe('text-to-image rule (CLIP-Embeds eval_MMVP)', () => {
   });
 
   it('even qids first: gt is img2 for an even qid', () => {
-    const o = t2iPairOutcome(pairItem(0, [2, 1]), [[0.1, 0.9], [0.9, 0.1]], 100);
+    const o = t2iPairOutcome(
+      pairItem(0, [2, 1]),
+      [
+        [0.1, 0.9],
+        [0.9, 0.1],
+      ],
+      100,
+    );
     expect(o).toMatchObject({ gt: [1, 0], pred: [1, 0], pair: true });
   });
 });
 
 describe('mmvpT2iMetrics', () => {
-  it('pair and individual accuracy overall and per category, with the authors\' num_pairs // 9 denominators', () => {
+  it("pair and individual accuracy overall and per category, with the authors' num_pairs // 9 denominators", () => {
     // 18 pairs: 2 per category (so num_pairs // 9 = 2, the categories' own counts).
     const items = Array.from({ length: 18 }, (_, p) => pairItem(p, [2 * p + 1, 2 * p + 2], MMVP_VLM_CATEGORIES[Math.floor(p / 2)]));
-    const right: ScoreMatrix = [[0.9, 0.1], [0.1, 0.9]];
-    const half: ScoreMatrix = [[0.9, 0.9], [0.1, 0.1]]; // both texts pick img1: text 1 right, text 2 wrong
-    const tie: ScoreMatrix = [[0.5, 0.5], [0.5, 0.5]]; // both pick img2: text 1 wrong, text 2 right
+    const right: ScoreMatrix = [
+      [0.9, 0.1],
+      [0.1, 0.9],
+    ];
+    const half: ScoreMatrix = [
+      [0.9, 0.9],
+      [0.1, 0.1],
+    ]; // both texts pick img1: text 1 right, text 2 wrong
+    const tie: ScoreMatrix = [
+      [0.5, 0.5],
+      [0.5, 0.5],
+    ]; // both pick img2: text 1 wrong, text 2 right
     const scores = new Map<string, ScoreMatrix>();
     items.forEach((it, p) => scores.set(it.id, p === 0 || p === 1 || p === 2 ? right : p === 3 ? half : tie));
     const m = mmvpT2iMetrics(items, scores, 'clip_embeds');
     expect(m.numPairs).toBe(18);
     expect(m.pair).toEqual({ correct: 3, total: 18, accuracy: 3 / 18 });
     expect(m.individual).toEqual({ correct: 6 + 1 + 14, total: 36, accuracy: 21 / 36 });
-    expect(m.perCategory[0]).toMatchObject({ category: 'Orientation and Direction', pairs: 2, pairCorrect: 2, textCorrect: 4, pairAccuracy: 1, authorsPairAccuracy: 1 });
-    expect(m.perCategory[1]).toMatchObject({ pairs: 2, pairCorrect: 1, textCorrect: 3, pairAccuracy: 0.5, individualAccuracy: 0.75, authorsIndividualAccuracy: 0.75 });
+    expect(m.perCategory[0]).toMatchObject({
+      category: 'Orientation and Direction',
+      pairs: 2,
+      pairCorrect: 2,
+      textCorrect: 4,
+      pairAccuracy: 1,
+      authorsPairAccuracy: 1,
+    });
+    expect(m.perCategory[1]).toMatchObject({
+      pairs: 2,
+      pairCorrect: 1,
+      textCorrect: 3,
+      pairAccuracy: 0.5,
+      individualAccuracy: 0.75,
+      authorsIndividualAccuracy: 0.75,
+    });
     expect(m.perCategory[8]).toMatchObject({ pairCorrect: 0, textCorrect: 2, authorsPairAccuracy: 0 });
     expect(m.categoryMeanPairAccuracy).toBeCloseTo((1 + 0.5) / 9, 12);
     // A missing pair is left out: 17 pairs, and 17 // 9 = 1 is what the authors would divide by.
@@ -170,15 +221,38 @@ describe('MMVP-VLM and mmvp-clip families', () => {
   it('load through the interface with the convention stamped; judge is the pair; metrics name the convention', async () => {
     const dir = path.join(tmp, 'fam');
     const file = await writeVlm(dir, 2);
-    const spec = BenchmarkSpecSchema.parse({ name: 'mmvp_vlm', format: 'mmvp-vlm', annotations: file, data_dir: dir, subset: 'mmvp_vlm', convention: 'clip_embeds_vqascore' });
+    const spec = BenchmarkSpecSchema.parse({
+      name: 'mmvp_vlm',
+      format: 'mmvp-vlm',
+      annotations: file,
+      data_dir: dir,
+      subset: 'mmvp_vlm',
+      convention: 'clip_embeds_vqascore',
+    });
     const { items, failures } = await mmvpVlmFamily.load(spec);
     expect(failures).toEqual([]);
     expect(items.map((i) => [i.id, i.groups.convention])).toEqual([
       ['mmvp_vlm/0', 'clip_embeds_vqascore'],
       ['mmvp_vlm/1', 'clip_embeds_vqascore'],
     ]);
-    expect(mmvpVlmFamily.judge(items[0] as Item, [[0.9, 0.3], [0.2, 0.8]])).toEqual({ prediction: 0, correct: true });
-    const m = mmvpVlmFamily.metrics(items, new Map([['mmvp_vlm/0', [[0.9, 0.3], [0.2, 0.8]]]]));
+    expect(
+      mmvpVlmFamily.judge(items[0] as Item, [
+        [0.9, 0.3],
+        [0.2, 0.8],
+      ]),
+    ).toEqual({ prediction: 0, correct: true });
+    const m = mmvpVlmFamily.metrics(
+      items,
+      new Map([
+        [
+          'mmvp_vlm/0',
+          [
+            [0.9, 0.3],
+            [0.2, 0.8],
+          ],
+        ],
+      ]),
+    );
     expect(m.convention).toBe('clip_embeds_vqascore');
     expect(m.source).toContain('eval_vqa_score.py');
     expect(m.headline.map((h) => [h.name, h.value])).toEqual([

@@ -48,10 +48,21 @@ describe('MMVP options and answers (lmms-eval _parse_options, _normalize_answer)
 describe('MMVP errata table', () => {
   it('applies 99/100 and 279/280 only when the question and the original label match', () => {
     expect(MMVP_ERRATA_V1.version).toBe('mmvp-errata-v1');
-    expect(applyErratum(MMVP_ERRATA_V1, 99, 'Does the elephant have long or short tusks?', 0)).toMatchObject({ status: 'applied', originalCorrect: 0, correctedCorrect: 1 });
-    expect(applyErratum(MMVP_ERRATA_V1, 280, 'Is the elderly person standing or sitting in the picture?', 1)).toMatchObject({ status: 'applied', correctedCorrect: 0 });
+    expect(applyErratum(MMVP_ERRATA_V1, 99, 'Does the elephant have long or short tusks?', 0)).toMatchObject({
+      status: 'applied',
+      originalCorrect: 0,
+      correctedCorrect: 1,
+    });
+    expect(applyErratum(MMVP_ERRATA_V1, 280, 'Is the elderly person standing or sitting in the picture?', 1)).toMatchObject({
+      status: 'applied',
+      correctedCorrect: 0,
+    });
     // lmms-lab-eval/MMVP already holds the verified label: nothing to change, the uncorrected figure keeps MMVP's.
-    expect(applyErratum(MMVP_ERRATA_V1, 100, 'Does the elephant have long or short tusks?', 0)).toMatchObject({ status: 'already_corrected', originalCorrect: 1, correctedCorrect: 0 });
+    expect(applyErratum(MMVP_ERRATA_V1, 100, 'Does the elephant have long or short tusks?', 0)).toMatchObject({
+      status: 'already_corrected',
+      originalCorrect: 1,
+      correctedCorrect: 0,
+    });
     expect(applyErratum(MMVP_ERRATA_V1, 99, 'Is the dog facing left or right?', 0)).toMatchObject({ status: 'question_mismatch', correctedCorrect: 0 });
     expect(applyErratum(MMVP_ERRATA_V1, 5, 'anything', 0)).toBeUndefined();
   });
@@ -61,8 +72,8 @@ describe('loadMmvp', () => {
   it('reads pairs of consecutive rows, the image by row position, applies errata, reports bad rows and goes on', async () => {
     const dir = path.join(tmp, 'basic');
     const rows: string[][] = [
-      ['1', 'Are the butterfly\'s wings closer to being open or closed?', '(a) Open (b) Closed', '(a)'],
-      ['2', 'Are the butterfly\'s wings closer to being open or closed?', '(a) Open (b) Closed', '(b)'],
+      ['1', "Are the butterfly's wings closer to being open or closed?", '(a) Open (b) Closed', '(a)'],
+      ['2', "Are the butterfly's wings closer to being open or closed?", '(a) Open (b) Closed', '(b)'],
       ['3', 'Is the arrow pointing up or down?', '(a) Up or Down', '(a)'], // bad Options
       ['4', 'Is the arrow pointing up or down?', '(a) Up (b) Down', '(c)'], // bad Correct Answer
       ['5', 'Is the dog facing left or right?', '(a) Left (b) Right', '(b)'],
@@ -98,13 +109,13 @@ describe('loadMmvp', () => {
     expect(none.items[98]?.correct).toBe(0);
   });
 
-  it('refuses a file whose header is not MMVP\'s', async () => {
+  it("refuses a file whose header is not MMVP's", async () => {
     const dir = path.join(tmp, 'header');
     const file = await writeMmvp(dir, [['1', 'Q?', '(a) A (b) B', '(a)']], 'qid,Type,Statement');
     await expect(loadMmvp(file, { dataDir: dir })).rejects.toBeInstanceOf(PerceiveError);
   });
 
-  it('finds images in CLIP-Embeds\' MMVP_Images folder too, and checkImages false skips looking', async () => {
+  it("finds images in CLIP-Embeds' MMVP_Images folder too, and checkImages false skips looking", async () => {
     const dir = path.join(tmp, 'underscore');
     await mkdir(dir, { recursive: true });
     const file = path.join(dir, 'Questions.csv');
@@ -191,7 +202,13 @@ describe('mmvpFamily', () => {
       ['mmvp/1', 'mmvp'],
     ]);
     expect(mmvpFamily.judge(items[1] as Item, [[0.4, 0.4]])).toEqual({ prediction: 0, correct: false });
-    const metrics = mmvpFamily.metrics(items, new Map([['mmvp/0', [[2, 1]]], ['mmvp/1', [[1, 2]]]]));
+    const metrics = mmvpFamily.metrics(
+      items,
+      new Map([
+        ['mmvp/0', [[2, 1]]],
+        ['mmvp/1', [[1, 2]]],
+      ]),
+    );
     expect(metrics.headline.map((h) => [h.name, h.value])).toEqual([
       ['individual', 1],
       ['pair', 1],

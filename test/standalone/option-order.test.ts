@@ -88,7 +88,11 @@ describe('option orders', () => {
     expect(taskParams(params, mmvp)).toEqual({ format: 'llava-v1' });
     expect(taskParams({ format: 'llava-v1', option_order: 'fixed' }, whatsup)).toEqual({ format: 'llava-v1' });
     expect(taskParams(params, whatsup)).toEqual({ format: 'llava-v1', option_order: 'circular' });
-    expect(taskParams({ format: 'llava-v1', option_order: 'shuffled' }, whatsup)).toEqual({ format: 'llava-v1', option_order: 'shuffled', option_permutation: seededPermutation(3, 0, 'b/0') });
+    expect(taskParams({ format: 'llava-v1', option_order: 'shuffled' }, whatsup)).toEqual({
+      format: 'llava-v1',
+      option_order: 'shuffled',
+      option_permutation: seededPermutation(3, 0, 'b/0'),
+    });
     expect(taskParams({ lambda: 1 }, whatsup)).toEqual({ lambda: 1 });
 
     const plan = (params: unknown, it: Item) =>
@@ -102,7 +106,12 @@ describe('option orders', () => {
     // the arms' own params: fixed leaves exactly the params of before issue 15
     const runner = { modelHash: 'h' } as never;
     const opts = { format: 'llava-v1' as const, optionStyle: 'mmvp' as const, padToSquare: false };
-    expect(taskParams(new VlmMcqArm('llava', runner, opts).params, mmvp)).toEqual({ format: 'llava-v1', option_style: 'mmvp', pad_to_square: false, choice_scoring: CHOICE_SCORING_VERSION });
+    expect(taskParams(new VlmMcqArm('llava', runner, opts).params, mmvp)).toEqual({
+      format: 'llava-v1',
+      option_style: 'mmvp',
+      pad_to_square: false,
+      choice_scoring: CHOICE_SCORING_VERSION,
+    });
     expect(JSON.stringify(taskParams(new VlmContrastArm('llava', runner, { ...opts, lambda: 1 }).params, mmvp))).toBe(
       JSON.stringify({ format: 'llava-v1', option_style: 'mmvp', pad_to_square: false, lambda: 1, choice_scoring: CHOICE_SCORING_VERSION }),
     );
@@ -115,16 +124,46 @@ describe('option orders', () => {
 
 function sample(arm: string, extra: object, correct = 0, benchmark = 'w'): Sample {
   return {
-    run_id: 'r', task: 't', item: `${arm}/${Math.random()}`, benchmark, subset: 's', arm, model: 'm', model_hash: 'h', prompt: null,
-    images: [{ path: '/x.png', sha256: '' }], options: ['a', 'b', 'c'], correct_option: correct, status: 'ok', scores: [[0, 0, 0]], prediction: 0, correct: true,
-    extra: extra as Record<string, unknown>, error: null, latency_ms: 0, timings: null, groups: {}, source: { file: 'f', row: 0 }, finished_at: '',
+    run_id: 'r',
+    task: 't',
+    item: `${arm}/${Math.random()}`,
+    benchmark,
+    subset: 's',
+    arm,
+    model: 'm',
+    model_hash: 'h',
+    prompt: null,
+    images: [{ path: '/x.png', sha256: '' }],
+    options: ['a', 'b', 'c'],
+    correct_option: correct,
+    status: 'ok',
+    scores: [[0, 0, 0]],
+    prediction: 0,
+    correct: true,
+    extra: extra as Record<string, unknown>,
+    error: null,
+    latency_ms: 0,
+    timings: null,
+    groups: {},
+    source: { file: 'f', row: 0 },
+    finished_at: '',
   };
 }
 
 describe('CircularEval and position bias on hand-made samples', () => {
   const perms = optionPermutations('circular', item);
-  const alwaysA = combineRounds('circular', perms, perms.map(() => [[0, -1, -2]]), [0]).extra;
-  const follows = combineRounds('circular', perms, perms.map((perm) => [perm.map((k) => (k === 0 ? 0 : -3))]), [0]).extra;
+  const alwaysA = combineRounds(
+    'circular',
+    perms,
+    perms.map(() => [[0, -1, -2]]),
+    [0],
+  ).extra;
+  const follows = combineRounds(
+    'circular',
+    perms,
+    perms.map((perm) => [perm.map((k) => (k === 0 ? 0 : -3))]),
+    [0],
+  ).extra;
   const fixedA = combineRounds('fixed', [[0, 1, 2]], [[[0, -1, -2]]], [0]).extra;
 
   it('right only when right under every rotation, judged by the family (MMVP: first maximum = correct)', () => {

@@ -14,7 +14,9 @@ describe("LLaVA's expand2square", () => {
   });
 
   it('pastes a wide image at y = (w - h) // 2 on a mean-coloured square', async () => {
-    const red = await sharp({ create: { width: 6, height: 3, channels: 3, background: { r: 255, g: 0, b: 0 } } }).png().toBuffer();
+    const red = await sharp({ create: { width: 6, height: 3, channels: 3, background: { r: 255, g: 0, b: 0 } } })
+      .png()
+      .toBuffer();
     const out = await padToSquare(red);
     const meta = await sharp(out).metadata();
     expect([meta.width, meta.height]).toEqual([6, 6]);
@@ -26,12 +28,16 @@ describe("LLaVA's expand2square", () => {
   });
 
   it('pastes a tall image at x = (h - w) // 2 and leaves squares untouched', async () => {
-    const tall = await sharp({ create: { width: 1, height: 4, channels: 3, background: { r: 0, g: 0, b: 255 } } }).png().toBuffer();
+    const tall = await sharp({ create: { width: 1, height: 4, channels: 3, background: { r: 0, g: 0, b: 255 } } })
+      .png()
+      .toBuffer();
     const out = await padToSquare(tall);
     expect(await pixel(out, 1, 0)).toEqual([0, 0, 255]);
     expect(await pixel(out, 0, 0)).toEqual([122, 116, 104]);
     expect(await pixel(out, 2, 0)).toEqual([122, 116, 104]);
-    const square = await sharp({ create: { width: 3, height: 3, channels: 3, background: { r: 1, g: 2, b: 3 } } }).png().toBuffer();
+    const square = await sharp({ create: { width: 3, height: 3, channels: 3, background: { r: 1, g: 2, b: 3 } } })
+      .png()
+      .toBuffer();
     expect((await padToSquare(square)).equals(square)).toBe(true);
   });
 });

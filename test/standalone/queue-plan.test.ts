@@ -51,7 +51,11 @@ describe('planning bundles and task hashes', () => {
     const plan = planBundles({ items, arms, imageHashes: hashes, dataRoot: '/data', seed: 0 });
     // clip: 2 + 1 tasks → one bundle of 3; llava: 4 tasks (≥ 3, kept), then 2 (the last, alone).
     const merged = mergeBundles(plan, 3);
-    expect(merged.map((b) => `${b.model} ${b.images.map((i) => i.rel).join()} ${b.tasks.length}`)).toEqual(['clip x/1.jpg,x/2.jpg 3', 'llava x/1.jpg 4', 'llava x/2.jpg 2']);
+    expect(merged.map((b) => `${b.model} ${b.images.map((i) => i.rel).join()} ${b.tasks.length}`)).toEqual([
+      'clip x/1.jpg,x/2.jpg 3',
+      'llava x/1.jpg 4',
+      'llava x/2.jpg 2',
+    ]);
     expect(merged[0]!.tasks.map((t) => t.hash)).toEqual([...plan[0]!.tasks, ...plan[1]!.tasks].map((t) => t.hash));
     expect(merged[1]).toBe(plan[2]);
     expect(merged[0]!.id).not.toBe(plan[0]!.id);
@@ -66,7 +70,16 @@ describe('planning bundles and task hashes', () => {
     const a = planBundles({ items: [item('b/0', '/data/x/1.jpg')], arms: [arm('clip', 'clip')], imageHashes: hashes, dataRoot: '/data', seed: 0 });
     const b = planBundles({ items: [item('b/7', '/data/y/1.jpg')], arms: [arm('clip', 'clip')], imageHashes: hashes, dataRoot: '/data', seed: 0 });
     expect(b[0]!.tasks[0]!.hash).toBe(a[0]!.tasks[0]!.hash);
-    const base = { modelHash: 'm', arm: 'vlm.vqascore', prompt: { id: 'p', version: 1 }, params: null, imageHashes: ['a'], options: ['x', 'y'], meta: {}, seed: 0 };
+    const base = {
+      modelHash: 'm',
+      arm: 'vlm.vqascore',
+      prompt: { id: 'p', version: 1 },
+      params: null,
+      imageHashes: ['a'],
+      options: ['x', 'y'],
+      meta: {},
+      seed: 0,
+    };
     const h = taskHash(base);
     expect(taskHash({ ...base })).toBe(h);
     for (const changed of [
@@ -84,7 +97,13 @@ describe('planning bundles and task hashes', () => {
   });
 
   it('marks stored tasks done (kept for pair context, not computed; a new id), and drops a bundle with none left', () => {
-    const [b] = planBundles({ items: [item('b/0', '/data/x/1.jpg'), item('b/2', '/data/x/1.jpg', ['x', 'y'])], arms: [arm('clip', 'clip')], imageHashes: hashes, dataRoot: '/data', seed: 0 });
+    const [b] = planBundles({
+      items: [item('b/0', '/data/x/1.jpg'), item('b/2', '/data/x/1.jpg', ['x', 'y'])],
+      arms: [arm('clip', 'clip')],
+      imageHashes: hashes,
+      dataRoot: '/data',
+      seed: 0,
+    });
     expect(withoutTasks(b!, new Set())).toBe(b);
     const rest = withoutTasks(b!, new Set([b!.tasks[0]!.hash]))!;
     expect(rest.tasks).toHaveLength(2);
@@ -98,7 +117,13 @@ describe('planning bundles and task hashes', () => {
   it('puts the two items of a pair in one bundle, and hashes each with its partner', () => {
     const paired = (id: string, image: string, pair: string): Item => ({ ...item(id, image), groups: { pair } });
     const plan = (second: string): ReturnType<typeof planBundles> =>
-      planBundles({ items: [paired('b/0', '/data/x/1.jpg', 'p1'), paired('b/1', second, 'p1')], arms: [arm('vlm.two-image', 'llava')], imageHashes: hashes, dataRoot: '/data', seed: 0 });
+      planBundles({
+        items: [paired('b/0', '/data/x/1.jpg', 'p1'), paired('b/1', second, 'p1')],
+        arms: [arm('vlm.two-image', 'llava')],
+        imageHashes: hashes,
+        dataRoot: '/data',
+        seed: 0,
+      });
     const a = plan('/data/x/2.jpg');
     expect(a).toHaveLength(1);
     expect(a[0]!.images.map((i) => i.rel)).toEqual(['x/1.jpg', 'x/2.jpg']);
@@ -106,7 +131,13 @@ describe('planning bundles and task hashes', () => {
     // The same first item with another partner image is another task; alone, another again.
     const b = plan('/data/y/1.jpg');
     expect(b[0]!.tasks[0]!.hash).not.toBe(a[0]!.tasks[0]!.hash);
-    const alone = planBundles({ items: [item('b/0', '/data/x/1.jpg')], arms: [arm('vlm.two-image', 'llava')], imageHashes: hashes, dataRoot: '/data', seed: 0 });
+    const alone = planBundles({
+      items: [item('b/0', '/data/x/1.jpg')],
+      arms: [arm('vlm.two-image', 'llava')],
+      imageHashes: hashes,
+      dataRoot: '/data',
+      seed: 0,
+    });
     expect(alone[0]!.tasks[0]!.hash).not.toBe(a[0]!.tasks[0]!.hash);
   });
 

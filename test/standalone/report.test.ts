@@ -66,9 +66,14 @@ describe('report on a hand-made store', () => {
   it('has every section, the tiny-model warning, the erroneous-agreement table and the reference numbers', () => {
     const md = fs.readFileSync(written.reportFile, 'utf8');
     for (const heading of [
-      '## Run', '## Accuracy per benchmark and arm', '## Per item: generation against contrastive matching',
-      '## Differences between arms (prompt ablation)', '## Erroneous agreement', '## Reference numbers from the papers',
-    ]) expect(md).toContain(heading);
+      '## Run',
+      '## Accuracy per benchmark and arm',
+      '## Per item: generation against contrastive matching',
+      '## Differences between arms (prompt ablation)',
+      '## Erroneous agreement',
+      '## Reference numbers from the papers',
+    ])
+      expect(md).toContain(heading);
     expect(md).toContain('tiny random models');
     expect(md).toContain('**unverified**');
     const agreement = parse(fs.readFileSync(run.file('tables/agreement.csv'), 'utf8'), { columns: true }) as Array<Record<string, string>>;
@@ -109,24 +114,50 @@ describe('MMVP pair view', () => {
     const { buildReportModel } = await import('../../src/report/report-model.js');
     const { summarise } = await import('../../src/analysis/summary.js');
     const mk = (arm: string, row: number, scores: number[], correct: boolean, extra: Record<string, unknown> = {}) => ({
-      run_id: 'r', task: `${arm}${row}`, item: `mmvp/${row}`, benchmark: 'mmvp', subset: 'mmvp', arm, model: 'm', model_hash: 'h', prompt: null,
-      images: [{ path: `/x/${row + 1}.jpg`, sha256: 's' }], options: ['Up', 'Down'], correct_option: row % 2 === 0 ? 0 : 1,
-      status: 'ok' as const, scores: [scores], prediction: scores[0]! >= scores[1]! ? 0 : 1, correct, extra, error: null, latency_ms: 1, timings: null,
-      groups: { pair: String(Math.floor(row / 2)) }, source: { file: 'Questions.csv', row }, finished_at: '',
+      run_id: 'r',
+      task: `${arm}${row}`,
+      item: `mmvp/${row}`,
+      benchmark: 'mmvp',
+      subset: 'mmvp',
+      arm,
+      model: 'm',
+      model_hash: 'h',
+      prompt: null,
+      images: [{ path: `/x/${row + 1}.jpg`, sha256: 's' }],
+      options: ['Up', 'Down'],
+      correct_option: row % 2 === 0 ? 0 : 1,
+      status: 'ok' as const,
+      scores: [scores],
+      prediction: scores[0]! >= scores[1]! ? 0 : 1,
+      correct,
+      extra,
+      error: null,
+      latency_ms: 1,
+      timings: null,
+      groups: { pair: String(Math.floor(row / 2)) },
+      source: { file: 'Questions.csv', row },
+      finished_at: '',
     });
     // Pair 0: image 1 (correct a) prefers a with p=0.6; image 2 (correct b) prefers a with p=0.55 → strict wrong, relaxed right (0.6 > 0.55).
     // Pair 1: both right → strict right; relaxed: image 1 p(a)=0.8 > image 2 p(a)=0.3 → right.
     const lp = (p: number) => [Math.log(p), Math.log(1 - p)];
     const samples = [
-      mk('vlm.mcq', 0, lp(0.6), true), mk('vlm.mcq', 1, lp(0.55), false),
-      mk('vlm.mcq', 2, lp(0.8), true), mk('vlm.mcq', 3, lp(0.3), true),
+      mk('vlm.mcq', 0, lp(0.6), true),
+      mk('vlm.mcq', 1, lp(0.55), false),
+      mk('vlm.mcq', 2, lp(0.8), true),
+      mk('vlm.mcq', 3, lp(0.3), true),
       mk('vlm.two-image', 0, lp(0.4), false, { relaxed_pair: { variant: 'two-image', option: 0, p_image1: 0.4, p_image2: 0.5, correct: false } }),
       mk('vlm.two-image', 1, lp(0.2), true),
       mk('vlm.two-image', 2, lp(0.9), true, { relaxed_pair: { variant: 'two-image', option: 0, p_image1: 0.9, p_image2: 0.1, correct: true } }),
       mk('vlm.two-image', 3, lp(0.1), true),
     ];
     const summary = summarise('r', samples, new Map(), 'clip', { iterations: 50 });
-    const m = buildReportModel({ summary, samples, manifest: { config: { benchmarks: [{ name: 'mmvp', format: 'mmvp', subset: 'mmvp' }] } }, baseline: 'clip' });
+    const m = buildReportModel({
+      summary,
+      samples,
+      manifest: { config: { benchmarks: [{ name: 'mmvp', format: 'mmvp', subset: 'mmvp' }] } },
+      baseline: 'clip',
+    });
     const row = (arm: string, variant: string) => m.pairModes.find((r) => r.arm === arm && r.variant === variant && r.category === 'all')!;
     expect(row('vlm.mcq', 'one image per prompt')).toMatchObject({ correct: 1, total: 2, value: 0.5 });
     expect(row('vlm.mcq', 'relaxed, single-image')).toMatchObject({ correct: 2, total: 2, value: 1 });
@@ -135,14 +166,19 @@ describe('MMVP pair view', () => {
 
     // The same two-image samples under a free label: the recorded arm kind, not the id, puts them in the view.
     const labelled = samples.map((s) => (s.arm === 'vlm.two-image' ? { ...s, arm: 'both-at-once', arm_kind: 'vlm.two-image' } : s));
-    const ml = buildReportModel({ summary, samples: labelled, manifest: { config: { benchmarks: [{ name: 'mmvp', format: 'mmvp', subset: 'mmvp' }] } }, baseline: 'clip' });
+    const ml = buildReportModel({
+      summary,
+      samples: labelled,
+      manifest: { config: { benchmarks: [{ name: 'mmvp', format: 'mmvp', subset: 'mmvp' }] } },
+      baseline: 'clip',
+    });
     const rowL = (arm: string, variant: string) => ml.pairModes.find((r) => r.arm === arm && r.variant === variant && r.category === 'all');
     expect(rowL('both-at-once', 'both images in one prompt')).toMatchObject({ correct: 1, total: 2 });
     expect(rowL('both-at-once', 'relaxed, two-image')).toMatchObject({ correct: 1, total: 2 });
     expect(rowL('both-at-once', 'one image per prompt')).toBeUndefined();
   });
 
-  it('reads the arm kind from the sample, or from an older sample\'s arm id', async () => {
+  it("reads the arm kind from the sample, or from an older sample's arm id", async () => {
     const { armKind } = await import('../../src/analysis/arm-kind.js');
     expect(armKind({ arm: 'both-at-once', arm_kind: 'vlm.two-image' })).toBe('vlm.two-image');
     expect(armKind({ arm: 'vlm.two-image.model' })).toBe('vlm.two-image');
@@ -153,7 +189,7 @@ describe('MMVP pair view', () => {
 });
 
 describe('bootstrap clusters', () => {
-  it("resample MMVP question pairs whole: 0 of 6 pairs right gives the interval [0, 0]", async () => {
+  it('resample MMVP question pairs whole: 0 of 6 pairs right gives the interval [0, 0]', async () => {
     const { writeSyntheticMmvp } = await import('../../src/fixtures/synthetic-mmvp.js');
     const { loadMmvp } = await import('../../src/benchmarks/mmvp/loader.js');
     const { bootstrapHeadline } = await import('../../src/analysis/metric-bootstrap.js');
@@ -162,7 +198,7 @@ describe('bootstrap clusters', () => {
     const set = await writeSyntheticMmvp(path.join(dir, 'mmvp'), { seed: 0 });
     const { items } = await loadMmvp(set.questionsFile, {});
     // The first question of every pair right, the second wrong: individual 1/2, pair 0.
-    const scores = new Map(items.map((i) => [i.id, [i.correct === 0 === (Number(i.groups.pair) * 2 === i.source.row) ? [1, 0] : [0, 1]]]));
+    const scores = new Map(items.map((i) => [i.id, [(i.correct === 0) === (Number(i.groups.pair) * 2 === i.source.row) ? [1, 0] : [0, 1]]]));
     const m = benchmarkFamily('mmvp').metrics(items, scores);
     expect(m.headline.find((h) => h.name === 'pair')!.value).toBe(0);
     const ci = bootstrapHeadline(benchmarkFamily('mmvp'), items, scores, ['individual', 'pair'], { ...bootstrapClusterFor('mmvp'), iterations: 300 });

@@ -10,10 +10,30 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perceive-samples-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const sample = (k: number, arm: string, options: string[]): Sample => ({
-  run_id: 'r', task: `${arm}${k}`, item: `b/${k}`, benchmark: 'b', subset: 's', arm, arm_kind: arm, model: 'm', model_hash: 'h', prompt: null,
-  images: [{ path: `/i/${k}.jpg`, sha256: 'x' }], options, correct_option: 0, status: 'ok', scores: [[1, 0]], prediction: 0, correct: true,
-  extra: { image_pair_cosine: 0.5, raw: 'long model output' }, error: null, latency_ms: 3, timings: { calls: 1, promptTokens: 2, cachedTokens: 0, promptMs: 1, predictedMs: 1 },
-  groups: { pair: String(k >> 1) }, source: { file: 'f.json', row: k }, finished_at: 't',
+  run_id: 'r',
+  task: `${arm}${k}`,
+  item: `b/${k}`,
+  benchmark: 'b',
+  subset: 's',
+  arm,
+  arm_kind: arm,
+  model: 'm',
+  model_hash: 'h',
+  prompt: null,
+  images: [{ path: `/i/${k}.jpg`, sha256: 'x' }],
+  options,
+  correct_option: 0,
+  status: 'ok',
+  scores: [[1, 0]],
+  prediction: 0,
+  correct: true,
+  extra: { image_pair_cosine: 0.5, raw: 'long model output' },
+  error: null,
+  latency_ms: 3,
+  timings: { calls: 1, promptTokens: 2, cachedTokens: 0, promptMs: 1, predictedMs: 1 },
+  groups: { pair: String(k >> 1) },
+  source: { file: 'f.json', row: k },
+  finished_at: 't',
 });
 
 function runWith(name: string, text: string): RunDirectory {
@@ -41,7 +61,10 @@ describe('samples.jsonl read a chunk at a time', () => {
   });
 
   it('keeps for the report what it reads, sharing one item between arms', () => {
-    const run = runWith('report', [sample(0, 'clip', ['a', 'b']), sample(0, 'vlm.mcq', ['a', 'b']), sample(1, 'clip', ['c', 'd'])].map((s) => `${JSON.stringify(s)}\n`).join(''));
+    const run = runWith(
+      'report',
+      [sample(0, 'clip', ['a', 'b']), sample(0, 'vlm.mcq', ['a', 'b']), sample(1, 'clip', ['c', 'd'])].map((s) => `${JSON.stringify(s)}\n`).join(''),
+    );
     const [a, b, c] = readReportSamples(run);
     expect(a!.extra).toEqual({ image_pair_cosine: 0.5 });
     expect(a!.timings).toBeNull();

@@ -18,8 +18,7 @@ afterAll(async () => {
 });
 
 type Info = Awaited<ReturnType<typeof readGgufFileInfo>>;
-const shapes = (info: Info): Record<string, number[]> =>
-  Object.fromEntries((info.fullTensorInfo ?? []).map((t) => [t.name, t.dimensions.map(Number)]));
+const shapes = (info: Info): Record<string, number[]> => Object.fromEntries((info.fullTensorInfo ?? []).map((t) => [t.name, t.dimensions.map(Number)]));
 
 describe('LLaVA-1.5-7B shape model (K=1)', () => {
   it('text GGUF declares the real sizes: 4096 wide, 32 heads, FF 11008, 32000 tokens, ctx 4096', async () => {
@@ -30,12 +29,21 @@ describe('LLaVA-1.5-7B shape model (K=1)', () => {
     const file = join(dir, 'text-header.gguf');
     await writeFile(file, writer.headerBuffer());
     const info = await readGgufFileInfo(file, { logWarnings: false, readTensorInfo: true });
-    const m = info.metadata as unknown as { general: { architecture: string; file_type: number }; llama: Record<string, unknown>; tokenizer: { ggml: { tokens: string[]; token_type: number[] } } };
+    const m = info.metadata as unknown as {
+      general: { architecture: string; file_type: number };
+      llama: Record<string, unknown>;
+      tokenizer: { ggml: { tokens: string[]; token_type: number[] } };
+    };
     expect(m.general.architecture).toBe('llama');
     expect(m.general.file_type).toBe(1);
     expect(m.llama).toMatchObject({
-      embedding_length: 4096, block_count: 1, feed_forward_length: 11008, context_length: 4096, vocab_size: 32000,
-      attention: { head_count: 32, head_count_kv: 32 }, rope: { dimension_count: 128 },
+      embedding_length: 4096,
+      block_count: 1,
+      feed_forward_length: 11008,
+      context_length: 4096,
+      vocab_size: 32000,
+      attention: { head_count: 32, head_count_kv: 32 },
+      rope: { dimension_count: 128 },
     });
     expect(m.tokenizer.ggml.tokens).toHaveLength(32000);
     expect(m.tokenizer.ggml.tokens[31999]).toMatch(/^<unused\d+>$/);
@@ -56,7 +64,15 @@ describe('LLaVA-1.5-7B shape model (K=1)', () => {
     await buildLlavaMmproj(0, sizes.vision, sizes.text.nEmbd, { matrixType: 'F16' }).writeStreaming(file);
     const info = await readGgufFileInfo(file, { logWarnings: false, readTensorInfo: true });
     const clip = (info.metadata as unknown as { clip: { vision: Record<string, unknown> } }).clip.vision;
-    expect(clip).toMatchObject({ image_size: 336, patch_size: 14, embedding_length: 1024, feed_forward_length: 4096, projection_dim: 4096, block_count: 1, attention: { head_count: 16 } });
+    expect(clip).toMatchObject({
+      image_size: 336,
+      patch_size: 14,
+      embedding_length: 1024,
+      feed_forward_length: 4096,
+      projection_dim: 4096,
+      block_count: 1,
+      attention: { head_count: 16 },
+    });
     const t = shapes(info);
     expect(t['v.patch_embd.weight']).toEqual([14, 14, 3, 1024]);
     expect(t['v.position_embd.weight']).toEqual([1024, LLAVA_1_5_7B.imageTokens + 1]);
@@ -69,7 +85,14 @@ describe('LLaVA-1.5-7B shape model (K=1)', () => {
 describe('CLIP shape folders', () => {
   it('ViT-L/14-336 sizes are declared', () => {
     const z = shapeClipSizes('clip-vit-l-14-336', 3);
-    expect(z).toMatchObject({ imageSize: 336, patchSize: 14, projection: 768, vocabSize: 49408, vision: { width: 1024, heads: 16, intermediate: 4096, layers: 3 }, text: { width: 768, heads: 12, intermediate: 3072, layers: 3 } });
+    expect(z).toMatchObject({
+      imageSize: 336,
+      patchSize: 14,
+      projection: 768,
+      vocabSize: 49408,
+      vision: { width: 1024, heads: 16, intermediate: 4096, layers: 3 },
+      text: { width: 768, heads: 12, intermediate: 3072, layers: 3 },
+    });
   });
 
   it('ViT-B/32 K=1 folder has the real tensor shapes and runs', async () => {
@@ -90,7 +113,10 @@ describe('CLIP shape folders', () => {
     expect(vision['vision_model.embeddings.position_embedding.weight']).toEqual([50, 768]);
     expect(vision['vision_model.encoder.layers.0.mlp.fc1.weight']).toEqual([768, 3072]);
     expect(vision['visual_projection.weight']).toEqual([768, 512]);
-    const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8')) as { text_config: { vocab_size: number }; vision_config: { image_size: number } };
+    const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8')) as {
+      text_config: { vocab_size: number };
+      vision_config: { image_size: number };
+    };
     expect(config.text_config.vocab_size).toBe(49408);
     expect(config.vision_config.image_size).toBe(224);
     const session = await ort.InferenceSession.create(join(out, 'onnx', 'vision_model.onnx'), { intraOpNumThreads: 1 });

@@ -10,7 +10,9 @@ const input = (bytes: Buffer): ImageInput => ({ bytes, sha256: createHash('sha25
 async function png(width: number, height: number, f: (x: number, y: number, c: number) => number): Promise<Buffer> {
   const raw = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) for (let c = 0; c < 3; c++) raw[(y * width + x) * 3 + c] = f(x, y, c);
-  return sharp(raw, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 /** SiglipImageProcessor's value for a byte: rescale by 1/255, then (v - 0.5) / 0.5. */
@@ -18,22 +20,39 @@ const expected = (value: number) => (value / 255 - 0.5) / 0.5;
 
 /** The tiny SigLIP's preprocessor_config.json. */
 const TINY = {
-  image_processor_type: 'SiglipImageProcessor', do_resize: true, size: { height: 32, width: 32 }, resample: 3,
-  do_rescale: true, rescale_factor: 1 / 255, do_normalize: true, image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5],
+  image_processor_type: 'SiglipImageProcessor',
+  do_resize: true,
+  size: { height: 32, width: 32 },
+  resample: 3,
+  do_rescale: true,
+  rescale_factor: 1 / 255,
+  do_normalize: true,
+  image_mean: [0.5, 0.5, 0.5],
+  image_std: [0.5, 0.5, 0.5],
 };
 
 describe('parseSiglipPreprocessorConfig', () => {
   it('resizes to the exact size, never crops, and defaults to bicubic with mean = std = 0.5', () => {
     expect(parseSiglipPreprocessorConfig(TINY)).toEqual({
-      resize: { kind: 'exact', height: 32, width: 32 }, kernel: 'cubic', crop: null,
-      rescaleFactor: 1 / 255, normalize: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
+      resize: { kind: 'exact', height: 32, width: 32 },
+      kernel: 'cubic',
+      crop: null,
+      rescaleFactor: 1 / 255,
+      normalize: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
     });
-    expect(parseSiglipPreprocessorConfig({})).toMatchObject({ resize: { kind: 'exact', height: 224, width: 224 }, kernel: 'cubic', crop: null, normalize: { mean: [0.5, 0.5, 0.5] } });
+    expect(parseSiglipPreprocessorConfig({})).toMatchObject({
+      resize: { kind: 'exact', height: 224, width: 224 },
+      kernel: 'cubic',
+      crop: null,
+      normalize: { mean: [0.5, 0.5, 0.5] },
+    });
     expect(parseSiglipPreprocessorConfig({ ...TINY, resample: 2 }).kernel).toBe('linear'); // SigLIP2: bilinear
   });
 
   it('rejects what a fixed-resolution SigLIP cannot be, naming the file', () => {
-    expect(() => parseSiglipPreprocessorConfig({ size: { shortest_edge: 224 } }, '/m/preprocessor_config.json')).toThrow(/^\/m\/preprocessor_config.json: size/);
+    expect(() => parseSiglipPreprocessorConfig({ size: { shortest_edge: 224 } }, '/m/preprocessor_config.json')).toThrow(
+      /^\/m\/preprocessor_config.json: size/,
+    );
     expect(() => parseSiglipPreprocessorConfig({ resample: 5 })).toThrow(PerceiveError);
     expect(() => parseSiglipPreprocessorConfig({ do_resize: false })).toThrow('do_resize false');
   });
@@ -46,7 +65,13 @@ describe('siglipPreprocessor', () => {
     const f = (x: number, y: number, c: number) => (x * 5 + y * 3 + c * 60) % 256;
     const out = await pre.preprocess(input(await png(32, 32, f)));
     expect([out.height, out.width]).toEqual([32, 32]);
-    for (const [c, y, x] of [[0, 0, 0], [0, 5, 7], [1, 31, 31], [2, 10, 20], [2, 0, 31]] as const) {
+    for (const [c, y, x] of [
+      [0, 0, 0],
+      [0, 5, 7],
+      [1, 31, 31],
+      [2, 10, 20],
+      [2, 0, 31],
+    ] as const) {
       expect(Math.abs((out.data[c * 1024 + y * 32 + x] as number) - expected(f(x, y, c))), `c${c} y${y} x${x}`).toBeLessThan(1e-6);
     }
     expect(out.data[0]).toBe(Math.fround(Math.fround(Math.fround(f(0, 0, 0) / 255) - 0.5) / 0.5));

@@ -12,8 +12,7 @@ let tokenizerConfig: Record<string, unknown>;
 let config: Record<string, unknown>;
 let tok: SiglipTokenizer;
 
-const ids = (batch: { inputIds: BigInt64Array }, row: number, seqLen: number) =>
-  Array.from(batch.inputIds.subarray(row * seqLen, (row + 1) * seqLen), Number);
+const ids = (batch: { inputIds: BigInt64Array }, row: number, seqLen: number) => Array.from(batch.inputIds.subarray(row * seqLen, (row + 1) * seqLen), Number);
 
 beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'siglip-tokenizer-'));
@@ -84,7 +83,8 @@ describe('SiglipTokenizer (the tiny SigLIP: <pad> 0, </s> 1, <unk> 2, ▁ 3, ▁
   });
 
   it('rejects a pad token outside the vocabulary, and a folder with no pad token at all', () => {
-    const bad = () => SiglipTokenizer.fromJson(tokenizerJson, { tokenizerConfig: { ...tokenizerConfig, pad_token: '<nope>' }, config, source: '/m/tokenizer.json' });
+    const bad = () =>
+      SiglipTokenizer.fromJson(tokenizerJson, { tokenizerConfig: { ...tokenizerConfig, pad_token: '<nope>' }, config, source: '/m/tokenizer.json' });
     expect(bad).toThrow(PerceiveError);
     expect(bad).toThrow('/m/tokenizer.json: the pad token <nope> of tokenizer_config.json is not in the vocabulary');
     const textConfig = { ...(config.text_config as Record<string, unknown>) };

@@ -47,7 +47,11 @@ describe('SugarCrepe', () => {
     const { items, failures } = await benchmarkFamily('sugarcrepe').load(spec('replace_rel', 'replace_rel.json'));
     expect(failures).toEqual([]);
     expect(items).toHaveLength(4);
-    expect(items[0]).toMatchObject({ id: 'sc.replace_rel/0', correct: 0, groups: { subset: 'replace_rel', category: 'replace', key: '0', file: 'replace_rel' } });
+    expect(items[0]).toMatchObject({
+      id: 'sc.replace_rel/0',
+      correct: 0,
+      groups: { subset: 'replace_rel', category: 'replace', key: '0', file: 'replace_rel' },
+    });
     expect(items[0]!.options[1]).toContain('to the right of');
     expect(items[0]!.images[0]).toMatch(/coco\/val2017\/0000000000\d\d\.jpg$/);
   });
@@ -62,7 +66,15 @@ describe('SugarCrepe', () => {
   it('fails bad rows naming file, row, id and field; the rest load', async () => {
     const file = path.join(tmp, 'bad.json');
     const good = JSON.parse(await readFile(path.join(root, 'sugar_crepe/data/swap_att.json'), 'utf8'));
-    await writeFile(file, JSON.stringify({ 0: good['0'], 7: { filename: 'x.jpg', caption: 'a' }, 9: { ...good['1'], filename: '../x.jpg' }, 10: { ...good['1'], filename: 'missing.jpg' } }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        0: good['0'],
+        7: { filename: 'x.jpg', caption: 'a' },
+        9: { ...good['1'], filename: '../x.jpg' },
+        10: { ...good['1'], filename: 'missing.jpg' },
+      }),
+    );
     const { items, failures } = await benchmarkFamily('sugarcrepe').load(spec('swap_att', 'swap_att.json', { annotations: file }));
     expect(items).toHaveLength(1);
     expect(failures.map((f) => f.reason)).toEqual([
@@ -112,7 +124,12 @@ describe('SugarCrepe', () => {
 
   it('perceive metrics on a subset file and its SCORES.jsonl', async () => {
     const scoresFile = path.join(tmp, 'scores.jsonl');
-    await writeFile(scoresFile, ['{"id":"0","scores":[[0.3,0.2]]}', '{"id":"1","scores":[[0.2,0.2]]}', '{"id":"2","scores":[[0.2,0.3,0.1]]}', '{"id":"3","scores":[[0.9,0.1]]}'].join('\n'));
+    await writeFile(
+      scoresFile,
+      ['{"id":"0","scores":[[0.3,0.2]]}', '{"id":"1","scores":[[0.2,0.2]]}', '{"id":"2","scores":[[0.2,0.3,0.1]]}', '{"id":"3","scores":[[0.9,0.1]]}'].join(
+        '\n',
+      ),
+    );
     const r = await externalMetrics({ benchmark: 'sugarcrepe.swap_obj', annotations: path.join(root, 'sugar_crepe/data/swap_obj.json'), scores: scoresFile });
     expect(r.metrics.headline[0]).toMatchObject({ correct: 2, total: 3 });
     expect(r.scoreProblems).toEqual([{ line: 3, reason: 'id 2: expected 1 image row of 2 scores [caption, negative_caption], got 1 row(s) of 3' }]);
@@ -122,17 +139,26 @@ describe('SugarCrepe', () => {
   it('perceive data check: sha256 against the published files, either spelling', async () => {
     const report = await checkDataDir(root);
     const addObj = report.subsets.find((s) => s.benchmark === 'sugarcrepe.add_obj')!;
-    expect(addObj.files[0]).toMatchObject({ path: 'sugar_crepe/data/add_ent.json', present: true, status: 'mismatch', expected: 'a95b4cb14541d4e86ba2bdb159b9748b5f4a98e213fcd5a534f0ced6b93d50af' });
+    expect(addObj.files[0]).toMatchObject({
+      path: 'sugar_crepe/data/add_ent.json',
+      present: true,
+      status: 'mismatch',
+      expected: 'a95b4cb14541d4e86ba2bdb159b9748b5f4a98e213fcd5a534f0ced6b93d50af',
+    });
     expect(addObj.items).toBe(4);
     const rel = report.subsets.find((s) => s.benchmark === 'sugarcrepe.replace_rel')!;
     const bytes = await readFile(path.join(root, 'sugar_crepe/data/replace_rel.json'));
-    expect(rel.files[0]).toMatchObject({ status: 'mismatch', expected: '356bcc2fc4c6aed3f4d9fd50acc58489bb1fe70c28791f9368d4cbf9ea39cdc9', sha256: createHash('sha256').update(bytes).digest('hex') });
+    expect(rel.files[0]).toMatchObject({
+      status: 'mismatch',
+      expected: '356bcc2fc4c6aed3f4d9fd50acc58489bb1fe70c28791f9368d4cbf9ea39cdc9',
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    });
     const all = report.subsets.find((s) => s.benchmark === 'sugarcrepe.all')!;
     expect(all.files.map((f) => f.path)).toContain('sugar_crepe/data/add_ent.json');
     expect(all).toMatchObject({ items: 28, failedRows: 0 });
   });
 
-  it('reference numbers: the authors\' table, verified; Winoground\'s unverified', () => {
+  it("reference numbers: the authors' table, verified; Winoground's unverified", () => {
     const rel = referencesFor('sugarcrepe', 'replace_rel');
     expect(rel.map((r) => [r.model, r.value, r.verified])).toEqual([
       ['OpenAI CLIP ViT-B-32 (open_clip)', 69.2, true],

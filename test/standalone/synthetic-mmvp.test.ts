@@ -25,7 +25,7 @@ async function digest(dir: string): Promise<string> {
 }
 
 describe('writeSyntheticMmvp', () => {
-  it('writes MMVP\'s exact format, byte-identical for a seed, different for another', async () => {
+  it("writes MMVP's exact format, byte-identical for a seed, different for another", async () => {
     const a = await writeSyntheticMmvp(path.join(tmp, 'a'), { seed: 5 });
     const b = await writeSyntheticMmvp(path.join(tmp, 'b'), { seed: 5 });
     const c = await writeSyntheticMmvp(path.join(tmp, 'c'), { seed: 6 });

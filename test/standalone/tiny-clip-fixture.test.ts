@@ -32,7 +32,12 @@ function initializer(model: ReturnType<typeof onnx.ModelProto.decode>, name: str
   return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
 }
 
-function io(values: Array<{ name?: string | null; type?: { tensorType?: { elemType?: number | null; shape?: { dim?: Array<{ dimValue?: unknown; dimParam?: string | null }> | null } | null } | null } | null }>) {
+function io(
+  values: Array<{
+    name?: string | null;
+    type?: { tensorType?: { elemType?: number | null; shape?: { dim?: Array<{ dimValue?: unknown; dimParam?: string | null }> | null } | null } | null } | null;
+  }>,
+) {
   return values.map((v) => ({
     name: v.name,
     elemType: v.type?.tensorType?.elemType,
@@ -154,9 +159,15 @@ describe('writeTinyClip', () => {
     expect(tokenizer.added_tokens.map((t: { content: string }) => t.content)).toEqual(['<|startoftext|>', '<|endoftext|>']);
     expect(tokenizer.post_processor.type).toBe('RobertaProcessing');
     expect(pre).toMatchObject({
-      do_resize: true, size: { shortest_edge: 32 }, resample: 3, do_center_crop: true,
-      crop_size: { height: 32, width: 32 }, do_rescale: true, do_normalize: true,
-      image_mean: [0.48145466, 0.4578275, 0.40821073], image_std: [0.26862954, 0.26130258, 0.27577711],
+      do_resize: true,
+      size: { shortest_edge: 32 },
+      resample: 3,
+      do_center_crop: true,
+      crop_size: { height: 32, width: 32 },
+      do_rescale: true,
+      do_normalize: true,
+      image_mean: [0.48145466, 0.4578275, 0.40821073],
+      image_std: [0.26862954, 0.26130258, 0.27577711],
     });
     expect(pre.rescale_factor).toBeCloseTo(1 / 255, 15);
   });

@@ -17,7 +17,10 @@ let folded: string;
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
 }
 
 async function readModel(file: string) {
@@ -52,7 +55,13 @@ describe('writeTinySiglip', () => {
   it('writes the Hugging Face / Xenova ONNX folder layout (both towers and model.onnx by default)', async () => {
     const configs = ['config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json'];
     const onnxFile = (name: string) => path.join('onnx', name);
-    expect(await listFiles(a)).toEqual([...configs.slice(0, 1), onnxFile('model.onnx'), onnxFile('text_model.onnx'), onnxFile('vision_model.onnx'), ...configs.slice(1)]);
+    expect(await listFiles(a)).toEqual([
+      ...configs.slice(0, 1),
+      onnxFile('model.onnx'),
+      onnxFile('text_model.onnx'),
+      onnxFile('vision_model.onnx'),
+      ...configs.slice(1),
+    ]);
     expect(await listFiles(separate)).toEqual([...configs.slice(0, 1), onnxFile('text_model.onnx'), onnxFile('vision_model.onnx'), ...configs.slice(1)]);
     expect(await listFiles(combined)).toEqual([...configs.slice(0, 1), onnxFile('model.onnx'), ...configs.slice(1)]);
   });
@@ -138,15 +147,32 @@ describe('writeTinySiglip', () => {
     const tokenizerConfig = JSON.parse(await fs.readFile(path.join(a, 'tokenizer_config.json'), 'utf8'));
     const pre = JSON.parse(await fs.readFile(path.join(a, 'preprocessor_config.json'), 'utf8'));
     expect(config.model_type).toBe('siglip');
-    expect(config.text_config).toMatchObject({ vocab_size: tokenizer.model.vocab.length, max_position_embeddings: 64, pad_token_id: 1, hidden_act: 'gelu_pytorch_tanh' });
+    expect(config.text_config).toMatchObject({
+      vocab_size: tokenizer.model.vocab.length,
+      max_position_embeddings: 64,
+      pad_token_id: 1,
+      hidden_act: 'gelu_pytorch_tanh',
+    });
     expect(config.vision_config).toMatchObject({ image_size: 32, patch_size: 8, hidden_size: 32 });
     expect(tokenizer.model).toMatchObject({ type: 'Unigram', unk_id: 2 });
     expect(tokenizer.model.vocab.slice(0, 3).map((p: [string, number]) => p[0])).toEqual(['<pad>', '</s>', '<unk>']);
     expect(tokenizer.post_processor.type).toBe('TemplateProcessing');
-    expect(tokenizerConfig).toMatchObject({ tokenizer_class: 'SiglipTokenizer', pad_token: '</s>', eos_token: '</s>', model_max_length: 64, do_lower_case: true });
+    expect(tokenizerConfig).toMatchObject({
+      tokenizer_class: 'SiglipTokenizer',
+      pad_token: '</s>',
+      eos_token: '</s>',
+      model_max_length: 64,
+      do_lower_case: true,
+    });
     expect(pre).toMatchObject({
-      image_processor_type: 'SiglipImageProcessor', do_resize: true, size: { height: 32, width: 32 }, resample: 3,
-      do_rescale: true, do_normalize: true, image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5],
+      image_processor_type: 'SiglipImageProcessor',
+      do_resize: true,
+      size: { height: 32, width: 32 },
+      resample: 3,
+      do_rescale: true,
+      do_normalize: true,
+      image_mean: [0.5, 0.5, 0.5],
+      image_std: [0.5, 0.5, 0.5],
     });
     expect(pre).not.toHaveProperty('crop_size');
     expect(pre.rescale_factor).toBeCloseTo(1 / 255, 15);

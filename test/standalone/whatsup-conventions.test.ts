@@ -70,8 +70,7 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-const run = (convention: string) =>
-  externalMetrics({ benchmark: 'whatsup.controlled_a', annotations, scores: scoresFile, convention, dataDir: tmp });
+const run = (convention: string) => externalMetrics({ benchmark: 'whatsup.controlled_a', annotations, scores: scoresFile, convention, dataDir: tmp });
 const head = (r: Awaited<ReturnType<typeof run>>, name: string) => r.metrics.headline.find((h) => h.name === name);
 
 describe("What'sUp Controlled: the same scores in three conventions", () => {
@@ -102,7 +101,9 @@ describe("What'sUp Controlled: the same scores in three conventions", () => {
     // bottle: left+right; mug: on+under → 2 / (10/2)
     expect(head(r, 'pair')).toMatchObject({ correct: 2, total: 5, value: 0.4 });
     expect(head(r, 'set')).toMatchObject({ correct: 0, total: 2.5, value: 0 });
-    const per = (r.metrics.details as { perType: Array<{ type: string; individual: { correct: number; accuracy: number }; pair: { correct: number; accuracy: number } }> }).perType;
+    const per = (
+      r.metrics.details as { perType: Array<{ type: string; individual: { correct: number; accuracy: number }; pair: { correct: number; accuracy: number } }> }
+    ).perType;
     // Left Right individual: bottle 2 + mug 1 + cup 1 = 4 / 5; On Under: bottle 1 + mug 2 = 3 / 5; Front Back 0
     expect(per.map((p) => [p.type, p.individual.correct, p.individual.accuracy, p.pair.correct, p.pair.accuracy])).toEqual([
       ['left_right', 4, 0.8, 1, 0.4],
@@ -157,7 +158,14 @@ describe("What'sUp Controlled: the same scores in three conventions", () => {
 
   it('metrics through the family equal the CLI path, and missing items leave their pair and set out', async () => {
     const fam = benchmarkFamily('whatsup-controlled');
-    const spec = BenchmarkSpecSchema.parse({ name: 'wa', format: 'whatsup-controlled', annotations, data_dir: tmp, subset: 'controlled_a', convention: 'clip_embeds_2way' });
+    const spec = BenchmarkSpecSchema.parse({
+      name: 'wa',
+      format: 'whatsup-controlled',
+      annotations,
+      data_dir: tmp,
+      subset: 'controlled_a',
+      convention: 'clip_embeds_2way',
+    });
     const { items } = await fam.load(spec);
     const scores = new Map<string, ScoreMatrix>();
     items.forEach((it, i) => {
@@ -184,7 +192,14 @@ describe("What'sUp Controlled: the same scores in three conventions", () => {
       ]),
     );
     const fam = benchmarkFamily('whatsup-controlled');
-    const spec = BenchmarkSpecSchema.parse({ name: 'wa', format: 'whatsup-controlled', annotations: bad, data_dir: tmp, subset: 'controlled_a', convention: 'clip_embeds_2way' });
+    const spec = BenchmarkSpecSchema.parse({
+      name: 'wa',
+      format: 'whatsup-controlled',
+      annotations: bad,
+      data_dir: tmp,
+      subset: 'controlled_a',
+      convention: 'clip_embeds_2way',
+    });
     const { items, failures } = await fam.load(spec);
     expect(items.map((i) => i.source.row)).toEqual([0]);
     expect(failures.map((f) => f.source.row)).toEqual([1, 2]);

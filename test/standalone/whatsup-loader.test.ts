@@ -25,7 +25,12 @@ const captions = (a: string, b: string, first: 'on' | 'under' | 'left' | 'right'
     left: `A ${a} to the left of a ${b}`,
     right: `A ${a} to the right of a ${b}`,
   };
-  return [all[first], ...Object.entries(all).filter(([k]) => k !== first).map(([, v]) => v)];
+  return [
+    all[first],
+    ...Object.entries(all)
+      .filter(([k]) => k !== first)
+      .map(([, v]) => v),
+  ];
 };
 
 async function touch(file: string): Promise<void> {

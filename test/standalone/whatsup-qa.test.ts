@@ -97,13 +97,15 @@ describe("What'sUp COCO-QA / VG-QA", () => {
     const again = await benchmarkFamily('whatsup-qa').load(spec({}));
     expect(again.items.map((i) => i.meta.vlm2vec_question)).toEqual(items.map((i) => i.meta.vlm2vec_question));
     // Across seeds both halves get flipped (p < 0.5 → part2).
-    const flips = new Set(Array.from({ length: 20 }, (_, s) => (qaQuestion(COCO_TWO[0]![1] as string, 'left', { source: 'coco', objects: 'two' }, s, 0) as { flipped: string }).flipped));
+    const flips = new Set(
+      Array.from(
+        { length: 20 },
+        (_, s) => (qaQuestion(COCO_TWO[0]![1] as string, 'left', { source: 'coco', objects: 'two' }, s, 0) as { flipped: string }).flipped,
+      ),
+    );
     expect(flips).toEqual(new Set(['part1', 'part2']));
     // COCO two-object "above": part2 starts at "above ".
-    expect([
-      'Is the cup above a table or below a table?',
-      'Is the cup below a table or above a table?',
-    ]).toContain(items[1]!.meta.vlm2vec_question);
+    expect(['Is the cup above a table or below a table?', 'Is the cup below a table or above a table?']).toContain(items[1]!.meta.vlm2vec_question);
     // one-object files: part2 from "on the "
     const one = qaQuestion('A photo of a dog on the left', 'left', { source: 'vg', objects: 'one' }, 0, 3);
     expect(['Is the dog on the left or on the right?', 'Is the dog on the right or on the left?']).toContain((one as { question: string }).question);

@@ -28,12 +28,30 @@ const spec = (over: Record<string, unknown> = {}) =>
 
 // scores[image][caption]: s(Cj, Ik) = m[k][j]
 const HAND: ScoreMatrix[] = [
-  [[0.9, 0.1], [0.2, 0.8]], // text ✓ (0.9>0.1, 0.8>0.2), image ✓ (0.9>0.2, 0.8>0.1) → group ✓
-  [[0.9, 0.1], [0.95, 0.8]], // text: c0i0 .9 > c1i0 .1 ✓ but c1i1 .8 > c0i1 .95 ✗ → text ✗; image: c0i0 .9 > c0i1 .95 ✗ → image ✗
-  [[0.5, 0.5], [0.1, 0.9]], // tie c0i0 = c1i0 → text ✗; image: .5 > .1 ✓ and .9 > .5 ✓ → image ✓, group ✗
-  [[0.6, 0.4], [0.6, 0.7]], // text ✓ (.6>.4, .7>.6); image: c0i0 .6 > c0i1 .6 ✗ (tie) → image ✗, group ✗
-  [[0.2, 0.8], [0.9, 0.1]], // all reversed → ✗ ✗ ✗
-  [[0.7, 0.3], [0.4, 0.6]], // text ✓, image ✓ (.7>.4, .6>.3) → group ✓
+  [
+    [0.9, 0.1],
+    [0.2, 0.8],
+  ], // text ✓ (0.9>0.1, 0.8>0.2), image ✓ (0.9>0.2, 0.8>0.1) → group ✓
+  [
+    [0.9, 0.1],
+    [0.95, 0.8],
+  ], // text: c0i0 .9 > c1i0 .1 ✓ but c1i1 .8 > c0i1 .95 ✗ → text ✗; image: c0i0 .9 > c0i1 .95 ✗ → image ✗
+  [
+    [0.5, 0.5],
+    [0.1, 0.9],
+  ], // tie c0i0 = c1i0 → text ✗; image: .5 > .1 ✓ and .9 > .5 ✓ → image ✓, group ✗
+  [
+    [0.6, 0.4],
+    [0.6, 0.7],
+  ], // text ✓ (.6>.4, .7>.6); image: c0i0 .6 > c0i1 .6 ✗ (tie) → image ✗, group ✗
+  [
+    [0.2, 0.8],
+    [0.9, 0.1],
+  ], // all reversed → ✗ ✗ ✗
+  [
+    [0.7, 0.3],
+    [0.4, 0.6],
+  ], // text ✓, image ✓ (.7>.4, .6>.3) → group ✓
 ];
 
 describe('Winoground', () => {
@@ -57,7 +75,16 @@ describe('Winoground', () => {
     const file = path.join(tmp, 'bad.jsonl');
     const first = (await readFile(examples, 'utf8')).split('\n')[0]!;
     const row = JSON.parse(first);
-    await writeFile(file, [first, '{not json', JSON.stringify({ ...row, id: 'x' }), JSON.stringify({ ...row, image_1: 'nope' }), JSON.stringify({ ...row, image_0: '/etc/passwd' })].join('\n'));
+    await writeFile(
+      file,
+      [
+        first,
+        '{not json',
+        JSON.stringify({ ...row, id: 'x' }),
+        JSON.stringify({ ...row, image_1: 'nope' }),
+        JSON.stringify({ ...row, image_0: '/etc/passwd' }),
+      ].join('\n'),
+    );
     const { items, failures } = await benchmarkFamily('winoground').load(spec({ annotations: file }));
     expect(items).toHaveLength(1);
     expect(failures.map((f) => f.reason)).toEqual([

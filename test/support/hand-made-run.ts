@@ -36,17 +36,37 @@ export async function writeHandMadeRun(
   });
   const pairs = [...new Set(items.map((i) => i.groups.pair!))];
   items.forEach((item, k) => {
-    for (const [arm, model] of [['clip', 'clip'], ['vlm.vqascore', 'llava']] as const) {
+    for (const [arm, model] of [
+      ['clip', 'clip'],
+      ['vlm.vqascore', 'llava'],
+    ] as const) {
       const ok = (arm === 'clip' ? correct.clip : correct.vlm)[k]!;
       const row = ok ? [0.9, 0.1, 0.1, 0.1] : [0.1, 0.9, 0.1, 0.1];
       const pairIndex = pairs.indexOf(item.groups.pair!);
       const sample: Sample = {
-        run_id: 'hand-made', task: `${arm}-${k}`, item: `whatsup.synthetic/${k}`, benchmark: 'whatsup.synthetic', subset: 'controlled_a',
-        arm, model, model_hash: model[0]!.repeat(64), prompt: null,
-        images: item.images.map((p) => ({ path: p, sha256: 'x' })), options: item.options, correct_option: 0,
-        status: 'ok', scores: [row], prediction: ok ? 0 : 1, correct: ok,
+        run_id: 'hand-made',
+        task: `${arm}-${k}`,
+        item: `whatsup.synthetic/${k}`,
+        benchmark: 'whatsup.synthetic',
+        subset: 'controlled_a',
+        arm,
+        model,
+        model_hash: model[0]!.repeat(64),
+        prompt: null,
+        images: item.images.map((p) => ({ path: p, sha256: 'x' })),
+        options: item.options,
+        correct_option: 0,
+        status: 'ok',
+        scores: [row],
+        prediction: ok ? 0 : 1,
+        correct: ok,
         extra: arm === 'clip' && options.pairCosines ? { image_pair_cosine: options.pairCosines[pairIndex] } : {},
-        error: null, latency_ms: 1, timings: null, groups: item.groups, source: item.source, finished_at: '2026-11-22T00:00:00.000Z',
+        error: null,
+        latency_ms: 1,
+        timings: null,
+        groups: item.groups,
+        source: item.source,
+        finished_at: '2026-11-22T00:00:00.000Z',
       };
       run.appendSample(sample);
     }

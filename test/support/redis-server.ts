@@ -30,7 +30,20 @@ export class TestRedis {
   /** Starts it (again) and waits until it accepts connections. */
   async restart(): Promise<void> {
     const ports = this.tls
-      ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', this.tls.cert, '--tls-key-file', this.tls.key, '--tls-ca-cert-file', this.tls.cert, '--tls-auth-clients', 'no']
+      ? [
+          '--port',
+          '0',
+          '--tls-port',
+          String(this.port),
+          '--tls-cert-file',
+          this.tls.cert,
+          '--tls-key-file',
+          this.tls.key,
+          '--tls-ca-cert-file',
+          this.tls.cert,
+          '--tls-auth-clients',
+          'no',
+        ]
       : ['--port', String(this.port)];
     this.child = spawn('redis-server', [...ports, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extra], { stdio: 'ignore' });
     const until = Date.now() + 10_000;

@@ -4,7 +4,16 @@ import type { BenchmarkFamily, BenchmarkMetrics, BootstrapStatistics, Convention
 import { loaderOptions, RATIO_OF_SUMS, stampItems } from '../benchmark-family.js';
 import { resolveConventionName } from '../convention-name.js';
 import { argmaxFirst } from '../whatsup/metrics.js';
-import { type AroClassCounts, type AroClassRecord, aroClassRecords, aroMacro, aroOrderMetrics, aroVgMetrics, orderItemCorrect, vgItemCorrect } from './metrics.js';
+import {
+  type AroClassCounts,
+  type AroClassRecord,
+  aroClassRecords,
+  aroMacro,
+  aroOrderMetrics,
+  aroVgMetrics,
+  orderItemCorrect,
+  vgItemCorrect,
+} from './metrics.js';
 import { loadOrder } from './order-loader.js';
 import { loadVg, type VgKind } from './vg-loader.js';
 
@@ -17,7 +26,7 @@ export const ARO_VG_CONVENTIONS: readonly Convention[] = [
     name: 'aro',
     source: `${ARO}:dataset_zoo/aro_datasets.py VG_Relation/VG_Attribution.evaluate_scores + notebooks/Replicate ARO! VG-Relation, VG-Attribution.ipynb`,
     description:
-      'correct iff np.argmax([false, true]) == 1 (a tie is wrong); macro accuracy over relations without the notebook\'s 157 symmetric ones (VG-R) / over attribute pairs with ≥ 25 samples (VG-A, dropped in the dataset class)',
+      "correct iff np.argmax([false, true]) == 1 (a tie is wrong); macro accuracy over relations without the notebook's 157 symmetric ones (VG-R) / over attribute pairs with ≥ 25 samples (VG-A, dropped in the dataset class)",
   },
 ];
 
@@ -83,14 +92,14 @@ export const aroVgFamily: BenchmarkFamily = {
       subset: 'vg_relation',
       annotations: 'aro/visual_genome_relation.json',
       dataDir: 'aro',
-      description: 'ARO VG-Relation (images in aro/images/, cropped to the row\'s bbox)',
+      description: "ARO VG-Relation (images in aro/images/, cropped to the row's bbox)",
     },
     {
       name: 'aro.vg_attribution',
       subset: 'vg_attribution',
       annotations: 'aro/visual_genome_attribution.json',
       dataDir: 'aro',
-      description: 'ARO VG-Attribution (images in aro/images/, cropped to the row\'s bbox)',
+      description: "ARO VG-Attribution (images in aro/images/, cropped to the row's bbox)",
     },
   ],
   publishedFiles: [

@@ -18,12 +18,7 @@
 import { tagWords, wordTokenize } from './pos-tagger.js';
 import type { SeededStream } from './seeded-shuffle.js';
 
-export const ORDER_PERTURBATIONS = [
-  'shuffle_nouns_and_adj',
-  'shuffle_allbut_nouns_and_adj',
-  'shuffle_within_trigrams',
-  'shuffle_trigrams',
-] as const;
+export const ORDER_PERTURBATIONS = ['shuffle_nouns_and_adj', 'shuffle_allbut_nouns_and_adj', 'shuffle_within_trigrams', 'shuffle_trigrams'] as const;
 export type OrderPerturbation = (typeof ORDER_PERTURBATIONS)[number];
 
 function permuteAt(tokens: string[], positions: number[], rng: SeededStream): void {
@@ -46,7 +41,11 @@ export function shuffleNounsAndAdj(caption: string, rng: SeededStream): string {
 export function shuffleAllButNounsAndAdj(caption: string, rng: SeededStream): string {
   const tagged = tagWords(caption);
   const tokens = tagged.map((t) => t.text);
-  permuteAt(tokens, tagged.flatMap((t, i) => (t.cls === 'OTHER' ? [i] : [])), rng);
+  permuteAt(
+    tokens,
+    tagged.flatMap((t, i) => (t.cls === 'OTHER' ? [i] : [])),
+    rng,
+  );
   return tokens.join(' ');
 }
 

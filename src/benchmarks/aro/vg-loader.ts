@@ -69,12 +69,18 @@ export async function readJsonList(file: string, what: string): Promise<unknown[
   } catch (error) {
     throw new PerceiveError('aro-annotation-invalid', `${what} ${file} is not valid JSON: ${errorMessage(error)}`, { cause: error });
   }
-  if (!Array.isArray(parsed)) throw new PerceiveError('aro-annotation-invalid', `${what} ${file} must be a JSON list, got ${parsed === null ? 'null' : typeof parsed}`);
+  if (!Array.isArray(parsed))
+    throw new PerceiveError('aro-annotation-invalid', `${what} ${file} must be a JSON list, got ${parsed === null ? 'null' : typeof parsed}`);
   return parsed;
 }
 
 /** `<dataDir>/images/<p>` (the authors' layout), else `<dataDir>/<p>`; a reason string when unsafe or missing. */
-export async function resolveAroImage(dataDir: string, imagePath: string, prefixes: readonly string[], checkImages: boolean): Promise<string | { reason: string }> {
+export async function resolveAroImage(
+  dataDir: string,
+  imagePath: string,
+  prefixes: readonly string[],
+  checkImages: boolean,
+): Promise<string | { reason: string }> {
   const tried: string[] = [];
   for (const prefix of prefixes) {
     const p = joinInsideDataDir(dataDir, prefix === '' ? imagePath : `${prefix}/${imagePath}`);

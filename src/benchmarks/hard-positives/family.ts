@@ -13,7 +13,8 @@ export const HARD_POSITIVES_CONVENTIONS: readonly Convention[] = [
   {
     name: 'hard_positives',
     source: 'amitakamath/hard_positives@33addaae84b58d96dc8e9251b61d497c536ed23d:run_eval.py main',
-    description: 'options [c_n, c, c_p]; original accuracy s(c) > s(c_n), augmented accuracy s(c), s(c_p) > s(c_n), brittleness (c_n between c and c_p); all strict',
+    description:
+      'options [c_n, c, c_p]; original accuracy s(c) > s(c_n), augmented accuracy s(c), s(c_p) > s(c_n), brittleness (c_n between c and c_p); all strict',
   },
 ];
 
@@ -31,7 +32,8 @@ export const hardPositivesFamily: BenchmarkFamily = {
       annotations: 'hard_positives/data/vl_checklist_relations.json',
       dataDir: 'hard_positives',
       extraFiles: { swapped: 'hard_positives/swapped_data/vl_checklist_relations.json' },
-      description: 'REPLACE relations; id = the 0-based row of data/ (and of swapped_data/, same row); image = the row\'s image_path (data/VG_100K*/<image_id>.jpg)',
+      description:
+        "REPLACE relations; id = the 0-based row of data/ (and of swapped_data/, same row); image = the row's image_path (data/VG_100K*/<image_id>.jpg)",
     },
     {
       name: 'hard_positives.replace_att',
@@ -39,7 +41,8 @@ export const hardPositivesFamily: BenchmarkFamily = {
       annotations: 'hard_positives/data/vl_checklist_attributes.json',
       dataDir: 'hard_positives',
       extraFiles: { swapped: 'hard_positives/swapped_data/vl_checklist_attributes.json' },
-      description: 'REPLACE attributes; id = the 0-based row of data/ (and of swapped_data/, same row); image = the row\'s image_path (data/VG_100K*/<image_id>.jpg)',
+      description:
+        "REPLACE attributes; id = the 0-based row of data/ (and of swapped_data/, same row); image = the row's image_path (data/VG_100K*/<image_id>.jpg)",
     },
     {
       name: 'hard_positives.swap',

@@ -56,11 +56,7 @@ async function readList(file: string): Promise<unknown[]> {
 }
 
 /** The image path inside the data dir: `dataDir/image_path`, else without a leading `data/`. */
-export async function resolveHardPositiveImage(
-  imagePath: string,
-  dataDir: string,
-  checkImages: boolean,
-): Promise<string | { reason: string }> {
+export async function resolveHardPositiveImage(imagePath: string, dataDir: string, checkImages: boolean): Promise<string | { reason: string }> {
   const unsafe = unsafeDataPathReason(imagePath);
   if (unsafe !== undefined) return { reason: unsafe };
   const candidates = [imagePath];
@@ -84,7 +80,6 @@ export interface HardPositivesLoadOptions {
   checkImages?: boolean;
 }
 
-
 export async function loadHardPositives(
   annotationFile: string,
   options: HardPositivesLoadOptions,
@@ -101,15 +96,21 @@ export async function loadHardPositives(
       failures.push({ source, reason });
     };
     if (b.false_caption !== a.false_caption) {
-      fail(`${swappedFile} row ${row}: field false_caption ${JSON.stringify(b.false_caption)} differs from ${annotationFile} row ${row} (${JSON.stringify(a.false_caption)}): rows misaligned (a row dropped or duplicated shifts every later pair)`);
+      fail(
+        `${swappedFile} row ${row}: field false_caption ${JSON.stringify(b.false_caption)} differs from ${annotationFile} row ${row} (${JSON.stringify(a.false_caption)}): rows misaligned (a row dropped or duplicated shifts every later pair)`,
+      );
       continue;
     }
     if (b.image_path !== a.image_path) {
-      fail(`${swappedFile} row ${row}: field image_path ${JSON.stringify(b.image_path)} differs from ${annotationFile} row ${row} (${JSON.stringify(a.image_path)}): rows misaligned (a row dropped or duplicated shifts every later pair)`);
+      fail(
+        `${swappedFile} row ${row}: field image_path ${JSON.stringify(b.image_path)} differs from ${annotationFile} row ${row} (${JSON.stringify(a.image_path)}): rows misaligned (a row dropped or duplicated shifts every later pair)`,
+      );
       continue;
     }
     if (String(b.image_id) !== String(a.image_id)) {
-      fail(`${swappedFile} row ${row}: field image_id ${JSON.stringify(b.image_id)} differs from ${annotationFile} row ${row} (${JSON.stringify(a.image_id)}): rows misaligned (a row dropped or duplicated shifts every later pair)`);
+      fail(
+        `${swappedFile} row ${row}: field image_id ${JSON.stringify(b.image_id)} differs from ${annotationFile} row ${row} (${JSON.stringify(a.image_id)}): rows misaligned (a row dropped or duplicated shifts every later pair)`,
+      );
       continue;
     }
     const image = await resolveHardPositiveImage(a.image_path, options.dataDir, options.checkImages !== false);
@@ -150,6 +151,10 @@ export function hardPositiveQuirks(files: { annotationFile: string; swappedFile:
     quirk(files.swappedFile, 'true_caption equals false_caption (the hard positive is the hard negative: a tie)', sameCaption(swapped)),
     quirk(files.annotationFile, 'exact duplicate of an earlier row', duplicateRows(original)),
     quirk(files.swappedFile, 'exact duplicate of an earlier row', duplicateRows(swapped)),
-    quirk(`${files.annotationFile} + ${files.swappedFile}`, 'row pair (data/ row and its swapped_data/ row) exactly duplicating an earlier pair', duplicateRows(pairs)),
+    quirk(
+      `${files.annotationFile} + ${files.swappedFile}`,
+      'row pair (data/ row and its swapped_data/ row) exactly duplicating an earlier pair',
+      duplicateRows(pairs),
+    ),
   ];
 }

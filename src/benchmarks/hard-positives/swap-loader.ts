@@ -54,7 +54,9 @@ export async function loadHardPositivesSwap(
     };
     const differs = (['image_path', 'bbox_x', 'bbox_y', 'bbox_w', 'bbox_h'] as const).find((k) => a[k] !== b[k]);
     if (differs !== undefined) {
-      fail(`${swappedFile} row ${row}: field ${differs} ${JSON.stringify(b[differs])} differs from ${annotationFile} row ${row} (${JSON.stringify(a[differs])}); one item holds one image and crop`);
+      fail(
+        `${swappedFile} row ${row}: field ${differs} ${JSON.stringify(b[differs])} differs from ${annotationFile} row ${row} (${JSON.stringify(a[differs])}); one item holds one image and crop`,
+      );
       continue;
     }
     if (!(a.bbox_w > 0 && a.bbox_h > 0)) {

@@ -25,13 +25,21 @@ export const STATEMENT_BOOTSTRAP: BootstrapStatistics = {
   },
   headline(keys, names) {
     const ratio = RATIO_OF_SUMS.headline(keys, names);
-    const categories = keys.map((k, i) => [k, i] as const).filter(([k]) => k.startsWith(CATEGORY)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([, i]) => i);
+    const categories = keys
+      .map((k, i) => [k, i] as const)
+      .filter(([k]) => k.startsWith(CATEGORY))
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([, i]) => i);
     const pairAt = names.indexOf('pair');
     const totalAt = keys.indexOf('total\u0000pair');
     if (categories.length === 0 || pairAt < 0 || totalAt < 0) return ratio;
     return (sums) => {
       const values = ratio(sums);
-      values[pairAt] = authorsCategoryMean(categories.map((i) => sums[i]!), sums[totalAt]!) ?? Number.NaN;
+      values[pairAt] =
+        authorsCategoryMean(
+          categories.map((i) => sums[i]!),
+          sums[totalAt]!,
+        ) ?? Number.NaN;
       return values;
     };
   },
@@ -42,7 +50,8 @@ function conventionsFor(layout: StatementLayout): readonly Convention[] {
     {
       name: 'clip_embeds',
       source: T2I_CONVENTIONS.clip_embeds.source,
-      description: "text-to-image: 'a photo of ' + statement; 2x2 [text, image] of 100 × score softmaxed over images; img1 iff P > 0.5 (a tie picks img2); gt img1 iff qid odd; pair and individual, per category",
+      description:
+        "text-to-image: 'a photo of ' + statement; 2x2 [text, image] of 100 × score softmaxed over images; img1 iff P > 0.5 (a tie picks img2); gt img1 iff qid odd; pair and individual, per category",
     },
     {
       name: 'clip_embeds_vqascore',
@@ -59,7 +68,8 @@ function conventionsFor(layout: StatementLayout): readonly Convention[] {
     list.push({
       name: 'mmvp_vlm',
       source: T2I_CONVENTIONS.mmvp_vlm.source,
-      description: "the MMVP authors' evaluate_vlm.py: CLIP logits_per_text (scale 100) softmaxed over images; per-category pair accuracy (÷ num_pairs // 9) and their mean",
+      description:
+        "the MMVP authors' evaluate_vlm.py: CLIP logits_per_text (scale 100) softmaxed over images; per-category pair accuracy (÷ num_pairs // 9) and their mean",
     });
   }
   return list;
@@ -79,7 +89,8 @@ function statementFamily(layout: StatementLayout): BenchmarkFamily {
             dataDir: 'MMVP_VLM',
             // Questions-llava.csv (Li et al.) is optional: the loader reads it when it lies beside Questions.csv.
             optionalFiles: { questions: { path: 'MMVP_VLM/Questions-llava.csv', adds: QUESTIONS_NEEDED_BY } },
-            description: 'MMVP-VLM, 9 categories × 15 pairs of statements; id = the 0-based pair p (rows 2p, 2p+1, qids n odd and n+1), images MMVP_VLM/MLLM_VLM Images/<Type of row 2p>/<qid>.jpg',
+            description:
+              'MMVP-VLM, 9 categories × 15 pairs of statements; id = the 0-based pair p (rows 2p, 2p+1, qids n odd and n+1), images MMVP_VLM/MLLM_VLM Images/<Type of row 2p>/<qid>.jpg',
           },
         ]
       : [
@@ -90,7 +101,8 @@ function statementFamily(layout: StatementLayout): BenchmarkFamily {
             dataDir: 'MMVP',
             // MMVP's Questions.csv is optional: the CLIP figures need only Questions-clip.csv and the images.
             optionalFiles: { questions: { path: 'MMVP/Questions.csv', adds: QUESTIONS_NEEDED_BY } },
-            description: "MMVP images scored text-to-image with Li et al.'s statements (CLIP-Embeds additional_questions/Questions-clip.csv); id = the 0-based pair p (rows 2p, 2p+1, qids n odd and n+1), images MMVP/MMVP Images/<qid>.jpg",
+            description:
+              "MMVP images scored text-to-image with Li et al.'s statements (CLIP-Embeds additional_questions/Questions-clip.csv); id = the 0-based pair p (rows 2p, 2p+1, qids n odd and n+1), images MMVP/MMVP Images/<qid>.jpg",
           },
         ];
   const publishedFiles: PublishedFile[] =

@@ -141,10 +141,7 @@ async function findImage(
  * (VLM2Vec's, convention `clip_embeds_vlm2vec`) need it. An absent default file is `absent`; a file
  * that cannot be read (or is another benchmark's `Questions.csv`) is `unreadable` with the reason.
  */
-async function readQuestionsCompanion(
-  questionsFile: string | null,
-  explicit: boolean,
-): Promise<{ questions?: string[]; companion?: CompanionFile }> {
+async function readQuestionsCompanion(questionsFile: string | null, explicit: boolean): Promise<{ questions?: string[]; companion?: CompanionFile }> {
   if (questionsFile === null) return {};
   const neededBy = QUESTIONS_NEEDED_BY;
   if (!explicit && !(await isReadableFile(questionsFile))) {
@@ -159,7 +156,8 @@ async function readQuestionsCompanion(
 }
 
 /** What the questions file adds (data check, perceive metrics and the missing-question reason say it). */
-export const QUESTIONS_NEEDED_BY = "the question of VLM2Vec prompts (`questions[qid1-1]`: arm vlm2vec.question, convention clip_embeds_vlm2vec as eval_llava15.py runs it)";
+export const QUESTIONS_NEEDED_BY =
+  'the question of VLM2Vec prompts (`questions[qid1-1]`: arm vlm2vec.question, convention clip_embeds_vlm2vec as eval_llava15.py runs it)';
 
 export async function loadMmvpStatements(
   annotationFile: string,
@@ -201,7 +199,7 @@ export async function loadMmvpStatements(
       failures.push({ source, reason: `pair ${pair}: ${reason}` });
     };
     if (r2 === undefined) {
-      fail(rowReason(annotationFile, r1, '(row)', 'last row has no partner: incomplete pair (the authors\' loop stops here and never scores it)'));
+      fail(rowReason(annotationFile, r1, '(row)', "last row has no partner: incomplete pair (the authors' loop stops here and never scores it)"));
       continue;
     }
     const p1 = parseRow(annotationFile, r1);
@@ -213,7 +211,14 @@ export async function loadMmvpStatements(
     const catIndex = layout === 'mmvp-vlm' ? Math.floor(pair / PAIRS_PER_CATEGORY) : 0;
     const category = categories[catIndex];
     if (category === undefined) {
-      fail(rowReason(annotationFile, r1, '(row)', `pair ${pair} is beyond the ${categories.length} categories × ${PAIRS_PER_CATEGORY} pairs the authors' code indexes`));
+      fail(
+        rowReason(
+          annotationFile,
+          r1,
+          '(row)',
+          `pair ${pair} is beyond the ${categories.length} categories × ${PAIRS_PER_CATEGORY} pairs the authors' code indexes`,
+        ),
+      );
       continue;
     }
     // gt is read from qid parity and images by qid: a pair is qid n (odd) then n + 1 in every published
@@ -230,8 +235,10 @@ export async function loadMmvpStatements(
     const img2 = await findImage(dataDir, layout, p1.type, p2.qid, check);
     if (img1.path === undefined || img2.path === undefined) {
       const reasons: string[] = [];
-      if (img1.path === undefined) reasons.push(rowReason(annotationFile, r1, layout === 'mmvp-vlm' ? 'Type/qid (image)' : 'qid (image)', img1.reason ?? 'missing'));
-      if (img2.path === undefined) reasons.push(rowReason(annotationFile, r2, layout === 'mmvp-vlm' ? 'Type/qid (image)' : 'qid (image)', img2.reason ?? 'missing'));
+      if (img1.path === undefined)
+        reasons.push(rowReason(annotationFile, r1, layout === 'mmvp-vlm' ? 'Type/qid (image)' : 'qid (image)', img1.reason ?? 'missing'));
+      if (img2.path === undefined)
+        reasons.push(rowReason(annotationFile, r2, layout === 'mmvp-vlm' ? 'Type/qid (image)' : 'qid (image)', img2.reason ?? 'missing'));
       fail(reasons.join('; '));
       continue;
     }

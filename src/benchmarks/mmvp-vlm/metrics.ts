@@ -147,7 +147,7 @@ export function mmvpT2iMetrics(all: Item[], scores: Map<string, ScoreMatrix>, co
   const layoutOf = (i: Item): unknown => i.groups.layout ?? i.meta.layout;
   const layouts = new Set(items.map(layoutOf));
   if (layouts.size > 1) throw new PerceiveError('mmvp-mixed-items', 'MMVP text-to-image metrics are computed per file: the items mix layouts');
-  const layout = (items.length > 0 ? layoutOf(items[0] as Item) ?? 'mmvp-vlm' : 'mmvp-vlm') as StatementLayout;
+  const layout = (items.length > 0 ? (layoutOf(items[0] as Item) ?? 'mmvp-vlm') : 'mmvp-vlm') as StatementLayout;
   const categories = categoriesFor(layout);
   const outcomes: Record<string, T2iOutcome> = {};
   const missingIds: string[] = all.filter((i) => i.groups.category === undefined).map((i) => i.id);
@@ -161,7 +161,8 @@ export function mmvpT2iMetrics(all: Item[], scores: Map<string, ScoreMatrix>, co
     const o = t2iPairOutcome(item, m, logitScale);
     outcomes[item.id] = o;
     const cat = perCat.get(item.groups.category ?? '');
-    if (cat === undefined) throw new PerceiveError('mmvp-bad-item', `MMVP pair ${item.id}: category ${JSON.stringify(item.groups.category)} is not one of ${categories.join(', ')}`);
+    if (cat === undefined)
+      throw new PerceiveError('mmvp-bad-item', `MMVP pair ${item.id}: category ${JSON.stringify(item.groups.category)} is not one of ${categories.join(', ')}`);
     cat.pairs += 1;
     if (o.pair) cat.pairCorrect += 1;
     cat.textCorrect += (o.right[0] ? 1 : 0) + (o.right[1] ? 1 : 0);
@@ -188,7 +189,10 @@ export function mmvpT2iMetrics(all: Item[], scores: Map<string, ScoreMatrix>, co
       authorsIndividualAccuracy: ratio(c.textCorrect, textDen),
     };
   });
-  const categoryMeanPairAccuracy = authorsCategoryMean(perCategory.map((r) => r.pairCorrect), numPairs);
+  const categoryMeanPairAccuracy = authorsCategoryMean(
+    perCategory.map((r) => r.pairCorrect),
+    numPairs,
+  );
   return {
     convention,
     logitScale,

@@ -67,12 +67,7 @@ export interface ErratumOutcome {
  * What the table does to one row: `undefined` when no entry names this Index. `label` is the row's
  * normalised answer letter index (0 = a, 1 = b).
  */
-export function applyErratum(
-  table: MmvpErrataTable,
-  index: number,
-  question: string,
-  label: number,
-): ErratumOutcome | undefined {
+export function applyErratum(table: MmvpErrataTable, index: number, question: string, label: number): ErratumOutcome | undefined {
   const entry = table.entries.find((e) => e.index === index);
   if (entry === undefined) return undefined;
   const from = entry.from === '(a)' ? 0 : 1;

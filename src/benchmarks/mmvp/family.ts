@@ -16,7 +16,7 @@ export const MMVP_CONVENTIONS: readonly Convention[] = [
     name: 'mmvp',
     source: MMVP_GPT_GRADER_SOURCE,
     description:
-      'pair accuracy over consecutive rows as gpt_grader.py counts it (the paper\'s figure), question accuracy as lmms-eval; option scores, first maximum wins (a tie picks (a)); errata mmvp-errata-v1 applied, uncorrected beside',
+      "pair accuracy over consecutive rows as gpt_grader.py counts it (the paper's figure), question accuracy as lmms-eval; option scores, first maximum wins (a tie picks (a)); errata mmvp-errata-v1 applied, uncorrected beside",
   },
   {
     name: 'lmms_eval',
@@ -48,7 +48,8 @@ export const mmvpFamily: BenchmarkFamily = {
       subset: 'mmvp',
       annotations: 'MMVP/Questions.csv',
       dataDir: 'MMVP',
-      description: 'MMVP, 150 pairs of questions; id = the 0-based question row r, its image MMVP/MMVP Images/<r + 1>.jpg (row position, not the Index column); pairs = rows 2p, 2p+1',
+      description:
+        'MMVP, 150 pairs of questions; id = the 0-based question row r, its image MMVP/MMVP Images/<r + 1>.jpg (row position, not the Index column); pairs = rows 2p, 2p+1',
     },
   ],
   publishedFiles: MMVP_DATA_FILES,
@@ -88,7 +89,7 @@ export const mmvpFamily: BenchmarkFamily = {
         uncorrected: m.uncorrected,
         note:
           convention === 'mmvp'
-            ? 'gpt_grader.py prints only the pair accuracy; the question accuracy is lmms-eval\'s mmvp_accuracy'
+            ? "gpt_grader.py prints only the pair accuracy; the question accuracy is lmms-eval's mmvp_accuracy"
             : 'pairs by the Index column ((Index-1)//2); a pair with one member only is not counted',
         missingIds: m.missingIds,
       },

@@ -34,7 +34,9 @@ export async function readCsvTable(file: string, what: string, reader: CsvReader
     // ignoreBOM keeps U+FEFF in the text (Python's utf-8 codec keeps it); the pandas reader drops it.
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch (error) {
-    throw new PerceiveError('csv-invalid', `${what} ${file} is not valid UTF-8 (Python's open() would fail on it too): ${errorMessage(error)}`, { cause: error });
+    throw new PerceiveError('csv-invalid', `${what} ${file} is not valid UTF-8 (Python's open() would fail on it too): ${errorMessage(error)}`, {
+      cause: error,
+    });
   }
   let parsed: ReturnType<typeof parsePythonCsv>;
   try {

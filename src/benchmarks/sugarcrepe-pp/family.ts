@@ -69,7 +69,13 @@ export const sugarCrepePpFamily: BenchmarkFamily = {
   metrics(items: Item[], scores: Map<string, ScoreMatrix>): BenchmarkMetrics {
     const convention = 'sugarcrepe_pp';
     const m = sugarCrepePpMetrics(items, scores);
-    const h = (name: string, c: { correct: number; total: number; accuracy: number | null }) => ({ name, convention, value: c.accuracy, correct: c.correct, total: c.total });
+    const h = (name: string, c: { correct: number; total: number; accuracy: number | null }) => ({
+      name,
+      convention,
+      value: c.accuracy,
+      correct: c.correct,
+      total: c.total,
+    });
     return {
       convention,
       source: SUGARCREPE_PP_CONVENTIONS[0]?.source ?? '',

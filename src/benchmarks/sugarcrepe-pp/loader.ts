@@ -48,7 +48,10 @@ export async function loadSugarCrepePp(annotationFile: string, options: SugarCre
     });
   }
   if (!Array.isArray(parsed)) {
-    throw new PerceiveError('sugarcrepe-pp-invalid', `SugarCrepe++ file ${annotationFile} must be a JSON list of {id, filename, caption, caption2, negative_caption}`);
+    throw new PerceiveError(
+      'sugarcrepe-pp-invalid',
+      `SugarCrepe++ file ${annotationFile} must be a JSON list of {id, filename, caption, caption2, negative_caption}`,
+    );
   }
   const rows = parsed.slice(0, options.limit ?? parsed.length);
   const items: Item[] = [];

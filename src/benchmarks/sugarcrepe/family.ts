@@ -11,7 +11,8 @@ export const SUGARCREPE_CONVENTIONS: readonly Convention[] = [
   {
     name: 'sugarcrepe',
     source: 'RAIVNLab/sugar-crepe@0047054b243992f0fad63d6f64f7544862daf846:main_eval.py text_retrieval, evaluate',
-    description: 'options [caption, negative_caption]; right iff s(caption) > s(negative_caption) (strict: a tie is wrong); accuracy per subset, per-category (REPLACE/SWAP/ADD) means',
+    description:
+      'options [caption, negative_caption]; right iff s(caption) > s(negative_caption) (strict: a tie is wrong); accuracy per subset, per-category (REPLACE/SWAP/ADD) means',
   },
 ];
 
@@ -117,7 +118,8 @@ export const sugarCrepeFamily: BenchmarkFamily = {
 
   fromExternalScores(_item: Item, scores: ScoreMatrix): ScoreMatrix | string {
     const row = scores[0];
-    if (scores.length !== 1 || row === undefined || row.length !== 2) return `expected 1 image row of 2 scores [caption, negative_caption], got ${scores.length} row(s) of ${row?.length ?? 0}`;
+    if (scores.length !== 1 || row === undefined || row.length !== 2)
+      return `expected 1 image row of 2 scores [caption, negative_caption], got ${scores.length} row(s) of ${row?.length ?? 0}`;
     return scores;
   },
 };

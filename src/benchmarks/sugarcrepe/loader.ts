@@ -170,10 +170,7 @@ export async function loadSugarCrepe(
   let left = options.limit ?? Number.POSITIVE_INFINITY;
   for (const subset of subsets) {
     if (left <= 0) break;
-    const wanted =
-      options.subset === 'all'
-        ? (options.files?.[subset] ?? path.join(path.dirname(annotationFile), `${subset}.json`))
-        : annotationFile;
+    const wanted = options.subset === 'all' ? (options.files?.[subset] ?? path.join(path.dirname(annotationFile), `${subset}.json`)) : annotationFile;
     const file = await resolveSugarCrepeFile(wanted, subset);
     filesRead[subset] = file;
     const got = await loadOneFile(file, subset, row, options, left);

@@ -75,8 +75,7 @@ export function sugarCrepeMetrics(items: Item[], scores: Map<string, ScoreMatrix
       const c = bySubset.get(subset) as { correct: number; total: number; file: string | null };
       return { subset, file: c.file, correct: c.correct, total: c.total, accuracy: c.total > 0 ? c.correct / c.total : null };
     });
-  const accuracies = (filter: (s: string) => boolean) =>
-    perSubset.filter((s) => filter(s.subset) && s.accuracy !== null).map((s) => s.accuracy as number);
+  const accuracies = (filter: (s: string) => boolean) => perSubset.filter((s) => filter(s.subset) && s.accuracy !== null).map((s) => s.accuracy as number);
   const perCategory = SUGARCREPE_CATEGORIES.filter((cat) => perSubset.some((s) => sugarCrepeCategory(s.subset) === cat)).map((category) => ({
     category,
     subsets: perSubset.filter((s) => sugarCrepeCategory(s.subset) === category).map((s) => s.subset),

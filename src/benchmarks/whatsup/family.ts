@@ -43,7 +43,13 @@ type Count = { accuracy: number | null; correct: number; total: number };
 
 /** The Controlled sets' three headline numbers, whichever convention counted them. */
 function controlledHeadline(convention: ControlledConvention, m: { individual: Count; pair: Count; set: Count }): HeadlineMetric[] {
-  return (['individual', 'pair', 'set'] as const).map((name) => ({ name, convention, value: m[name].accuracy, correct: m[name].correct, total: m[name].total }));
+  return (['individual', 'pair', 'set'] as const).map((name) => ({
+    name,
+    convention,
+    value: m[name].accuracy,
+    correct: m[name].correct,
+    total: m[name].total,
+  }));
 }
 
 function conventionOfItems(items: Item[]): ControlledConvention {

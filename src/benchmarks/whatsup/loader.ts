@@ -201,16 +201,12 @@ function variantFor(subset: string, annotationFile: string, rows: unknown[], exp
   return looksB ? 'B' : 'A';
 }
 
-
 /**
  * Loads a What'sUp Controlled_Images file (`controlled_images_dataset.json` = A,
  * `controlled_clevr_dataset.json` = B). A bad row or a missing image is returned as a failure;
  * an unreadable or non-list annotation file throws a PerceiveError.
  */
-export async function loadWhatsUpControlled(
-  annotationFile: string,
-  options: WhatsUpLoadOptions,
-): Promise<{ items: Item[]; failures: WhatsUpLoadFailure[] }> {
+export async function loadWhatsUpControlled(annotationFile: string, options: WhatsUpLoadOptions): Promise<{ items: Item[]; failures: WhatsUpLoadFailure[] }> {
   const { dataDir, subset, limit } = options;
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
     throw new PerceiveError('whatsup-bad-limit', `What'sUp limit must be a non-negative integer, got ${String(limit)}`);
@@ -219,21 +215,18 @@ export async function loadWhatsUpControlled(
   try {
     text = await readFile(annotationFile, 'utf8');
   } catch (error) {
-    throw new PerceiveError(
-      'whatsup-annotation-unreadable',
-      `Cannot read What'sUp annotation file ${annotationFile}: ${errorMessage(error)}`,
-      { hint: 'Expected controlled_images_dataset.json or controlled_clevr_dataset.json from amitakamath/whatsup_vlms.', cause: error },
-    );
+    throw new PerceiveError('whatsup-annotation-unreadable', `Cannot read What'sUp annotation file ${annotationFile}: ${errorMessage(error)}`, {
+      hint: 'Expected controlled_images_dataset.json or controlled_clevr_dataset.json from amitakamath/whatsup_vlms.',
+      cause: error,
+    });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new PerceiveError(
-      'whatsup-annotation-invalid',
-      `What'sUp annotation file ${annotationFile} is not valid JSON: ${errorMessage(error)}`,
-      { cause: error },
-    );
+    throw new PerceiveError('whatsup-annotation-invalid', `What'sUp annotation file ${annotationFile} is not valid JSON: ${errorMessage(error)}`, {
+      cause: error,
+    });
   }
   if (!Array.isArray(parsed)) {
     throw new PerceiveError(
@@ -267,8 +260,7 @@ export async function loadWhatsUpControlled(
       fail(`field image_path: ${unsafe}`);
       continue;
     }
-    const image =
-      options.checkImages === false ? whatsupImageCandidates(imagePath, dataDir)[0] : await resolveWhatsUpImage(imagePath, dataDir);
+    const image = options.checkImages === false ? whatsupImageCandidates(imagePath, dataDir)[0] : await resolveWhatsUpImage(imagePath, dataDir);
     if (image === undefined) {
       fail(
         `field image_path: image file ${JSON.stringify(imagePath)} not found or unreadable (tried ${whatsupImageCandidates(imagePath, dataDir).join(', ')})`,

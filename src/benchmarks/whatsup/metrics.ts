@@ -109,10 +109,7 @@ function ratio(correct: number, total: number): number | null {
 function requireGroup(item: Item, key: string): string {
   const v = item.groups[key];
   if (v === undefined || v === '') {
-    throw new PerceiveError(
-      'whatsup-bad-item',
-      `What'sUp item ${item.id} has no groups.${key}; load it with loadWhatsUpControlled`,
-    );
+    throw new PerceiveError('whatsup-bad-item', `What'sUp item ${item.id} has no groups.${key}; load it with loadWhatsUpControlled`);
   }
   return v;
 }
@@ -120,17 +117,11 @@ function requireGroup(item: Item, key: string): string {
 function scoreRowFor(item: Item, matrix: ScoreMatrix): number[] {
   // np.squeeze(scores, axis=1) requires exactly one image per row.
   if (matrix.length !== 1 || matrix[0] === undefined) {
-    throw new PerceiveError(
-      'whatsup-bad-scores',
-      `What'sUp item ${item.id}: expected a score matrix with 1 image row, got ${matrix.length}`,
-    );
+    throw new PerceiveError('whatsup-bad-scores', `What'sUp item ${item.id}: expected a score matrix with 1 image row, got ${matrix.length}`);
   }
   const row = matrix[0];
   if (row.length !== item.options.length) {
-    throw new PerceiveError(
-      'whatsup-bad-scores',
-      `What'sUp item ${item.id}: expected ${item.options.length} option scores, got ${row.length}`,
-    );
+    throw new PerceiveError('whatsup-bad-scores', `What'sUp item ${item.id}: expected ${item.options.length} option scores, got ${row.length}`);
   }
   return row;
 }

@@ -12,8 +12,7 @@ import { clipEmbedsQaMetrics, whatsupQaMetrics } from './qa-metrics.js';
 export const WHATSUP_QA_CONVENTIONS: readonly Convention[] = [
   {
     name: 'whatsup_vlms',
-    source:
-      'amitakamath/whatsup_vlms@7c1f2550eace32e7b8c77de5a792347c402960d1:dataset_zoo/aro_datasets.py COCO_QA.evaluate_scores / VG_QA.evaluate_scores',
+    source: 'amitakamath/whatsup_vlms@7c1f2550eace32e7b8c77de5a792347c402960d1:dataset_zoo/aro_datasets.py COCO_QA.evaluate_scores / VG_QA.evaluate_scores',
     description: 'correct iff np.argmax == 0 (a tie counts as right); accuracy and per-preposition accuracy',
   },
   {

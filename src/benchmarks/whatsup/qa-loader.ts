@@ -28,17 +28,19 @@ import { describeZodIssues } from '../zod-row-issues.js';
 export type QaSource = 'coco' | 'vg';
 export type QaObjects = 'one' | 'two';
 
-export const QaRowSchema = z.tuple([
-  z.union([z.number().int().nonnegative(), z.string().min(1)]),
-  z.string().min(1),
-  z.string().min(1),
-]);
+export const QaRowSchema = z.tuple([z.union([z.number().int().nonnegative(), z.string().min(1)]), z.string().min(1), z.string().min(1)]);
 
 const QA_GOLD_WORDS = ['top', 'bottom', 'above', 'below', 'left', 'right', 'front', 'behind'] as const;
 
 /** `COCO_QA`/`VG_QA.__init__`'s `all_prepositions` label. */
 export function qaPrepositionLabel(caption: string, source: QaSource, objects: QaObjects): string {
-  if (objects === 'one') return caption.split(/\s+/).filter((w) => w !== '').at(-1) ?? '';
+  if (objects === 'one')
+    return (
+      caption
+        .split(/\s+/)
+        .filter((w) => w !== '')
+        .at(-1) ?? ''
+    );
   if (caption.includes('left of')) return 'left';
   if (caption.includes('right of')) return 'right';
   if (source === 'coco') return caption.includes('above') ? 'above' : 'below';
@@ -108,9 +110,7 @@ export async function loadWhatsUpQa(annotationFile: string, options: QaLoadOptio
     };
     const r = QaRowSchema.safeParse(rows[row]);
     if (!r.success) {
-      fail(
-        describeZodIssues(r.error),
-      );
+      fail(describeZodIssues(r.error));
       continue;
     }
     const [imageId, good, bad] = r.data;

@@ -21,7 +21,10 @@ export const WORD_ORDER_CONVENTION = 'word_order';
 
 /** The caption's words shuffled, or undefined when no permutation differs from it. */
 export function shuffleCaptionWords(caption: string, seed: number, row: number): string | undefined {
-  const words = caption.trim().split(/\s+/).filter((w) => w !== '');
+  const words = caption
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '');
   if (new Set(words).size < 2) return undefined;
   const next = seededStream(`word-order|${seed}|${row}|${caption}`);
   const original = words.join(' ');

@@ -195,7 +195,11 @@ export async function drainFinished(queue: Queue, store: ResultStore, mine?: Set
       }
       const seen = new Set([...results.map((r) => resultTask(r)), ...failures.map((f) => f.task)]);
       const recorded = BundleOutcomeSchema.safeParse(job.progress).data?.failure;
-      const reason = recorded ?? (state === 'completed' ? { code: 'bad-job', message: 'the job returned no readable results' } : { code: 'job-failed', message: job.failedReason || 'failed' });
+      const reason =
+        recorded ??
+        (state === 'completed'
+          ? { code: 'bad-job', message: 'the job returned no readable results' }
+          : { code: 'job-failed', message: job.failedReason || 'failed' });
       const now = new Date().toISOString();
       for (const t of tasks)
         if (!seen.has(t))

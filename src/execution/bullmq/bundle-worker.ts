@@ -72,7 +72,15 @@ export function startBundleWorker(args: {
         throw error;
       }
     };
-    log.info({ bundle: job.id, tasks: todoTasks(data.bundle).length, resumed: previous ? previous.results.length + previous.failures.length : 0, attempt: job.attemptsMade + 1 }, 'bundle started');
+    log.info(
+      {
+        bundle: job.id,
+        tasks: todoTasks(data.bundle).length,
+        resumed: previous ? previous.results.length + previous.failures.length : 0,
+        attempt: job.attemptsMade + 1,
+      },
+      'bundle started',
+    );
     const started = Date.now();
     try {
       const outcome = await executeBundle(data, env, {

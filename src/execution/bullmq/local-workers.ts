@@ -10,7 +10,9 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
  * The `perceive` entry a worker runs: the compiled `dist/cli/main.js` when this module is compiled
  * (an installed package), else `bin/perceive.js` (tsx's loader on the sources, for development).
  */
-const WORKER_ENTRY = import.meta.url.endsWith('.js') ? path.resolve(HERE, '..', '..', 'cli', 'main.js') : path.resolve(HERE, '..', '..', '..', 'bin', 'perceive.js');
+const WORKER_ENTRY = import.meta.url.endsWith('.js')
+  ? path.resolve(HERE, '..', '..', 'cli', 'main.js')
+  : path.resolve(HERE, '..', '..', '..', 'bin', 'perceive.js');
 
 /** How long a worker may take to put its bundle back after SIGTERM before it is killed. */
 const STOP_GRACE_MS = 120_000;

@@ -11,12 +11,13 @@ type JobQueue = Parameters<typeof Job.fromJSON>[0];
  * fails it by id with a named reason, the drain removes it and the dashboard lists it.
  */
 export class SafeJob extends Job {
+  // biome-ignore lint/suspicious/noExplicitAny: the signature BullMQ's Job.fromJSON declares (its defaults are any)
   static override fromJSON<T = any, R = any, N extends string = string>(queue: JobQueue, json: JobJson, jobId?: string): Job<T, R, N> {
     try {
-      return super.fromJSON<T, R, N>(queue, json, jobId);
+      return Job.fromJSON<T, R, N>(queue, json, jobId) as Job<T, R, N>;
     } catch (error) {
       const reason = `data is not valid JSON (${(error as Error).message}): ${String(json.data ?? '').slice(0, 80)}`;
-      return super.fromJSON<T, R, N>(queue, { ...json, data: JSON.stringify({ unreadable: reason }) }, jobId);
+      return Job.fromJSON<T, R, N>(queue, { ...json, data: JSON.stringify({ unreadable: reason }) }, jobId) as Job<T, R, N>;
     }
   }
 }

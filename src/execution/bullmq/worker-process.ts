@@ -25,7 +25,8 @@ export async function serveModelQueue(opts: WorkerProcessOptions): Promise<void>
   const env = readEnvironment();
   const { config } = loadExperimentConfig(opts.config);
   const spec = config.models[opts.model];
-  if (!spec) throw new PerceiveError('bad-config', `${opts.config}: no model named "${opts.model}" under models (have: ${Object.keys(config.models).join(', ')})`);
+  if (!spec)
+    throw new PerceiveError('bad-config', `${opts.config}: no model named "${opts.model}" under models (have: ${Object.keys(config.models).join(', ')})`);
   const logFile = path.resolve(opts.log ?? `perceive-worker.${opts.model}.log.jsonl`);
   const log = runLogger(logFile, { role: 'worker', model: opts.model, worker: workerName() }, { console: !opts.quiet });
   // Until the runner is up, a stop request (or the run process going away) just exits.
@@ -62,7 +63,16 @@ export async function serveModelQueue(opts: WorkerProcessOptions): Promise<void>
   });
   // The run process (local workers) learns the BullMQ worker id: a job locked with it is put back at once if this process dies.
   if (process.send) process.send({ type: 'worker-ready', workerId: handle.worker.id });
-  log.info({ queue: `${config.queue.prefix}:${queueName(opts.model, runtime.modelHash)}`, redis: redactUrl(env.redisUrl), concurrency, dataDir: env.dataDir ?? null, modelHash: runtime.modelHash }, 'worker ready');
+  log.info(
+    {
+      queue: `${config.queue.prefix}:${queueName(opts.model, runtime.modelHash)}`,
+      redis: redactUrl(env.redisUrl),
+      concurrency,
+      dataDir: env.dataDir ?? null,
+      modelHash: runtime.modelHash,
+    },
+    'worker ready',
+  );
   let stopped = false;
   await new Promise<void>((resolve) => {
     let stopping = false;

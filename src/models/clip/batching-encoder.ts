@@ -40,7 +40,6 @@ export class BatchingEncoder implements ContrastiveEncoder {
     return this.inner.probability?.(cosine) ?? null;
   }
 
-
   get modelHash(): string {
     return this.inner.modelHash;
   }

@@ -43,7 +43,12 @@ export class ClipArm implements Arm {
     const texts = [...new Set(items.flatMap((i) => i.options))].filter((t) => !this.textEmbeddings.has(t));
     if (texts.length > 0) {
       const encoded = this.encoder.encodeTexts(texts);
-      texts.forEach((t, k) => this.textEmbeddings.set(t, encoded.then((e) => e[k]!)));
+      texts.forEach((t, k) =>
+        this.textEmbeddings.set(
+          t,
+          encoded.then((e) => e[k]!),
+        ),
+      );
       // A failed batch is forgotten, so each text is retried alone and only a bad one fails.
       await encoded.catch(() => texts.forEach((t) => this.textEmbeddings.delete(t)));
     }
@@ -60,7 +65,12 @@ export class ClipArm implements Arm {
     const unique = [...new Map(loaded.map((i) => [i.sha256, i])).values()];
     if (unique.length > 0) {
       const encoded = this.encoder.encodeImages(unique);
-      unique.forEach((img, k) => this.imageEmbeddings.set(img.sha256, encoded.then((e) => e[k]!)));
+      unique.forEach((img, k) =>
+        this.imageEmbeddings.set(
+          img.sha256,
+          encoded.then((e) => e[k]!),
+        ),
+      );
       await encoded.catch(() => unique.forEach((img) => this.imageEmbeddings.delete(img.sha256)));
     }
     // Partners' images through this bundle's own loader (bundles may be prepared concurrently,
@@ -115,7 +125,8 @@ export class ClipArm implements Arm {
     }
     const scores = imageEmbeds.map((v) => textEmbeds.map((t) => dot(v, t)));
     // SigLIP's sigmoid score beside the raw cosine (same order; the cosine is what metrics read).
-    if (this.encoder.probability && this.encoder.probability(0) !== null) extra.sigmoid_scores = scores.map((row) => row.map((c) => this.encoder.probability!(c)));
+    if (this.encoder.probability && this.encoder.probability(0) !== null)
+      extra.sigmoid_scores = scores.map((row) => row.map((c) => this.encoder.probability!(c)));
     return { scores, extra };
   }
 }
@@ -124,7 +135,10 @@ export const ClipArmSchema = z.strictObject({
   arm: z.literal('clip'),
   model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only'),
   /** The arm's id in the results (default `clip`): needed when two contrastive models run in one config. */
-  label: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only').optional(),
+  label: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only')
+    .optional(),
 });
 
 /** `arm: clip` is contrastive matching: it runs on any kind that provides the contrastive set (CLIP, SigLIP). */

@@ -177,7 +177,10 @@ export class ClipEncoder implements ContrastiveEncoder {
 
     const configResult = ClipConfigSchema.safeParse(await readJsonFile(root, 'config.json'));
     if (!configResult.success) {
-      throw new PerceiveError('bad-model', `${path.join(root, 'config.json')}: ${describeZodIssues(configResult.error, { limit: 1 })} (expected a CLIPModel config)`);
+      throw new PerceiveError(
+        'bad-model',
+        `${path.join(root, 'config.json')}: ${describeZodIssues(configResult.error, { limit: 1 })} (expected a CLIPModel config)`,
+      );
     }
     const config = configResult.data;
     const processing = parsePreprocessorConfig(await readJsonFile(root, 'preprocessor_config.json'), path.join(root, 'preprocessor_config.json'));
@@ -185,12 +188,13 @@ export class ClipEncoder implements ContrastiveEncoder {
     const imageSize = config.vision_config.image_size;
     const out = preprocessor.outputSize;
     if (!out || out.height !== imageSize || out.width !== imageSize) {
-      throw new PerceiveError('bad-model', `${root}: preprocessor_config.json gives ${out ? `${out.height}×${out.width}` : 'variable-size'} images but vision_config.image_size is ${imageSize}`);
+      throw new PerceiveError(
+        'bad-model',
+        `${root}: preprocessor_config.json gives ${out ? `${out.height}×${out.width}` : 'variable-size'} images but vision_config.image_size is ${imageSize}`,
+      );
     }
     const tokenizerJson = await readJsonFile(root, 'tokenizer.json');
-    const tokenizerConfig = (await exists(path.join(root, 'tokenizer_config.json')))
-      ? await readJsonFile(root, 'tokenizer_config.json')
-      : {};
+    const tokenizerConfig = (await exists(path.join(root, 'tokenizer_config.json'))) ? await readJsonFile(root, 'tokenizer_config.json') : {};
     const tokenizer = ClipTokenizer.fromJson(tokenizerJson, {
       contextLength: config.text_config?.max_position_embeddings ?? DEFAULT_CONTEXT_LENGTH,
       tokenizerConfig,
@@ -303,7 +307,10 @@ export class ClipEncoder implements ContrastiveEncoder {
     const sizes = await Promise.all(images.map((image, i) => this.preprocessor.preprocessInto(image, out, i * plane, size)));
     sizes.forEach((p, i) => {
       if (p.height !== this.imageSize || p.width !== this.imageSize) {
-        throw new PerceiveError('bad-image', `image ${imageLabel(images[i] as ImageInput)} preprocessed to ${p.height}×${p.width}, model needs ${this.imageSize}`);
+        throw new PerceiveError(
+          'bad-image',
+          `image ${imageLabel(images[i] as ImageInput)} preprocessed to ${p.height}×${p.width}, model needs ${this.imageSize}`,
+        );
       }
     });
     return out;
@@ -342,7 +349,10 @@ export class ClipEncoder implements ContrastiveEncoder {
   /** Splits an output [rows, dim] into normalised rows. */
   private static rows(output: ort.Tensor | undefined, rows: number, name: string): Float32Array[] {
     if (output?.type !== 'float32' || output.dims.length !== 2 || output.dims[0] !== rows) {
-      throw new PerceiveError('bad-model', `CLIP output ${name} has shape [${output?.dims.join(', ') ?? ''}] (${output?.type ?? 'missing'}), expected [${rows}, dim] float32`);
+      throw new PerceiveError(
+        'bad-model',
+        `CLIP output ${name} has shape [${output?.dims.join(', ') ?? ''}] (${output?.type ?? 'missing'}), expected [${rows}, dim] float32`,
+      );
     }
     const data = output.data as Float32Array;
     const dim = Number(output.dims[1]);

@@ -54,7 +54,10 @@ const PreprocessorConfigSchema = z.looseObject({
   do_center_crop: z.boolean().default(true),
   crop_size: CropSchema.default(224),
   do_rescale: z.boolean().default(true),
-  rescale_factor: z.number().positive().default(1 / 255),
+  rescale_factor: z
+    .number()
+    .positive()
+    .default(1 / 255),
   do_normalize: z.boolean().default(true),
   image_mean: ChannelsSchema.default([...OPENAI_CLIP_MEAN]),
   image_std: ChannelsSchema.default([...OPENAI_CLIP_STD]),
@@ -63,8 +66,7 @@ const PreprocessorConfigSchema = z.looseObject({
 /** Pillow resample codes → sharp kernels. 4 (box) and 5 (hamming) have no sharp equivalent. */
 const KERNELS: Record<number, keyof KernelEnum> = { 0: 'nearest', 1: 'lanczos3', 2: 'linear', 3: 'cubic' };
 
-const triple = (v: number | number[]): [number, number, number] =>
-  typeof v === 'number' ? [v, v, v] : [v[0] ?? 0, v[1] ?? 0, v[2] ?? 0];
+const triple = (v: number | number[]): [number, number, number] => (typeof v === 'number' ? [v, v, v] : [v[0] ?? 0, v[1] ?? 0, v[2] ?? 0]);
 
 /** Validates a parsed preprocessor_config.json; `source` names the file in errors. */
 export function parsePreprocessorConfig(json: unknown, source = 'preprocessor_config.json'): ClipImageProcessing {
@@ -78,9 +80,8 @@ export function parsePreprocessorConfig(json: unknown, source = 'preprocessor_co
   let resize: ClipImageProcessing['resize'] = null;
   if (c.do_resize) {
     // The union above has been checked; read it as the superset of its object forms.
-    const size = typeof c.size === 'number'
-      ? { shortest_edge: c.size }
-      : (c.size as { shortest_edge?: number; longest_edge?: number; height?: number; width?: number });
+    const size =
+      typeof c.size === 'number' ? { shortest_edge: c.size } : (c.size as { shortest_edge?: number; longest_edge?: number; height?: number; width?: number });
     if (size.shortest_edge !== undefined) {
       if (size.longest_edge !== undefined) {
         throw new PerceiveError('bad-model', `${source}: size.longest_edge is not supported`);

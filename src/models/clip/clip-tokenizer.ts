@@ -87,10 +87,7 @@ export class ClipTokenizer {
     return ClipTokenizer.fromJson(tokenizerJson, { contextLength, tokenizerConfig, source: file });
   }
 
-  static fromJson(
-    tokenizerJson: unknown,
-    options: { contextLength?: number; tokenizerConfig?: unknown; source?: string } = {},
-  ): ClipTokenizer {
+  static fromJson(tokenizerJson: unknown, options: { contextLength?: number; tokenizerConfig?: unknown; source?: string } = {}): ClipTokenizer {
     const source = options.source ?? 'tokenizer.json';
     let tokenizer: Tokenizer;
     try {

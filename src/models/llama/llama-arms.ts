@@ -46,20 +46,28 @@ export const LLAMA_ARMS = [
     arm: 'vlm.generate',
     schema: GenerateArmSchema,
     needs: 'vlm',
-    create: (spec, vlm, id) => new VlmGenerateArm(spec.model, vlm, { format: spec.prompt_format, maxTokens: spec.max_tokens, padToSquare: spec.pad_to_square, optionOrder: spec.option_order }, id),
+    create: (spec, vlm, id) =>
+      new VlmGenerateArm(
+        spec.model,
+        vlm,
+        { format: spec.prompt_format, maxTokens: spec.max_tokens, padToSquare: spec.pad_to_square, optionOrder: spec.option_order },
+        id,
+      ),
   }),
   defineArm({
     arm: 'vlm2vec.question',
     schema: Vlm2VecQuestionArmSchema,
     needs: 'vlm',
     id: (spec) => spec.label ?? (spec.prompt_variant ? `vlm2vec.question.${spec.prompt_variant.name}` : 'vlm2vec.question'),
-    create: (spec, vlm, id) => new Vlm2VecArm(spec.model, vlm, spec.prompt_variant ?? VLM2VEC_QUESTION, { padToSquare: spec.pad_to_square, format: spec.prompt_format }, id),
+    create: (spec, vlm, id) =>
+      new Vlm2VecArm(spec.model, vlm, spec.prompt_variant ?? VLM2VEC_QUESTION, { padToSquare: spec.pad_to_square, format: spec.prompt_format }, id),
   }),
   defineArm({
     arm: 'vlm2vec.plain',
     schema: Vlm2VecPlainArmSchema,
     needs: 'vlm',
     id: (spec) => spec.label ?? (spec.prompt_variant ? `vlm2vec.plain.${spec.prompt_variant.name}` : 'vlm2vec.plain'),
-    create: (spec, vlm, id) => new Vlm2VecArm(spec.model, vlm, spec.prompt_variant ?? VLM2VEC_PLAIN, { padToSquare: spec.pad_to_square, format: spec.prompt_format }, id),
+    create: (spec, vlm, id) =>
+      new Vlm2VecArm(spec.model, vlm, spec.prompt_variant ?? VLM2VEC_PLAIN, { padToSquare: spec.pad_to_square, format: spec.prompt_format }, id),
   }),
 ] as const;

@@ -269,10 +269,7 @@ function toTop(e: z.infer<typeof topEntrySchema>, endpoint: string, where: strin
     prob = e.prob;
     logprob = Math.log(e.prob);
   } else {
-    throw new PerceiveError(
-      'bad-server-answer',
-      `llama-server ${endpoint} answered an unexpected shape: field ${where}: neither logprob nor prob`,
-    );
+    throw new PerceiveError('bad-server-answer', `llama-server ${endpoint} answered an unexpected shape: field ${where}: neither logprob nor prob`);
   }
   const out: TopTokenProb = { id: e.id, token: e.token, logprob, prob };
   if (e.bytes) out.bytes = e.bytes;
@@ -305,12 +302,7 @@ export class LlamaClient {
   }
 
   /** Sends a request; returns the parsed JSON body of a 2xx answer. */
-  private async request(
-    method: 'GET' | 'POST',
-    endpoint: string,
-    body?: unknown,
-    options: { timeoutMs?: number } = {},
-  ): Promise<unknown> {
+  private async request(method: 'GET' | 'POST', endpoint: string, body?: unknown, options: { timeoutMs?: number } = {}): Promise<unknown> {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     let response: Response;
     try {
@@ -367,10 +359,7 @@ export class LlamaClient {
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      throw new PerceiveError(
-        'bad-server-answer',
-        `llama-server ${endpoint} answered non-JSON: ${text.slice(0, 200)}`,
-      );
+      throw new PerceiveError('bad-server-answer', `llama-server ${endpoint} answered non-JSON: ${text.slice(0, 200)}`);
     }
   }
 
@@ -410,10 +399,7 @@ export class LlamaClient {
     parsed.tokens.forEach((t, i) => {
       if (typeof t === 'number') {
         if (options.withPieces) {
-          throw new PerceiveError(
-            'bad-server-answer',
-            `llama-server /tokenize answered an unexpected shape: field tokens.${i}: expected {id, piece}`,
-          );
+          throw new PerceiveError('bad-server-answer', `llama-server /tokenize answered an unexpected shape: field tokens.${i}: expected {id, piece}`);
         }
         ids.push(t);
       } else {
@@ -443,10 +429,7 @@ export class LlamaClient {
     const count = countOccurrences(prompt, this.marker);
     const n = images?.length ?? 0;
     if (count !== n) {
-      throw new PerceiveError(
-        'bad-prompt',
-        `the prompt has ${count} media marker(s) ${this.marker} but ${n} image(s) were given; put one marker per image`,
-      );
+      throw new PerceiveError('bad-prompt', `the prompt has ${count} media marker(s) ${this.marker} but ${n} image(s) were given; put one marker per image`);
     }
     if (!images || images.length === 0) return prompt;
     return { prompt_string: prompt, multimodal_data: images.map((b) => b.toString('base64')) };
@@ -516,10 +499,7 @@ export class LlamaClient {
     const endpoint = '/embeddings';
     const parsed = parseAnswer(endpoint, embeddingsSchema, await this.request('POST', endpoint, body));
     if (parsed.length !== inputs.length) {
-      throw new PerceiveError(
-        'bad-server-answer',
-        `llama-server ${endpoint} answered ${parsed.length} embeddings for ${inputs.length} inputs`,
-      );
+      throw new PerceiveError('bad-server-answer', `llama-server ${endpoint} answered ${parsed.length} embeddings for ${inputs.length} inputs`);
     }
     const out: Array<Float32Array | undefined> = new Array(inputs.length);
     for (const [k, item] of parsed.entries()) {

@@ -19,7 +19,9 @@ export const LLAMA_KIND = defineModelKind({
     try {
       return await filesSha256([spec.model, spec.mmproj], env.cacheDir);
     } catch (error) {
-      throw new PerceiveError('model-not-found', `model files not found: ${(error as Error).message}`, { hint: 'check the path in the config (paths are relative to the config file)' });
+      throw new PerceiveError('model-not-found', `model files not found: ${(error as Error).message}`, {
+        hint: 'check the path in the config (paths are relative to the config file)',
+      });
     }
   },
   /** llama-server is not needed when LLAMA_SERVER_URL attaches to a running one. */
@@ -30,7 +32,11 @@ export const LLAMA_KIND = defineModelKind({
     const seconds = (): number => Math.round((Date.now() - started) / 1000);
     return ensureLlamaBinaries(env, (e) => {
       if (e.stage === 'extract') progress('llama.cpp: extracting the source bundled with node-llama-cpp…', 'note');
-      else if (e.stage === 'configure') progress(`llama.cpp ${findLlamaCppSource().tag}: building llama-server and llama-quantize into ${env.cacheDir} (about 8 minutes on 2 cores, once)…`, 'note');
+      else if (e.stage === 'configure')
+        progress(
+          `llama.cpp ${findLlamaCppSource().tag}: building llama-server and llama-quantize into ${env.cacheDir} (about 8 minutes on 2 cores, once)…`,
+          'note',
+        );
       else if (e.stage === 'build') progress(`llama.cpp build ${String(e.percent ?? 0).padStart(3)}% (${seconds()}s)`, 'progress');
       else if (e.stage === 'done') progress(`llama.cpp built in ${seconds()}s`, 'done');
     });
@@ -47,7 +53,11 @@ export const LLAMA_KIND = defineModelKind({
       binaries,
       logFile,
       // A restart is logged with why the old server ended (exit code or signal, its last lines).
-      onRestart: (r) => log?.warn({ model: name, code: r.exit?.code ?? null, signal: r.exit?.signal ?? null, restarts: r.restarts, logTail: r.exit?.logTail ?? '', serverLog: logFile }, 'llama-server restarted'),
+      onRestart: (r) =>
+        log?.warn(
+          { model: name, code: r.exit?.code ?? null, signal: r.exit?.signal ?? null, restarts: r.restarts, logTail: r.exit?.logTail ?? '', serverLog: logFile },
+          'llama-server restarted',
+        ),
     });
     return { capabilities: runner, slots: spec.slots, close: () => runner.stop() };
   },

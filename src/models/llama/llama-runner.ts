@@ -121,9 +121,19 @@ export class LlamaRunner implements VlmCapabilities {
 
   static async start(
     spec: LlamaModelSpec,
-    options: { env: Environment; binaries: LlamaBinaries | undefined; logFile?: string; retry?: Partial<RetryPolicy>; requestTimeoutMs?: number; onRestart?: (restart: LlamaRestart) => void },
+    options: {
+      env: Environment;
+      binaries: LlamaBinaries | undefined;
+      logFile?: string;
+      retry?: Partial<RetryPolicy>;
+      requestTimeoutMs?: number;
+      onRestart?: (restart: LlamaRestart) => void;
+    },
   ): Promise<LlamaRunner> {
-    for (const [field, file] of [['model', spec.model], ['mmproj', spec.mmproj]] as const) {
+    for (const [field, file] of [
+      ['model', spec.model],
+      ['mmproj', spec.mmproj],
+    ] as const) {
       if (!fs.existsSync(file)) {
         throw new PerceiveError('model-not-found', `${field} file not found: ${file}`, {
           hint: 'check the path in the config (paths are relative to the config file)',
@@ -148,7 +158,14 @@ export class LlamaRunner implements VlmCapabilities {
         ...(options.logFile ? { logFile: options.logFile } : {}),
       });
     };
-    const runner = new LlamaRunner(await launch(), modelHash, [spec.model, spec.mmproj], launch, { ...DEFAULT_RETRY, ...options.retry }, options.requestTimeoutMs ?? spec.request_timeout_ms);
+    const runner = new LlamaRunner(
+      await launch(),
+      modelHash,
+      [spec.model, spec.mmproj],
+      launch,
+      { ...DEFAULT_RETRY, ...options.retry },
+      options.requestTimeoutMs ?? spec.request_timeout_ms,
+    );
     runner.onRestart = options.onRestart;
     return runner;
   }
@@ -290,10 +307,7 @@ export class LlamaRunner implements VlmCapabilities {
    * only the last token on the cached prefix, which is what every later repeat does too. The cost
    * is one single-token evaluation per cold prompt. Both calls' timings are recorded.
    */
-  private async scoringCompletion(
-    timings: CallTimings[],
-    request: (server: ServerView) => Promise<CompletionResult>,
-  ): Promise<CompletionResult> {
+  private async scoringCompletion(timings: CallTimings[], request: (server: ServerView) => Promise<CompletionResult>): Promise<CompletionResult> {
     let r = await this.call(request);
     timings.push(r.timings);
     if (r.timings.promptTokens - r.timings.cachedTokens > 1) {
@@ -344,7 +358,10 @@ export class LlamaRunner implements VlmCapabilities {
         const eot = await readEndOfTurn(this.files[0]!);
         const ids = await this.tokenize(eot.text, true);
         if (ids.length !== 1 || ids[0] !== eot.id) {
-          throw new PerceiveError('tokenizer', `the end-of-turn token ${JSON.stringify(eot.text)} (id ${eot.id}) tokenizes to [${ids.join(', ')}] on the server`);
+          throw new PerceiveError(
+            'tokenizer',
+            `the end-of-turn token ${JSON.stringify(eot.text)} (id ${eot.id}) tokenizes to [${ids.join(', ')}] on the server`,
+          );
         }
         return eot;
       })();
@@ -449,7 +466,10 @@ export class LlamaRunner implements VlmCapabilities {
       choices.map(async (c) => {
         const full = await this.tokenize(tail + c);
         if (full.length <= ctxIds.length || !ctxIds.every((id, i) => full[i] === id)) {
-          throw new PerceiveError('tokenizer', `cannot separate the answer ${JSON.stringify(c)} from the prompt: the prompt's tokens are not a prefix of prompt+answer`);
+          throw new PerceiveError(
+            'tokenizer',
+            `cannot separate the answer ${JSON.stringify(c)} from the prompt: the prompt's tokens are not a prefix of prompt+answer`,
+          );
         }
         return full.slice(ctxIds.length);
       }),

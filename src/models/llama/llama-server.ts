@@ -297,12 +297,7 @@ export class LlamaServer {
 
   /** Starts a llama-server child and waits until it is ready and checked. */
   static async start(options: LlamaServerStartOptions): Promise<LlamaServer> {
-    await assertFile(
-      options.bin,
-      'llama-server-not-found',
-      'llama-server binary',
-      llamaServerMissingHint(readEnvironment()),
-    );
+    await assertFile(options.bin, 'llama-server-not-found', 'llama-server binary', llamaServerMissingHint(readEnvironment()));
     await assertFile(options.model, 'model-not-found', 'model file');
     if (options.mmproj !== undefined) await assertFile(options.mmproj, 'model-not-found', 'mmproj file');
 
@@ -323,15 +318,22 @@ export class LlamaServer {
     const port = await findFreePort(host);
     const url = `http://${host}:${port}`;
     const args = [
-      '-m', options.model,
+      '-m',
+      options.model,
       ...(options.mmproj !== undefined ? ['--mmproj', options.mmproj] : []),
-      '--host', host,
-      '--port', String(port),
-      '-t', String(options.threads ?? availableParallelism()),
-      '-c', String(options.contextSize ?? 4096),
-      '-np', String(options.slots ?? 1),
+      '--host',
+      host,
+      '--port',
+      String(port),
+      '-t',
+      String(options.threads ?? availableParallelism()),
+      '-c',
+      String(options.contextSize ?? 4096),
+      '-np',
+      String(options.slots ?? 1),
       '--embeddings',
-      '--pooling', 'last',
+      '--pooling',
+      'last',
       ...(options.extraArgs ?? []),
     ];
     const log = new LineRing(LOG_LINES_KEPT);
@@ -456,10 +458,7 @@ export class LlamaServer {
         return await killAndFail('server-check', `llama-server /props failed: ${errorMessage(error)}`);
       }
       if (options.mmproj !== undefined && !props.vision) {
-        return await killAndFail(
-          'mmproj-mismatch',
-          `llama-server loaded ${options.mmproj} but reports no vision input (modalities.vision is false)`,
-        );
+        return await killAndFail('mmproj-mismatch', `llama-server loaded ${options.mmproj} but reports no vision input (modalities.vision is false)`);
       }
       if (props.mediaMarker !== undefined && props.mediaMarker !== MEDIA_MARKER) {
         return await killAndFail(

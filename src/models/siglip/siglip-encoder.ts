@@ -133,11 +133,17 @@ export class SiglipEncoder implements ContrastiveEncoder {
     const configResult = SiglipConfigSchema.safeParse(configJson);
     if (!configResult.success) {
       const issue = configResult.error.issues[0];
-      throw new PerceiveError('bad-model', `${path.join(root, 'config.json')}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'} (expected a SiglipModel config)`);
+      throw new PerceiveError(
+        'bad-model',
+        `${path.join(root, 'config.json')}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'} (expected a SiglipModel config)`,
+      );
     }
     const config = configResult.data;
     if (config.model_type !== 'siglip') {
-      const hint = config.model_type === 'siglip2' ? ' (SigLIP2 NaFlex, variable resolution, is not supported; its fixed-resolution checkpoints are model_type siglip)' : '';
+      const hint =
+        config.model_type === 'siglip2'
+          ? ' (SigLIP2 NaFlex, variable resolution, is not supported; its fixed-resolution checkpoints are model_type siglip)'
+          : '';
       throw new PerceiveError('bad-model', `${path.join(root, 'config.json')}: model_type is ${config.model_type}, expected siglip${hint}`);
     }
     const preprocessorFile = path.join(root, 'preprocessor_config.json');
@@ -145,7 +151,10 @@ export class SiglipEncoder implements ContrastiveEncoder {
     const imageSize = config.vision_config.image_size;
     const out = preprocessor.outputSize;
     if (out?.height !== imageSize || out.width !== imageSize) {
-      throw new PerceiveError('bad-model', `${root}: preprocessor_config.json gives ${out ? `${out.height}×${out.width}` : 'variable-size'} images but vision_config.image_size is ${imageSize}`);
+      throw new PerceiveError(
+        'bad-model',
+        `${root}: preprocessor_config.json gives ${out ? `${out.height}×${out.width}` : 'variable-size'} images but vision_config.image_size is ${imageSize}`,
+      );
     }
     const tokenizerConfig = await readJsonFile(root, 'tokenizer_config.json', false);
     const tokenizer = SiglipTokenizer.fromJson(await readJsonFile(root, 'tokenizer.json', true), {
@@ -238,7 +247,8 @@ export class SiglipEncoder implements ContrastiveEncoder {
     const check = (session: ort.InferenceSession, file: string, inputs: string[], outputs: string[]): string => {
       const where = path.join(root, file);
       for (const name of inputs) {
-        if (!session.inputNames.includes(name)) throw new PerceiveError('bad-model', `${where} has no input ${name} (inputs: ${session.inputNames.join(', ')})`);
+        if (!session.inputNames.includes(name))
+          throw new PerceiveError('bad-model', `${where} has no input ${name} (inputs: ${session.inputNames.join(', ')})`);
       }
       const unknown = session.inputNames.filter((name) => !['input_ids', 'pixel_values', 'attention_mask'].includes(name));
       if (unknown.length > 0) throw new PerceiveError('bad-model', `${where} wants inputs this encoder does not feed: ${unknown.join(', ')}`);
@@ -282,7 +292,10 @@ export class SiglipEncoder implements ContrastiveEncoder {
     const sizes = await Promise.all(images.map((image, i) => this.preprocessor.preprocessInto(image, out, i * plane, size)));
     sizes.forEach((p, i) => {
       if (p.height !== this.imageSize || p.width !== this.imageSize) {
-        throw new PerceiveError('bad-image', `image ${imageLabel(images[i] as ImageInput)} preprocessed to ${p.height}×${p.width}, model needs ${this.imageSize}`);
+        throw new PerceiveError(
+          'bad-image',
+          `image ${imageLabel(images[i] as ImageInput)} preprocessed to ${p.height}×${p.width}, model needs ${this.imageSize}`,
+        );
       }
     });
     return out;
@@ -291,7 +304,10 @@ export class SiglipEncoder implements ContrastiveEncoder {
   /** Splits an output [rows, dim] into normalised rows. */
   private static rows(output: ort.Tensor | undefined, rows: number, name: string): Float32Array[] {
     if (output?.type !== 'float32' || output.dims.length !== 2 || output.dims[0] !== rows) {
-      throw new PerceiveError('bad-model', `SigLIP output ${name} has shape [${output?.dims.join(', ') ?? ''}] (${output?.type ?? 'missing'}), expected [${rows}, dim] float32`);
+      throw new PerceiveError(
+        'bad-model',
+        `SigLIP output ${name} has shape [${output?.dims.join(', ') ?? ''}] (${output?.type ?? 'missing'}), expected [${rows}, dim] float32`,
+      );
     }
     const data = output.data as Float32Array;
     const dim = Number(output.dims[1]);

@@ -27,7 +27,10 @@ class FileBytes {
   private buffer = Buffer.alloc(0);
   private bufferStart = 0;
 
-  constructor(private readonly fh: FileHandle, readonly size: number) {}
+  constructor(
+    private readonly fh: FileHandle,
+    readonly size: number,
+  ) {}
 
   async bytes(pos: number, length: number): Promise<Buffer> {
     if (pos < 0 || pos + length > this.size) throw new RangeError(`read past the end (${pos}+${length} > ${this.size})`);
@@ -130,7 +133,7 @@ const MAX_SCALAR_MESSAGE = 4096;
  * Reads (t, b) from a SiglipModel ONNX graph; undefined when the graph holds no logit_bias. Throws
  * PerceiveError('bad-model') when the file is not a readable ONNX model.
  */
-export async function readLogitParamsFromOnnx(file: string): Promise<Omit<SiglipLogitParams, 'source'> & { how: string } | undefined> {
+export async function readLogitParamsFromOnnx(file: string): Promise<(Omit<SiglipLogitParams, 'source'> & { how: string }) | undefined> {
   let fh: FileHandle;
   try {
     fh = await fs.open(file, 'r');
@@ -193,7 +196,10 @@ export async function readLogitParamsFromOnnx(file: string): Promise<Omit<Siglip
         if (t !== undefined) return { scale: t, bias, how: `logit_bias and Exp(${exp?.inputs[0]})` };
       }
     }
-    throw new PerceiveError('bad-model', `${file} holds logit_bias but no logit scale this reader recognises (an initializer logit_scale, or a constant in the Mul before Add(…, logit_bias))`);
+    throw new PerceiveError(
+      'bad-model',
+      `${file} holds logit_bias but no logit scale this reader recognises (an initializer logit_scale, or a constant in the Mul before Add(…, logit_bias))`,
+    );
   } catch (error) {
     if (error instanceof PerceiveError) throw error;
     throw new PerceiveError('bad-model', `${file} is not an ONNX model this reader can walk: ${errorMessage(error)}`);

@@ -29,7 +29,10 @@ const SiglipPreprocessorConfigSchema = z.looseObject({
   size: z.looseObject({ height: positiveInt, width: positiveInt }).default({ height: 224, width: 224 }),
   resample: z.number().int().default(3),
   do_rescale: z.boolean().default(true),
-  rescale_factor: z.number().positive().default(1 / 255),
+  rescale_factor: z
+    .number()
+    .positive()
+    .default(1 / 255),
   do_normalize: z.boolean().default(true),
   image_mean: ChannelsSchema.default([...SIGLIP_MEAN]),
   image_std: ChannelsSchema.default([...SIGLIP_STD]),
@@ -38,15 +41,17 @@ const SiglipPreprocessorConfigSchema = z.looseObject({
 /** Pillow resample codes → sharp kernels: 2 bilinear (SigLIP2), 3 bicubic (SigLIP). */
 const KERNELS: Record<number, keyof KernelEnum> = { 0: 'nearest', 1: 'lanczos3', 2: 'linear', 3: 'cubic' };
 
-const triple = (v: number | number[]): [number, number, number] =>
-  typeof v === 'number' ? [v, v, v] : [v[0] ?? 0, v[1] ?? 0, v[2] ?? 0];
+const triple = (v: number | number[]): [number, number, number] => (typeof v === 'number' ? [v, v, v] : [v[0] ?? 0, v[1] ?? 0, v[2] ?? 0]);
 
 /** Validates a parsed SigLIP preprocessor_config.json; `source` names the file in errors. */
 export function parseSiglipPreprocessorConfig(json: unknown, source = 'preprocessor_config.json'): ClipImageProcessing {
   const parsed = SiglipPreprocessorConfigSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new PerceiveError('bad-model', `${source}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'} (expected a SiglipImageProcessor config with size {height, width})`);
+    throw new PerceiveError(
+      'bad-model',
+      `${source}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'} (expected a SiglipImageProcessor config with size {height, width})`,
+    );
   }
   const c = parsed.data;
   const kernel = KERNELS[c.resample];

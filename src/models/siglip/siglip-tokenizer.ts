@@ -32,10 +32,12 @@ const TokenizerConfigSchema = z.looseObject({
   pad_token: TokenSchema.nullish(),
 });
 const ConfigSchema = z.looseObject({
-  text_config: z.looseObject({
-    max_position_embeddings: z.number().int().positive().optional(),
-    pad_token_id: z.number().int().nonnegative().optional(),
-  }).optional(),
+  text_config: z
+    .looseObject({
+      max_position_embeddings: z.number().int().positive().optional(),
+      pad_token_id: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
 });
 
 /** Python's string.punctuation, as SiglipTokenizer.remove_punctuation drops it. */

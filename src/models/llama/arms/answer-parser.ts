@@ -49,10 +49,15 @@ function stripEnd(text: string): string {
 }
 
 function byOptionText(answer: string, options: string[]): ParsedAnswer {
-  const a = ` ${normalise(answer).replace(/[.,!?;:'"()]/g, ' ').replace(/\s+/g, ' ')} `;
+  const a = ` ${normalise(answer)
+    .replace(/[.,!?;:'"()]/g, ' ')
+    .replace(/\s+/g, ' ')} `;
   const found: number[] = [];
   options.forEach((o, k) => {
-    const t = normalise(o).replace(/[.,!?;:'"()]/g, ' ').replace(/\s+/g, ' ').trim();
+    const t = normalise(o)
+      .replace(/[.,!?;:'"()]/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim();
     if (t.length > 0 && new RegExp(`\\s${escapeRegExp(t)}\\s`).test(a)) found.push(k);
   });
   if (found.length === 1) return { option: found[0]!, rule: 'option-text' };

@@ -70,7 +70,10 @@ export const Vlm2VecQuestionArmSchema = z.strictObject({
   prompt_format: vlm2vecFormat,
   pad_to_square: z.boolean().default(false),
   /** A user prompt variant instead of VLM2Vec's own; its template holds `{question}`. */
-  prompt_variant: Vlm2VecVariantSchema.refine((v) => v.template.includes('{question}'), 'the template of a vlm2vec.question variant must contain {question}').optional(),
+  prompt_variant: Vlm2VecVariantSchema.refine(
+    (v) => v.template.includes('{question}'),
+    'the template of a vlm2vec.question variant must contain {question}',
+  ).optional(),
 });
 export const Vlm2VecPlainArmSchema = z.strictObject({
   arm: z.literal('vlm2vec.plain'),
@@ -79,7 +82,10 @@ export const Vlm2VecPlainArmSchema = z.strictObject({
   prompt_format: vlm2vecFormat,
   pad_to_square: z.boolean().default(false),
   /** A user prompt variant instead of `<image> Represent the given image.`; no `{question}`. */
-  prompt_variant: Vlm2VecVariantSchema.refine((v) => !v.template.includes('{question}'), 'the template of a vlm2vec.plain variant must not contain {question}').optional(),
+  prompt_variant: Vlm2VecVariantSchema.refine(
+    (v) => !v.template.includes('{question}'),
+    'the template of a vlm2vec.plain variant must not contain {question}',
+  ).optional(),
 });
 
 export type LetterArmSpec = z.output<typeof McqArmSchema> | z.output<typeof TwoImageArmSchema> | z.output<typeof ContrastArmSchema>;

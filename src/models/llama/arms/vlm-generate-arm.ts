@@ -73,7 +73,9 @@ export class VlmGenerateArm extends LlamaArm<Generator & ChatPrompter> {
         log.add(g.timings);
         const p = parseAnswer(g.text, presented[r]!);
         const shownCorrect = perm.indexOf(correct[i]!);
-        rounds[r]!.push(presented[r]!.map((_, j) => (p.option === null ? (j === shownCorrect ? UNPARSEABLE_CORRECT_SCORE : 0) : j === p.option ? PARSED_SCORE : 0)));
+        rounds[r]!.push(
+          presented[r]!.map((_, j) => (p.option === null ? (j === shownCorrect ? UNPARSEABLE_CORRECT_SCORE : 0) : j === p.option ? PARSED_SCORE : 0)),
+        );
         unparsedRounds[r]!.push(p.option === null);
         roundAnswers[r]!.push(g.text);
         if (r === 0) {

@@ -89,7 +89,9 @@ export class VlmMcqArm extends LlamaArm<LetterScorer & ChatPrompter> {
     const log = new CallLog();
     const order = effectiveOptionOrder(this.options.optionOrder, item);
     const perms = optionPermutations(order, item);
-    const turns = await Promise.all(perms.map((perm) => mcqTurn(this.runner, item, this.options, (text) => mcqPrompt.userTurn(text, 1), permuteOptions(item.options, perm))));
+    const turns = await Promise.all(
+      perms.map((perm) => mcqTurn(this.runner, item, this.options, (text) => mcqPrompt.userTurn(text, 1), permuteOptions(item.options, perm))),
+    );
     const rounds: ChoiceScore[][] = perms.map(() => []);
     for (const image of images) {
       const bytes = await this.bytes.get(image);
@@ -99,7 +101,12 @@ export class VlmMcqArm extends LlamaArm<LetterScorer & ChatPrompter> {
         rounds[r]!.push(res);
       }
     }
-    const combined = combineRounds(order, perms, rounds.map((rows) => rows.map((x) => x.logprobs)), correctPerImage(item, images.length));
+    const combined = combineRounds(
+      order,
+      perms,
+      rounds.map((rows) => rows.map((x) => x.logprobs)),
+      correctPerImage(item, images.length),
+    );
     const scores = combined.scores;
     const turn = turns[0]!;
     const extra: Record<string, unknown> = {

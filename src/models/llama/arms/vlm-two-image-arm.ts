@@ -72,7 +72,13 @@ export class VlmTwoImageArm extends LlamaArm<LetterScorer & ChatPrompter> {
     log: CallLog,
     perm: number[] = asked.options.map((_, k) => k),
   ): Promise<{ score: ChoiceScore; question: { text: string; source: string } }> {
-    const turn = await mcqTurn(this.runner, asked, this.options, (text) => twoImagePrompt.userTurn(pair.length, target, text), permuteOptions(asked.options, perm));
+    const turn = await mcqTurn(
+      this.runner,
+      asked,
+      this.options,
+      (text) => twoImagePrompt.userTurn(pair.length, target, text),
+      permuteOptions(asked.options, perm),
+    );
     const key = JSON.stringify([turn.prompt, turn.answers, pair.map((i) => i.sha256)]);
     let p = this.memo.get(key);
     if (!p) {
@@ -102,7 +108,12 @@ export class VlmTwoImageArm extends LlamaArm<LetterScorer & ChatPrompter> {
         rounds[r]!.push(got.score);
       }
     }
-    const combined = combineRounds(order, perms, rounds.map((rows) => rows.map((x) => x.logprobs)), correct);
+    const combined = combineRounds(
+      order,
+      perms,
+      rounds.map((rows) => rows.map((x) => x.logprobs)),
+      correct,
+    );
     return { scores: combined.scores, extra: combined.extra, first: rounds[0]!, question: question! };
   }
 
