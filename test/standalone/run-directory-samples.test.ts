@@ -68,6 +68,32 @@ describe('samples.jsonl read a chunk at a time', () => {
     const [a, b, c] = readReportSamples(run);
     expect(a!.extra).toEqual({ image_pair_cosine: 0.5 });
     expect(a!.timings).toBeNull();
+    // the option-order views (CircularEval, position bias) read these: they must survive the slimming
+    const rotated = {
+      ...sample(2, 'vlm.mcq', ['a', 'b']),
+      extra: {
+        option_order: 'circular',
+        option_permutations: [
+          [0, 1],
+          [1, 0],
+        ],
+        position_picks: [[0], [0]],
+        position_correct: [[0], [1]],
+        round_scores: [[[1, 0]], [[0, 1]]],
+        raw: 'x',
+      },
+    };
+    const [r] = readReportSamples(runWith('rotated', `${JSON.stringify(rotated)}\n`));
+    expect(r!.extra).toEqual({
+      option_order: 'circular',
+      option_permutations: [
+        [0, 1],
+        [1, 0],
+      ],
+      position_picks: [[0], [0]],
+      position_correct: [[0], [1]],
+      round_scores: [[[1, 0]], [[0, 1]]],
+    });
     expect(a!.groups).toBe(b!.groups);
     expect(a!.images).toBe(b!.images);
     expect(a!.options).toBe(b!.options);
