@@ -202,7 +202,7 @@ describe("the demo config end to end (tiny LLaVA-style GGUF + tiny CLIP ONNX, sy
     expect(md).toContain('| mmvp.synthetic | all | vlm.two-image | relaxed, two-image |');
     expect(md).toContain('| whatsup.synthetic | vlm2vec.plain | vlm2vec.question |');
     // Option orders (configs/demo.yaml: MMVP fixed, every other set circular): recorded per sample, named per number.
-    const letterArms = ['vlm.mcq', 'vlm.mcq.model', 'vlm.generate', 'vlm.two-image', 'vlm.contrast', 'vlm.contrast.l1'];
+    const letterArms = ['vlm.mcq', 'vlm.mcq.model', 'vlm.mcq.chatml', 'vlm.generate', 'vlm.two-image', 'vlm.contrast', 'vlm.contrast.l1'];
     for (const s of result.samples.filter((x) => letterArms.includes(x.arm) && !x.error)) {
       expect(s.extra.option_order, `${s.item} ${s.arm}`).toBe(s.benchmark === 'mmvp.synthetic' ? 'fixed' : 'circular');
       expect((s.extra.position_picks as number[][]).length).toBe(s.benchmark === 'mmvp.synthetic' ? 1 : s.options.length);
