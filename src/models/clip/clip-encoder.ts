@@ -22,6 +22,9 @@ import type { ContrastiveEncoder, ImageInput } from '../capabilities.js';
 import { ClipPreprocessor, imageLabel, parsePreprocessorConfig } from './clip-preprocessor.js';
 import { ClipTokenizer, DEFAULT_CONTEXT_LENGTH } from './clip-tokenizer.js';
 import { describeZodIssues } from '../../core/zod-issues.js';
+import { COMBINED, embeddingRows, fileExists, l2Normalise, readFolderJson, SEPARATE } from './onnx-folder.js';
+
+export { l2Normalise };
 
 export interface ClipEncoderOptions {
   /** onnxruntime intra-op threads; default: onnxruntime's (the physical cores). */
@@ -55,36 +58,7 @@ const ClipConfigSchema = z.looseObject({
   vision_config: z.looseObject({ image_size: positiveInt, patch_size: positiveInt.optional() }),
 });
 
-/** Model files by layout; paths relative to the folder. */
-const SEPARATE = { text: 'onnx/text_model.onnx', vision: 'onnx/vision_model.onnx' } as const;
-const COMBINED = 'onnx/model.onnx';
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fs.access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function readJsonFile(dir: string, name: string): Promise<unknown> {
-  const file = path.join(dir, name);
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new PerceiveError('bad-model', `${dir}: missing ${name}; ${FOLDER_LAYOUT}`);
-    }
-    throw new PerceiveError('bad-model', `cannot read ${file}: ${errorMessage(error)}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new PerceiveError('bad-model', `${file} is not valid JSON: ${errorMessage(error)}`);
-  }
-}
+const readJsonFile = (dir: string, name: string): Promise<unknown> => readFolderJson(dir, name, { layout: FOLDER_LAYOUT });
 
 /**
  * sha256 over the files that determine the embeddings, in a fixed order, each framed by its
@@ -99,17 +73,6 @@ export async function hashModelFiles(dir: string, files: string[]): Promise<stri
     for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   }
   return hash.digest('hex');
-}
-
-/** L2-normalised copy of a row (accumulated in float64). A zero row stays zero. */
-export function l2Normalise(row: Float32Array): Float32Array {
-  let sum = 0;
-  for (const v of row) sum += v * v;
-  const out = new Float32Array(row.length);
-  if (sum === 0) return out;
-  const inv = 1 / Math.sqrt(sum);
-  for (let i = 0; i < row.length; i++) out[i] = (row[i] ?? 0) * inv;
-  return out;
 }
 
 /** Cosine similarity; for the (already normalised) embeddings of this runner it is the dot product. */
@@ -194,7 +157,7 @@ export class ClipEncoder implements ContrastiveEncoder {
       );
     }
     const tokenizerJson = await readJsonFile(root, 'tokenizer.json');
-    const tokenizerConfig = (await exists(path.join(root, 'tokenizer_config.json'))) ? await readJsonFile(root, 'tokenizer_config.json') : {};
+    const tokenizerConfig = (await fileExists(path.join(root, 'tokenizer_config.json'))) ? await readJsonFile(root, 'tokenizer_config.json') : {};
     const tokenizer = ClipTokenizer.fromJson(tokenizerJson, {
       contextLength: config.text_config?.max_position_embeddings ?? DEFAULT_CONTEXT_LENGTH,
       tokenizerConfig,
@@ -202,11 +165,11 @@ export class ClipEncoder implements ContrastiveEncoder {
     });
 
     // Which layout: both separate towers, else the combined model; name what is missing.
-    const hasText = await exists(path.join(root, SEPARATE.text));
-    const hasVision = await exists(path.join(root, SEPARATE.vision));
+    const hasText = await fileExists(path.join(root, SEPARATE.text));
+    const hasVision = await fileExists(path.join(root, SEPARATE.vision));
     let modelFiles: string[];
     if (hasText && hasVision) modelFiles = [SEPARATE.text, SEPARATE.vision];
-    else if (await exists(path.join(root, COMBINED))) modelFiles = [COMBINED];
+    else if (await fileExists(path.join(root, COMBINED))) modelFiles = [COMBINED];
     else {
       const missing = hasText ? SEPARATE.vision : hasVision ? SEPARATE.text : `${SEPARATE.text}, ${SEPARATE.vision} (or ${COMBINED})`;
       throw new PerceiveError('bad-model', `${root}: missing ${missing}; ${FOLDER_LAYOUT}`);
@@ -215,7 +178,7 @@ export class ClipEncoder implements ContrastiveEncoder {
     const withData: string[] = [];
     for (const file of modelFiles) {
       withData.push(file);
-      if (await exists(path.join(root, `${file}_data`))) withData.push(`${file}_data`);
+      if (await fileExists(path.join(root, `${file}_data`))) withData.push(`${file}_data`);
     }
     const modelHash = await hashModelFiles(root, ['config.json', 'preprocessor_config.json', 'tokenizer.json', ...withData]);
 
@@ -346,21 +309,6 @@ export class ClipEncoder implements ContrastiveEncoder {
     return { pixel_values: new ort.Tensor('float32', new Float32Array(3 * n * n), [1, 3, n, n]) };
   }
 
-  /** Splits an output [rows, dim] into normalised rows. */
-  private static rows(output: ort.Tensor | undefined, rows: number, name: string): Float32Array[] {
-    if (output?.type !== 'float32' || output.dims.length !== 2 || output.dims[0] !== rows) {
-      throw new PerceiveError(
-        'bad-model',
-        `CLIP output ${name} has shape [${output?.dims.join(', ') ?? ''}] (${output?.type ?? 'missing'}), expected [${rows}, dim] float32`,
-      );
-    }
-    const data = output.data as Float32Array;
-    const dim = Number(output.dims[1]);
-    const out: Float32Array[] = [];
-    for (let r = 0; r < rows; r++) out.push(l2Normalise(data.subarray(r * dim, (r + 1) * dim)));
-    return out;
-  }
-
   async encodeImages(images: ImageInput[]): Promise<Float32Array[]> {
     this.assertOpen();
     const batches = chunks(images, this.imageBatch);
@@ -384,7 +332,7 @@ export class ClipEncoder implements ContrastiveEncoder {
         pixel_values: new ort.Tensor('float32', pixels, [n, 3, size, size]),
       };
       const output = await this.sessions.vision.run(feeds, ['image_embeds']).finally(() => this.giveBuffer(pixels));
-      result.push(...ClipEncoder.rows(output.image_embeds, n, 'image_embeds'));
+      result.push(...embeddingRows(output.image_embeds, n, 'image_embeds', 'CLIP'));
       next ??= start(i + 1);
     }
     return result;
@@ -402,7 +350,7 @@ export class ClipEncoder implements ContrastiveEncoder {
       };
       if (wantsMask) feeds.attention_mask = new ort.Tensor('int64', tokens.attentionMask, tokens.dims);
       const output = await this.sessions.text.run(feeds, ['text_embeds']);
-      result.push(...ClipEncoder.rows(output.text_embeds, batch.length, 'text_embeds'));
+      result.push(...embeddingRows(output.text_embeds, batch.length, 'text_embeds', 'CLIP'));
     }
     return result;
   }

@@ -64,9 +64,9 @@ const PreprocessorConfigSchema = z.looseObject({
 });
 
 /** Pillow resample codes → sharp kernels. 4 (box) and 5 (hamming) have no sharp equivalent. */
-const KERNELS: Record<number, keyof KernelEnum> = { 0: 'nearest', 1: 'lanczos3', 2: 'linear', 3: 'cubic' };
+export const RESAMPLE_KERNELS: Record<number, keyof KernelEnum> = { 0: 'nearest', 1: 'lanczos3', 2: 'linear', 3: 'cubic' };
 
-const triple = (v: number | number[]): [number, number, number] => (typeof v === 'number' ? [v, v, v] : [v[0] ?? 0, v[1] ?? 0, v[2] ?? 0]);
+export const channelTriple = (v: number | number[]): [number, number, number] => (typeof v === 'number' ? [v, v, v] : [v[0] ?? 0, v[1] ?? 0, v[2] ?? 0]);
 
 /** Validates a parsed preprocessor_config.json; `source` names the file in errors. */
 export function parsePreprocessorConfig(json: unknown, source = 'preprocessor_config.json'): ClipImageProcessing {
@@ -75,7 +75,7 @@ export function parsePreprocessorConfig(json: unknown, source = 'preprocessor_co
     throw new PerceiveError('bad-model', `${source}: ${describeZodIssues(parsed.error, { limit: 1 })}`);
   }
   const c = parsed.data;
-  const kernel = KERNELS[c.resample];
+  const kernel = RESAMPLE_KERNELS[c.resample];
   if (!kernel) throw new PerceiveError('bad-model', `${source}: resample ${c.resample} is not supported (0–3 are)`);
   let resize: ClipImageProcessing['resize'] = null;
   if (c.do_resize) {
@@ -99,7 +99,7 @@ export function parsePreprocessorConfig(json: unknown, source = 'preprocessor_co
     kernel,
     crop,
     rescaleFactor: c.do_rescale ? c.rescale_factor : null,
-    normalize: c.do_normalize ? { mean: triple(c.image_mean), std: triple(c.image_std) } : null,
+    normalize: c.do_normalize ? { mean: channelTriple(c.image_mean), std: channelTriple(c.image_std) } : null,
   };
 }
 

@@ -20,7 +20,8 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { errorMessage, PerceiveError } from '../../core/errors.js';
-import { chunks, hashModelFiles, l2Normalise } from '../clip/clip-encoder.js';
+import { chunks, hashModelFiles } from '../clip/clip-encoder.js';
+import { COMBINED, embeddingRows, fileExists, readFolderJson, SEPARATE } from '../clip/onnx-folder.js';
 import { type ClipPreprocessor, imageLabel } from '../clip/clip-preprocessor.js';
 import type { ContrastiveEncoder, ImageInput } from '../capabilities.js';
 import { logitParamsFromConfig, readLogitParamsFromOnnx } from './siglip-logit-params.js';
@@ -52,36 +53,8 @@ const SiglipConfigSchema = z.looseObject({
   vision_config: z.looseObject({ image_size: positiveInt, patch_size: positiveInt.optional() }),
 });
 
-const SEPARATE = { text: 'onnx/text_model.onnx', vision: 'onnx/vision_model.onnx' } as const;
-const COMBINED = 'onnx/model.onnx';
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fs.access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function readJsonFile(dir: string, name: string, required: boolean): Promise<unknown> {
-  const file = path.join(dir, name);
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      if (!required) return undefined;
-      throw new PerceiveError('bad-model', `${dir}: missing ${name}; ${FOLDER_LAYOUT}`);
-    }
-    throw new PerceiveError('bad-model', `cannot read ${file}: ${errorMessage(error)}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new PerceiveError('bad-model', `${file} is not valid JSON: ${errorMessage(error)}`);
-  }
-}
+const readJsonFile = (dir: string, name: string, required: boolean): Promise<unknown> =>
+  readFolderJson(dir, name, { layout: FOLDER_LAYOUT, optional: !required });
 
 interface Sessions {
   text: ort.InferenceSession;
@@ -163,9 +136,9 @@ export class SiglipEncoder implements ContrastiveEncoder {
       source: path.join(root, 'tokenizer.json'),
     });
 
-    const hasText = await exists(path.join(root, SEPARATE.text));
-    const hasVision = await exists(path.join(root, SEPARATE.vision));
-    const hasCombined = await exists(path.join(root, COMBINED));
+    const hasText = await fileExists(path.join(root, SEPARATE.text));
+    const hasVision = await fileExists(path.join(root, SEPARATE.vision));
+    const hasCombined = await fileExists(path.join(root, COMBINED));
     let modelFiles: string[];
     if (hasText && hasVision) modelFiles = [SEPARATE.text, SEPARATE.vision];
     else if (hasCombined) modelFiles = [COMBINED];
@@ -189,7 +162,7 @@ export class SiglipEncoder implements ContrastiveEncoder {
     const graphs = fromGraph && !modelFiles.includes(COMBINED) ? [...modelFiles, COMBINED] : modelFiles;
     for (const file of graphs) {
       hashed.push(file);
-      if (await exists(path.join(root, `${file}_data`))) hashed.push(`${file}_data`);
+      if (await fileExists(path.join(root, `${file}_data`))) hashed.push(`${file}_data`);
     }
     const modelHash = await hashModelFiles(root, hashed);
 
@@ -301,21 +274,6 @@ export class SiglipEncoder implements ContrastiveEncoder {
     return out;
   }
 
-  /** Splits an output [rows, dim] into normalised rows. */
-  private static rows(output: ort.Tensor | undefined, rows: number, name: string): Float32Array[] {
-    if (output?.type !== 'float32' || output.dims.length !== 2 || output.dims[0] !== rows) {
-      throw new PerceiveError(
-        'bad-model',
-        `SigLIP output ${name} has shape [${output?.dims.join(', ') ?? ''}] (${output?.type ?? 'missing'}), expected [${rows}, dim] float32`,
-      );
-    }
-    const data = output.data as Float32Array;
-    const dim = Number(output.dims[1]);
-    const out: Float32Array[] = [];
-    for (let r = 0; r < rows; r++) out.push(l2Normalise(data.subarray(r * dim, (r + 1) * dim)));
-    return out;
-  }
-
   async encodeImages(images: ImageInput[]): Promise<Float32Array[]> {
     this.assertOpen();
     const { vision, combined, visionOutput } = this.sessions;
@@ -328,7 +286,7 @@ export class SiglipEncoder implements ContrastiveEncoder {
         pixel_values: new ort.Tensor('float32', pixels, [batch.length, 3, n, n]),
       };
       const output = await vision.run(feeds, [visionOutput]);
-      result.push(...SiglipEncoder.rows(output[visionOutput], batch.length, visionOutput));
+      result.push(...embeddingRows(output[visionOutput], batch.length, visionOutput, 'SigLIP'));
     }
     return result;
   }
@@ -344,7 +302,7 @@ export class SiglipEncoder implements ContrastiveEncoder {
         ...this.textFeeds(text, batch),
       };
       const output = await text.run(feeds, [textOutput]);
-      result.push(...SiglipEncoder.rows(output[textOutput], batch.length, textOutput));
+      result.push(...embeddingRows(output[textOutput], batch.length, textOutput, 'SigLIP'));
     }
     return result;
   }

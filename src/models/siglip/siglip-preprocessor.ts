@@ -8,10 +8,9 @@
  * crop); only the reading of the config differs: SigLIP's defaults are not CLIP's (no center crop,
  * IMAGENET_STANDARD mean/std 0.5), and the size must be {height, width}.
  */
-import type { KernelEnum } from 'sharp';
 import { z } from 'zod';
 import { PerceiveError } from '../../core/errors.js';
-import { type ClipImageProcessing, ClipPreprocessor } from '../clip/clip-preprocessor.js';
+import { channelTriple, type ClipImageProcessing, ClipPreprocessor, RESAMPLE_KERNELS } from '../clip/clip-preprocessor.js';
 
 /** IMAGENET_STANDARD_MEAN / _STD, SiglipImageProcessor's defaults. */
 export const SIGLIP_MEAN: readonly number[] = [0.5, 0.5, 0.5];
@@ -38,11 +37,6 @@ const SiglipPreprocessorConfigSchema = z.looseObject({
   image_std: ChannelsSchema.default([...SIGLIP_STD]),
 });
 
-/** Pillow resample codes → sharp kernels: 2 bilinear (SigLIP2), 3 bicubic (SigLIP). */
-const KERNELS: Record<number, keyof KernelEnum> = { 0: 'nearest', 1: 'lanczos3', 2: 'linear', 3: 'cubic' };
-
-const triple = (v: number | number[]): [number, number, number] => (typeof v === 'number' ? [v, v, v] : [v[0] ?? 0, v[1] ?? 0, v[2] ?? 0]);
-
 /** Validates a parsed SigLIP preprocessor_config.json; `source` names the file in errors. */
 export function parseSiglipPreprocessorConfig(json: unknown, source = 'preprocessor_config.json'): ClipImageProcessing {
   const parsed = SiglipPreprocessorConfigSchema.safeParse(json);
@@ -54,7 +48,8 @@ export function parseSiglipPreprocessorConfig(json: unknown, source = 'preproces
     );
   }
   const c = parsed.data;
-  const kernel = KERNELS[c.resample];
+  // Pillow resample codes → sharp kernels: 2 bilinear (SigLIP2), 3 bicubic (SigLIP).
+  const kernel = RESAMPLE_KERNELS[c.resample];
   if (!kernel) throw new PerceiveError('bad-model', `${source}: resample ${c.resample} is not supported (0–3 are)`);
   if (!c.do_resize) throw new PerceiveError('bad-model', `${source}: do_resize false is not supported: a fixed-resolution SigLIP needs its square size`);
   return {
@@ -62,7 +57,7 @@ export function parseSiglipPreprocessorConfig(json: unknown, source = 'preproces
     kernel,
     crop: null,
     rescaleFactor: c.do_rescale ? c.rescale_factor : null,
-    normalize: c.do_normalize ? { mean: triple(c.image_mean), std: triple(c.image_std) } : null,
+    normalize: c.do_normalize ? { mean: channelTriple(c.image_mean), std: channelTriple(c.image_std) } : null,
   };
 }
 
