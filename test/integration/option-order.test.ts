@@ -34,8 +34,17 @@ beforeAll(async () => {
   const set = await writeSyntheticWhatsUp(path.join(dir, 'whatsup'), { seed: 0, pairs: 3 });
   items = (await loadWhatsUpControlled(set.annotationFile, { dataDir: set.dataDir, subset: 'controlled_a' })).items;
   imgs = await Promise.all(items.map((i) => loadImage(i.images[0]!)));
+  fs.mkdirSync(path.join(dir, 'slots'));
   runner = await LlamaRunner.start(
-    { kind: 'llama', model: pair.model, mmproj: pair.mmproj, context_size: 2048, threads: 2, slots: 1, server_args: [] },
+    {
+      kind: 'llama',
+      model: pair.model,
+      mmproj: pair.mmproj,
+      context_size: 2048,
+      threads: 2,
+      slots: 1,
+      server_args: ['--slot-save-path', path.join(dir, 'slots')],
+    },
     { env: { ...readEnvironment(), llamaServerUrl: undefined }, binaries, retry: { initialDelayMs: 100 } },
   );
 }, BUILD_TIMEOUT_MS);
@@ -180,9 +189,17 @@ describe('option_order on real llama-server with the tiny LLaVA-style pair', () 
 
   it('vlm.contrast, vlm.two-image and vlm.generate present rotations too', async () => {
     const item = biasedSet(preferred)[0]!;
+    // Both arms start from an empty prompt cache: llama.cpp's KV of a prefix depends on how it was
+    // batched (~1e-4 on the tiny pair), so the comparison below needs the same evaluation path.
+    const eraseCache = async (): Promise<void> => {
+      const r = await fetch(`${runner.url}/slots/0?action=erase`, { method: 'POST' });
+      expect(r.ok).toBe(true);
+    };
+    await eraseCache();
     const contrast = await new VlmContrastArm('llava', runner, { ...mcqOptions, lambda: 1, optionOrder: 'circular' }).score(item, [imgs[0]!]);
     expect(contrast.extra.option_order).toBe('circular');
     expect((contrast.extra.round_scores as number[][][]).length).toBe(4);
+    await eraseCache();
     const fixedContrast = await new VlmContrastArm('llava', runner, { ...mcqOptions, lambda: 1, optionOrder: 'fixed' }).score(item, [imgs[0]!]);
     for (let k = 0; k < 4; k++) expect((contrast.extra.round_scores as number[][][])[0]![0]![k]).toBeCloseTo(fixedContrast.scores[0]![k]!, 6);
 
