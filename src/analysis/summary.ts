@@ -10,6 +10,7 @@ import { type Interval, mcnemarExact } from './statistics.js';
 import { type CircularEvalFigure, circularEval } from './circular-eval.js';
 import { optionOrdersOf } from './option-order-extra.js';
 import { type PositionBias, positionBias } from './position-bias.js';
+import { type HeadlineTable, headlineTables } from './headline.js';
 
 /**
  * The resampling cluster of a benchmark format, as its family declares it (`BenchmarkFamily.bootstrap`;
@@ -60,6 +61,8 @@ export interface RunSummary {
   circular_eval: CircularEvalFigure[];
   /** Letter position picked against letter position right, per letter-scored arm × benchmark. */
   position_bias: PositionBias[];
+  /** Per benchmark: each VLM arm against the baseline, McNemar p Holm-adjusted across the arms (headline.ts). */
+  headline: HeadlineTable[];
 }
 
 export interface SummaryOptions {
@@ -85,6 +88,13 @@ function unparseable(samples: Sample[]): number {
  */
 function variantFamily(kind: string): string {
   return kind.startsWith('vlm2vec.') ? 'vlm2vec' : kind;
+}
+
+/** `benchmark\u0000arm` → the arm's kind, for the headline's choice of VLM arms. */
+function armKinds(grouped: Map<string, Map<string, Sample[]>>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [benchmark, byArm] of grouped) for (const [arm, list] of byArm) out.set(`${benchmark}\u0000${arm}`, armKind(list[0]!));
+  return out;
 }
 
 export function summarise(
@@ -152,5 +162,6 @@ export function summarise(
     differences,
     circular_eval: circularEval(samples, formats),
     position_bias: positionBias(samples),
+    headline: headlineTables(comparisons, arms, armKinds(grouped)),
   };
 }

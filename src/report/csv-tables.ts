@@ -1,3 +1,4 @@
+import { headlineCsv } from './headline-table.js';
 import type { ReportModel } from './report-model.js';
 
 /** One CSV per table (RFC 4180 quoting); full-precision numbers, proportions in [0, 1]. */
@@ -13,6 +14,7 @@ export function csv(header: string[], rows: unknown[][]): string {
 
 export function renderCsvTables(model: ReportModel): Record<string, string> {
   const tables: Record<string, string> = {};
+  tables['headline.csv'] = csv(...headlineCsv(model));
   tables['accuracy.csv'] = csv(
     [
       'benchmark',

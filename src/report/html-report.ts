@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { accuracySpec, cosineBinSpec, differenceSpec, renderSvg } from './charts.js';
 import { ci, htmlEscape as h, pct, pValue, scoreList, signedPoints } from './format.js';
 import { headerLines, tinyWarning } from './markdown-report.js';
+import { headlineHtml } from './headline-table.js';
 import { optionOrderHtml, promptWithOptionOrder } from './option-order-report.js';
 import type { ItemRow, ReportModel } from './report-model.js';
 
@@ -88,6 +89,7 @@ export async function renderHtmlReport(model: ReportModel): Promise<string> {
   parts.push(`<h1>perceive report: ${h(model.runId)}</h1>`);
   const warning = tinyWarning(model);
   if (warning) parts.push(`<p class="warning"><b>Warning:</b> ${h(warning).replace(/`([^`]+)`/g, '<code>$1</code>')}</p>`);
+  parts.push(...headlineHtml(model));
   parts.push('<h2 id="run">Run</h2><ul>', ...headerLines(model).map((l) => `<li>${h(l).replace(/`([^`]+)`/g, '<code>$1</code>')}</li>`), '</ul>');
 
   parts.push('<h2 id="accuracy">Accuracy per benchmark and arm</h2>');

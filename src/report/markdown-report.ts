@@ -1,4 +1,5 @@
 import { optionOrderMarkdown, promptWithOptionOrder } from './option-order-report.js';
+import { headlineMarkdown } from './headline-table.js';
 import { ci, mdCell, pct, pValue, scoreList, signedPoints } from './format.js';
 import type { ItemRow, ReportModel } from './report-model.js';
 
@@ -46,6 +47,7 @@ export function renderMarkdownReport(model: ReportModel, options: { maxItemRows?
   const out: string[] = [`# perceive report: ${model.runId}`, ''];
   const warning = tinyWarning(model);
   if (warning) out.push(`> **Warning:** ${warning}`, '');
+  out.push(...headlineMarkdown(model));
   out.push('## Run', '', ...headerLines(model).map((l) => `- ${l}`), '');
 
   out.push('## Accuracy per benchmark and arm', '');
