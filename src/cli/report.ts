@@ -10,7 +10,7 @@ export function registerReport(program: Command): void {
     .command('report')
     .description(
       "rebuild a run's report (report.md, report.html, tables/*.csv, summary.json) from its results — reads only the run directory, never a model; " +
-        'with --compare RUN_A RUN_B, the same tables for two runs side by side',
+        'with --compare RUN_A RUN_B, the same tables for two runs side by side (metrics, per-item 2x2, and where both runs have them the headline, CircularEval and position bias)',
     )
     .argument('[run-dir]', 'results/<run-id>')
     .option('--compare <runs...>', 'two run directories to compare (A then B)')
@@ -20,7 +20,7 @@ export function registerReport(program: Command): void {
         if (opts.compare.length !== 2) throw new InvalidArgumentError('--compare takes exactly two run directories');
         const { dir: out, model } = await writeCompareReport(opts.compare[0]!, opts.compare[1]!, opts.out);
         process.stdout.write(
-          `compared ${model.a.runId} (A) with ${model.b.runId} (B): ${model.rows.length} metric rows\nreport: ${out}/report.md\n        ${out}/report.html\n`,
+          `compared ${model.a.runId} (A) with ${model.b.runId} (B): ${model.rows.length} metric rows; views both have: ${model.sections.map((s) => s.id).join(', ') || 'none'}\nreport: ${out}/report.md\n        ${out}/report.html\n`,
         );
         return;
       }

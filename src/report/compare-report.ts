@@ -11,6 +11,7 @@ import { RunDirectory } from '../store/run-directory.js';
 import type { Sample } from '../store/sample.js';
 import { differenceSpec, renderSvg } from './charts.js';
 import { csv } from './csv-tables.js';
+import { type CompareSection, compareSections, compareSectionsHtml, compareSectionsMarkdown } from './compare-views.js';
 import { ci, htmlEscape as h, mdCell, pct, pValue, signedPoints } from './format.js';
 import { loadReportModel } from './run-report.js';
 import type { ReportModel } from './report-model.js';
@@ -49,6 +50,8 @@ export interface CompareModel {
   b: ReportModel;
   rows: CompareRow[];
   tables: CompareTable[];
+  /** The views both runs have (compare-views.ts): headline, CircularEval, position bias. */
+  sections: CompareSection[];
 }
 
 function relabel(samples: Sample[], label: string): Sample[] {
@@ -110,7 +113,7 @@ export function buildCompareModel(runA: RunDirectory, runB: RunDirectory): Compa
         });
     }
   }
-  return { a, b, rows, tables };
+  return { a, b, rows, tables, sections: compareSections(a, b) };
 }
 
 export function renderCompareMarkdown(m: CompareModel): string {
@@ -126,7 +129,8 @@ export function renderCompareMarkdown(m: CompareModel): string {
         (r.manifest.arms ?? []).map((x) => `${x.arm}${x.prompt ? ` (${x.prompt.id} v${x.prompt.version})` : ''}`).join(', '),
     );
   }
-  out.push('', '## Metrics side by side', '', 'B − A in percentage points; paired 95% bootstrap CI on the items both runs answered.', '');
+  out.push('', ...compareSectionsMarkdown(m.sections.filter((s) => s.lead)));
+  out.push('## Metrics side by side', '', 'B − A in percentage points; paired 95% bootstrap CI on the items both runs answered.', '');
   out.push('| benchmark | arm | metric | A % | B % | B − A (pp) | 95% CI | items |', '|---|---|---|---|---|---|---|---|');
   for (const r of m.rows) {
     out.push(
@@ -142,7 +146,7 @@ export function renderCompareMarkdown(m: CompareModel): string {
   );
   for (const t of m.tables)
     out.push(`| ${mdCell(t.benchmark)} | ${t.arm} | ${t.n} | ${t.both} | ${t.onlyB} | ${t.onlyA} | ${t.neither} | ${pValue(t.mcnemarP)} |`);
-  out.push('');
+  out.push('', ...compareSectionsMarkdown(m.sections.filter((s) => !s.lead)));
   return out.join('\n');
 }
 
@@ -176,9 +180,11 @@ export async function renderCompareHtml(m: CompareModel): Promise<string> {
   const title = md.split('\n')[0]!.replace(/^# /, '');
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${h(title)}</title><style>body{font:14px system-ui,sans-serif;margin:2em auto;max-width:1100px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 7px}</style></head><body>
 <h1>${h(title)}</h1>
+${(await compareSectionsHtml(m.sections.filter((s) => s.lead))).join('\n')}
 <h2>Metrics side by side</h2><table><tr><th>benchmark</th><th>arm</th><th>metric</th><th>A %</th><th>B %</th><th>B − A (pp)</th><th>95% CI</th><th>items</th></tr>${rows}</table>
 <div class="chart" data-chart="differences">${chart}</div>
 <h2>Per item: B against A</h2><table><tr><th>benchmark</th><th>arm</th><th>items</th><th>both right</th><th>only B</th><th>only A</th><th>neither</th><th>McNemar p</th></tr>${tables}</table>
+${(await compareSectionsHtml(m.sections.filter((s) => !s.lead))).join('\n')}
 </body></html>\n`;
 }
 
@@ -208,5 +214,6 @@ export async function writeCompareReport(dirA: string, dirB: string, outDir?: st
       model.tables.map((t) => [t.benchmark, t.arm, t.n, t.both, t.onlyB, t.onlyA, t.neither, t.mcnemarP]),
     ),
   );
+  for (const s of model.sections) out.writeFileAtomic(`tables/compare-${s.id}.csv`, csv(s.csv.header, s.csv.rows));
   return { dir: out.dir, model };
 }

@@ -152,3 +152,92 @@ describe('headline table on a hand-made sample set', () => {
     expect(t.rows.map((r) => r.arm)).toEqual(['vlm.mcq', 'vlm.vqascore', 'vlm2vec.question', 'vlm.generate']);
   });
 });
+
+describe('report --compare: headline, CircularEval and position bias where both runs have them', () => {
+  it('puts each run’s headline side by side and compares the option-order views', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { writeCompareReport } = await import('../../src/report/compare-report.js');
+    const { writeHandMadeHeadlineRun } = await import('../support/hand-made-headline.js');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perceive-headline-compare-'));
+    try {
+      const runA = writeHandMadeHeadlineRun(path.join(dir, 'results'), { runId: 'run-a' });
+      // B: vlm.mcq 2/2, vlm.vqascore 0/9, vlm.generate 9/0 and asked circular; no vlm2vec arm, no sugarcrepe.b.
+      const runB = writeHandMadeHeadlineRun(path.join(dir, 'results'), {
+        runId: 'run-b',
+        splits: { 'sugarcrepe.a': { 'vlm.mcq': [2, 2], 'vlm.vqascore': [0, 9], 'vlm.generate': [9, 0] } },
+        orders: { 'vlm.generate': 'circular' },
+      });
+      const { dir: out, model } = await writeCompareReport(runA.dir, runB.dir, path.join(dir, 'cmp'));
+      expect(model.sections.map((s) => s.id)).toEqual(['headline', 'circular-eval', 'position-bias']);
+
+      const headline = model.sections[0]!;
+      // Only the VLM arms both runs compared on a benchmark both ran: vlm2vec.question and sugarcrepe.b are A's alone.
+      expect(headline.tables[0]!.rows.map((r) => `${r[0]} ${r[1]}`)).toEqual([
+        'sugarcrepe.a vlm.mcq',
+        'sugarcrepe.a vlm.vqascore',
+        'sugarcrepe.a vlm.generate',
+      ]);
+      const csvRows = parse(fs.readFileSync(path.join(out, 'tables/compare-headline.csv'), 'utf8'), { columns: true }) as Array<Record<string, string>>;
+      const gen = csvRows.find((r) => r.arm === 'vlm.generate')!;
+      expect(gen).toMatchObject({
+        a_only_arm: '1',
+        a_only_baseline: '8',
+        b_only_arm: '9',
+        b_only_baseline: '0',
+        a_arms_compared: '4',
+        b_arms_compared: '3',
+        a_direction: 'no significant difference',
+        b_direction: 'generation wins',
+        a_option_order: 'fixed',
+        b_option_order: 'circular',
+      });
+      // B's family: p = 1 (2 vs 2), 0.00390625 twice → Holm 0.01171875 for both significant arms.
+      expect(Number(gen.a_p_holm)).toBeCloseTo(0.078125, 15);
+      expect(Number(gen.b_p_holm)).toBeCloseTo(0.01171875, 15);
+      const vqa = csvRows.find((r) => r.arm === 'vlm.vqascore')!;
+      expect(Number(vqa.b_p_holm)).toBeCloseTo(0.01171875, 15);
+      expect(vqa).toMatchObject({ a_direction: 'CLIP wins', b_direction: 'CLIP wins' });
+      expect(csvRows.find((r) => r.arm === 'vlm.mcq')).toMatchObject({
+        a_direction: 'generation wins',
+        b_direction: 'no significant difference',
+        b_mcnemar_p: '1',
+      });
+
+      const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
+      expect(md.indexOf('## Headline: each run against its baseline')).toBeLessThan(md.indexOf('## Metrics side by side'));
+      expect(md).toContain(
+        '| sugarcrepe.a | vlm.generate | A: sugarcrepe, options fixed, generate.letters v3; B: sugarcrepe, options circular, generate.letters v3 | 7 / 1 / 8 / 14 of 30 | 0.039 | 0.078 (4) | no significant difference (α = 0.05) | 15 / 9 / 0 / 6 of 30 | 0.004 | 0.012 (3) | generation wins (α = 0.05) |',
+      );
+
+      // CircularEval: vlm.mcq is circular in both (right under both rotations = right): 25/30 in A, 15/30 in B.
+      expect(model.sections[1]!.tables[0]!.rows).toEqual([['sugarcrepe.a', 'vlm.mcq', '83.3 (25/30)', '50.0 (15/30)', '-33.3', '25/30', '15/30']]);
+      // Position bias: A's vlm.generate (fixed, correct always at a) picks a on its 8 right items; B's (circular) 24 + 6 of 60.
+      const bias = parse(fs.readFileSync(path.join(out, 'tables/compare-position-bias.csv'), 'utf8'), { columns: true }) as Array<Record<string, string>>;
+      expect(
+        bias
+          .filter((r) => r.arm === 'vlm.generate')
+          .map((r) => [r.letter, r.a_prompts, r.a_picked, r.a_correct_here, r.b_prompts, r.b_picked, r.b_correct_here]),
+      ).toEqual([
+        ['a', '30', '8', '30', '60', '30', '30'],
+        ['b', '30', '22', '0', '60', '30', '30'],
+      ]);
+      expect(model.sections[2]!.tables[0]!.rows.find((r) => r[1] === 'vlm.generate')).toEqual([
+        'sugarcrepe.a',
+        'vlm.generate',
+        'fixed',
+        'b',
+        'circular',
+        'a',
+        '30',
+        '60',
+      ]);
+      const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+      expect(html.indexOf('id="compare-headline"')).toBeLessThan(html.indexOf('Metrics side by side'));
+      expect((html.match(/data-chart="position-bias"><svg/g) ?? []).length).toBe(2);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

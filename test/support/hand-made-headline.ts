@@ -18,6 +18,8 @@ export interface HeadlineRunSpec {
   runId?: string;
   /** benchmark → arm → [onlyArm, onlyBaseline]. */
   splits?: Record<string, Record<string, [number, number]>>;
+  /** Option orders of the letter arms, replacing the defaults (vlm.mcq circular, vlm.generate fixed). */
+  orders?: Record<string, 'fixed' | 'circular'>;
 }
 
 export const DEFAULT_SPLITS: Record<string, Record<string, [number, number]>> = {
@@ -58,8 +60,9 @@ function optionOrderExtra(order: 'fixed' | 'circular', right: boolean): Record<s
   };
 }
 
-function sample(runId: string, benchmark: string, arm: string, k: number, correct: boolean | null): Sample {
+function sample(runId: string, benchmark: string, arm: string, k: number, correct: boolean | null, orders: Record<string, 'fixed' | 'circular'> = {}): Sample {
   const spec = ARMS[arm]!;
+  const order = orders[arm] ?? spec.order;
   const failed = correct === null;
   return {
     run_id: runId,
@@ -79,7 +82,7 @@ function sample(runId: string, benchmark: string, arm: string, k: number, correc
     scores: failed ? null : [correct ? [1, 0] : [0, 1]],
     prediction: failed ? null : correct ? 0 : 1,
     correct,
-    extra: failed || spec.order === undefined ? {} : optionOrderExtra(spec.order, correct),
+    extra: failed || order === undefined ? {} : optionOrderExtra(order, correct),
     error: failed ? { code: 'bad-image', message: 'corrupt' } : null,
     latency_ms: 1,
     timings: null,
@@ -103,7 +106,7 @@ export function handMadeHeadlineRun(spec: HeadlineRunSpec = {}): {
       for (let k = 0; k < ITEMS; k++) {
         const right = k < CLIP_RIGHT ? k >= onlyBaseline : k < CLIP_RIGHT + onlyArm;
         const failed = benchmark === 'sugarcrepe.a' && arm === 'vlm2vec.question' && k === ITEMS - 1;
-        samples.push(sample(runId, benchmark, arm, k, failed ? null : right));
+        samples.push(sample(runId, benchmark, arm, k, failed ? null : right, spec.orders));
       }
     }
   }
