@@ -190,6 +190,9 @@ describe("the demo config end to end (tiny LLaVA-style GGUF + tiny CLIP ONNX, sy
     const { summary } = await writeRunReport(result.run, { wallMs: result.wallMs });
     expect(new Set(summary.arms.map((a) => a.arm))).toEqual(new Set(arms));
     const md = fs.readFileSync(result.run.file('report.md'), 'utf8');
+    // The report opens with the headline table (issue 15): each VLM arm against CLIP, before the run details.
+    expect(md.split('\n').find((l) => l.startsWith('## '))).toBe('## Headline: generation against contrastive matching');
+    expect(summary.headline.find((t) => t.benchmark === 'whatsup.synthetic')?.rows.map((r) => r.arm)).toContain('vlm.mcq');
     for (const heading of [
       '## Accuracy per benchmark and arm',
       '## Per item: generation against contrastive matching',
