@@ -83,6 +83,7 @@ export const HEADLINE_COMPARE: CompareView = {
           header: [
             'benchmark',
             'arm',
+            'baseline',
             'convention, options, prompt',
             'A cells',
             'A McNemar p',
@@ -96,6 +97,7 @@ export const HEADLINE_COMPARE: CompareView = {
           rows: pairs.map(([x, y]) => [
             x.benchmark,
             x.arm,
+            both(`${x.table.baseline} (${labelA(x)})`, `${y.table.baseline} (${labelB(y)})`),
             both(named(a, x), named(b, y)),
             cells(x),
             pValue(x.p),

@@ -51,7 +51,8 @@ export function headlineCaption(manifest: ReportManifest, t: HeadlineTable, labe
 export const HEADLINE_NOTE =
   "Each VLM arm against the contrastive baseline on the items both answered, each item right or wrong by the benchmark's own per-item rule (the convention named per row): " +
   'the four cells of the 2x2 as counts and % of those items, the exact two-sided McNemar p on the two off-diagonal cells, that p adjusted for the arms compared, ' +
-  'and the direction it supports. Only the arm right and only the baseline right weigh the same; the items of each are listed under "Per item" below.';
+  'and the direction it supports. An arm asked `circular` is judged on its rotations\' mean scores in the file\'s order (CircularEval is under "Option order"). ' +
+  'Only the arm right and only the baseline right weigh the same; the items of each are listed under "Per item" below.';
 
 function columns(label: string, t: HeadlineTable): string[] {
   return [
@@ -103,14 +104,17 @@ export function headlineMarkdown(model: ReportModel): string[] {
   return out;
 }
 
+/** Markdown's `code` spans in escaped text as HTML. */
+const code = (escaped: string): string => escaped.replace(/`([^`]+)`/g, '<code>$1</code>');
+
 /** The headline section of report.html. */
 export function headlineHtml(model: ReportModel): string[] {
   const tables = model.summary.headline ?? [];
   if (tables.length === 0) return [];
-  const parts = ['<h2 id="headline">Headline: generation against contrastive matching</h2>', `<p>${h(HEADLINE_NOTE)}</p>`];
+  const parts = ['<h2 id="headline">Headline: generation against contrastive matching</h2>', `<p>${code(h(HEADLINE_NOTE))}</p>`];
   for (const t of tables) {
     const label = baselineName(model.manifest, t.baseline);
-    parts.push(`<h3>${h(t.benchmark)}</h3>`, `<p>${h(headlineCaption(model.manifest, t, label)).replace(/`([^`]+)`/g, '<code>$1</code>')}</p>`);
+    parts.push(`<h3>${h(t.benchmark)}</h3>`, `<p>${code(h(headlineCaption(model.manifest, t, label)))}</p>`);
     const rows = t.rows.map((r) => cells(model.manifest, label, r));
     parts.push(
       `<table class="headline"><thead><tr>${columns(label, t)

@@ -208,7 +208,7 @@ describe('report --compare: headline, CircularEval and position bias where both 
       const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
       expect(md.indexOf('## Headline: each run against its baseline')).toBeLessThan(md.indexOf('## Metrics side by side'));
       expect(md).toContain(
-        '| sugarcrepe.a | vlm.generate | A: sugarcrepe, options fixed, generate.letters v3; B: sugarcrepe, options circular, generate.letters v3 | 7 / 1 / 8 / 14 of 30 | 0.039 | 0.078 (4) | no significant difference (α = 0.05) | 15 / 9 / 0 / 6 of 30 | 0.004 | 0.012 (3) | generation wins (α = 0.05) |',
+        '| sugarcrepe.a | vlm.generate | clip (CLIP) | A: sugarcrepe, options fixed, generate.letters v3; B: sugarcrepe, options circular, generate.letters v3 | 7 / 1 / 8 / 14 of 30 | 0.039 | 0.078 (4) | no significant difference (α = 0.05) | 15 / 9 / 0 / 6 of 30 | 0.004 | 0.012 (3) | generation wins (α = 0.05) |',
       );
 
       // CircularEval: vlm.mcq is circular in both (right under both rotations = right): 25/30 in A, 15/30 in B.
