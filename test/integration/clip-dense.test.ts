@@ -129,7 +129,9 @@ beforeAll(async () => {
     const raw = Buffer.alloc(48 * 40 * 3);
     for (let i = 0; i < raw.length; i++) raw[i] = (i * (7 + 5 * k) + k * 91) % 256;
     const file = path.join(tmp, `image-${k}.png`);
-    await sharp(raw, { raw: { width: 48, height: 40, channels: 3 } }).png().toFile(file);
+    await sharp(raw, { raw: { width: 48, height: 40, channels: 3 } })
+      .png()
+      .toFile(file);
     images.push(await loadImage(file));
   }
 });

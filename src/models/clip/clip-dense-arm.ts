@@ -120,7 +120,12 @@ export class ClipDenseArm implements Arm {
     const texts = [...new Set(items.flatMap((i) => i.options))].filter((t) => !this.texts.get(t));
     if (texts.length > 0) {
       const encoded = dense.encodeTextTokens(texts);
-      texts.forEach((t, k) => this.texts.set(t, encoded.then((e) => e[k]!)));
+      texts.forEach((t, k) =>
+        this.texts.set(
+          t,
+          encoded.then((e) => e[k]!),
+        ),
+      );
       await encoded.catch(() => texts.forEach((t) => this.texts.delete(t)));
     }
     const loaded: LoadedImage[] = [];
@@ -135,7 +140,12 @@ export class ClipDenseArm implements Arm {
     const unique = [...new Map(loaded.map((i) => [i.sha256, i])).values()];
     if (unique.length > 0) {
       const encoded = dense.encodeImagePatches(unique);
-      unique.forEach((img, k) => this.images.set(img.sha256, encoded.then((e) => e[k]!)));
+      unique.forEach((img, k) =>
+        this.images.set(
+          img.sha256,
+          encoded.then((e) => e[k]!),
+        ),
+      );
       await encoded.catch(() => unique.forEach((img) => this.images.delete(img.sha256)));
     }
   }

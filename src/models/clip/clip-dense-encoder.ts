@@ -86,7 +86,10 @@ export class ClipDenseEncoder implements DenseEncoder {
         const own = l2Normalise(embeds.data.subarray(i * dim, (i + 1) * dim));
         const diff = maxAbsDifference(data.subarray(0, dim), own);
         if (!(diff <= SELF_CHECK_TOLERANCE)) {
-          throw new PerceiveError('bad-model', `${file}: post_layernorm + projection read from the graph do not reproduce image_embeds (max difference ${diff})`);
+          throw new PerceiveError(
+            'bad-model',
+            `${file}: post_layernorm + projection read from the graph do not reproduce image_embeds (max difference ${diff})`,
+          );
         }
         out.push({ rows: tokens, dim, data });
       }
@@ -103,7 +106,10 @@ export class ClipDenseEncoder implements DenseEncoder {
       const embeds = floatTensor(batch.outputs.text_embeds, 'text_embeds', 2, file);
       const [n, seqLen, width] = hidden.dims as [number, number, number];
       if (n !== batch.ids.length || width !== p.text.projection.inDim) {
-        throw new PerceiveError('bad-model', `${file}: last_hidden_state is [${hidden.dims.join(', ')}], expected [${batch.ids.length}, ${seqLen}, ${p.text.projection.inDim}]`);
+        throw new PerceiveError(
+          'bad-model',
+          `${file}: last_hidden_state is [${hidden.dims.join(', ')}], expected [${batch.ids.length}, ${seqLen}, ${p.text.projection.inDim}]`,
+        );
       }
       const dim = p.text.projection.outDim;
       batch.ids.forEach((ids, r) => {
@@ -116,7 +122,10 @@ export class ClipDenseEncoder implements DenseEncoder {
         const own = l2Normalise(embeds.data.subarray(r * dim, (r + 1) * dim));
         const diff = maxAbsDifference(data.subarray((ids.length - 1) * dim, ids.length * dim), own);
         if (!(diff <= SELF_CHECK_TOLERANCE)) {
-          throw new PerceiveError('bad-model', `${file}: the projection read from the graph does not reproduce text_embeds at the EOS token (max difference ${diff})`);
+          throw new PerceiveError(
+            'bad-model',
+            `${file}: the projection read from the graph does not reproduce text_embeds at the EOS token (max difference ${diff})`,
+          );
         }
         out.push({ rows: ids.length, dim, data, ids });
       });

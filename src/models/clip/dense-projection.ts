@@ -67,7 +67,7 @@ async function projectionBefore(w: Walk, output: string): Promise<{ projection: 
       transposed = true;
     }
   }
-  if (!tensor || tensor.dims.length !== 2) throw new PerceiveError('bad-model', `${w.file}: the MatMul producing ${output} has no 2-D weight initializer`);
+  if (tensor?.dims.length !== 2) throw new PerceiveError('bad-model', `${w.file}: the MatMul producing ${output} has no 2-D weight initializer`);
   const [rows, cols] = tensor.dims as [number, number];
   if (!transposed) return { projection: { weight: tensor.data, inDim: rows, outDim: cols }, input: node.inputs[0] ?? '' };
   // torch's Linear weight [out, in] behind a Transpose: store it [in, out].
@@ -85,13 +85,19 @@ async function postLayerNorm(w: Walk, input: string, width: number, configEpsilo
     const bias = node.inputs[2] ? await w.readInit(node.inputs[2]) : { dims: [width], data: new Float32Array(width) };
     const epsilon = (await w.attributeFloat(node, 'epsilon')) ?? 1e-5;
     if (scale && bias && scale.data.length === width && bias.data.length === width) {
-      return { params: { scale: scale.data, bias: bias.data, epsilon }, how: `LayerNormalization(${node.inputs[1]}, ${node.inputs[2] ?? 'no bias'}, ε ${epsilon})` };
+      return {
+        params: { scale: scale.data, bias: bias.data, epsilon },
+        how: `LayerNormalization(${node.inputs[1]}, ${node.inputs[2] ?? 'no bias'}, ε ${epsilon})`,
+      };
     }
   }
   const scale = await w.readInit('vision_model.post_layernorm.weight');
   const bias = await w.readInit('vision_model.post_layernorm.bias');
   if (scale && bias && scale.data.length === width && bias.data.length === width) {
-    return { params: { scale: scale.data, bias: bias.data, epsilon: configEpsilon }, how: `vision_model.post_layernorm.{weight,bias}, ε ${configEpsilon} (config.json)` };
+    return {
+      params: { scale: scale.data, bias: bias.data, epsilon: configEpsilon },
+      how: `vision_model.post_layernorm.{weight,bias}, ε ${configEpsilon} (config.json)`,
+    };
   }
   throw new PerceiveError(
     'bad-model',

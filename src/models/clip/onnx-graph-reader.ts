@@ -178,7 +178,8 @@ export async function readFloatInitializer(bytes: FileBytes, index: GraphIndex, 
     for (let i = 0; i < count; i++) data[i] = view.getFloat32(i * 4, true);
   } else {
     const values = tensor.floatData ?? [];
-    if (values.length !== count) throw new PerceiveError('bad-model', `${file}: initializer ${name} holds ${values.length} values for dims [${dims.join(', ')}]`);
+    if (values.length !== count)
+      throw new PerceiveError('bad-model', `${file}: initializer ${name} holds ${values.length} values for dims [${dims.join(', ')}]`);
     data.set(values);
   }
   return { dims, data };
