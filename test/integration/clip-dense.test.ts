@@ -120,6 +120,69 @@ function item(id: string, imgs: LoadedImage[]): Item {
   };
 }
 
+/**
+ * A copy of the tiny CLIP whose vision_model.onnx is rewritten as other exporters write it: `folded`,
+ * as torch.onnx with constant folding and opset 14 (the projection an unnamed `onnx::MatMul_…`
+ * initializer, post_layernorm spelled out as ReduceMean/Sub/Pow/Sqrt/Div/Mul/Add over the named
+ * weights); `transposed`, the projection as torch's [out, in] `visual_projection.weight` behind a
+ * Transpose. `configEps` overrides config.json's vision layer_norm_eps.
+ */
+async function variant(name: string, style: 'folded' | 'transposed', configEps?: number): Promise<string> {
+  const out = path.join(tmp, name);
+  fs.cpSync(dir, out, { recursive: true });
+  const file = path.join(out, 'onnx/vision_model.onnx');
+  const model = onnx.ModelProto.decode(fs.readFileSync(file));
+  const graph = model.graph!;
+  const nodes = graph.node!;
+  const proj = graph.initializer!.find((i) => i.name === 'visual_projection.weight')!;
+  const matmul = nodes.find((n) => n.opType === 'MatMul' && n.input![1] === 'visual_projection.weight')!;
+  if (style === 'transposed') {
+    const [inDim, outDim] = proj.dims!.map(Number) as [number, number];
+    const raw = Buffer.from(proj.rawData!);
+    const t = Buffer.alloc(raw.length);
+    for (let i = 0; i < inDim; i++) for (let j = 0; j < outDim; j++) t.writeFloatLE(raw.readFloatLE((i * outDim + j) * 4), (j * inDim + i) * 4);
+    proj.dims = [outDim, inDim];
+    proj.rawData = t;
+    nodes.splice(nodes.indexOf(matmul), 0, {
+      name: '/visual_projection/Transpose',
+      opType: 'Transpose',
+      input: ['visual_projection.weight'],
+      output: ['/visual_projection/Transpose_output_0'],
+    });
+    matmul.input![1] = '/visual_projection/Transpose_output_0';
+  } else {
+    proj.name = 'onnx::MatMul_1234';
+    matmul.input![1] = 'onnx::MatMul_1234';
+    const ln = nodes.find((n) => n.opType === 'LayerNormalization' && n.input![1] === 'vision_model.post_layernorm.weight')!;
+    const [x, gamma, beta] = ln.input as [string, string, string];
+    const y = ln.output![0]!;
+    const f = (v: number, n: string) => ({ name: n, dims: [], dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(Float32Array.of(v).buffer) });
+    graph.initializer!.push(f(2, '/post_layernorm/two'), f(1e-5, '/post_layernorm/eps'));
+    const axes = [{ name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [-1] }];
+    const op = (opType: string, input: string[], output: string, attribute: typeof axes = []) => ({ name: output, opType, input, output: [output], attribute });
+    nodes.splice(
+      nodes.indexOf(ln),
+      1,
+      op('ReduceMean', [x], '/pln/mean', axes),
+      op('Sub', [x, '/pln/mean'], '/pln/d'),
+      op('Pow', ['/pln/d', '/post_layernorm/two'], '/pln/sq'),
+      op('ReduceMean', ['/pln/sq'], '/pln/var', axes),
+      op('Add', ['/pln/var', '/post_layernorm/eps'], '/pln/ve'),
+      op('Sqrt', ['/pln/ve'], '/pln/sd'),
+      op('Div', ['/pln/d', '/pln/sd'], '/pln/n'),
+      op('Mul', ['/pln/n', gamma], '/pln/m'),
+      op('Add', ['/pln/m', beta], y),
+    );
+  }
+  fs.writeFileSync(file, onnx.ModelProto.encode(model).finish());
+  if (configEps !== undefined) {
+    const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
+    config.vision_config.layer_norm_eps = configEps;
+    fs.writeFileSync(path.join(out, 'config.json'), JSON.stringify(config));
+  }
+  return out;
+}
+
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'clip-dense-'));
   dir = (await writeTinyClip(path.join(tmp, 'tiny'), { seed: 7 })).dir;
@@ -210,6 +273,32 @@ describe('clip.dense on the tiny CLIP', () => {
       sum += best;
     }
     expect(Math.abs(sum / 6 - out.scores[1]![1]!)).toBeLessThan(1e-5);
+  }, 60_000);
+
+  it('reads the projection and post_layernorm as other exporters lay them out (folded opset-14 graph, Transpose of the torch weight)', async () => {
+    const one = item('dense.synthetic/3', [images[1]!]);
+    const reference = await new ClipDenseArm('tiny-clip', encoder, 'clip.dense', false).score(one, [images[1]!]);
+    for (const style of ['folded', 'transposed'] as const) {
+      const enc = await ClipEncoder.load(await variant(`variant-${style}`, style), { threads: 1 });
+      try {
+        const out = await new ClipDenseArm('variant', enc, 'clip.dense', false).score(one, [images[1]!]);
+        reference.scores[0]!.forEach((s, o) => expect(Math.abs(out.scores[0]![o]! - s), style).toBeLessThan(1e-5));
+        const how = (await enc.dense!.describe()).join('; ');
+        expect(how).toMatch(style === 'folded' ? /vision_model\.post_layernorm\.\{weight,bias\}, ε 0\.00001 \(config\.json\)/ : /LayerNormalization/);
+      } finally {
+        await enc.close();
+      }
+    }
+    // A layer norm read with the wrong ε (config.json says 1000, the graph computes with 1e-5: the bias then dominates) no longer reproduces image_embeds: bad-model, not a score.
+    const wrong = await ClipEncoder.load(await variant('variant-wrong-eps', 'folded', 1000), { threads: 1 });
+    try {
+      await expect(new ClipDenseArm('wrong', wrong, 'clip.dense', false).score(one, [images[1]!])).rejects.toMatchObject({
+        code: 'bad-model',
+        message: expect.stringMatching(/do not reproduce image_embeds/),
+      });
+    } finally {
+      await wrong.close();
+    }
   }, 60_000);
 
   it('fails with a named reason on a combined model.onnx, which exposes no hidden states', async () => {
