@@ -4,15 +4,22 @@
  * and visual_projection, every token of the text tower's last_hidden_state (already after
  * final_layer_norm) through text_projection, each row L2-normalised, as DCSM builds its maps
  * (Kang et al. 2025, `Raphoo/DCSM_Ideal_CLIP`). The weights are read once from the ONNX files
- * (dense-projection.ts). Every batch is checked against the model's own pooled outputs: the
+ * (dense-projection.ts) and run as small onnxruntime graphs (projection-session.ts). Every batch is checked against the model's own pooled outputs: the
  * projected class token must equal image_embeds and the projected EOS token text_embeds (both
  * normalised, within 1e-3), else the model is reported as one this reader does not understand.
  */
 import type * as ort from 'onnxruntime-node';
 import { PerceiveError } from '../../core/errors.js';
 import type { DenseEncoder, DenseTokens, DenseVectors, ImageInput } from '../capabilities.js';
-import { type DenseProjection, layerNormRow, projectRow, readDenseProjection } from './dense-projection.js';
+import { type DenseProjection, readDenseProjection } from './dense-projection.js';
 import { l2Normalise } from './onnx-folder.js';
+import { project, projectionSession } from './projection-session.js';
+
+interface Loaded {
+  projection: DenseProjection;
+  vision: ort.InferenceSession;
+  text: ort.InferenceSession;
+}
 
 /** What the dense encoder needs of the CLIP runner: its towers' raw outputs. */
 export interface TowerOutputs {
@@ -37,33 +44,51 @@ function maxAbsDifference(a: Float32Array, b: Float32Array): number {
 }
 
 export class ClipDenseEncoder implements DenseEncoder {
-  private projection: Promise<DenseProjection> | undefined;
+  private loaded: Promise<Loaded> | undefined;
 
   constructor(
     private readonly towers: TowerOutputs,
-    private readonly where: { dir: string; files: { text: string; vision: string }; epsilon: number; grid: number },
+    private readonly where: { dir: string; files: { text: string; vision: string }; epsilon: number; grid: number; threads?: number | undefined },
   ) {}
 
   get grid(): [number, number] {
     return [this.where.grid, this.where.grid];
   }
 
-  private load(): Promise<DenseProjection> {
-    if (!this.projection) {
-      this.projection = readDenseProjection(this.where.dir, this.where.files, this.where.epsilon);
-      this.projection.catch(() => {
-        this.projection = undefined;
+  private load(): Promise<Loaded> {
+    if (!this.loaded) {
+      this.loaded = (async () => {
+        const projection = await readDenseProjection(this.where.dir, this.where.files, this.where.epsilon);
+        const vision = await projectionSession(projection.vision.projection, projection.vision.layerNorm, this.where.threads);
+        const text = await projectionSession(projection.text.projection, undefined, this.where.threads).catch(async (error: unknown) => {
+          await vision.release();
+          throw error;
+        });
+        return { projection, vision, text };
+      })();
+      this.loaded.catch(() => {
+        this.loaded = undefined;
       });
     }
-    return this.projection;
+    return this.loaded;
   }
 
   async describe(): Promise<string[]> {
-    return (await this.load()).how;
+    return (await this.load()).projection.how;
+  }
+
+  /** Releases the projection sessions (the CLIP runner calls it on close). */
+  async close(): Promise<void> {
+    const loaded = await this.loaded?.catch(() => undefined);
+    this.loaded = undefined;
+    if (loaded) {
+      await loaded.vision.release();
+      await loaded.text.release();
+    }
   }
 
   async encodeImagePatches(images: ImageInput[]): Promise<DenseVectors[]> {
-    const p = await this.load();
+    const { projection: p, vision } = await this.load();
     const file = `${this.where.dir}/${this.where.files.vision}`;
     const out: DenseVectors[] = [];
     for (const batch of await this.towers.runVision(images, ['image_embeds', 'last_hidden_state'])) {
@@ -77,12 +102,10 @@ export class ClipDenseEncoder implements DenseEncoder {
         );
       }
       const dim = p.vision.projection.outDim;
+      const projected = await project(vision, hidden.data, n * tokens, width);
       for (let i = 0; i < n; i++) {
         const data = new Float32Array(tokens * dim);
-        for (let t = 0; t < tokens; t++) {
-          const row = hidden.data.subarray((i * tokens + t) * width, (i * tokens + t + 1) * width);
-          data.set(l2Normalise(projectRow(layerNormRow(row, p.vision.layerNorm), p.vision.projection)), t * dim);
-        }
+        for (let t = 0; t < tokens; t++) data.set(l2Normalise(projected.subarray((i * tokens + t) * dim, (i * tokens + t + 1) * dim)), t * dim);
         const own = l2Normalise(embeds.data.subarray(i * dim, (i + 1) * dim));
         const diff = maxAbsDifference(data.subarray(0, dim), own);
         if (!(diff <= SELF_CHECK_TOLERANCE)) {
@@ -98,7 +121,7 @@ export class ClipDenseEncoder implements DenseEncoder {
   }
 
   async encodeTextTokens(texts: string[]): Promise<DenseTokens[]> {
-    const p = await this.load();
+    const { projection: p, text } = await this.load();
     const file = `${this.where.dir}/${this.where.files.text}`;
     const out: DenseTokens[] = [];
     for (const batch of await this.towers.runText(texts, ['text_embeds', 'last_hidden_state'])) {
@@ -112,12 +135,10 @@ export class ClipDenseEncoder implements DenseEncoder {
         );
       }
       const dim = p.text.projection.outDim;
+      const projected = await project(text, hidden.data, n * seqLen, width);
       batch.ids.forEach((ids, r) => {
         const data = new Float32Array(ids.length * dim);
-        for (let t = 0; t < ids.length; t++) {
-          const row = hidden.data.subarray((r * seqLen + t) * width, (r * seqLen + t + 1) * width);
-          data.set(l2Normalise(projectRow(row, p.text.projection)), t * dim);
-        }
+        for (let t = 0; t < ids.length; t++) data.set(l2Normalise(projected.subarray((r * seqLen + t) * dim, (r * seqLen + t + 1) * dim)), t * dim);
         // text_embeds is the projected EOS token (the last real one).
         const own = l2Normalise(embeds.data.subarray(r * dim, (r + 1) * dim));
         const diff = maxAbsDifference(data.subarray((ids.length - 1) * dim, ids.length * dim), own);

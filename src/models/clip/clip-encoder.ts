@@ -120,8 +120,8 @@ export class ClipEncoder implements ContrastiveEncoder {
     private readonly imageBatch: number,
     private readonly textBatch: number,
     private readonly overlapDecode: boolean,
-    /** vision_config's patch size and layer_norm_eps, for the dense encoder. */
-    private readonly visionConfig: { patchSize: number; layerNormEps: number },
+    /** vision_config's patch size and layer_norm_eps, and the threads, for the dense encoder. */
+    private readonly denseSetup: { patchSize: number; layerNormEps: number; threads: number | undefined },
   ) {}
 
   private denseEncoder: ClipDenseEncoder | undefined;
@@ -136,8 +136,9 @@ export class ClipEncoder implements ContrastiveEncoder {
     this.denseEncoder ??= new ClipDenseEncoder(this, {
       dir: this.dir,
       files: SEPARATE,
-      epsilon: this.visionConfig.layerNormEps,
-      grid: Math.floor(this.imageSize / this.visionConfig.patchSize),
+      epsilon: this.denseSetup.layerNormEps,
+      grid: Math.floor(this.imageSize / this.denseSetup.patchSize),
+      threads: this.denseSetup.threads,
     });
     return this.denseEncoder;
   }
@@ -274,8 +275,12 @@ export class ClipEncoder implements ContrastiveEncoder {
     // onnxruntime's default intra-op pool is one thread per physical core; treat it as every core.
     const cores = os.availableParallelism();
     const overlap = options.overlapDecode ?? (options.threads !== undefined && options.threads < cores);
-    const visionConfig = { patchSize: config.vision_config.patch_size ?? 32, layerNormEps: config.vision_config.layer_norm_eps ?? 1e-5 };
-    return new ClipEncoder(modelHash, root, sessions, tokenizer, preprocessor, imageSize, Math.floor(imageBatch), Math.floor(textBatch), overlap, visionConfig);
+    const denseSetup = {
+      patchSize: config.vision_config.patch_size ?? 32,
+      layerNormEps: config.vision_config.layer_norm_eps ?? 1e-5,
+      threads: options.threads,
+    };
+    return new ClipEncoder(modelHash, root, sessions, tokenizer, preprocessor, imageSize, Math.floor(imageBatch), Math.floor(textBatch), overlap, denseSetup);
   }
 
   /** The inputs and outputs this runner feeds and reads must be there, with float32 pixels. */
@@ -412,6 +417,7 @@ export class ClipEncoder implements ContrastiveEncoder {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.denseEncoder?.close();
     await ClipEncoder.releaseAll(this.sessions);
   }
 }

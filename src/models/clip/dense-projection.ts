@@ -149,31 +149,3 @@ export async function readDenseProjection(dir: string, files: { text: string; vi
   }
   return { vision, text, how };
 }
-
-/** LayerNorm over one row (float64 statistics, as the reference computes them). */
-export function layerNormRow(row: Float32Array, p: LayerNormParams): Float32Array {
-  const n = row.length;
-  let mean = 0;
-  for (let i = 0; i < n; i++) mean += row[i]!;
-  mean /= n;
-  let variance = 0;
-  for (let i = 0; i < n; i++) variance += (row[i]! - mean) ** 2;
-  variance /= n;
-  const inv = 1 / Math.sqrt(variance + p.epsilon);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (row[i]! - mean) * inv * p.scale[i]! + p.bias[i]!;
-  return out;
-}
-
-/** x · W for one row of length inDim (float64 accumulation). */
-export function projectRow(row: Float32Array, p: Projection): Float32Array {
-  if (row.length !== p.inDim) throw new RangeError(`projecting a row of ${row.length} with a ${p.inDim}×${p.outDim} map`);
-  const acc = new Float64Array(p.outDim);
-  for (let i = 0; i < p.inDim; i++) {
-    const x = row[i]!;
-    if (x === 0) continue;
-    const base = i * p.outDim;
-    for (let j = 0; j < p.outDim; j++) acc[j]! += x * p.weight[base + j]!;
-  }
-  return Float32Array.from(acc);
-}
