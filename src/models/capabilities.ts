@@ -51,7 +51,7 @@ export interface DenseEncoder {
   encodeTextTokens(texts: string[]): Promise<DenseTokens[]>;
   /** Patch grid (rows, columns) of the vision tower. */
   readonly grid: [number, number];
-  /** How the projection was read from the model files (for samples and the manifest). */
+  /** How the projection was read from the model files (recorded in each sample's `extra.projection`). */
   describe(): Promise<string[]>;
 }
 

@@ -225,6 +225,10 @@ describe('clip.dense on the tiny CLIP', () => {
     options.forEach((_, o) => expect(Math.abs(pooled[o]! - dot(Array.from(clipImage!), Array.from(clipTexts[o]!)))).toBeLessThan(1e-5));
     expect(out.extra.caption_tokens).toEqual(hand.tokens.map((t) => Math.max(1, t.length - 2)));
     expect(out.extra.rule).toMatch(/MaxSim.*ColBERT/);
+    expect(out.extra.projection).toEqual([
+      'vision: LayerNormalization(vision_model.post_layernorm.weight, vision_model.post_layernorm.bias, ε 0.00001), then the 32×16 MatMul before image_embeds',
+      'text: the 32×16 MatMul before text_embeds',
+    ]);
     expect(arm.params).toBeUndefined();
   }, 60_000);
 

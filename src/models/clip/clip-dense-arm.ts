@@ -179,6 +179,8 @@ export class ClipDenseArm implements Arm {
       // The pooled cosine (`clip`'s score) beside it: class token · EOS token.
       pooled_scores: maps.map((row) => row.map((map, o) => map[tokens[o]!.rows - 1]!)),
       caption_tokens: tokens.map((t) => captionColumns(t.rows).length),
+      // Which initializers and nodes the projections were read from.
+      projection: await dense.describe(),
     };
     if (this.exportMaps) extra.array_files = { dense_maps: this.mapArray(maps, patches, tokens, dense.grid) };
     return { scores, extra };

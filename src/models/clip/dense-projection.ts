@@ -83,11 +83,12 @@ async function postLayerNorm(w: Walk, input: string, width: number, configEpsilo
   if (node?.opType === 'LayerNormalization') {
     const scale = await w.readInit(node.inputs[1] ?? '');
     const bias = node.inputs[2] ? await w.readInit(node.inputs[2]) : { dims: [width], data: new Float32Array(width) };
+    // A float32 attribute: 1e-5 reads back as 9.99999974e-6; the node computes with that value.
     const epsilon = (await w.attributeFloat(node, 'epsilon')) ?? 1e-5;
     if (scale && bias && scale.data.length === width && bias.data.length === width) {
       return {
         params: { scale: scale.data, bias: bias.data, epsilon },
-        how: `LayerNormalization(${node.inputs[1]}, ${node.inputs[2] ?? 'no bias'}, ε ${epsilon})`,
+        how: `LayerNormalization(${node.inputs[1]}, ${node.inputs[2] ?? 'no bias'}, ε ${Number(epsilon.toPrecision(6))})`,
       };
     }
   }
