@@ -20,7 +20,39 @@ export interface ContrastiveEncoder {
    * recorded beside the cosine, which every argmax metric reads.
    */
   probability?(cosine: number): number | null;
+  /** Per-patch and per-token vectors in the joint space, where the model exposes its hidden states (CLIP towers). */
+  readonly dense?: DenseEncoder | undefined;
   close(): Promise<void>;
+}
+
+/**
+ * Rows of vectors in a contrastive model's joint space, each L2-normalised, row-major
+ * [rows, dim]: an image's class token and patches, or a text's tokens.
+ */
+export interface DenseVectors {
+  rows: number;
+  dim: number;
+  data: Float32Array;
+}
+
+/** A text's tokens in the joint space: BOS, the caption's tokens, EOS (no padding). */
+export interface DenseTokens extends DenseVectors {
+  ids: number[];
+}
+
+/**
+ * The hidden states of a contrastive model's towers projected into its joint space with the
+ * model's own maps (CLIP: post_layernorm and visual_projection on every patch; text_projection on
+ * every token), for late-interaction scoring (`clip.dense`).
+ */
+export interface DenseEncoder {
+  /** Per image: row 0 the class token, then the patches in row-major grid order. */
+  encodeImagePatches(images: ImageInput[]): Promise<DenseVectors[]>;
+  encodeTextTokens(texts: string[]): Promise<DenseTokens[]>;
+  /** Patch grid (rows, columns) of the vision tower. */
+  readonly grid: [number, number];
+  /** How the projection was read from the model files (recorded in each sample's `extra.projection`). */
+  describe(): Promise<string[]>;
 }
 
 /** Server timings of one llama-server call, as recorded in samples.jsonl. */

@@ -6,6 +6,7 @@ import type { ResultStore } from '../store/result-store.js';
 import type { RunDirectory } from '../store/run-directory.js';
 import type { Sample } from '../store/sample.js';
 import type { ArmIdentity, PlannedTask } from '../execution/plan.js';
+import { writeArrayFiles } from './array-files.js';
 
 /** A task that failed before it could be queued (a row that failed validation, an unreadable image). */
 export interface PlanFailure {
@@ -91,7 +92,7 @@ export function exportSamples(args: {
         scores: result.scores,
         prediction: judged.prediction,
         correct: judged.correct,
-        extra: result.extra,
+        extra: writeArrayFiles(run, task.item.id, task.arm.id, result.extra),
         error: null,
         latency_ms: result.latencyMs,
         timings: result.timings,

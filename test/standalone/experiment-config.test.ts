@@ -61,7 +61,7 @@ describe('experiment config', () => {
   it('loads the shipped demo config', () => {
     const { config } = loadExperimentConfig(path.join(import.meta.dirname, '../../configs/demo.yaml'));
     expect(new Set(config.arms.map((a) => a.arm))).toEqual(
-      new Set(['clip', 'vlm.vqascore', 'vlm.mcq', 'vlm.generate', 'vlm2vec.question', 'vlm2vec.plain', 'vlm.two-image', 'vlm.contrast']),
+      new Set(['clip', 'clip.dense', 'vlm.vqascore', 'vlm.mcq', 'vlm.generate', 'vlm2vec.question', 'vlm2vec.plain', 'vlm.two-image', 'vlm.contrast']),
     );
     expect(config.benchmarks.map((b) => b.format)).toEqual(['whatsup-controlled', 'mmvp', 'sugarcrepe', 'winoground']);
   });

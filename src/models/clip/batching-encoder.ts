@@ -1,4 +1,4 @@
-import type { ContrastiveEncoder, ImageInput } from '../capabilities.js';
+import type { ContrastiveEncoder, DenseEncoder, ImageInput } from '../capabilities.js';
 
 interface Pending<T> {
   inputs: T[];
@@ -42,6 +42,11 @@ export class BatchingEncoder implements ContrastiveEncoder {
 
   get modelHash(): string {
     return this.inner.modelHash;
+  }
+
+  /** The inner encoder's dense encoder, unbatched across bundles (each bundle's prepare batches its own). */
+  get dense(): DenseEncoder | undefined {
+    return this.inner.dense;
   }
 
   encodeImages(images: ImageInput[]): Promise<Float32Array[]> {

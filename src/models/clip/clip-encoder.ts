@@ -18,7 +18,8 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { errorMessage, PerceiveError } from '../../core/errors.js';
-import type { ContrastiveEncoder, ImageInput } from '../capabilities.js';
+import type { ContrastiveEncoder, DenseEncoder, ImageInput } from '../capabilities.js';
+import { ClipDenseEncoder } from './clip-dense-encoder.js';
 import { ClipPreprocessor, imageLabel, parsePreprocessorConfig } from './clip-preprocessor.js';
 import { ClipTokenizer, DEFAULT_CONTEXT_LENGTH } from './clip-tokenizer.js';
 import { describeZodIssues } from '../../core/zod-issues.js';
@@ -55,7 +56,7 @@ const ClipConfigSchema = z.looseObject({
   model_type: z.string().optional(),
   projection_dim: positiveInt.optional(),
   text_config: z.looseObject({ max_position_embeddings: positiveInt.optional() }).optional(),
-  vision_config: z.looseObject({ image_size: positiveInt, patch_size: positiveInt.optional() }),
+  vision_config: z.looseObject({ image_size: positiveInt, patch_size: positiveInt.optional(), layer_norm_eps: z.number().positive().optional() }),
 });
 
 const readJsonFile = (dir: string, name: string): Promise<unknown> => readFolderJson(dir, name, { layout: FOLDER_LAYOUT });
@@ -119,7 +120,59 @@ export class ClipEncoder implements ContrastiveEncoder {
     private readonly imageBatch: number,
     private readonly textBatch: number,
     private readonly overlapDecode: boolean,
+    /** vision_config's patch size and layer_norm_eps, and the threads, for the dense encoder. */
+    private readonly denseSetup: { patchSize: number; layerNormEps: number; threads: number | undefined },
   ) {}
+
+  private denseEncoder: ClipDenseEncoder | undefined;
+
+  /**
+   * The dense encoder (clip-dense-encoder.ts) where both towers are separate files that output
+   * last_hidden_state (the HF tower exports); undefined for a combined model.onnx.
+   */
+  get dense(): DenseEncoder | undefined {
+    if (this.sessions.combined) return undefined;
+    if (!this.sessions.vision.outputNames.includes('last_hidden_state') || !this.sessions.text.outputNames.includes('last_hidden_state')) return undefined;
+    this.denseEncoder ??= new ClipDenseEncoder(this, {
+      dir: this.dir,
+      files: SEPARATE,
+      epsilon: this.denseSetup.layerNormEps,
+      grid: Math.floor(this.imageSize / this.denseSetup.patchSize),
+      threads: this.denseSetup.threads,
+    });
+    return this.denseEncoder;
+  }
+
+  /** The vision tower's named outputs for images, batch by batch (the dense encoder reads last_hidden_state). */
+  async runVision(images: ImageInput[], outputs: string[]): Promise<Array<{ count: number; outputs: Record<string, ort.Tensor> }>> {
+    this.assertOpen();
+    const result: Array<{ count: number; outputs: Record<string, ort.Tensor> }> = [];
+    for (const batch of chunks(images, this.imageBatch)) {
+      const pixels = await this.pixelBatch(batch);
+      const size = this.imageSize;
+      const feeds = { pixel_values: new ort.Tensor('float32', pixels, [batch.length, 3, size, size]) };
+      const out = await this.sessions.vision.run(feeds, outputs).finally(() => this.giveBuffer(pixels));
+      result.push({ count: batch.length, outputs: out as Record<string, ort.Tensor> });
+    }
+    return result;
+  }
+
+  /** The text tower's named outputs for texts, batch by batch, with each row's token ids (BOS … EOS). */
+  async runText(texts: string[], outputs: string[]): Promise<Array<{ ids: number[][]; outputs: Record<string, ort.Tensor> }>> {
+    this.assertOpen();
+    const result: Array<{ ids: number[][]; outputs: Record<string, ort.Tensor> }> = [];
+    const wantsMask = this.sessions.text.inputNames.includes('attention_mask');
+    for (const batch of chunks(texts, this.textBatch)) {
+      const tokens = this.tokenizer.encodeBatch(batch);
+      const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', tokens.inputIds, tokens.dims) };
+      if (wantsMask) feeds.attention_mask = new ort.Tensor('int64', tokens.attentionMask, tokens.dims);
+      const out = await this.sessions.text.run(feeds, outputs);
+      const seqLen = tokens.dims[1];
+      const ids = tokens.lengths.map((n, r) => Array.from(tokens.inputIds.subarray(r * seqLen, r * seqLen + n), (v) => Number(v)));
+      result.push({ ids, outputs: out as Record<string, ort.Tensor> });
+    }
+    return result;
+  }
 
   get contextLength(): number {
     return this.tokenizer.contextLength;
@@ -222,7 +275,12 @@ export class ClipEncoder implements ContrastiveEncoder {
     // onnxruntime's default intra-op pool is one thread per physical core; treat it as every core.
     const cores = os.availableParallelism();
     const overlap = options.overlapDecode ?? (options.threads !== undefined && options.threads < cores);
-    return new ClipEncoder(modelHash, root, sessions, tokenizer, preprocessor, imageSize, Math.floor(imageBatch), Math.floor(textBatch), overlap);
+    const denseSetup = {
+      patchSize: config.vision_config.patch_size ?? 32,
+      layerNormEps: config.vision_config.layer_norm_eps ?? 1e-5,
+      threads: options.threads,
+    };
+    return new ClipEncoder(modelHash, root, sessions, tokenizer, preprocessor, imageSize, Math.floor(imageBatch), Math.floor(textBatch), overlap, denseSetup);
   }
 
   /** The inputs and outputs this runner feeds and reads must be there, with float32 pixels. */
@@ -359,6 +417,7 @@ export class ClipEncoder implements ContrastiveEncoder {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.denseEncoder?.close();
     await ClipEncoder.releaseAll(this.sessions);
   }
 }
