@@ -1,3 +1,4 @@
+import { probeCsvTables } from './probe-report.js';
 import type { ReportModel } from './report-model.js';
 
 /** One CSV per table (RFC 4180 quoting); full-precision numbers, proportions in [0, 1]. */
@@ -103,5 +104,6 @@ export function renderCsvTables(model: ReportModel): Record<string, string> {
     ['benchmark', 'item', 'arm', 'code', 'message'],
     model.failed.map((s) => [s.benchmark, s.item, s.arm, s.error?.code, s.error?.message]),
   );
+  for (const [name, t] of Object.entries(probeCsvTables(model.probe.tables, model.probe.runs))) tables[name] = csv(t.header, t.rows);
   return tables;
 }

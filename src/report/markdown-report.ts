@@ -1,4 +1,5 @@
 import { optionOrderMarkdown, promptWithOptionOrder } from './option-order-report.js';
+import { probeMarkdown } from './probe-report.js';
 import { ci, mdCell, pct, pValue, scoreList, signedPoints } from './format.js';
 import type { ItemRow, ReportModel } from './report-model.js';
 
@@ -71,6 +72,7 @@ export function renderMarkdownReport(model: ReportModel, options: { maxItemRows?
   }
 
   out.push(...optionOrderMarkdown(model.summary));
+  out.push(...probeMarkdown(model.probe.tables, model.probe.baseline));
 
   out.push('## Per item: generation against contrastive matching', '');
   for (const c of model.comparisons) {
