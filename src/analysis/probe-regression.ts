@@ -14,7 +14,7 @@ import numeric from 'numeric';
  * (an L2 solution lies in the span of the centred training rows and the rotation keeps the norm);
  * below that, the probe is fitted on the top r principal components (stated in `ProbeFit.components`).
  */
-export const MAX_PARAMETERS = 1024;
+export const MAX_PARAMETERS = 256;
 
 export interface ProbeFitOptions {
   /** L2 strength (see the loss above). */

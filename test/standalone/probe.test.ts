@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyProbes } from '../../src/analysis/probe.js';
+import { probeTables } from '../../src/analysis/probe-table.js';
+import { probeCsvTables, probeMarkdown, probeSentence } from '../../src/report/probe-report.js';
 import { groupedFolds } from '../../src/analysis/probe-folds.js';
 import { fitProbe, MAX_PARAMETERS } from '../../src/analysis/probe-regression.js';
 import { decodeEmbedding, encodeEmbedding } from '../../src/core/embedding-codec.js';
@@ -167,5 +169,46 @@ describe('embedding codec', () => {
     const v = Float32Array.of(1.5, -0.25, 3e-8, 0);
     expect(decodeEmbedding(encodeEmbedding(v))).toEqual(v);
     expect(decodeEmbedding('AAA=')).toBeUndefined();
+  });
+});
+
+describe('the probe table beside the other arms', () => {
+  it('puts the probe beside zero-shot CLIP per class and overall, with CIs and one generated sentence', () => {
+    const probe = whatsupSamples(20, 12, true, 21);
+    // A hand-made CLIP: right (option 0 highest) on left_of and on, wrong (option 1 highest) on right_of and under.
+    const clip = probe.map((s) => {
+      const right = s.groups.preposition === 'left_of' || s.groups.preposition === 'on';
+      return { ...s, arm: 'clip', arm_kind: 'clip', extra: {}, scores: [right ? [0.3, 0.2, 0.1, 0.1] : [0.2, 0.3, 0.1, 0.1]], correct: right };
+    });
+    const { samples, probes } = applyProbes([...probe, ...clip], FORMATS);
+    const [table] = probeTables(probes, samples, FORMATS);
+    expect(table!.classes).toEqual(['left_of', 'on', 'right_of', 'under']);
+    expect(table!.rows.map((r) => `${r.arm} ${r.kind}`)).toEqual(['probe probe', 'clip arm']);
+    const clipRow = table!.rows[1]!;
+    expect(clipRow.overall).toMatchObject({ n: 80, accuracy: 0.5 });
+    expect(clipRow.perClass.map((c) => c.accuracy)).toEqual([1, 1, 0, 0]);
+    expect(clipRow.perClass.map((c) => c.n)).toEqual([20, 20, 20, 20]);
+    expect(clipRow.perClass[0]!.ci).toEqual({ low: 1, high: 1 });
+    const probeRow = table!.rows[0]!;
+    expect(probeRow.overall.accuracy!).toBeGreaterThanOrEqual(0.95);
+    expect(probeRow.overall.ci!.low).toBeGreaterThan(0.5);
+    const sentence = probeSentence(table!, 'clip');
+    expect(sentence).toContain(`with ${(100 * probeRow.overall.accuracy!).toFixed(1)} % accuracy`);
+    expect(sentence).toContain('where zero-shot `clip` reaches 50.0 %');
+    expect(sentence).toContain('linearly readable from the embedding beyond what zero-shot matching');
+    const md = probeMarkdown([table!], 'clip').join('\n');
+    expect(md).toContain('## Linear probe: what the frozen image embedding holds');
+    expect(md).toContain('| clip | 50.0 ');
+    expect(md).toContain('5-fold cross-validation grouped');
+    const csv = probeCsvTables([table!], probes);
+    expect(csv['probe.csv']!.rows).toHaveLength(2 * 5);
+    expect(csv['probe.csv']!.rows[5]).toEqual(['whatsup.synthetic', 'probe', 'image_embeds', 'preposition', 'clip', 'arm', 'overall', 80, 0.5, expect.any(Number), expect.any(Number)]);
+    expect(csv['probe-folds.csv']!.rows).toHaveLength(80);
+  });
+
+  it('says so when the probe is not above chance', () => {
+    const { samples, probes } = applyProbes(whatsupSamples(20, 12, false, 22), FORMATS);
+    const [table] = probeTables(probes, samples, FORMATS);
+    expect(probeSentence(table!, 'clip')).toMatch(/not above chance/);
   });
 });
