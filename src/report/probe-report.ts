@@ -9,7 +9,7 @@ import { ci, htmlEscape as h, mdCell, pct } from './format.js';
  */
 
 const EMBEDDINGS: Record<string, string> = {
-  image_embeds: "the contrastive model's image embedding (image_embeds)",
+  image_embeds: "the contrastive model's image_embeds",
   pooled: "the vision tower's pooled output before the projection",
   vlm2vec: "the VLM's VLM2Vec image-only embedding",
 };

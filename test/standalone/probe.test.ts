@@ -202,7 +202,19 @@ describe('the probe table beside the other arms', () => {
     expect(md).toContain('5-fold cross-validation grouped');
     const csv = probeCsvTables([table!], probes);
     expect(csv['probe.csv']!.rows).toHaveLength(2 * 5);
-    expect(csv['probe.csv']!.rows[5]).toEqual(['whatsup.synthetic', 'probe', 'image_embeds', 'preposition', 'clip', 'arm', 'overall', 80, 0.5, expect.any(Number), expect.any(Number)]);
+    expect(csv['probe.csv']!.rows[5]).toEqual([
+      'whatsup.synthetic',
+      'probe',
+      'image_embeds',
+      'preposition',
+      'clip',
+      'arm',
+      'overall',
+      80,
+      0.5,
+      expect.any(Number),
+      expect.any(Number),
+    ]);
     expect(csv['probe-folds.csv']!.rows).toHaveLength(80);
   });
 
@@ -210,5 +222,44 @@ describe('the probe table beside the other arms', () => {
     const { samples, probes } = applyProbes(whatsupSamples(20, 12, false, 22), FORMATS);
     const [table] = probeTables(probes, samples, FORMATS);
     expect(probeSentence(table!, 'clip')).toMatch(/not above chance/);
+  });
+});
+
+describe('the families’ probe classes', () => {
+  it('MMVP-VLM: each image is the side of its true statement; options are the sides', async () => {
+    const { MMVP_VLM_PROBE } = await import('../../src/benchmarks/mmvp-vlm/probe-classes.js');
+    const item = { groups: { pair: '3', gt: '0,1' }, options: ['a photo of x', 'a photo of y'], correct: 0, images: ['a.jpg', 'b.jpg'] };
+    expect(MMVP_VLM_PROBE.imageClasses(item)).toEqual(['statement 1', 'statement 2']);
+    expect(MMVP_VLM_PROBE.optionClasses!(item)).toEqual([
+      ['statement 1', 'statement 2'],
+      ['statement 1', 'statement 2'],
+    ]);
+    expect(MMVP_VLM_PROBE.group(item)).toBe('3');
+  });
+
+  it('ARO: VG-Relation rows are their relation, grouped by image; VG-Attribution has no class', async () => {
+    const { ARO_VG_PROBE, ARO_RELATION_MIN_SAMPLES } = await import('../../src/benchmarks/aro/probe-classes.js');
+    const rel = { groups: { kind: 'relation', relation: 'on' }, options: ['x', 'y'], correct: 1, images: ['img/1.jpg'] };
+    expect(ARO_VG_PROBE.imageClasses(rel)).toEqual(['on']);
+    expect(ARO_VG_PROBE.group(rel)).toBe('img/1.jpg');
+    expect(ARO_VG_PROBE.imageClasses({ ...rel, groups: { kind: 'attribution', attributes: 'red_blue' } })).toEqual([undefined]);
+    expect(ARO_VG_PROBE.optionClasses).toBeUndefined();
+    expect(ARO_RELATION_MIN_SAMPLES).toBe(50);
+  });
+
+  it("What'sUp: a caption's preposition word maps to the authors' label; the word-order option has none", async () => {
+    const { captionPreposition } = await import('../../src/benchmarks/whatsup/probe-classes.js');
+    expect(
+      ['A mug to the left of a plate', 'A mug in front of a plate', 'A mug on a plate', 'A mug under a plate', 'a mug near a plate'].map(captionPreposition),
+    ).toEqual(['left_of', 'in-front_of', 'on', 'under', undefined]);
+    const { benchmarkFamily } = await import('../../src/benchmarks/registry.js');
+    const probe = benchmarkFamily('whatsup-controlled').probe!;
+    const item = {
+      groups: { preposition: 'on', set: 'mug|plate', word_order: 'added', word_order_option: '4' },
+      options: ['A mug on a plate', 'A mug under a plate', 'A mug to the left of a plate', 'A mug to the right of a plate', 'plate a on mug A'],
+      correct: 0,
+      images: ['x.jpeg'],
+    };
+    expect(probe.optionClasses!(item)).toEqual([['on', 'under', 'left_of', 'right_of', undefined]]);
   });
 });
