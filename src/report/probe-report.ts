@@ -1,5 +1,6 @@
 import type { ProbeCell, ProbeTable } from '../analysis/probe-table.js';
 import type { ProbeRun } from '../analysis/probe.js';
+import { MAX_PARAMETERS } from '../analysis/probe-regression.js';
 import { ci, htmlEscape as h, mdCell, pct } from './format.js';
 
 /**
@@ -42,7 +43,13 @@ export function probeSentence(t: ProbeTable, baseline: string): string {
 }
 
 function settingsLine(t: ProbeTable): string {
-  const reduced = t.components < t.dim ? `, fitted on the top ${t.components} principal components of ${t.dim}` : `, ${t.dim} dimensions`;
+  const capped = t.components >= Math.floor(MAX_PARAMETERS / t.classes.length) - 1;
+  const reduced =
+    t.components >= t.dim
+      ? `, ${t.dim} dimensions`
+      : capped
+        ? `, fitted on the top ${t.components} principal components of ${t.dim} (parameter cap)`
+        : `, fitted in the span of each fold's training rows (${t.components} of ${t.dim} dimensions; the same fit)`;
   const excluded =
     t.excluded.length > 0 ? `; left out (fewer than ${t.minClassSamples} rows): ${t.excluded.map((e) => `${e.label} (${e.rows})`).join(', ')}` : '';
   const rule =
