@@ -83,8 +83,12 @@ export function holmAdjust(ps: readonly number[]): number[] {
   return out;
 }
 
-/** A VLM arm: every arm kind the generative model answers (`vlm.*`, `vlm2vec.*`). */
+/**
+ * A VLM arm: every arm kind the generative model answers (`vlm.*`, `vlm2vec.*`). A probe trained on
+ * the VLM's embedding (`vlm2vec.probe`) is not zero-shot generation: it has its own table.
+ */
 export function isVlmArmKind(kind: string): boolean {
+  if (kind.endsWith('.probe')) return false;
   return kind.startsWith('vlm.') || kind.startsWith('vlm2vec.');
 }
 

@@ -1,12 +1,19 @@
 import type { RunDirectory } from '../store/run-directory.js';
 import type { Sample } from '../store/sample.js';
+import { ProbeExtraSchema } from '../core/probe-features.js';
 import { OptionOrderExtraSchema } from './option-order-extra.js';
 
 /**
  * The `extra` fields the analysis reads (the option-order views read every field of
  * OptionOrderExtraSchema); the rest (raw answers, token counts…) stays in samples.jsonl.
  */
-const EXTRA_KEYS = ['image_pair_cosine', 'relaxed_pair', 'unparseable', ...OptionOrderExtraSchema.keyof().options] as const;
+const EXTRA_KEYS = [
+  'image_pair_cosine',
+  'relaxed_pair',
+  'unparseable',
+  ...OptionOrderExtraSchema.keyof().options,
+  ...ProbeExtraSchema.keyof().options,
+] as const;
 
 /**
  * The samples of a run as the report needs them, read a chunk of samples.jsonl at a time

@@ -158,6 +158,36 @@ export interface PairViews {
   modes: boolean;
 }
 
+/** What the linear probe (src/analysis/probe.ts) reads of an item: its sample's fields. */
+export interface ProbeItem {
+  groups: Record<string, string>;
+  options: string[];
+  correct: number;
+  /** The item's image files, in order. */
+  images: string[];
+}
+
+/**
+ * A family whose items have classes the linear probe can predict from an image embedding
+ * (What'sUp: the preposition; MMVP-VLM: the statement side; ARO VG-Relation: the relation).
+ */
+export interface ProbeDeclaration {
+  /** What a class is, for the report ("preposition", "statement side", "relation"). */
+  readonly target: string;
+  /** Classes with fewer probe rows than this are left out of the probe (the report states it). */
+  readonly minClassSamples: number;
+  /** The fold group of an item: rows of one group are never on both sides of a fold. */
+  group(item: ProbeItem): string;
+  /** Per image of the item, the class of its correct option (undefined: not probed). */
+  imageClasses(item: ProbeItem): Array<string | undefined>;
+  /**
+   * Per image and option, the option's class: the option's score is the probe's probability of it,
+   * so the family's own metric applies. Absent where the options do not differ in class (ARO
+   * VG-Relation's two captions share the relation): the probe then reports class accuracy only.
+   */
+  optionClasses?(item: ProbeItem): Array<Array<string | undefined>>;
+}
+
 export interface LoadOptions {
   /**
    * Default true: a row whose image is missing or unreadable fails. `perceive metrics` passes false
@@ -198,6 +228,8 @@ export interface BenchmarkFamily {
   metrics(items: Item[], scores: Map<string, ScoreMatrix>): BenchmarkMetrics;
   /** The bootstrap's resampling cluster and statistics; absent = each item alone, `RATIO_OF_SUMS`. */
   readonly bootstrap?: BootstrapDeclaration;
+  /** The classes the linear probe predicts; absent = the family has none (no probe). */
+  readonly probe?: ProbeDeclaration;
   /** The image-pair views the report shows for this family; absent = none. */
   readonly pairViews?: PairViews;
   /** The id of the item in a user's SCORES.jsonl: the 0-based row index (pair index for MMVP). */

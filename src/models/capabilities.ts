@@ -16,6 +16,11 @@ export interface ContrastiveEncoder {
   encodeImages(images: ImageInput[]): Promise<Float32Array[]>;
   encodeTexts(texts: string[]): Promise<Float32Array[]>;
   /**
+   * The vision tower's pooled output before the projection (not normalised), where the model
+   * exposes it (CLIP: post_layernorm of the class token); absent or throwing `arm-not-applicable` where not.
+   */
+  encodePooledImages?(images: ImageInput[]): Promise<Float32Array[]>;
+  /**
    * The model's own match probability for a cosine, where it has one (SigLIP: sigmoid(exp(t)·cos + b));
    * recorded beside the cosine, which every argmax metric reads.
    */

@@ -3,6 +3,7 @@ import type { ArmDefinition } from './arm-definition.js';
 import { CLIP_ARM } from './clip/clip-arm.js';
 import { CLIP_DENSE_ARM } from './clip/clip-dense-arm.js';
 import { CLIP_KIND } from './clip/clip-kind.js';
+import { PROBE_ARM } from './clip/probe-arm.js';
 import { LLAMA_ARMS } from './llama/llama-arms.js';
 import { LLAMA_KIND } from './llama/llama-kind.js';
 import type { ModelKind } from './model-kind.js';
@@ -15,7 +16,7 @@ import { SIGLIP_KIND } from './siglip/siglip-kind.js';
  */
 export const MODEL_KINDS = [LLAMA_KIND, CLIP_KIND, SIGLIP_KIND] as const;
 
-export const ARMS = [CLIP_ARM, CLIP_DENSE_ARM, ...LLAMA_ARMS] as const;
+export const ARMS = [CLIP_ARM, CLIP_DENSE_ARM, PROBE_ARM, ...LLAMA_ARMS] as const;
 
 type SchemasOf<T extends readonly { schema: z.ZodObject }[]> = { -readonly [K in keyof T]: T[K]['schema'] };
 

@@ -1,4 +1,5 @@
 import { headlineCsv } from './headline-table.js';
+import { probeCsvTables } from './probe-report.js';
 import type { ReportModel } from './report-model.js';
 
 /** One CSV per table (RFC 4180 quoting); full-precision numbers, proportions in [0, 1]. */
@@ -105,5 +106,6 @@ export function renderCsvTables(model: ReportModel): Record<string, string> {
     ['benchmark', 'item', 'arm', 'code', 'message'],
     model.failed.map((s) => [s.benchmark, s.item, s.arm, s.error?.code, s.error?.message]),
   );
+  for (const [name, t] of Object.entries(probeCsvTables(model.probe.tables, model.probe.runs))) tables[name] = csv(t.header, t.rows);
   return tables;
 }

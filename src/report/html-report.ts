@@ -4,6 +4,7 @@ import { ci, htmlEscape as h, pct, pValue, scoreList, signedPoints } from './for
 import { headerLines, tinyWarning } from './markdown-report.js';
 import { headlineHtml } from './headline-table.js';
 import { optionOrderHtml, promptWithOptionOrder } from './option-order-report.js';
+import { probeHtml } from './probe-report.js';
 import type { ItemRow, ReportModel } from './report-model.js';
 
 const STYLE = `
@@ -124,6 +125,7 @@ export async function renderHtmlReport(model: ReportModel): Promise<string> {
   }
 
   parts.push(...(await optionOrderHtml(model.summary)));
+  parts.push(...probeHtml(model.probe.tables, model.probe.baseline));
 
   parts.push('<h2 id="items">Per item: generation against contrastive matching</h2>');
   for (const c of model.comparisons) {

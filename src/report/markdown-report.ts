@@ -1,5 +1,6 @@
 import { optionOrderMarkdown, promptWithOptionOrder } from './option-order-report.js';
 import { headlineMarkdown } from './headline-table.js';
+import { probeMarkdown } from './probe-report.js';
 import { ci, mdCell, pct, pValue, scoreList, signedPoints } from './format.js';
 import type { ItemRow, ReportModel } from './report-model.js';
 
@@ -73,6 +74,7 @@ export function renderMarkdownReport(model: ReportModel, options: { maxItemRows?
   }
 
   out.push(...optionOrderMarkdown(model.summary));
+  out.push(...probeMarkdown(model.probe.tables, model.probe.baseline));
 
   out.push('## Per item: generation against contrastive matching', '');
   for (const c of model.comparisons) {

@@ -1,5 +1,7 @@
 import type { ArmDifference, ArmMetricsWithCi, ComparisonWithTest, RunSummary } from '../analysis/summary.js';
 import { type AgreementView, agreementViews, type PairModeRow, pairModeRows } from '../analysis/pair-views.js';
+import type { ProbeTable } from '../analysis/probe-table.js';
+import type { ProbeRun } from '../analysis/probe.js';
 import type { Sample } from '../store/sample.js';
 import { LABEL_ERRATA_NOTE, type ReferenceNumber, referencesFor } from './reference-numbers.js';
 
@@ -54,6 +56,8 @@ export interface ReportModel {
   errataNote: string;
   failed: Sample[];
   tinyModels: string[];
+  /** The linear probes (analysis/probe.ts) and their tables beside the other arms; the baseline names zero-shot matching. */
+  probe: { tables: ProbeTable[]; runs: ProbeRun[]; baseline: string };
 }
 
 /** Item ids in numeric order (`x/2` before `x/10`); one collator, as `localeCompare(y, 'en', { numeric: true })` orders. */
@@ -97,7 +101,14 @@ function comparisonRows(samples: Sample[], c: ComparisonWithTest): ItemRow[] {
   });
 }
 
-export function buildReportModel(input: { summary: RunSummary; samples: Sample[]; manifest: ReportManifest; wallMs?: number; baseline: string }): ReportModel {
+export function buildReportModel(input: {
+  summary: RunSummary;
+  samples: Sample[];
+  manifest: ReportManifest;
+  wallMs?: number;
+  baseline: string;
+  probe?: { tables: ProbeTable[]; runs: ProbeRun[] };
+}): ReportModel {
   const { summary, samples, manifest } = input;
   const benchmarks = manifest.config?.benchmarks ?? [];
   const formats = new Map(benchmarks.map((b) => [b.name, b.format]));
@@ -124,5 +135,6 @@ export function buildReportModel(input: { summary: RunSummary; samples: Sample[]
     errataNote: LABEL_ERRATA_NOTE,
     failed: samples.filter((s) => s.status === 'failed'),
     tinyModels: (manifest.models ?? []).filter((m) => m.fixture).map((m) => m.name),
+    probe: { tables: input.probe?.tables ?? [], runs: input.probe?.runs ?? [], baseline: input.baseline },
   };
 }

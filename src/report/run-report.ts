@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { compareItems } from '../analysis/item-comparison.js';
+import { applyProbes } from '../analysis/probe.js';
+import { probeTables } from '../analysis/probe-table.js';
 import { readReportSamples } from '../analysis/report-samples.js';
 import { type RunSummary, summarise } from '../analysis/summary.js';
 import type { BenchmarkSpec } from '../config/experiment.js';
@@ -31,7 +33,9 @@ export function loadReportModel(
     throw new PerceiveError('bad-manifest', `${run.file('manifest.json')}: ${describeZodIssues(parsed.error, { limit: 1 })}`);
   }
   const formats = new Map(parsed.data.config.benchmarks.map((b) => [b.name, b.format as BenchmarkSpec['format']] as const));
-  const samples = readReportSamples(run);
+  // Probe arms' placeholder scores become their cross-validated held-out predictions first.
+  const probed = applyProbes(readReportSamples(run), formats);
+  const samples = probed.samples;
   options.beforeAnalysis?.(samples, parsed.data.config.baseline);
   const summary = summarise(parsed.data.run_id, samples, formats, parsed.data.config.baseline, {
     ...(options.iterations === undefined ? {} : { iterations: options.iterations }),
@@ -43,6 +47,7 @@ export function loadReportModel(
     manifest: raw as ReportManifest,
     baseline: parsed.data.config.baseline,
     ...(options.wallMs === undefined ? {} : { wallMs: options.wallMs }),
+    probe: { tables: probeTables(probed.probes, samples, formats), runs: probed.probes },
   });
 }
 

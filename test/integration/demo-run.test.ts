@@ -221,6 +221,13 @@ describe("the demo config end to end (tiny LLaVA-style GGUF + tiny CLIP ONNX, sy
       new Set(letterArms.flatMap((a) => [`whatsup.synthetic ${a} circular`, `mmvp.synthetic ${a} fixed`])),
     );
     expect(md).toContain('## Option order: CircularEval and position bias');
+    // The linear probes (What'sUp has classes: the preposition), beside zero-shot CLIP and the VLM arms.
+    expect(md).toContain('## Linear probe: what the frozen image embedding holds');
+    for (const probe of ['probe.image_embeds', 'probe.pooled', 'vlm2vec.probe']) {
+      expect(md).toContain(`### whatsup.synthetic: ${probe} (preposition)`);
+      expect(summary.arms.some((a) => a.benchmark === 'whatsup.synthetic' && a.arm === probe)).toBe(true);
+    }
+    expect(fs.readFileSync(result.run.file('tables/probe-folds.csv'), 'utf8').trim().split('\n')).toHaveLength(1 + 3 * 24);
     expect(md).toContain('| vlm.mcq | mcq.mmvp+llava-v1@v1, options circular |');
   }, 900_000); // every arm on four sets; the letter arms ask each rotation (274 s before rotations on a loaded 2-core machine)
 });

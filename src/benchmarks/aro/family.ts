@@ -16,6 +16,7 @@ import {
 } from './metrics.js';
 import { loadOrder } from './order-loader.js';
 import { loadVg, type VgKind } from './vg-loader.js';
+import { ARO_VG_PROBE } from './probe-classes.js';
 
 const ARO = 'mertyg/vision-language-models-are-bows@81fdd20dc5b6f434aa5a4a971717bc80d1cedb0d';
 const DRIVE = 'Google Drive (gdown ids in dataset_zoo/aro_datasets.py); not in git, sha256 unknown';
@@ -108,6 +109,7 @@ export const aroVgFamily: BenchmarkFamily = {
   ] satisfies PublishedFile[],
   // Each item its own unit; the macro mean over classes is recomputed on every resample.
   bootstrap: { statistics: ARO_VG_BOOTSTRAP },
+  probe: ARO_VG_PROBE,
 
   async load(spec: BenchmarkSpec, options?: LoadOptions) {
     const convention = resolveConventionName('aro-vg', ARO_VG_CONVENTIONS, spec.convention);

@@ -3,6 +3,7 @@ import type { Item, ScoreMatrix } from '../../core/item.js';
 import type { BenchmarkFamily, BenchmarkMetrics, BootstrapStatistics, Convention, LoadOptions, PublishedFile } from '../benchmark-family.js';
 import { RATIO_OF_SUMS, stampItems } from '../benchmark-family.js';
 import { resolveConventionName } from '../convention-name.js';
+import { MMVP_VLM_PROBE } from './probe-classes.js';
 import { loadMmvpStatements, QUESTIONS_NEEDED_BY, type StatementLayout } from './loader.js';
 import { authorsCategoryMean, mmvpT2iMetrics, T2I_CONVENTIONS, t2iPairOutcome, type T2iConvention, type T2iCategoryRecord } from './metrics.js';
 
@@ -131,6 +132,7 @@ function statementFamily(layout: StatementLayout): BenchmarkFamily {
     // Items are whole pairs (each its own cluster); the pair's two images are the item's own.
     bootstrap: { statistics: STATEMENT_BOOTSTRAP },
     pairViews: { pairKey: 'pair', agreement: true, modes: false },
+    probe: MMVP_VLM_PROBE,
 
     async load(spec: BenchmarkSpec, options?: LoadOptions) {
       const convention = resolveConventionName(layout, conventions, spec.convention);

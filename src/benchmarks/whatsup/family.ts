@@ -14,6 +14,7 @@ import {
 import { loadWhatsUpControlled } from './loader.js';
 import { argmaxFirst, whatsupControlledMetrics } from './metrics.js';
 import { WHATSUP_DATA_FILES } from './published-files.js';
+import { WHATSUP_PROBE } from './probe-classes.js';
 import { controlledFourWayQuestion, controlledTwoWayQuestion } from './vlm2vec-question.js';
 
 export const WHATSUP_VLMS_CONTROLLED_SOURCE =
@@ -105,6 +106,7 @@ export const whatsupControlledFamily: BenchmarkFamily = {
   // A set's 4 items resampled together: individual, pair and set accuracy all from whole sets.
   bootstrap: { clusterKey: 'set', relabelKeys: ['pair'] },
   pairViews: { pairKey: 'pair', agreement: true, modes: false },
+  probe: WHATSUP_PROBE,
 
   async load(spec: BenchmarkSpec, options?: LoadOptions) {
     const convention = resolveConventionName('whatsup-controlled', WHATSUP_CONTROLLED_CONVENTIONS, spec.convention) as ControlledConvention;

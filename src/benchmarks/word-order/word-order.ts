@@ -14,7 +14,7 @@
  */
 import { PerceiveError } from '../../core/errors.js';
 import type { Item, ScoreMatrix } from '../../core/item.js';
-import type { BenchmarkFamily, BenchmarkMetrics, HeadlineMetric } from '../benchmark-family.js';
+import type { BenchmarkFamily, BenchmarkMetrics, HeadlineMetric, ProbeDeclaration } from '../benchmark-family.js';
 import { seededStream } from '../seeded-random.js';
 
 export const WORD_ORDER_CONVENTION = 'word_order';
@@ -137,6 +137,19 @@ export function wordOrderFigures(items: Item[], scores: Map<string, ScoreMatrix>
 }
 
 /** Wraps a family so that `spec.word_order` adds the shuffled option and the metrics report on it. */
+/** The family's probe with the shuffled option classless: the probe scores it 0. */
+function probeWithoutWordOrder(probe: ProbeDeclaration): ProbeDeclaration {
+  const optionClasses = probe.optionClasses;
+  if (!optionClasses) return probe;
+  return {
+    ...probe,
+    optionClasses: (item) => {
+      const wo = item.groups.word_order === 'added' ? Number(item.groups.word_order_option) : -1;
+      return optionClasses(item).map((row) => row.map((label, i) => (i === wo ? undefined : label)));
+    },
+  };
+}
+
 export function withWordOrder(family: BenchmarkFamily): BenchmarkFamily {
   const wrapped: BenchmarkFamily = {
     format: family.format,
@@ -145,6 +158,7 @@ export function withWordOrder(family: BenchmarkFamily): BenchmarkFamily {
     publishedFiles: family.publishedFiles,
     ...(family.bootstrap === undefined ? {} : { bootstrap: family.bootstrap }),
     ...(family.pairViews === undefined ? {} : { pairViews: family.pairViews }),
+    ...(family.probe === undefined ? {} : { probe: probeWithoutWordOrder(family.probe) }),
     ...(family.defaultOptionOrder === undefined ? {} : { defaultOptionOrder: family.defaultOptionOrder }),
     externalId: (item) => family.externalId(item),
 

@@ -1,3 +1,4 @@
+import { PerceiveError } from '../../core/errors.js';
 import type { ContrastiveEncoder, DenseEncoder, ImageInput } from '../capabilities.js';
 
 interface Pending<T> {
@@ -36,6 +37,12 @@ export class BatchingEncoder implements ContrastiveEncoder {
     const t = setImmediate(fn);
     return () => clearImmediate(t);
   }
+  /** Pooled image features: passed straight to the encoder (the probe asks once per bundle). */
+  encodePooledImages(images: ImageInput[]): Promise<Float32Array[]> {
+    if (!this.inner.encodePooledImages) return Promise.reject(new PerceiveError('arm-not-applicable', 'this encoder gives no pooled vision output'));
+    return this.inner.encodePooledImages(images);
+  }
+
   probability(cosine: number): number | null {
     return this.inner.probability?.(cosine) ?? null;
   }

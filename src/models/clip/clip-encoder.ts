@@ -23,6 +23,7 @@ import { ClipDenseEncoder } from './clip-dense-encoder.js';
 import { ClipPreprocessor, imageLabel, parsePreprocessorConfig } from './clip-preprocessor.js';
 import { ClipTokenizer, DEFAULT_CONTEXT_LENGTH } from './clip-tokenizer.js';
 import { describeZodIssues } from '../../core/zod-issues.js';
+import { readFloatInitializers } from './onnx-initializers.js';
 import { COMBINED, embeddingRows, fileExists, l2Normalise, readFolderJson, SEPARATE } from './onnx-folder.js';
 
 export { l2Normalise };
@@ -368,6 +369,70 @@ export class ClipEncoder implements ContrastiveEncoder {
   }
 
   async encodeImages(images: ImageInput[]): Promise<Float32Array[]> {
+    return this.visionRows(images, 'image_embeds', (output, n) => embeddingRows(output, n, 'image_embeds', 'CLIP'));
+  }
+
+  /** post_layernorm's weight and bias, read from the vision graph on first use. */
+  private postLayerNorm: Promise<{ weight: Float32Array; bias: Float32Array }> | undefined;
+
+  /**
+   * The vision tower's pooled output before the projection, as CLIPVisionModel's `pooler_output`:
+   * post_layernorm(last_hidden_state[:, 0]) with the weights of the vision graph's initializers
+   * `vision_model.post_layernorm.{weight,bias}` (HF's export keeps them; `image_embeds` is this
+   * times the projection). Not normalised. Needs the separate vision tower with a
+   * `last_hidden_state` output (HF's CLIPVisionModelWithProjection export has it); otherwise
+   * PerceiveError('arm-not-applicable').
+   */
+  async encodePooledImages(images: ImageInput[]): Promise<Float32Array[]> {
+    if (this.sessions.combined || !this.sessions.vision.outputNames.includes('last_hidden_state')) {
+      throw new PerceiveError(
+        'arm-not-applicable',
+        `${path.join(this.dir, this.sessions.combined ? COMBINED : SEPARATE.vision)} has no vision last_hidden_state output: no pooled embedding`,
+        {
+          hint: 'use embedding: image_embeds, or an export with onnx/vision_model.onnx giving last_hidden_state',
+        },
+      );
+    }
+    this.postLayerNorm ??= readFloatInitializers(path.join(this.dir, SEPARATE.vision), [
+      'vision_model.post_layernorm.weight',
+      'vision_model.post_layernorm.bias',
+    ]).then((m) => ({
+      weight: m.get('vision_model.post_layernorm.weight')!,
+      bias: m.get('vision_model.post_layernorm.bias')!,
+    }));
+    this.postLayerNorm.catch(() => (this.postLayerNorm = undefined));
+    const norm = await this.postLayerNorm;
+    const eps = this.denseSetup.layerNormEps;
+    return this.visionRows(images, 'last_hidden_state', (output, n) => {
+      const dims = output?.dims ?? [];
+      const width = Number(dims[2]);
+      if (output?.type !== 'float32' || dims.length !== 3 || dims[0] !== n || width !== norm.weight.length) {
+        throw new PerceiveError(
+          'bad-model',
+          `CLIP output last_hidden_state has shape [${dims.join(', ')}], expected [${n}, tokens, ${norm.weight.length}] float32`,
+        );
+      }
+      const data = output.data as Float32Array;
+      const perImage = Number(dims[1]) * width;
+      return Array.from({ length: n }, (_, r) => {
+        const cls = data.subarray(r * perImage, r * perImage + width);
+        let mean = 0;
+        for (const v of cls) mean += v;
+        mean /= width;
+        let variance = 0;
+        for (const v of cls) variance += (v - mean) ** 2;
+        const inv = 1 / Math.sqrt(variance / width + eps);
+        return Float32Array.from(cls, (v, j) => (v - mean) * inv * norm.weight[j]! + norm.bias[j]!);
+      });
+    });
+  }
+
+  /** Runs the vision tower on batches of images and splits `output` into one row per image. */
+  private async visionRows(
+    images: ImageInput[],
+    outputName: string,
+    rows: (output: ort.Tensor | undefined, n: number) => Float32Array[],
+  ): Promise<Float32Array[]> {
     this.assertOpen();
     const batches = chunks(images, this.imageBatch);
     const result: Float32Array[] = [];
@@ -389,8 +454,8 @@ export class ClipEncoder implements ContrastiveEncoder {
         ...(this.sessions.combined ? this.dummyText() : {}),
         pixel_values: new ort.Tensor('float32', pixels, [n, 3, size, size]),
       };
-      const output = await this.sessions.vision.run(feeds, ['image_embeds']).finally(() => this.giveBuffer(pixels));
-      result.push(...embeddingRows(output.image_embeds, n, 'image_embeds', 'CLIP'));
+      const output = await this.sessions.vision.run(feeds, [outputName]).finally(() => this.giveBuffer(pixels));
+      result.push(...rows(output[outputName], n));
       next ??= start(i + 1);
     }
     return result;

@@ -7,6 +7,7 @@ import {
   McqArmSchema,
   TwoImageArmSchema,
   Vlm2VecPlainArmSchema,
+  Vlm2VecProbeArmSchema,
   Vlm2VecQuestionArmSchema,
   VqascoreArmSchema,
 } from './arms/llama-arm-specs.js';
@@ -16,6 +17,7 @@ import { VlmMcqArm } from './arms/vlm-mcq-arm.js';
 import { VlmTwoImageArm } from './arms/vlm-two-image-arm.js';
 import { VlmVqascoreArm } from './arms/vlm-vqascore-arm.js';
 import { Vlm2VecArm } from './arms/vlm2vec-arm.js';
+import { Vlm2VecProbeArm } from './arms/vlm2vec-probe-arm.js';
 
 function letterOptions(spec: LetterArmSpec) {
   return { format: spec.prompt_format, optionStyle: spec.option_style, padToSquare: spec.pad_to_square, optionOrder: spec.option_order };
@@ -69,5 +71,18 @@ export const LLAMA_ARMS = [
     id: (spec) => spec.label ?? (spec.prompt_variant ? `vlm2vec.plain.${spec.prompt_variant.name}` : 'vlm2vec.plain'),
     create: (spec, vlm, id) =>
       new Vlm2VecArm(spec.model, vlm, spec.prompt_variant ?? VLM2VEC_PLAIN, { padToSquare: spec.pad_to_square, format: spec.prompt_format }, id),
+  }),
+  defineArm({
+    arm: 'vlm2vec.probe',
+    schema: Vlm2VecProbeArmSchema,
+    needs: 'vlm',
+    create: (spec, vlm, id) =>
+      new Vlm2VecProbeArm(
+        spec.model,
+        vlm,
+        { embedding: 'vlm2vec', folds: spec.folds, l2: spec.l2, seed: spec.seed },
+        { padToSquare: spec.pad_to_square, format: spec.prompt_format },
+        id,
+      ),
   }),
 ] as const;

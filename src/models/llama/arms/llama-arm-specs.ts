@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { probeFields } from '../../probe-spec.js';
 import { OptionOrderSchema } from '../../../core/option-order.js';
 
 /** Config names: letters, digits, ".", "_" and "-". */
@@ -86,6 +87,15 @@ export const Vlm2VecPlainArmSchema = z.strictObject({
     (v) => !v.template.includes('{question}'),
     'the template of a vlm2vec.plain variant must not contain {question}',
   ).optional(),
+});
+
+export const Vlm2VecProbeArmSchema = z.strictObject({
+  arm: z.literal('vlm2vec.probe'),
+  model: Name,
+  label: Name.optional(),
+  prompt_format: vlm2vecFormat,
+  pad_to_square: z.boolean().default(false),
+  ...probeFields,
 });
 
 export type LetterArmSpec = z.output<typeof McqArmSchema> | z.output<typeof TwoImageArmSchema> | z.output<typeof ContrastArmSchema>;
