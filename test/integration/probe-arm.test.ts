@@ -19,7 +19,7 @@ import { ProbeExtraSchema } from '../../src/core/probe-features.js';
 import { writeSyntheticWhatsUp } from '../../src/fixtures/synthetic-whatsup.js';
 import { clipSizesFromTiny, writeTinyClip } from '../../src/fixtures/tiny-clip.js';
 import { ClipEncoder } from '../../src/models/clip/clip-encoder.js';
-import { readFloatInitializers } from '../../src/models/clip/onnx-initializers.js';
+import { readFloatInitializers } from '../../src/models/clip/onnx-graph-reader.js';
 import { ProbeArm } from '../../src/models/clip/probe-arm.js';
 import type { Sample } from '../../src/store/sample.js';
 

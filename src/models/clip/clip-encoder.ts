@@ -23,7 +23,7 @@ import { ClipDenseEncoder } from './clip-dense-encoder.js';
 import { ClipPreprocessor, imageLabel, parsePreprocessorConfig } from './clip-preprocessor.js';
 import { ClipTokenizer, DEFAULT_CONTEXT_LENGTH } from './clip-tokenizer.js';
 import { describeZodIssues } from '../../core/zod-issues.js';
-import { readFloatInitializers } from './onnx-initializers.js';
+import { readFloatInitializers } from './onnx-graph-reader.js';
 import { COMBINED, embeddingRows, fileExists, l2Normalise, readFolderJson, SEPARATE } from './onnx-folder.js';
 
 export { l2Normalise };

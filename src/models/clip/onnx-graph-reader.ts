@@ -207,3 +207,22 @@ async function readExternal(tensor: OnnxTypes.TensorProto, file: string, name: s
     await fh.close();
   }
 }
+
+/**
+ * Named float32 initializers of the graph in `file` (e.g. CLIP's `vision_model.post_layernorm.weight`),
+ * walked on disk: only the index and the named tensors are read, never the whole model. A name that
+ * is missing fails with PerceiveError('bad-model') naming the file and the tensor.
+ */
+export async function readFloatInitializers(file: string, names: readonly string[]): Promise<Map<string, Float32Array>> {
+  return openOnnx(file, async (bytes) => {
+    const index = await readGraphIndex(bytes, new Set());
+    if (!index) throw new PerceiveError('bad-model', `${file} holds no ONNX graph`);
+    const out = new Map<string, Float32Array>();
+    for (const name of names) {
+      const tensor = await readFloatInitializer(bytes, index, name, file);
+      if (!tensor) throw new PerceiveError('bad-model', `${file} has no initializer ${name}`);
+      out.set(name, tensor.data);
+    }
+    return out;
+  });
+}
