@@ -26,7 +26,6 @@ import {
   drainFinished,
   enqueueBundles,
   openQueue,
-  orphanKey,
   queueName,
   readOrphan,
   redactUrl,
@@ -35,6 +34,7 @@ import {
 import { bundleFailureReason, executeBundle, StopRequested, TransientBundleError, workerName } from '../execution/bundle-executor.js';
 import { describeExit, LocalWorkers, type WorkerDeath } from '../execution/bullmq/local-workers.js';
 import { RedisWatch } from '../execution/bullmq/redis-watch.js';
+import { orphanKey } from '../execution/bullmq/redis-keys.js';
 import { fatalRunError } from './fatal-error.js';
 import { importOrphanFiles } from '../execution/orphan-files.js';
 import { buildManifest } from './manifest.js';
