@@ -35,11 +35,14 @@ export async function serveModelQueue(opts: WorkerProcessOptions): Promise<void>
   process.once('SIGTERM', early);
   if (process.send) process.once('disconnect', early);
   // The queue's modules (BullMQ, ioredis) load, and Redis is probed, while the model loads.
-  const queue = Promise.all([import('./bundle-queue.js'), import('./bundle-worker.js')]).then(async ([q, w]) => ({
-    ...q,
-    ...w,
-    redis: await q.connectRedis(env.redisUrl, { probe: true }),
-  }));
+  const queue = Promise.all([import('./bundle-queue.js'), import('./bundle-worker.js'), import('./redis-policy.js')]).then(async ([q, w, p]) => {
+    const redis = await q.connectRedis(env.redisUrl, { probe: true });
+    // BullMQ needs noeviction. A local worker's run process has said so already; a worker on another host says it once.
+    const policy = await p.checkEvictionPolicy(redis);
+    p.muteBullmqEvictionWarning();
+    if (policy.warning && !process.send) log.warn({ maxmemoryPolicy: policy.policy, required: 'noeviction' }, policy.warning);
+    return { ...q, ...w, redis };
+  });
   const tools = findHostTools([spec.kind], env);
   const [queued, started] = await Promise.allSettled([queue, ModelRuntime.start(opts.model, spec, env, tools, path.dirname(logFile), log)]);
   if (queued.status === 'rejected' || started.status === 'rejected') {
