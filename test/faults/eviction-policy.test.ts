@@ -1,21 +1,28 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { logLines, perceive, useQueueTestDir, waitFor } from '../support/queue-harness.js';
+import { writeDemoFixtures } from '../../src/fixtures/demo-fixtures.js';
+import { killProcessesUsing, logLines, perceive, waitFor } from '../support/queue-harness.js';
 import { TestRedis } from '../support/redis-server.js';
 import { runCounts } from './fault-run.js';
 
-const setup = useQueueTestDir('fault-evict');
+// CLIP only: no llama-server needed.
+const setup = { dir: '' };
 let lru: TestRedis;
 let plain: TestRedis;
 beforeAll(async () => {
+  setup.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perceive-fault-evict-'));
+  await writeDemoFixtures(path.join(setup.dir, 'fixtures'), { seed: 0 });
   // A shared Redis set up as a cache: BullMQ's jobs and locks may be evicted under memory pressure.
   lru = await TestRedis.start(['--maxmemory-policy', 'allkeys-lru']);
   plain = await TestRedis.start();
 });
 afterAll(async () => {
+  if (setup.dir) killProcessesUsing(setup.dir);
   await lru?.stop();
   await plain?.stop();
+  if (setup.dir) fs.rmSync(setup.dir, { recursive: true, force: true });
 });
 
 /** A CLIP-only config (no llama-server needed) with the default queue prefix: these Redis servers are the test's own. */
