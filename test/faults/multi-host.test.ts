@@ -101,7 +101,8 @@ describe.skipIf(unavailable !== undefined)('multi-host: Redis and two worker hos
   function hostCopy(host: string, output: string): { config: string; dataDir: string } {
     const root = path.join(setup.dir, `host-${host}`);
     const fixtures = path.join(root, 'fixtures');
-    for (const part of ['whatsup', 'tiny-llava', 'tiny-clip']) fs.cpSync(path.join(setup.dir, 'fixtures', part), path.join(fixtures, part), { recursive: true });
+    for (const part of ['whatsup', 'tiny-llava', 'tiny-clip'])
+      fs.cpSync(path.join(setup.dir, 'fixtures', part), path.join(fixtures, part), { recursive: true });
     const config = writeQueueConfig(path.join(root, 'host.yaml'), { fixtures, output, prefix: 'unused' });
     // The default prefix, {perceive}: this Redis is the test's own.
     fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace(/^ {2}prefix: .*\n/m, ''));
@@ -130,7 +131,17 @@ describe.skipIf(unavailable !== undefined)('multi-host: Redis and two worker hos
         workers[host]!.push(
           onHost(
             host,
-            [process.execPath, PERCEIVE_BIN, 'worker', '--config', copy.config, '--model', model, '--log', path.join(setup.dir, `host-${host}`, `${model}.log.jsonl`)],
+            [
+              process.execPath,
+              PERCEIVE_BIN,
+              'worker',
+              '--config',
+              copy.config,
+              '--model',
+              model,
+              '--log',
+              path.join(setup.dir, `host-${host}`, `${model}.log.jsonl`),
+            ],
             { REDIS_URL: hostUrls[host]!, PERCEIVE_DATA_DIR: copy.dataDir, ...SLOW },
           ),
         );
@@ -144,11 +155,7 @@ describe.skipIf(unavailable !== undefined)('multi-host: Redis and two worker hos
         .map((o) => String(o.bundle))
         .filter((b) => !done.has(b));
     };
-    await waitFor(
-      'host a to be mid-bundle after 3 llava tasks',
-      () => logLines(logs.a!, 'task computed').length >= 3 && active(logs.a!).length > 0,
-      240_000,
-    );
+    await waitFor('host a to be mid-bundle after 3 llava tasks', () => logLines(logs.a!, 'task computed').length >= 3 && active(logs.a!).length > 0, 240_000);
     const inFlight = active(logs.a!);
     const killed = net.killHost('a');
     expect(killed).toBeGreaterThanOrEqual(3); // two workers and llama-server
@@ -206,7 +213,8 @@ describe.skipIf(unavailable !== undefined)('multi-host: Redis and two worker hos
       expect(fs.existsSync(f), f).toBe(true);
       texts.push([f, fs.readFileSync(f, 'utf8')]);
     }
-    for (const h of ['a', 'b']) for (const m of ['llava', 'clip']) texts.push([`host ${h} ${m} log`, fs.readFileSync(path.join(setup.dir, `host-${h}`, `${m}.log.jsonl`), 'utf8')]);
+    for (const h of ['a', 'b'])
+      for (const m of ['llava', 'clip']) texts.push([`host ${h} ${m} log`, fs.readFileSync(path.join(setup.dir, `host-${h}`, `${m}.log.jsonl`), 'utf8')]);
     for (const [where, text] of texts) {
       expect(text.includes(password), `${where} holds the password`).toBe(false);
       expect(text.includes(aclPassword), `${where} holds the ACL password`).toBe(false);
