@@ -2,14 +2,17 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis } from '../../src/execution/bullmq/bundle-queue.js';
 import { clusterHashTag } from '../../src/execution/bullmq/redis-keys.js';
+import { writeDemoFixtures } from '../../src/fixtures/demo-fixtures.js';
 import { RunDirectory } from '../../src/store/run-directory.js';
-import { logLines, PERCEIVE_BIN, perceive, useQueueTestDir, waitFor, writeQueueConfig } from '../support/queue-harness.js';
+import { BUILD_TIMEOUT_MS, llamaBinaries } from '../support/llama-binaries.js';
+import { killProcessesUsing, logLines, PERCEIVE_BIN, perceive, waitFor } from '../support/queue-harness.js';
 import { netnsUnavailable, TestNetwork } from '../support/test-network.js';
 import { runCounts, SLOW } from './fault-run.js';
 
@@ -19,6 +22,45 @@ import { runCounts, SLOW } from './fault-run.js';
  * copy of the data and the models at its own paths; the run process (no local workers) in the
  * root namespace. One worker host is killed mid-run (every process in it) and nothing is lost.
  */
+
+/** The models every worker host serves (one worker each); the first one's log decides when to kill a host. */
+const MODELS: Array<'llava' | 'clip'> = ['llava', 'clip'];
+
+/** A config over `fixtures` (the demo's What'sUp set and tiny models), the default queue prefix ({perceive}), short locks. */
+function multiHostConfig(file: string, fixtures: string, output: string): string {
+  const lines = [
+    'name: multi-host',
+    `output: ${output}`,
+    'benchmarks:',
+    '  - name: whatsup.synthetic',
+    '    format: whatsup-controlled',
+    `    annotations: ${fixtures}/whatsup/data/controlled_images_dataset.json`,
+    `    data_dir: ${fixtures}/whatsup`,
+    '    subset: controlled_a',
+    'models:',
+    ...(MODELS.includes('llava')
+      ? [
+          '  llava:',
+          '    kind: llama',
+          `    model: ${fixtures}/tiny-llava/tiny-llava-text.gguf`,
+          `    mmproj: ${fixtures}/tiny-llava/tiny-llava-mmproj.gguf`,
+          '    context_size: 2048',
+        ]
+      : []),
+    ...(MODELS.includes('clip') ? ['  clip:', '    kind: clip', `    path: ${fixtures}/tiny-clip`] : []),
+    'arms:',
+    ...MODELS.map((m) => (m === 'clip' ? '  - { arm: clip, model: clip }' : '  - { arm: vlm.vqascore, model: llava }')),
+    'queue:',
+    '  attempts: 2',
+    '  backoff_ms: 200',
+    // A killed host's bundle comes back when its lock expires (the stalled check).
+    '  lock_ms: 3000',
+    '  stalled_check_ms: 1000',
+  ];
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
 
 const unavailable = netnsUnavailable();
 if (unavailable) console.warn(`[multi-host] skipped: ${unavailable}`);
@@ -43,7 +85,7 @@ describe('REDIS_URL forms (no root needed)', () => {
 });
 
 describe.skipIf(unavailable !== undefined)('multi-host: Redis and two worker hosts in network namespaces', () => {
-  const setup = useQueueTestDir('multi-host');
+  const setup = { dir: '' };
   const password = `pw-${crypto.randomBytes(9).toString('hex')}`;
   const aclPassword = `acl-${crypto.randomBytes(9).toString('hex')}`;
   let network: TestNetwork | undefined;
@@ -62,6 +104,9 @@ describe.skipIf(unavailable !== undefined)('multi-host: Redis and two worker hos
   }
 
   beforeAll(async () => {
+    setup.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perceive-multi-host-'));
+    if (MODELS.includes('llava')) await llamaBinaries();
+    await writeDemoFixtures(path.join(setup.dir, 'fixtures'), { seed: 0 });
     network = TestNetwork.create(['redis', 'a', 'b']);
     const address = network.address('redis');
     // Redis on its own host, bound to its veth address only, with a password and an ACL user.
@@ -90,11 +135,15 @@ describe.skipIf(unavailable !== undefined)('multi-host: Redis and two worker hos
       {},
     );
     await waitFor('redis-server on its host', () => reachable(address, 6379), 15_000);
-  }, 60_000);
+  }, BUILD_TIMEOUT_MS);
 
   afterAll(() => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     network?.destroy();
+    if (setup.dir) {
+      killProcessesUsing(setup.dir);
+      fs.rmSync(setup.dir, { recursive: true, force: true });
+    }
   });
 
   /** This host's copy of the data and models, and a config with this host's paths (the default queue prefix). */
@@ -103,10 +152,7 @@ describe.skipIf(unavailable !== undefined)('multi-host: Redis and two worker hos
     const fixtures = path.join(root, 'fixtures');
     for (const part of ['whatsup', 'tiny-llava', 'tiny-clip'])
       fs.cpSync(path.join(setup.dir, 'fixtures', part), path.join(fixtures, part), { recursive: true });
-    const config = writeQueueConfig(path.join(root, 'host.yaml'), { fixtures, output, prefix: 'unused' });
-    // The default prefix, {perceive}: this Redis is the test's own.
-    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace(/^ {2}prefix: .*\n/m, ''));
-    return { config, dataDir: path.join(fixtures, 'whatsup') };
+    return { config: multiHostConfig(path.join(root, 'host.yaml'), fixtures, output), dataDir: path.join(fixtures, 'whatsup') };
   }
 
   it('completes with every sample once when one worker host is killed mid-run; no password anywhere', async () => {
@@ -117,8 +163,7 @@ describe.skipIf(unavailable !== undefined)('multi-host: Redis and two worker hos
 
     // The run host (root namespace): the original fixtures; --workers 0, so only the other hosts compute.
     const output = path.join(setup.dir, 'out');
-    const config = writeQueueConfig(path.join(setup.dir, 'run.yaml'), { fixtures: path.join(setup.dir, 'fixtures'), output, prefix: 'unused' });
-    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace(/^ {2}prefix: .*\n/m, ''));
+    const config = multiHostConfig(path.join(setup.dir, 'run.yaml'), path.join(setup.dir, 'fixtures'), output);
     const t = Date.now();
     const run = perceive(['run', '--config', config, '--run-id', 'mh', '--workers', '0'], { REDIS_URL: runUrl });
 
@@ -126,8 +171,8 @@ describe.skipIf(unavailable !== undefined)('multi-host: Redis and two worker hos
     const logs: Record<string, string> = {};
     for (const host of ['a', 'b']) {
       const copy = hostCopy(host, path.join(setup.dir, `host-${host}`, 'out'));
-      logs[host] = path.join(setup.dir, `host-${host}`, 'llava.log.jsonl');
-      for (const model of ['llava', 'clip']) {
+      logs[host] = path.join(setup.dir, `host-${host}`, `${MODELS[0]}.log.jsonl`);
+      for (const model of MODELS) {
         workers[host]!.push(
           onHost(
             host,
@@ -148,17 +193,21 @@ describe.skipIf(unavailable !== undefined)('multi-host: Redis and two worker hos
       }
     }
 
-    // Kill host a while it holds a llava bundle it has started but not finished.
+    // Kill host a while it holds a bundle it has started but not finished.
     const active = (file: string): string[] => {
       const done = new Set(logLines(file, 'bundle done').map((o) => String(o.bundle)));
       return logLines(file, 'bundle started')
         .map((o) => String(o.bundle))
         .filter((b) => !done.has(b));
     };
-    await waitFor('host a to be mid-bundle after 3 llava tasks', () => logLines(logs.a!, 'task computed').length >= 3 && active(logs.a!).length > 0, 240_000);
+    await waitFor(
+      `host a to be mid-bundle after 3 ${MODELS[0]} tasks`,
+      () => logLines(logs.a!, 'task computed').length >= 3 && active(logs.a!).length > 0,
+      240_000,
+    );
     const inFlight = active(logs.a!);
     const killed = net.killHost('a');
-    expect(killed).toBeGreaterThanOrEqual(3); // two workers and llama-server
+    expect(killed).toBeGreaterThanOrEqual(MODELS.length + (MODELS.includes('llava') ? 1 : 0)); // the workers and llama-server
     const computedByA = logLines(logs.a!, 'task computed').length;
 
     const done = await run.exit;
@@ -168,9 +217,10 @@ describe.skipIf(unavailable !== undefined)('multi-host: Redis and two worker hos
 
     // Every sample exactly once, all computed; the store holds each task once.
     const c = runCounts(output, 'mh');
-    expect(c).toMatchObject({ samples: 48, ok: 48, results: 48, duplicates: 0 });
+    const expected = 24 * MODELS.length;
+    expect(c).toMatchObject({ samples: expected, ok: expected, results: expected, duplicates: 0 });
     const samples = RunDirectory.open(path.join(output, 'mh')).readSamples();
-    expect(new Set(samples.map((s) => `${s.item} ${s.arm}`)).size).toBe(48);
+    expect(new Set(samples.map((s) => `${s.item} ${s.arm}`)).size).toBe(expected);
     // The bundle host a held came back (its lock expired: the stalled check) and host b finished it.
     const finishedByB = new Set(logLines(logs.b!, 'bundle done').map((o) => String(o.bundle)));
     for (const b of inFlight) expect(finishedByB.has(b)).toBe(true);
@@ -201,7 +251,7 @@ describe.skipIf(unavailable !== undefined)('multi-host: Redis and two worker hos
     // Stop host b's workers as an orchestrator would: a graceful drain, exit 0.
     for (const w of workers.b!) w.child.kill('SIGTERM');
     const exits = await Promise.all(workers.b!.map((w) => w.exit));
-    expect(exits).toEqual([0, 0]);
+    expect(exits).toEqual(MODELS.map(() => 0));
 
     // The passwords appear nowhere: consoles, log files, manifest, report, summary.
     const texts: Array<[string, string]> = [
@@ -214,7 +264,7 @@ describe.skipIf(unavailable !== undefined)('multi-host: Redis and two worker hos
       texts.push([f, fs.readFileSync(f, 'utf8')]);
     }
     for (const h of ['a', 'b'])
-      for (const m of ['llava', 'clip']) texts.push([`host ${h} ${m} log`, fs.readFileSync(path.join(setup.dir, `host-${h}`, `${m}.log.jsonl`), 'utf8')]);
+      for (const m of MODELS) texts.push([`host ${h} ${m} log`, fs.readFileSync(path.join(setup.dir, `host-${h}`, `${m}.log.jsonl`), 'utf8')]);
     for (const [where, text] of texts) {
       expect(text.includes(password), `${where} holds the password`).toBe(false);
       expect(text.includes(aclPassword), `${where} holds the ACL password`).toBe(false);
@@ -222,7 +272,7 @@ describe.skipIf(unavailable !== undefined)('multi-host: Redis and two worker hos
     const computedByB = logLines(logs.b!, 'task computed').length;
     console.log(
       `[multi-host] samples ${c.samples} (ok ${c.ok}), stored ${c.results}, duplicates ${c.duplicates}; host a killed (${killed} processes) ` +
-        `holding ${inFlight.length} llava bundle(s) after ${computedByA} llava tasks; host b computed ${computedByB} llava tasks and finished them; ` +
+        `holding ${inFlight.length} ${MODELS[0]} bundle(s) after ${computedByA} ${MODELS[0]} tasks; host b computed ${computedByB} ${MODELS[0]} tasks and finished them; ` +
         `Redis keys ${keys.length}, all in {perceive}; passwords in none of ${texts.length} outputs; wall ${(wallMs / 1000).toFixed(1)} s`,
     );
   }, 420_000);
