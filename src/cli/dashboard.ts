@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import express from 'express';
 import { readEnvironment } from '../core/environment.js';
 import { PerceiveError } from '../core/errors.js';
+import { DEFAULT_QUEUE_PREFIX } from '../config/experiment.js';
 import { connectRedis, listQueueNames, redactUrl } from '../execution/bullmq/bundle-queue.js';
 
 export interface DashboardOptions {
@@ -124,7 +125,7 @@ export function registerDashboard(program: Command): void {
     .option('--port <n>', 'port', (v) => Number.parseInt(v, 10), 3000)
     .option('--host <host>', 'interface to listen on; other than 127.0.0.1 requires PERCEIVE_DASHBOARD_AUTH=user:password (basic auth)', '127.0.0.1')
     .option('--write', 'allow retrying, removing and cleaning jobs from the board')
-    .option('--prefix <prefix>', "queue prefix (the config's queue.prefix)", 'perceive')
+    .option('--prefix <prefix>', "queue prefix (the config's queue.prefix)", DEFAULT_QUEUE_PREFIX)
     .action(async (opts: { port: number; prefix: string; host: string; write?: boolean }) => {
       const env = readEnvironment();
       const d = await startDashboard({

@@ -24,7 +24,8 @@ export interface RunCommandOptions {
 /**
  * Runs a loaded config end to end and writes the report. Shared by `run` and `demo`. Ctrl-C (or
  * SIGTERM) stops cleanly: workers put their bundles back, what finished is stored, and the run
- * can be resumed; a second Ctrl-C exits at once.
+ * can be resumed; a second Ctrl-C exits at once. Stopped by SIGTERM (a container orchestrator's
+ * stop), the drained run exits 0; by Ctrl-C, with the run-stopped error (exit 1).
  */
 export async function runConfig(
   loaded: LoadedConfig,
@@ -39,8 +40,10 @@ export async function runConfig(
   const tools = opts.build === false ? findHostTools(kinds, env) : await setupTools(kinds, { ...(opts.quiet === undefined ? {} : { quiet: opts.quiet }) });
   const progress = new QueueProgressDisplay(opts.quiet);
   const abort = new AbortController();
-  const onSignal = (): void => {
+  let stopSignal: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
     if (abort.signal.aborted) process.exit(130);
+    stopSignal = signal;
     process.stderr.write('\nstopping: workers finish their current task and put their bundles back (Ctrl-C again to exit at once)\n');
     abort.abort();
   };
@@ -56,6 +59,14 @@ export async function runConfig(
       onMessage: (line) => process.stderr.write(`${redactCredentials(line)}\n`),
       onProgress: (p) => progress.update(p),
     });
+    if (result.stopped && stopSignal === 'SIGTERM') {
+      // A container orchestrator's stop: a graceful drain is success (exit 0), not an error.
+      process.stderr.write(
+        `perceive: run stopped (SIGTERM): what finished is stored (${result.computed} tasks computed this time); the bundles in flight went back to the queue\n` +
+          `  hint: resume with: perceive run --resume ${result.run.dir}\n`,
+      );
+      process.exit(0);
+    }
     if (result.stopped) {
       throw new PerceiveError('run-stopped', `run stopped; what finished is stored (${result.computed} tasks computed this time)`, {
         hint: `resume with: perceive run --resume ${result.run.dir}`,

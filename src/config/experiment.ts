@@ -19,12 +19,22 @@ export { ArmSpecSchema, armSpecId, ModelSpecSchema, type ArmSpec, type ModelSpec
 
 const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only');
 
+/** The default `queue.prefix`: a Redis Cluster hash tag, so every key perceive and BullMQ build lands in one slot. */
+export const DEFAULT_QUEUE_PREFIX = '{perceive}';
+
+/** What `queue.prefix` accepts: letters, digits, `.`, `_`, `-`, with at most one `{hash tag}`. */
+export const QUEUE_PREFIX_PATTERN = /^[A-Za-z0-9._-]*(\{[A-Za-z0-9._-]+\})?[A-Za-z0-9._-]*$/;
+
 export const QueueSettingsSchema = z.strictObject({
-  /** BullMQ key prefix: runs with different prefixes never see each other's queues. */
+  /**
+   * BullMQ key prefix: runs with different prefixes never see each other's queues. The default is
+   * a hash tag (`{perceive}`), so every key lands in one Redis Cluster slot (execution/bullmq/redis-keys.ts).
+   */
   prefix: z
     .string()
-    .regex(/^[A-Za-z0-9._-]+$/)
-    .default('perceive'),
+    .min(1)
+    .regex(QUEUE_PREFIX_PATTERN, 'letters, digits, ".", "_" and "-", with at most one {hash tag} (e.g. {perceive})')
+    .default(DEFAULT_QUEUE_PREFIX),
   /** Tries per bundle for transient errors (server died, timeout), with exponential backoff. */
   attempts: z.number().int().positive().default(3),
   backoff_ms: z.number().int().nonnegative().default(10_000),

@@ -26,7 +26,6 @@ import {
   drainFinished,
   enqueueBundles,
   openQueue,
-  orphanKey,
   queueName,
   readOrphan,
   redactUrl,
@@ -35,6 +34,8 @@ import {
 import { bundleFailureReason, executeBundle, StopRequested, TransientBundleError, workerName } from '../execution/bundle-executor.js';
 import { describeExit, LocalWorkers, type WorkerDeath } from '../execution/bullmq/local-workers.js';
 import { RedisWatch } from '../execution/bullmq/redis-watch.js';
+import { orphanKey } from '../execution/bullmq/redis-keys.js';
+import { checkEvictionPolicy, type EvictionPolicyCheck, muteBullmqEvictionWarning } from '../execution/bullmq/redis-policy.js';
 import { fatalRunError } from './fatal-error.js';
 import { importOrphanFiles } from '../execution/orphan-files.js';
 import { buildManifest } from './manifest.js';
@@ -229,10 +230,15 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
 
   // The first line says how the run executes.
   let redis: Redis | undefined;
+  let policy: EvictionPolicyCheck | undefined;
   if (mode !== 'inline') {
     try {
       redis = await connectRedis(env.redisUrl, { probe: true });
       say(`queue: BullMQ on ${redactUrl(env.redisUrl)} (prefix "${config.queue.prefix}", one queue per model)`);
+      // BullMQ needs noeviction: said once here (and in log.jsonl below), BullMQ's own repeats muted.
+      policy = await checkEvictionPolicy(redis);
+      muteBullmqEvictionWarning();
+      if (policy.warning) say(policy.warning);
     } catch (error) {
       // A refused password is a mistake to fix, not a reason to compute in-process.
       if (isPerceiveError(error) && error.code === 'redis-auth-failed') throw error;
@@ -270,6 +276,7 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
     }
     log = runLogger(run.file('log.jsonl'), { run: run.runId, role: 'run' });
     log.info({ mode: redis ? 'queue' : 'inline', redis: redactUrl(env.redisUrl), resume: Boolean(options.resume) }, 'run started');
+    if (policy?.warning) log.warn({ maxmemoryPolicy: policy.policy, required: 'noeviction' }, policy.warning);
     store = ResultStore.open(config.output);
     // What local workers kept on disk when they were stopped without Redis.
     const orphans = importOrphanFiles(run.dir, store);

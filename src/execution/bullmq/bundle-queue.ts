@@ -7,6 +7,7 @@ import type { ResultStore, TaskFailure } from '../../store/result-store.js';
 import { type BundleJob, type BundleOutcome, BundleOutcomeSchema, jobName, resultTask } from '../bundle-job.js';
 import { BACKOFF_STRATEGY } from '../retry-policy.js';
 import { todoTasks } from '../plan.js';
+import { jobLockKey, prefixPattern, queueMetaPattern, queueNameOfMetaKey } from './redis-keys.js';
 
 export { redactUrl } from '../../core/redact-url.js';
 import { redactCredentials, redactUrl } from '../../core/redact-url.js';
@@ -68,15 +69,6 @@ export function openQueue(name: string, settings: QueueSettings, connection: Red
   return queue;
 }
 
-/**
- * Where a worker leaves what it finished of a bundle whose job vanished (Redis restarted empty,
- * the job removed): the run process stores it before enqueueing the bundle again, and a worker
- * that takes the bundle again skips those tasks, so no task is computed twice.
- */
-export function orphanKey(prefix: string, queue: string, bundleId: string): string {
-  return `${prefix}:${queue}:orphan:${bundleId}`;
-}
-
 /** Keeps an orphaned outcome for a week (enough for the run process to come back and store it). */
 export async function saveOrphan(redis: Redis, key: string, outcome: unknown): Promise<void> {
   await redis.set(key, JSON.stringify(outcome), 'EX', 7 * 24 * 3600);
@@ -103,7 +95,7 @@ export async function returnJobsOfDeadWorker(queue: Queue, redis: Redis, setting
   const moved: string[] = [];
   for (const id of await queue.getRanges(['active'], 0, -1)) {
     if (!mine.has(id)) continue;
-    const token = await redis.get(`${settings.prefix}:${queue.name}:${id}:lock`);
+    const token = await redis.get(jobLockKey(settings.prefix, queue.name, id));
     if (!token?.startsWith(`${workerId}:`)) continue;
     const job = await queue.getJob(id);
     if (!job) continue;
@@ -224,8 +216,8 @@ export async function drainFinished(queue: Queue, store: ResultStore, mine?: Set
 /** The queues under a prefix (for the dashboard), found by their meta keys. */
 export async function listQueueNames(redis: Redis, prefix: string): Promise<string[]> {
   const names = new Set<string>();
-  for await (const keys of scanKeys(redis, `${prefix}:*:meta`)) {
-    for (const k of keys) names.add(k.slice(prefix.length + 1, -':meta'.length));
+  for await (const keys of scanKeys(redis, queueMetaPattern(prefix))) {
+    for (const k of keys) names.add(queueNameOfMetaKey(prefix, k));
   }
   return [...names].sort();
 }
@@ -236,7 +228,7 @@ export async function listQueueNames(redis: Redis, prefix: string): Promise<stri
  */
 export async function deletePrefixKeys(redis: Redis, prefix: string): Promise<number> {
   let deleted = 0;
-  for await (const keys of scanKeys(redis, `${prefix}:*`)) {
+  for await (const keys of scanKeys(redis, prefixPattern(prefix))) {
     if (keys.length > 0) deleted += await redis.del(...keys);
   }
   return deleted;

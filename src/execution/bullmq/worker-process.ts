@@ -19,7 +19,9 @@ export interface WorkerProcessOptions {
 /**
  * A worker process (`perceive worker`, local or on another host): starts one model's runtime,
  * serves that model's BullMQ queue until stopped (Ctrl-C, SIGTERM, or, for a local worker, its
- * run process going away), then closes the runtime and its Redis connection.
+ * run process going away), then closes the runtime and its Redis connection. A stop is a graceful
+ * drain: the active bundles go back to the queue after their current task, with what they
+ * finished, and the process exits 0 (a container orchestrator's SIGTERM is not a failure).
  */
 export async function serveModelQueue(opts: WorkerProcessOptions): Promise<void> {
   const env = readEnvironment();
@@ -30,16 +32,21 @@ export async function serveModelQueue(opts: WorkerProcessOptions): Promise<void>
   const logFile = path.resolve(opts.log ?? `perceive-worker.${opts.model}.log.jsonl`);
   const log = runLogger(logFile, { role: 'worker', model: opts.model, worker: workerName() }, { console: !opts.quiet });
   // Until the runner is up, a stop request (or the run process going away) just exits.
+  // Nothing is in flight yet: SIGTERM (an orchestrator's stop) is a clean exit 0.
   const early = (): void => process.exit(130);
+  const earlyTerm = (): void => process.exit(0);
   process.once('SIGINT', early);
-  process.once('SIGTERM', early);
+  process.once('SIGTERM', earlyTerm);
   if (process.send) process.once('disconnect', early);
   // The queue's modules (BullMQ, ioredis) load, and Redis is probed, while the model loads.
-  const queue = Promise.all([import('./bundle-queue.js'), import('./bundle-worker.js')]).then(async ([q, w]) => ({
-    ...q,
-    ...w,
-    redis: await q.connectRedis(env.redisUrl, { probe: true }),
-  }));
+  const queue = Promise.all([import('./bundle-queue.js'), import('./bundle-worker.js'), import('./redis-policy.js')]).then(async ([q, w, p]) => {
+    const redis = await q.connectRedis(env.redisUrl, { probe: true });
+    // BullMQ needs noeviction. A local worker's run process has said so already; a worker on another host says it once.
+    const policy = await p.checkEvictionPolicy(redis);
+    p.muteBullmqEvictionWarning();
+    if (policy.warning && !process.send) log.warn({ maxmemoryPolicy: policy.policy, required: 'noeviction' }, policy.warning);
+    return { ...q, ...w, redis };
+  });
   const tools = findHostTools([spec.kind], env);
   const [queued, started] = await Promise.allSettled([queue, ModelRuntime.start(opts.model, spec, env, tools, path.dirname(logFile), log)]);
   if (queued.status === 'rejected' || started.status === 'rejected') {
@@ -51,7 +58,7 @@ export async function serveModelQueue(opts: WorkerProcessOptions): Promise<void>
   const { redis, queueName, redactUrl, startBundleWorker } = queued.value;
   const runtime = started.value;
   process.off('SIGINT', early);
-  process.off('SIGTERM', early);
+  process.off('SIGTERM', earlyTerm);
   process.off('disconnect', early);
   const concurrency = opts.concurrency ?? runtime.slots;
   const handle = startBundleWorker({
