@@ -1,6 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { HeadlineRow, HeadlineTable } from '../analysis/headline.js';
 import type { PositionBias } from '../analysis/position-bias.js';
+import type { ProbeTable } from '../analysis/probe-table.js';
 import { renderSvg } from './charts.js';
 import { htmlEscape as h, mdCell, pct, pValue, signedPoints } from './format.js';
 import { baselineName, directionText, optionOrderText, promptVersion } from './headline-table.js';
@@ -292,7 +293,67 @@ export const POSITION_BIAS_COMPARE: CompareView = {
 };
 
 /** Every view of `report --compare`, in the order the report shows them. A new view is one entry here. */
-export const COMPARE_VIEWS: readonly CompareView[] = [HEADLINE_COMPARE, CIRCULAR_EVAL_COMPARE, POSITION_BIAS_COMPARE];
+/** Probe tables both runs have (same benchmark and probe arm): overall accuracy of every row, A beside B. */
+export const PROBE_COMPARE: CompareView = {
+  id: 'probe',
+  build(a, b) {
+    const tableKey = (t: ProbeTable): string => key(t.benchmark, t.probeArm);
+    const inB = new Map(b.probe.tables.map((t) => [tableKey(t), t]));
+    const pairs = a.probe.tables.flatMap((t) => {
+      const u = inB.get(tableKey(t));
+      return u ? [[t, u] as const] : [];
+    });
+    if (pairs.length === 0) return null;
+    const rows = pairs.flatMap(([t, u]) => {
+      const other = new Map(u.rows.map((r) => [r.arm, r]));
+      return t.rows.flatMap((r) => {
+        const v = other.get(r.arm);
+        return v ? [{ table: t, arm: r.arm, kind: r.kind, x: r.overall, y: v.overall }] : [];
+      });
+    });
+    const diff = (x: number | null, y: number | null): string => (x === null || y === null ? '–' : signedPoints(y - x));
+    return {
+      id: 'probe',
+      title: 'Linear probe',
+      note:
+        "Each probe (k-fold grouped L2 logistic regression on a frozen embedding) beside the run's other arms on the same rows, overall accuracy in each run; B − A in percentage points. " +
+        "The probe rows predict the class; the other rows are the arm's pick read as a class.",
+      tables: [
+        {
+          header: ['benchmark', 'probe', 'row', 'A accuracy %', 'B accuracy %', 'B − A (pp)', 'A n', 'B n'],
+          rows: rows.map((r) => [
+            r.table.benchmark,
+            `${r.table.probeArm} (${r.table.embedding}, ${r.table.target})`,
+            r.kind === 'probe' ? `${r.arm} (probe)` : r.arm,
+            pct(r.x.accuracy),
+            pct(r.y.accuracy),
+            diff(r.x.accuracy, r.y.accuracy),
+            String(r.x.n),
+            String(r.y.n),
+          ]),
+        },
+      ],
+      charts: [],
+      csv: {
+        header: ['benchmark', 'probe_arm', 'embedding', 'target', 'row', 'row_kind', 'a_accuracy', 'a_n', 'b_accuracy', 'b_n'],
+        rows: rows.map((r) => [
+          r.table.benchmark,
+          r.table.probeArm,
+          r.table.embedding,
+          r.table.target,
+          r.arm,
+          r.kind,
+          r.x.accuracy,
+          r.x.n,
+          r.y.accuracy,
+          r.y.n,
+        ]),
+      },
+    };
+  },
+};
+
+export const COMPARE_VIEWS: readonly CompareView[] = [HEADLINE_COMPARE, CIRCULAR_EVAL_COMPARE, POSITION_BIAS_COMPARE, PROBE_COMPARE];
 
 export function compareSections(a: ReportModel, b: ReportModel, views: readonly CompareView[] = COMPARE_VIEWS): CompareSection[] {
   return views.flatMap((v) => {
