@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { compareItems } from '../analysis/item-comparison.js';
+import fs from 'node:fs';
 import { readReportSamples } from '../analysis/report-samples.js';
 import { type RunSummary, summarise } from '../analysis/summary.js';
 import type { BenchmarkSpec } from '../config/experiment.js';
@@ -7,9 +7,11 @@ import { PerceiveError } from '../core/errors.js';
 import type { RunDirectory } from '../store/run-directory.js';
 import type { Sample } from '../store/sample.js';
 import { renderCsvTables } from './csv-tables.js';
-import { prefetchThumbnails, renderHtmlReport, WIN_ROWS } from './html-report.js';
+import { EXPLORER_DATA_DIR, ExplorerDataBuilder } from './explorer-data.js';
+import { renderHtmlReport } from './html-report.js';
 import { renderMarkdownReport } from './markdown-report.js';
 import { buildReportModel, type ReportManifest, type ReportModel } from './report-model.js';
+import { type ThumbnailTally, writeThumbnails } from './thumbnails.js';
 import { describeZodIssues } from '../core/zod-issues.js';
 
 const ManifestConfigSchema = z.object({
@@ -46,22 +48,6 @@ export function loadReportModel(
   });
 }
 
-/** The images of the rows the HTML's win tables show (each comparison's first `WIN_ROWS` wins either way). */
-function prefetchWinThumbnails(samples: Sample[], baseline: string): void {
-  const images = new Map<string, string[]>();
-  for (const s of samples)
-    images.set(
-      `${s.benchmark}\u0000${s.item}`,
-      s.images.map((i) => i.path),
-    );
-  const files = new Set<string>();
-  for (const c of compareItems(samples, baseline)) {
-    for (const id of [...c.armWins.slice(0, WIN_ROWS), ...c.baselineWins.slice(0, WIN_ROWS)])
-      for (const f of images.get(`${c.benchmark}\u0000${id}`) ?? []) files.add(f);
-  }
-  prefetchThumbnails(files);
-}
-
 export interface WrittenReport {
   summary: RunSummary;
   reportFile: string;
@@ -74,11 +60,25 @@ export interface WrittenReport {
  * samples only, so a report can be rebuilt at any time (`perceive report RUN_DIR`).
  */
 export async function writeRunReport(run: RunDirectory, options: { wallMs?: number } = {}): Promise<WrittenReport> {
-  // The win tables' thumbnails are made on sharp's threads while the main thread runs the analysis.
-  const model = loadReportModel(run, { ...options, beforeAnalysis: prefetchWinThumbnails });
+  // The explorer collects every item; its thumbnails are written on sharp's threads (bounded) while
+  // the main thread runs the analysis, and only the missing ones (thumbs/ is kept between reports).
+  const explorer = new ExplorerDataBuilder();
+  let thumbnails: Promise<ThumbnailTally> = Promise.resolve({ written: 0, present: 0, unreadable: 0, available: new Set() });
+  const model = loadReportModel(run, {
+    ...options,
+    beforeAnalysis: (samples) => {
+      for (const s of samples) explorer.add(s);
+      thumbnails = writeThumbnails(run.dir, explorer.images());
+    },
+  });
   run.writeJson('summary.json', { ...model.summary, ...(options.wallMs === undefined ? {} : { wall_ms: options.wallMs }) });
   run.writeFileAtomic('report.md', renderMarkdownReport(model));
-  run.writeFileAtomic('report.html', await renderHtmlReport(model));
+  const pairs = [...new Map(model.comparisons.map((c) => [`${c.arm}\u0000${c.baseline}`, { arm: c.arm, baseline: c.baseline }])).values()];
+  const data = explorer.build(pairs, (await thumbnails).available);
+  for (const [k, chunk] of data.chunks.entries()) run.writeFileAtomic(`${EXPLORER_DATA_DIR}/items-${k}.js`, chunk);
+  run.writeFileAtomic(`${EXPLORER_DATA_DIR}/index.js`, data.index);
+  removeStaleChunks(run.file(EXPLORER_DATA_DIR), data.chunks.length);
+  run.writeFileAtomic('report.html', await renderHtmlReport(model, { items: data.items }));
   const tables = renderCsvTables(model);
   for (const [name, text] of Object.entries(tables)) run.writeFileAtomic(`tables/${name}`, text);
   return {
@@ -87,4 +87,12 @@ export async function writeRunReport(run: RunDirectory, options: { wallMs?: numb
     htmlFile: run.file('report.html'),
     tables: Object.keys(tables).map((t) => run.file(`tables/${t}`)),
   };
+}
+
+/** Detail files of an earlier, larger report (items-<k>.js with k ≥ count). */
+function removeStaleChunks(dir: string, count: number): void {
+  for (const f of fs.readdirSync(dir)) {
+    const k = /^items-(\d+)\.js$/.exec(f);
+    if (k && Number(k[1]) >= count) fs.rmSync(`${dir}/${f}`, { force: true });
+  }
 }
