@@ -17,7 +17,8 @@ a.cell{cursor:pointer}
  * cell, sorts, paginates, and puts only the visible page's rows in the DOM; their details come from
  * report-data/items-<k>.js, loaded on demand by script tags; thumbnails are <img loading="lazy">
  * from thumbs/. It sets #explorer's data-state to "ready" and window.PERCEIVE_EXPLORER_FIRST_PAGE_MS
- * (performance.now() at the first page's render) once the first page is shown.
+ * (performance.now() at the first page's render) once the first page is shown, and counts finished
+ * renders in data-renders (tests wait on it).
  */
 const SCRIPT = `
 (function () {
@@ -40,7 +41,7 @@ const SCRIPT = `
   var state = { bench: -1, pair: 0, cell: 'all', sort: 'id', size: 50, page: 0 };
   var view = new Uint32Array(0);
   var chunks = {}, waiting = {};
-  var renderToken = 0;
+  var renderToken = 0, renders = 0;
   window.PERCEIVE_EXPLORER_CHUNK = function (k, data) {
     chunks[k] = data;
     var w = waiting[k];
@@ -201,6 +202,7 @@ const SCRIPT = `
         root.dataset.state = 'ready';
       }
       root.dataset.page = String(state.page);
+      root.dataset.renders = String(++renders);
     });
   }
   setup();

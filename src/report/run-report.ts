@@ -53,6 +53,8 @@ export interface WrittenReport {
   reportFile: string;
   htmlFile: string;
   tables: string[];
+  /** The explorer's items and thumbnails (written now, already present, unreadable images). */
+  explorer: { items: number; thumbnails: Omit<ThumbnailTally, 'available'> };
 }
 
 /**
@@ -74,7 +76,8 @@ export async function writeRunReport(run: RunDirectory, options: { wallMs?: numb
   run.writeJson('summary.json', { ...model.summary, ...(options.wallMs === undefined ? {} : { wall_ms: options.wallMs }) });
   run.writeFileAtomic('report.md', renderMarkdownReport(model));
   const pairs = [...new Map(model.comparisons.map((c) => [`${c.arm}\u0000${c.baseline}`, { arm: c.arm, baseline: c.baseline }])).values()];
-  const data = explorer.build(pairs, (await thumbnails).available);
+  const tally = await thumbnails;
+  const data = explorer.build(pairs, tally.available);
   for (const [k, chunk] of data.chunks.entries()) run.writeFileAtomic(`${EXPLORER_DATA_DIR}/items-${k}.js`, chunk);
   run.writeFileAtomic(`${EXPLORER_DATA_DIR}/index.js`, data.index);
   removeStaleChunks(run.file(EXPLORER_DATA_DIR), data.chunks.length);
@@ -86,6 +89,7 @@ export async function writeRunReport(run: RunDirectory, options: { wallMs?: numb
     reportFile: run.file('report.md'),
     htmlFile: run.file('report.html'),
     tables: Object.keys(tables).map((t) => run.file(`tables/${t}`)),
+    explorer: { items: data.items, thumbnails: { written: tally.written, present: tally.present, unreadable: tally.unreadable } },
   };
 }
 
