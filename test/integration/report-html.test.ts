@@ -169,25 +169,25 @@ describe('the per-item explorer on 2,000 generated items × 4 arms (8,000 sample
     }
     expect(await page.locator('#ex-rows tr').first().getAttribute('data-item')).toBe('whatsup.gen1/0');
 
-    // Benchmark 2, arm pair vlm.arm2 vs clip, only the arm right.
+    // Benchmark 2, arm pair vlm.mcq vs clip, only the arm right.
     await rendered(page, () => page.selectOption('#ex-bench', { label: 'whatsup.gen2 (1,000 items)' }));
     expect((await status(page)).count).toBe(1000);
-    await rendered(page, () => page.selectOption('#ex-pair', { label: 'vlm.arm2 vs clip' }));
+    await rendered(page, () => page.selectOption('#ex-pair', { label: 'vlm.mcq vs clip' }));
     await rendered(page, () => page.selectOption('#ex-cell', 'arm'));
-    const onlyArm = expected(1, 'vlm.arm2', 'arm');
+    const onlyArm = expected(1, 'vlm.mcq', 'arm');
     expect(onlyArm).toBeGreaterThan(150);
     expect(await status(page)).toEqual({ count: onlyArm, text: `items 1–50 of ${onlyArm}` });
     expect(await page.locator('#ex-cell option:checked').textContent()).toBe(`only arm right (${onlyArm})`);
     for (const cell of ['both', 'baseline', 'neither', 'excluded'] as const) {
       await rendered(page, () => page.selectOption('#ex-cell', cell));
-      expect((await status(page)).count).toBe(expected(1, 'vlm.arm2', cell));
+      expect((await status(page)).count).toBe(expected(1, 'vlm.mcq', cell));
     }
     await rendered(page, () => page.selectOption('#ex-cell', 'arm'));
     const ids = await page.locator('#ex-rows tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-item')!));
     expect(ids.every((id) => id.startsWith('whatsup.gen2/'))).toBe(true);
     for (const id of ids.slice(0, 10)) {
       const i = Number(id.split('/')[1]);
-      expect([gen.outcome(1, i, 'vlm.arm2'), gen.outcome(1, i, 'clip')]).toEqual(['right', 'wrong']);
+      expect([gen.outcome(1, i, 'vlm.mcq'), gen.outcome(1, i, 'clip')]).toEqual(['right', 'wrong']);
     }
     // Item id order is numeric.
     const numbers = ids.map((id) => Number(id.split('/')[1]));
@@ -213,16 +213,16 @@ describe('the per-item explorer on 2,000 generated items × 4 arms (8,000 sample
     expect(margins).toHaveLength(50);
     expect(margins.every((m, k) => Number.isFinite(m) && (k === 0 || m <= margins[k - 1]!))).toBe(true);
 
-    // A count of the 2x2 table opens the explorer on its cell: benchmark 1, vlm.arm1 vs clip, only the baseline right.
-    await rendered(page, () => page.click('a.cell[data-bench="whatsup.gen1"][data-arm="vlm.arm1"][data-cell="baseline"]'));
-    const onlyBase = expected(0, 'vlm.arm1', 'baseline');
+    // A count of the 2x2 table opens the explorer on its cell: benchmark 1, vlm.vqascore vs clip, only the baseline right.
+    await rendered(page, () => page.click('a.cell[data-bench="whatsup.gen1"][data-arm="vlm.vqascore"][data-cell="baseline"]'));
+    const onlyBase = expected(0, 'vlm.vqascore', 'baseline');
     expect((await status(page)).count).toBe(onlyBase);
-    expect(await page.locator('a.cell[data-bench="whatsup.gen1"][data-arm="vlm.arm1"][data-cell="baseline"]').textContent()).toBe(String(onlyBase));
+    expect(await page.locator('a.cell[data-bench="whatsup.gen1"][data-arm="vlm.vqascore"][data-cell="baseline"]').textContent()).toBe(String(onlyBase));
     expect(await page.locator('#ex-bench option:checked').textContent()).toBe('whatsup.gen1 (1,000 items)');
 
     // All benchmarks: the counts add up.
     await rendered(page, () => page.selectOption('#ex-bench', '-1'));
-    expect((await status(page)).count).toBe(expected(null, 'vlm.arm1', 'baseline'));
+    expect((await status(page)).count).toBe(expected(null, 'vlm.vqascore', 'baseline'));
     expect(errors).toEqual([]);
     expect(requests).toEqual([]);
     await page.close();

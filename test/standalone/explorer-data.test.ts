@@ -107,7 +107,12 @@ describe('explorer data', () => {
     expect(c.rows.map((r) => r[0])).toEqual(['1', '2', '10', '0']);
     // Item 1 has its thumbnail; the others show their file's name.
     expect(c.rows.map((r) => r[1])).toEqual([[thumbnailName({ path: '/img/1.jpg', sha256: 'x' }).slice(0, -4)], ['!2.jpg'], ['!10.jpg'], ['!0.jpg']]);
-    expect(c.rows.map((r) => r[2])).toEqual([[0, 1], [0, 1], [0, 1], [2, 3, 4]]);
+    expect(c.rows.map((r) => r[2])).toEqual([
+      [0, 1],
+      [0, 1],
+      [0, 1],
+      [2, 3, 4],
+    ]);
     expect(c.rows.map((r) => r[3])).toEqual([0, 0, 0, 2]);
     expect(c.errors).toEqual({ 2: { 1: 'server-error: boom' } });
   });

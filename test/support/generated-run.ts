@@ -8,7 +8,8 @@ import type { Sample } from '../../src/store/sample.js';
 /**
  * A run directory of generated samples, no model: `items` What'sUp-style items (sets of 4, four
  * caption options, the first correct) spread over `benchmarks` benchmark entries, answered by
- * `arms` arms (`clip` the baseline, right 45 % of the time; the others 50–75 %), about 1 % failed
+ * `arms` arms (`clip` the baseline, right 45 % of the time; then `vlm.vqascore`, `vlm.mcq`, … right
+ * 50–75 % of the time), about 1 % failed
  * samples. Item i shows image i mod `images`: `images` distinct small JPEGs (each a different
  * colour), written under `imageDir` once, with their real sha256. Deterministic for a seed.
  */
@@ -23,6 +24,23 @@ export interface GeneratedRun {
 }
 
 const RELATIONS = ['left of', 'right of', 'on', 'under'] as const;
+/**
+ * Arm ids and kinds as a full suite has them (the kinds decide which prompt variants the summary
+ * compares with each other: the two vlm2vec prompts, the two vlm.mcq prompt formats); beyond ten,
+ * `vlm.extra<k>` of its own kind.
+ */
+const ARMS: ReadonlyArray<readonly [string, string]> = [
+  ['clip', 'clip'],
+  ['vlm.vqascore', 'vlm.vqascore'],
+  ['vlm.mcq', 'vlm.mcq'],
+  ['vlm.generate', 'vlm.generate'],
+  ['vlm.contrast', 'vlm.contrast'],
+  ['vlm.two-image', 'vlm.two-image'],
+  ['vlm2vec.question', 'vlm2vec.question'],
+  ['vlm2vec.plain', 'vlm2vec.plain'],
+  ['siglip', 'clip'],
+  ['vlm.mcq+model', 'vlm.mcq'],
+];
 const PREPOSITIONS = ['left_of', 'right_of', 'on', 'under'] as const;
 const SLOTS = ['left', 'right', 'on', 'under'] as const;
 
@@ -54,7 +72,8 @@ export async function writeGeneratedRun(
   o: { items: number; arms: number; benchmarks: number; images: number; imageDir: string; seed?: number; imageSize?: number },
 ): Promise<GeneratedRun> {
   const images = await writeGeneratedImages(o.imageDir, o.images, o.imageSize);
-  const arms = ['clip', ...Array.from({ length: o.arms - 1 }, (_, k) => `vlm.arm${k + 1}`)];
+  const arms = Array.from({ length: o.arms }, (_, k) => ARMS[k]?.[0] ?? `vlm.extra${k}`);
+  const kinds = new Map(arms.map((arm, k) => [arm, ARMS[k]?.[1] ?? arm]));
   const benchmarks = Array.from({ length: o.benchmarks }, (_, k) => `whatsup.gen${k + 1}`);
   const perBench = benchmarks.map((_, k) => Math.floor(o.items / o.benchmarks) + (k < o.items % o.benchmarks ? 1 : 0));
   const seed = o.seed ?? 1;
@@ -114,7 +133,7 @@ export async function writeGeneratedRun(
           benchmark,
           subset: 'controlled_a',
           arm,
-          arm_kind: arm === 'clip' ? 'clip' : 'vlm.mcq',
+          arm_kind: kinds.get(arm)!,
           model: arm === 'clip' ? 'clip' : 'llava',
           model_hash: (arm === 'clip' ? 'c' : 'l').repeat(64),
           prompt: null,
