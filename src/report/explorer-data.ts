@@ -1,7 +1,7 @@
 import type { Sample } from '../store/sample.js';
 import { type ImageRef, thumbnailName } from './thumbnails.js';
 
-/** The folder beside report.html that holds the explorer's data (`index.js`, `items-<k>.js`). */
+/** The folder beside report.html that holds the explorer's data (`index.js`, `arm-<a>.js`, `items-<k>.js`). */
 export const EXPLORER_DATA_DIR = 'report-data';
 
 /** Items per detail file: a page of rows loads at most a few of them. */
@@ -46,20 +46,22 @@ export function scoreMargin(s: Pick<Sample, 'scores' | 'correct_option'>): numbe
 const byNumericId = new Intl.Collator('en', { numeric: true }).compare;
 
 export interface ExplorerFiles {
-  /** `report-data/index.js`: what filtering, sorting and counting need for every item (column arrays). */
+  /** `report-data/index.js`: item count, benchmark ranges, arm ids, arm pairs. */
   index: string;
+  /** `report-data/arm-<a>.js`: one arm's columns over every item (outcome and pick characters, Float32 margins); the page loads the selected pair's two. */
+  arms: string[];
   /** `report-data/items-<k>.js`: what a row shows (ids, images, options, failures), EXPLORER_CHUNK_ITEMS items each. */
   chunks: string[];
   items: number;
-  arms: number;
 }
 
 /**
  * Collects the samples of a run, one at a time, into the explorer's compact data: items ordered by
- * benchmark then numeric id; per arm one character per item for the outcome and one for the
- * prediction, and a Float32 score margin per item (base64); arm ids and benchmark names interned,
- * option strings interned per detail file. Only what a visible row shows lives in the detail files,
- * which the page loads on demand through `<script src>` (fetch() is refused from file://).
+ * benchmark then numeric id; per arm (its own file, so opening the page costs two arms whatever
+ * their number) one character per item for the outcome and one for the prediction, and a Float32
+ * score margin per item (base64); arm ids and benchmark names interned, option strings interned per
+ * detail file. Only what a visible row shows lives in the detail files. The page loads the arm and
+ * detail files on demand through `<script src>` (fetch() is refused from file://).
  */
 export class ExplorerDataBuilder {
   private readonly items = new Map<string, ItemEntry>();
@@ -122,18 +124,17 @@ export class ExplorerDataBuilder {
       const b = this.armIndex.get(p.baseline);
       return a === undefined || b === undefined ? [] : [[a, b]];
     });
-    const index = {
-      v: 1,
-      n,
-      chunk: EXPLORER_CHUNK_ITEMS,
-      benchmarks,
-      arms,
-      pairs: pairIndex,
-      outcome: outcome.map((o) => o.join('')),
-      prediction: prediction.map((p) => p.join('')),
-      // Little-endian Float32 (the byte order of every browser's typed arrays on the platforms that run them).
-      margin: margin.map((m) => Buffer.from(m.buffer, m.byteOffset, m.byteLength).toString('base64')),
-    };
+    const index = { v: 2, n, chunk: EXPLORER_CHUNK_ITEMS, benchmarks, arms, pairs: pairIndex };
+    const armFiles = arms.map((_, a) => {
+      const m = margin[a]!;
+      const columns = {
+        outcome: outcome[a]!.join(''),
+        prediction: prediction[a]!.join(''),
+        // Little-endian Float32 (the byte order of every browser's typed arrays on the platforms that run them).
+        margin: Buffer.from(m.buffer, m.byteOffset, m.byteLength).toString('base64'),
+      };
+      return `PERCEIVE_EXPLORER_ARM(${a},${JSON.stringify(columns)});\n`;
+    });
     const chunks: string[] = [];
     for (let start = 0; start < n; start += EXPLORER_CHUNK_ITEMS) {
       const part = order.slice(start, start + EXPLORER_CHUNK_ITEMS);
@@ -165,6 +166,6 @@ export class ExplorerDataBuilder {
       });
       chunks.push(`PERCEIVE_EXPLORER_CHUNK(${chunks.length},${JSON.stringify({ s: strings, rows, errors })});\n`);
     }
-    return { index: `window.PERCEIVE_EXPLORER=${JSON.stringify(index)};\n`, chunks, items: n, arms: arms.length };
+    return { index: `window.PERCEIVE_EXPLORER=${JSON.stringify(index)};\n`, arms: armFiles, chunks, items: n };
   }
 }

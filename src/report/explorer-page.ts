@@ -14,8 +14,9 @@ a.cell{cursor:pointer}
 /**
  * The explorer's vanilla script (no framework, no network): reads window.PERCEIVE_EXPLORER
  * (report-data/index.js, loaded by a script tag before it), filters by benchmark, arm pair and 2x2
- * cell, sorts, paginates, and puts only the visible page's rows in the DOM; their details come from
- * report-data/items-<k>.js, loaded on demand by script tags; thumbnails are <img loading="lazy">
+ * cell, sorts, paginates, and puts only the visible page's rows in the DOM; the selected pair's
+ * columns (report-data/arm-<a>.js) and the rows' details (report-data/items-<k>.js) are loaded on
+ * demand by script tags; thumbnails are <img loading="lazy">
  * from thumbs/. It sets #explorer's data-state to "ready" and window.PERCEIVE_EXPLORER_FIRST_PAGE_MS
  * (performance.now() at the first page's render) once the first page is shown, and counts finished
  * renders in data-renders (tests wait on it).
@@ -32,35 +33,42 @@ const SCRIPT = `
     return;
   }
   var N = D.n, CH = D.chunk;
-  var margins = D.margin.map(function (b64) {
-    var bin = atob(b64), bytes = new Uint8Array(bin.length);
-    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    return new Float32Array(bytes.buffer);
-  });
   var CELLS = [['all', 'all'], ['both', 'both right'], ['arm', 'only arm right'], ['baseline', 'only baseline right'], ['neither', 'neither'], ['excluded', 'excluded (failed or missing)']];
   var state = { bench: -1, pair: 0, cell: 'all', sort: 'id', size: 50, page: 0 };
   var view = new Uint32Array(0);
-  var chunks = {}, waiting = {};
-  var renderToken = 0, renders = 0;
-  window.PERCEIVE_EXPLORER_CHUNK = function (k, data) {
-    chunks[k] = data;
-    var w = waiting[k];
-    delete waiting[k];
+  var loaded = {}, waiting = {};
+  var renderToken = 0, filterToken = 0, renders = 0;
+  var EMPTY = { outcome: '', prediction: '', margin: new Float32Array(0) };
+  function arrived(name, data) {
+    loaded[name] = data;
+    var w = waiting[name];
+    delete waiting[name];
     if (w) w.forEach(function (f) { f(); });
+  }
+  window.PERCEIVE_EXPLORER_CHUNK = function (k, data) { arrived('items-' + k, data); };
+  window.PERCEIVE_EXPLORER_ARM = function (a, d) {
+    var bin = atob(d.margin), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    arrived('arm-' + a, { outcome: d.outcome, prediction: d.prediction, margin: new Float32Array(bytes.buffer) });
   };
-  function loadChunk(k) {
-    if (chunks[k]) return Promise.resolve();
+  /** Loads DATA_DIR/<name>.js by a script tag (once); resolves when its data has arrived, or it failed (then marked missing). */
+  function load(name) {
+    if (loaded[name]) return Promise.resolve();
     return new Promise(function (resolve) {
-      if (waiting[k]) { waiting[k].push(resolve); return; }
-      waiting[k] = [resolve];
+      if (waiting[name]) { waiting[name].push(resolve); return; }
+      waiting[name] = [resolve];
       var s = document.createElement('script');
-      s.src = 'DATA_DIR/items-' + k + '.js';
-      s.onerror = function () { chunks[k] = { missing: true }; var w = waiting[k]; delete waiting[k]; if (w) w.forEach(function (f) { f(); }); };
+      s.src = 'DATA_DIR/' + name + '.js';
+      s.onerror = function () { arrived(name, { missing: true }); };
       document.head.appendChild(s);
     });
   }
+  function arm(a) {
+    var d = loaded['arm-' + a];
+    return d && !d.missing ? d : EMPTY;
+  }
   function cellOf(i, a, b) {
-    var x = D.outcome[a].charCodeAt(i), y = D.outcome[b].charCodeAt(i);
+    var x = a.outcome.charCodeAt(i), y = b.outcome.charCodeAt(i);
     var R = 114, W = 119;
     if ((x !== R && x !== W) || (y !== R && y !== W)) return 'excluded';
     if (x === R) return y === R ? 'both' : 'arm';
@@ -118,13 +126,18 @@ const SCRIPT = `
     render();
   }
   function refilter() {
+    var token = ++filterToken, pair = D.pairs[state.pair];
+    var need = pair ? [load('arm-' + pair[0]), load('arm-' + pair[1])] : [];
+    Promise.all(need).then(function () { if (token === filterToken) filterNow(); });
+  }
+  function filterNow() {
     var lo = 0, hi = N;
     if (state.bench >= 0) { lo = D.benchmarks[state.bench][1]; hi = D.benchmarks[state.bench][2]; }
-    var pair = D.pairs[state.pair], a = pair ? pair[0] : 0, b = pair ? pair[1] : 0;
+    var pair = D.pairs[state.pair], a = arm(pair ? pair[0] : -1), b = arm(pair ? pair[1] : -1);
     var counts = { all: 0, both: 0, arm: 0, baseline: 0, neither: 0, excluded: 0 };
     var out = new Uint32Array(hi - lo), m = 0;
     for (var i = lo; i < hi; i++) {
-      var c = pair ? cellOf(i, a, b) : 'excluded';
+      var c = cellOf(i, a, b);
       counts[c]++;
       counts.all++;
       if (state.cell === 'all' || state.cell === c) out[m++] = i;
@@ -133,12 +146,13 @@ const SCRIPT = `
     var cs = $('ex-cell');
     CELLS.forEach(function (c, k) { cs.options[k].textContent = c[1] + ' (' + fmt(counts[c[0]]) + ')'; });
     var sort = state.sort;
-    if (sort !== 'id' && pair) {
-      var mg = margins[sort.indexOf('base') === 0 ? b : a], dir = sort.slice(-4) === 'desc' ? -1 : 1;
+    if (sort !== 'id') {
+      var mg = (sort.indexOf('base') === 0 ? b : a).margin, dir = sort.slice(-4) === 'desc' ? -1 : 1;
       view = Uint32Array.from(view).sort(function (x, y) {
         var p = mg[x], q = mg[y];
-        if (p !== p) return q !== q ? x - y : 1;
-        if (q !== q) return -1;
+        var pn = p === undefined || p !== p, qn = q === undefined || q !== q;
+        if (pn) return qn ? x - y : 1;
+        if (qn) return -1;
         return p === q ? x - y : (p - q) * dir;
       });
     }
@@ -149,20 +163,20 @@ const SCRIPT = `
     for (var k = 0; k < D.benchmarks.length; k++) if (i < D.benchmarks[k][2]) return D.benchmarks[k][0];
     return '';
   }
-  function marginText(v) { return v !== v ? '' : 'margin ' + (Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(3) : v.toExponential(2)); }
-  function armCell(i, arm, row, local, opts) {
-    var o = D.outcome[arm].charAt(i);
-    if (o === '.') return '<span class="muted">no sample</span>';
+  function marginText(v) { return v === undefined || v !== v ? '' : 'margin ' + (Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(3) : v.toExponential(2)); }
+  function armCell(i, k, row, local, opts) {
+    var d = arm(k), o = d.outcome.charAt(i);
+    if (o === '.' || o === '') return '<span class="muted">no sample</span>';
     if (o === 'f') {
-      var e = row && local.errors && local.errors[local.j] && local.errors[local.j][arm];
+      var e = row && local.errors && local.errors[local.j] && local.errors[local.j][k];
       return '<span class="bad">failed' + (e ? ': ' + esc(e) : '') + '</span>';
     }
-    var p = D.prediction[arm].charAt(i), picked = p === '.' || p === '?' ? '' : opts[parseInt(p, 36)];
+    var p = d.prediction.charAt(i), picked = p === '' || p === '.' || p === '?' ? '' : opts[parseInt(p, 36)];
     return '<span class="' + (o === 'r' ? 'ok">&#10003;' : 'bad">&#10007;') + '</span> ' + esc(picked === undefined ? '' : picked) +
-      '<br><span class="muted">' + marginText(margins[arm][i]) + '</span>';
+      '<br><span class="muted">' + marginText(d.margin[i]) + '</span>';
   }
   function rowHtml(i, n) {
-    var ch = chunks[Math.floor(i / CH)], j = i % CH;
+    var ch = loaded['items-' + Math.floor(i / CH)], j = i % CH;
     var pair = D.pairs[state.pair];
     if (!ch || ch.missing) return '<tr><td class="num">' + n + '</td><td colspan="5" class="bad">item details missing (DATA_DIR/items-' + Math.floor(i / CH) + '.js)</td></tr>';
     var r = ch.rows[j], bench = benchOf(i);
@@ -184,7 +198,7 @@ const SCRIPT = `
     var need = {};
     for (var k = from; k < to; k++) need[Math.floor(view[k] / CH)] = true;
     $('ex-status').textContent = 'loading...';
-    Promise.all(Object.keys(need).map(function (c) { return loadChunk(Number(c)); })).then(function () {
+    Promise.all(Object.keys(need).map(function (c) { return load('items-' + c); })).then(function () {
       if (token !== renderToken) return;
       var pair = D.pairs[state.pair];
       $('ex-head').innerHTML = '<tr><th>#</th><th>item</th><th>images</th><th>options (correct in bold)</th><th>' + (pair ? esc(D.arms[pair[0]]) : 'arm') + '</th><th>' + (pair ? esc(D.arms[pair[1]]) : 'baseline') + '</th></tr>';

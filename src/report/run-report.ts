@@ -79,8 +79,9 @@ export async function writeRunReport(run: RunDirectory, options: { wallMs?: numb
   const tally = await thumbnails;
   const data = explorer.build(pairs, tally.available);
   for (const [k, chunk] of data.chunks.entries()) run.writeFileAtomic(`${EXPLORER_DATA_DIR}/items-${k}.js`, chunk);
+  for (const [a, arm] of data.arms.entries()) run.writeFileAtomic(`${EXPLORER_DATA_DIR}/arm-${a}.js`, arm);
   run.writeFileAtomic(`${EXPLORER_DATA_DIR}/index.js`, data.index);
-  removeStaleChunks(run.file(EXPLORER_DATA_DIR), data.chunks.length);
+  removeStaleFiles(run.file(EXPLORER_DATA_DIR), { items: data.chunks.length, arm: data.arms.length });
   run.writeFileAtomic('report.html', await renderHtmlReport(model, { items: data.items }));
   const tables = renderCsvTables(model);
   for (const [name, text] of Object.entries(tables)) run.writeFileAtomic(`tables/${name}`, text);
@@ -93,10 +94,10 @@ export async function writeRunReport(run: RunDirectory, options: { wallMs?: numb
   };
 }
 
-/** Detail files of an earlier, larger report (items-<k>.js with k ≥ count). */
-function removeStaleChunks(dir: string, count: number): void {
+/** Data files of an earlier, larger report (items-<k>.js, arm-<a>.js beyond this report's count). */
+function removeStaleFiles(dir: string, counts: { items: number; arm: number }): void {
   for (const f of fs.readdirSync(dir)) {
-    const k = /^items-(\d+)\.js$/.exec(f);
-    if (k && Number(k[1]) >= count) fs.rmSync(`${dir}/${f}`, { force: true });
+    const k = /^(items|arm)-(\d+)\.js$/.exec(f);
+    if (k && Number(k[2]) >= counts[k[1] as 'items' | 'arm']) fs.rmSync(`${dir}/${f}`, { force: true });
   }
 }

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 
@@ -39,8 +38,9 @@ export interface ThumbnailTally {
 /**
  * Writes one small JPEG per distinct image into `<dir>/thumbs/`, skipping those already there.
  * sharp decodes, resizes and encodes on its own thread pool; at most `concurrency` images are in
- * flight (default: four per core, at least 8, so sharp's threads stay busy while the main thread
- * runs the analysis), so memory stays bounded whatever the image count. A thumbnail is
+ * flight (default 128: sharp decodes on its 4 libuv threads, and the queued rest keeps them busy
+ * while the main thread runs the analysis and cannot hand out more; each writes its file itself, so
+ * no image bytes wait in JavaScript), so memory stays bounded whatever the image count. A thumbnail is
  * written through a temporary file and a rename (a stopped report never leaves half a JPEG).
  */
 export async function writeThumbnails(dir: string, images: Iterable<ImageRef>, options: { concurrency?: number } = {}): Promise<ThumbnailTally> {
@@ -59,7 +59,7 @@ export async function writeThumbnails(dir: string, images: Iterable<ImageRef>, o
       tally.available.add(name);
     } else todo.push([name, image.path]);
   }
-  const concurrency = Math.max(1, options.concurrency ?? Math.max(8, 4 * os.availableParallelism()));
+  const concurrency = Math.max(1, options.concurrency ?? 128);
   let next = 0;
   const work = async (): Promise<void> => {
     while (next < todo.length) {

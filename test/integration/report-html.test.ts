@@ -135,9 +135,11 @@ describe('the per-item explorer on 2,000 generated items × 4 arms (8,000 sample
     // A second report makes none again.
     const again = await writeRunReport(RunDirectory.open(gen.dir));
     expect(again.explorer.thumbnails).toEqual({ written: 0, present: distinct.size, unreadable: 0 });
-    // The page and all its data: 8 detail files of 256 items, and a bound of 200 bytes per sample in all.
+    // The page and all its data: one file per arm, 8 detail files of 256 items, and a bound of 200 bytes per sample in all.
     const data = fs.readdirSync(path.join(gen.dir, 'report-data'));
-    expect(data.sort()).toEqual(['index.js', ...Array.from({ length: 8 }, (_, k) => `items-${k}.js`)].sort());
+    expect(data.sort()).toEqual(
+      ['index.js', ...Array.from({ length: 4 }, (_, a) => `arm-${a}.js`), ...Array.from({ length: 8 }, (_, k) => `items-${k}.js`)].sort(),
+    );
     const bytes = fs.statSync(html).size + data.reduce((t, f) => t + fs.statSync(path.join(gen.dir, 'report-data', f)).size, 0);
     expect(bytes).toBeLessThan(8000 * 200);
     // No inline images any more.

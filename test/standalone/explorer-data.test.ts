@@ -41,12 +41,21 @@ function sample(benchmark: string, item: string, arm: string, o: Partial<Sample>
 }
 
 /** Runs the generated data files as the page does and returns what they define. */
-function evaluate(files: { index: string; chunks: string[] }): { index: Record<string, unknown>; chunks: Array<Record<string, unknown>> } {
+function evaluate(files: { index: string; arms: string[]; chunks: string[] }): {
+  index: Record<string, unknown>;
+  arms: Array<{ outcome: string; prediction: string; margin: string }>;
+  chunks: Array<Record<string, unknown>>;
+} {
   const chunks: Array<Record<string, unknown>> = [];
-  const context = { window: {} as Record<string, unknown>, PERCEIVE_EXPLORER_CHUNK: (k: number, d: Record<string, unknown>) => (chunks[k] = d) };
+  const arms: Array<{ outcome: string; prediction: string; margin: string }> = [];
+  const context = {
+    window: {} as Record<string, unknown>,
+    PERCEIVE_EXPLORER_CHUNK: (k: number, d: Record<string, unknown>) => (chunks[k] = d),
+    PERCEIVE_EXPLORER_ARM: (a: number, d: { outcome: string; prediction: string; margin: string }) => (arms[a] = d),
+  };
   vm.runInNewContext(files.index, context);
-  for (const c of files.chunks) vm.runInNewContext(c, context);
-  return { index: context.window.PERCEIVE_EXPLORER as Record<string, unknown>, chunks };
+  for (const f of [...files.arms, ...files.chunks]) vm.runInNewContext(f, context);
+  return { index: context.window.PERCEIVE_EXPLORER as Record<string, unknown>, arms, chunks };
 }
 
 describe('explorer data', () => {
@@ -83,7 +92,7 @@ describe('explorer data', () => {
       new Set([thumbnailName({ path: '/img/1.jpg', sha256: 'x' })]),
     );
     expect(files.items).toBe(4);
-    const { index, chunks } = evaluate(files);
+    const { index, arms, chunks } = evaluate(files);
     expect(index.n).toBe(4);
     expect(index.benchmarks).toEqual([
       ['a', 0, 3],
@@ -92,9 +101,9 @@ describe('explorer data', () => {
     expect(index.arms).toEqual(['clip', 'vlm', 'other']);
     // A pair whose arm never appears is left out.
     expect(index.pairs).toEqual([[1, 0]]);
-    expect(index.outcome).toEqual(['rwrr', 'rrf.', '.r..']);
-    expect(index.prediction).toEqual(['0102', '00..', '.0..']);
-    const margins = (index.margin as string[]).map((m) => [...new Float32Array(new Uint8Array(Buffer.from(m, 'base64')).buffer)]);
+    expect(arms.map((a) => a.outcome)).toEqual(['rwrr', 'rrf.', '.r..']);
+    expect(arms.map((a) => a.prediction)).toEqual(['0102', '00..', '.0..']);
+    const margins = arms.map((a) => a.margin).map((m) => [...new Float32Array(new Uint8Array(Buffer.from(m, 'base64')).buffer)]);
     expect(margins[0]![0]).toBeCloseTo(0.7, 6);
     expect(margins[0]![1]).toBeCloseTo(-0.3, 6);
     expect(margins[0]![3]).toBeCloseTo(0.1, 6);
