@@ -4,9 +4,11 @@
  * baseline, `vlm.vqascore`, `vlm.mcq`, two `vlm2vec` prompt variants; about 1 % failed samples, CLIP
  * image-pair cosines) and times `perceive report RUN_DIR` in a child process: wall time from spawn to
  * exit and the child's peak RSS (`process.resourceUsage().maxRSS`, printed by a preload at exit).
- * Each size is measured `--repeats` times; the best run counts and the spread is printed beside it.
- * The first size is measured once more with image paths that do not exist: the report without the
- * HTML's thumbnails (sharp, about 4 ms of CPU per 256 px image), i.e. the analysis and rendering alone.
+ * Each size is measured `--repeats` times; the best run counts and the spread is printed beside it
+ * (the first repeat writes the explorer's thumbnails into the run's thumbs/, one per image; later
+ * repeats find them present, as every report after a run's first does).
+ * The first size is measured once more with image paths that do not exist: the report without
+ * thumbnails (sharp, about 4 ms of CPU per 256 px image), i.e. the analysis and rendering alone.
  * Target (issue 16): at 8,000 samples ≤ 5 s and ≤ 400 MB.
  *
  *   npx tsx bench/report-scale.ts [--samples 8000,32000] [--repeats 3] [--arms 1..5] [--keep] [--small]

@@ -1,11 +1,11 @@
-import sharp from 'sharp';
 import { accuracySpec, cosineBinSpec, differenceSpec, renderSvg } from './charts.js';
-import { ci, htmlEscape as h, pct, pValue, scoreList, signedPoints } from './format.js';
+import { ci, htmlEscape as h, pct, pValue, signedPoints } from './format.js';
 import { headerLines, tinyWarning } from './markdown-report.js';
 import { headlineHtml } from './headline-table.js';
 import { optionOrderHtml, promptWithOptionOrder } from './option-order-report.js';
 import { probeHtml } from './probe-report.js';
-import type { ItemRow, ReportModel } from './report-model.js';
+import type { ReportModel } from './report-model.js';
+import { EXPLORER_STYLE, explorerSection } from './explorer-page.js';
 
 const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}
@@ -13,54 +13,9 @@ h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ddd}h3{margin-top:
 table{border-collapse:collapse;margin:.6em 0;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}
 th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .warning{background:#fff4d6;border:1px solid #e0b84c;padding:.6em 1em}
-.chart{margin:.5em 0}.thumb{width:96px;height:auto;border:1px solid #ddd}
+.chart{margin:.5em 0}
 .ok{color:#17703a}.bad{color:#b3261e}.muted{color:#777}
 `;
-
-const thumbCache = new Map<string, Promise<string>>();
-
-/** A small inline JPEG of an image file (data URI), or '' when it cannot be read. Never enlarged (the page sizes it). */
-function thumbnail(file: string): Promise<string> {
-  let t = thumbCache.get(file);
-  if (!t) {
-    // Handed to sharp's thread pool at once, by path (sharp reads the file there; no image bytes wait
-    // in memory): its work overlaps whatever the main thread does next (the analysis, when
-    // `prefetchThumbnails` is called before it).
-    t = sharp(file)
-      .resize(96, 96, { fit: 'inside', withoutEnlargement: true })
-      .jpeg({ quality: 70 })
-      .toBuffer()
-      .then((b) => `data:image/jpeg;base64,${b.toString('base64')}`)
-      .catch(() => '');
-    thumbCache.set(file, t);
-  }
-  return t;
-}
-
-/** The win tables' rows (each comparison's first `WIN_ROWS` wins either way). */
-export const WIN_ROWS = 300;
-
-/** Starts the thumbnails of these images on sharp's thread pool; `renderHtmlReport` then finds them made. */
-export function prefetchThumbnails(files: Iterable<string>): void {
-  for (const f of files) void thumbnail(f);
-}
-
-async function thumbs(files: string[]): Promise<string> {
-  const uris = await Promise.all(files.map(thumbnail));
-  return uris
-    .map((u, i) =>
-      u
-        ? `<img class="thumb" alt="${h(files[i]!.split('/').pop() ?? '')}" src="${u}">`
-        : `<span class="muted">${h(files[i]!.split('/').pop() ?? '')} (unreadable)</span>`,
-    )
-    .join(' ');
-}
-
-function pickCell(s: ItemRow['arm']): string {
-  if (!s) return '–';
-  if (s.status === 'failed') return `<span class="bad">failed: ${h(s.error?.message ?? '')}</span>`;
-  return `<span class="${s.correct ? 'ok' : 'bad'}">${s.correct ? '✓' : '✗'}</span> ${h(s.options[s.prediction ?? 0] ?? '')}`;
-}
 
 function table(header: string[], rows: string[][], numeric: boolean[] = []): string {
   return `<table><thead><tr>${header.map((x) => `<th>${x}</th>`).join('')}</tr></thead><tbody>${rows
@@ -68,31 +23,23 @@ function table(header: string[], rows: string[][], numeric: boolean[] = []): str
     .join('')}</tbody></table>`;
 }
 
-async function winTable(rows: ItemRow[], arm: string, baseline: string): Promise<string> {
-  // Every thumbnail of the table at once (sharp works on its thread pool), not one row after another.
-  const images = await Promise.all(rows.map((r) => thumbs(r.images)));
-  const body: string[][] = [];
-  for (const [k, r] of rows.entries()) {
-    body.push([
-      h(r.item),
-      images[k]!,
-      r.options.map((o, i) => (i === r.correctOption ? `<b>${h(o)}</b>` : h(o))).join('<br>'),
-      `${pickCell(r.arm)}<br><span class="muted">${h(scoreList(r.arm?.scores?.[0]))}</span>`,
-      `${pickCell(r.baseline)}<br><span class="muted">${h(scoreList(r.baseline?.scores?.[0]))}</span>`,
-    ]);
-  }
-  return table(['item', 'image', 'options (correct in bold)', h(arm), h(baseline)], body);
+type Section = (model: ReportModel) => Promise<string[]> | string[];
+
+function inlineCode(text: string): string {
+  return h(text).replace(/`([^`]+)`/g, '<code>$1</code>');
 }
 
-/** report.html: one self-contained file (inline CSS, inline SVG charts, inline thumbnails; no network). */
-export async function renderHtmlReport(model: ReportModel): Promise<string> {
-  const parts: string[] = [];
-  parts.push(`<h1>perceive report: ${h(model.runId)}</h1>`);
+function titleSection(model: ReportModel): string[] {
+  const parts = [`<h1>perceive report: ${h(model.runId)}</h1>`];
   const warning = tinyWarning(model);
-  if (warning) parts.push(`<p class="warning"><b>Warning:</b> ${h(warning).replace(/`([^`]+)`/g, '<code>$1</code>')}</p>`);
+  if (warning) parts.push(`<p class="warning"><b>Warning:</b> ${inlineCode(warning)}</p>`);
   parts.push(...headlineHtml(model));
-  parts.push('<h2 id="run">Run</h2><ul>', ...headerLines(model).map((l) => `<li>${h(l).replace(/`([^`]+)`/g, '<code>$1</code>')}</li>`), '</ul>');
+  parts.push('<h2 id="run">Run</h2><ul>', ...headerLines(model).map((l) => `<li>${inlineCode(l)}</li>`), '</ul>');
+  return parts;
+}
 
+async function accuracySection(model: ReportModel): Promise<string[]> {
+  const parts: string[] = [];
   parts.push('<h2 id="accuracy">Accuracy per benchmark and arm</h2>');
   parts.push("<p>The benchmark authors' own metrics, with 95% bootstrap CIs (resampling the metric's unit). Failed items are excluded and counted.</p>");
   for (const benchmark of [...new Set(model.arms.map((a) => a.benchmark))]) {
@@ -123,35 +70,42 @@ export async function renderHtmlReport(model: ReportModel): Promise<string> {
     );
     if (bars.length > 0) parts.push(`<div class="chart" data-chart="accuracy">${await renderSvg(accuracySpec(benchmark, bars))}</div>`);
   }
+  return parts;
+}
 
-  parts.push(...(await optionOrderHtml(model.summary)));
-  parts.push(...probeHtml(model.probe.tables, model.probe.baseline));
+/** A count of the 2x2 that opens the explorer on its cell. */
+function cellLink(c: ReportModel['comparisons'][number], cell: string, count: number): string {
+  return `<a class="cell" href="#explorer" data-bench="${h(c.benchmark)}" data-arm="${h(c.arm)}" data-baseline="${h(c.baseline)}" data-cell="${cell}">${count}</a>`;
+}
 
-  parts.push('<h2 id="items">Per item: generation against contrastive matching</h2>');
-  for (const c of model.comparisons) {
-    parts.push(`<h3>${h(c.benchmark)}: ${h(c.arm)} vs ${h(c.baseline)}</h3>`);
-    parts.push(
-      table(
-        ['', `${h(c.baseline)} right`, `${h(c.baseline)} wrong`],
-        [
-          [`<b>${h(c.arm)} right</b>`, `${c.both} (both)`, `${c.onlyArm} (only ${h(c.arm)})`],
-          [`<b>${h(c.arm)} wrong</b>`, `${c.onlyBaseline} (only ${h(c.baseline)})`, `${c.neither} (neither)`],
-        ],
-      ),
-    );
-    parts.push(`<p>${c.n} items answered by both${c.excluded ? `; ${c.excluded} excluded` : ''}. Exact McNemar test: p = ${pValue(c.mcnemarP)}.</p>`);
-    const armWins = c.rows.filter((r) => r.outcome === 'only arm');
-    const baseWins = c.rows.filter((r) => r.outcome === 'only baseline');
-    parts.push(
-      `<h4>Where ${h(c.arm)} is right and ${h(c.baseline)} wrong (${armWins.length})</h4>`,
-      await winTable(armWins.slice(0, WIN_ROWS), c.arm, c.baseline),
-    );
-    parts.push(
-      `<h4>Where ${h(c.baseline)} is right and ${h(c.arm)} wrong (${baseWins.length})</h4>`,
-      await winTable(baseWins.slice(0, WIN_ROWS), c.arm, c.baseline),
-    );
-  }
+/** The 2x2 of every arm pair in one table (each count opens the explorer on its items). */
+function itemsSection(model: ReportModel): string[] {
+  const parts = ['<h2 id="items">Per item: generation against contrastive matching</h2>'];
+  if (model.comparisons.length === 0) return [...parts, '<p>No arm pair: the baseline has no samples.</p>'];
+  parts.push(
+    '<p>The per-item 2x2 of each arm against the baseline on the items both answered (failed items excluded and counted), with the exact McNemar test. Each count opens the explorer below on those items.</p>',
+    table(
+      ['benchmark', 'arm', 'baseline', 'both right', 'only arm right', 'only baseline right', 'neither', 'excluded', 'items', 'McNemar p'],
+      model.comparisons.map((c) => [
+        h(c.benchmark),
+        h(c.arm),
+        h(c.baseline),
+        cellLink(c, 'both', c.both),
+        cellLink(c, 'arm', c.onlyArm),
+        cellLink(c, 'baseline', c.onlyBaseline),
+        cellLink(c, 'neither', c.neither),
+        cellLink(c, 'excluded', c.excluded),
+        String(c.n),
+        pValue(c.mcnemarP),
+      ]),
+      [false, false, false, true, true, true, true, true, true, true],
+    ),
+  );
+  return parts;
+}
 
+async function differencesSection(model: ReportModel): Promise<string[]> {
+  const parts: string[] = [];
   if (model.differences.length > 0) {
     parts.push('<h2 id="ablation">Differences between arms (prompt ablation)</h2>');
     parts.push('<p>First arm minus second, percentage points, on the items both answered, paired 95% bootstrap CI.</p>');
@@ -178,7 +132,11 @@ export async function renderHtmlReport(model: ReportModel): Promise<string> {
     }));
     parts.push(`<div class="chart" data-chart="differences">${await renderSvg(differenceSpec('differences between arms', points))}</div>`);
   }
+  return parts;
+}
 
+async function agreementSection(model: ReportModel): Promise<string[]> {
+  const parts: string[] = [];
   if (model.agreement.length > 0) {
     parts.push('<h2 id="agreement">Erroneous agreement</h2><p>CLIP image–image cosine of each image pair beside each arm\'s accuracy on that pair.</p>');
     parts.push(
@@ -197,7 +155,11 @@ export async function renderHtmlReport(model: ReportModel): Promise<string> {
     for (const v of model.agreement)
       parts.push(`<div class="chart" data-chart="cosine-bins">${await renderSvg(cosineBinSpec(`${v.benchmark}: pair accuracy by CLIP cosine`, v.bins))}</div>`);
   }
+  return parts;
+}
 
+async function pairModesSection(model: ReportModel): Promise<string[]> {
+  const parts: string[] = [];
   if (model.pairModes.length > 0) {
     parts.push('<h2 id="mmvp-pairs">MMVP pairs: one image per prompt, both images in one prompt, relaxed</h2>');
     parts.push(
@@ -223,7 +185,11 @@ export async function renderHtmlReport(model: ReportModel): Promise<string> {
     if (bars.length > 0)
       parts.push(`<div class="chart" data-chart="pair-modes">${await renderSvg(accuracySpec('pair accuracy by way of asking', bars))}</div>`);
   }
+  return parts;
+}
 
+function referencesSection(model: ReportModel): string[] {
+  const parts: string[] = [];
   parts.push('<h2 id="references">Reference numbers from the papers</h2>');
   if (model.references.length === 0) parts.push('<p>No published numbers for these benchmarks.</p>');
   for (const r of model.references) {
@@ -243,7 +209,11 @@ export async function renderHtmlReport(model: ReportModel): Promise<string> {
     parts.push(`<p>Ours: ${r.ours.map((o) => `${h(o.arm)} ${h(o.metric)} ${pct(o.value)}`).join('; ')}.</p>`);
   }
   parts.push(`<p>${h(model.errataNote)}</p>`);
+  return parts;
+}
 
+function failedSection(model: ReportModel): string[] {
+  const parts: string[] = [];
   if (model.failed.length > 0) {
     parts.push('<h2 id="failed">Failed items</h2>');
     parts.push(
@@ -253,5 +223,37 @@ export async function renderHtmlReport(model: ReportModel): Promise<string> {
       ),
     );
   }
-  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>perceive report: ${h(model.runId)}</title><style>${STYLE}</style></head><body>\n${parts.join('\n')}\n</body></html>\n`;
+  return parts;
+}
+
+/**
+ * report.html's sections in order, each its own render function: the headline and the run, the
+ * accuracy tables, the per-item 2x2s and the explorer, then the rest.
+ */
+const SECTIONS: Section[] = [
+  titleSection,
+  accuracySection,
+  itemsSection,
+  (model) => optionOrderHtml(model.summary),
+  (model) => probeHtml(model.probe.tables, model.probe.baseline),
+  differencesSection,
+  agreementSection,
+  pairModesSection,
+  referencesSection,
+  failedSection,
+];
+
+/**
+ * report.html: inline CSS and SVG charts; the per-item explorer's data and thumbnails are files
+ * beside it (`report-data/`, `thumbs/`; see run-report.ts), loaded by script and img tags, so it opens
+ * from disk with no server and no network. `explorer.items`: the explorer's item count (no explorer
+ * section when absent).
+ */
+export async function renderHtmlReport(model: ReportModel, explorer?: { items: number }): Promise<string> {
+  const parts: string[] = [];
+  for (const section of SECTIONS) {
+    parts.push(...(await section(model)));
+    if (section === itemsSection && explorer) parts.push(explorerSection(explorer.items));
+  }
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>perceive report: ${h(model.runId)}</title><style>${STYLE}${EXPLORER_STYLE}</style></head><body>\n${parts.join('\n')}\n</body></html>\n`;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { compareItems } from '../analysis/item-comparison.js';
+import fs from 'node:fs';
 import { applyProbes } from '../analysis/probe.js';
 import { probeTables } from '../analysis/probe-table.js';
 import { readReportSamples } from '../analysis/report-samples.js';
@@ -9,9 +9,11 @@ import { PerceiveError } from '../core/errors.js';
 import type { RunDirectory } from '../store/run-directory.js';
 import type { Sample } from '../store/sample.js';
 import { renderCsvTables } from './csv-tables.js';
-import { prefetchThumbnails, renderHtmlReport, WIN_ROWS } from './html-report.js';
+import { EXPLORER_DATA_DIR, ExplorerDataBuilder } from './explorer-data.js';
+import { renderHtmlReport } from './html-report.js';
 import { renderMarkdownReport } from './markdown-report.js';
 import { buildReportModel, type ReportManifest, type ReportModel } from './report-model.js';
+import { type ThumbnailTally, writeThumbnails } from './thumbnails.js';
 import { describeZodIssues } from '../core/zod-issues.js';
 
 const ManifestConfigSchema = z.object({
@@ -51,27 +53,13 @@ export function loadReportModel(
   });
 }
 
-/** The images of the rows the HTML's win tables show (each comparison's first `WIN_ROWS` wins either way). */
-function prefetchWinThumbnails(samples: Sample[], baseline: string): void {
-  const images = new Map<string, string[]>();
-  for (const s of samples)
-    images.set(
-      `${s.benchmark}\u0000${s.item}`,
-      s.images.map((i) => i.path),
-    );
-  const files = new Set<string>();
-  for (const c of compareItems(samples, baseline)) {
-    for (const id of [...c.armWins.slice(0, WIN_ROWS), ...c.baselineWins.slice(0, WIN_ROWS)])
-      for (const f of images.get(`${c.benchmark}\u0000${id}`) ?? []) files.add(f);
-  }
-  prefetchThumbnails(files);
-}
-
 export interface WrittenReport {
   summary: RunSummary;
   reportFile: string;
   htmlFile: string;
   tables: string[];
+  /** The explorer's items and thumbnails (written now, already present, unreadable images). */
+  explorer: { items: number; thumbnails: Omit<ThumbnailTally, 'available'> };
 }
 
 /**
@@ -79,11 +67,27 @@ export interface WrittenReport {
  * samples only, so a report can be rebuilt at any time (`perceive report RUN_DIR`).
  */
 export async function writeRunReport(run: RunDirectory, options: { wallMs?: number } = {}): Promise<WrittenReport> {
-  // The win tables' thumbnails are made on sharp's threads while the main thread runs the analysis.
-  const model = loadReportModel(run, { ...options, beforeAnalysis: prefetchWinThumbnails });
+  // The explorer collects every item; its thumbnails are written on sharp's threads (bounded) while
+  // the main thread runs the analysis, and only the missing ones (thumbs/ is kept between reports).
+  const explorer = new ExplorerDataBuilder();
+  let thumbnails: Promise<ThumbnailTally> = Promise.resolve({ written: 0, present: 0, unreadable: 0, available: new Set() });
+  const model = loadReportModel(run, {
+    ...options,
+    beforeAnalysis: (samples) => {
+      for (const s of samples) explorer.add(s);
+      thumbnails = writeThumbnails(run.dir, explorer.images());
+    },
+  });
   run.writeJson('summary.json', { ...model.summary, ...(options.wallMs === undefined ? {} : { wall_ms: options.wallMs }) });
   run.writeFileAtomic('report.md', renderMarkdownReport(model));
-  run.writeFileAtomic('report.html', await renderHtmlReport(model));
+  const pairs = [...new Map(model.comparisons.map((c) => [`${c.arm}\u0000${c.baseline}`, { arm: c.arm, baseline: c.baseline }])).values()];
+  const tally = await thumbnails;
+  const data = explorer.build(pairs, tally.available);
+  for (const [k, chunk] of data.chunks.entries()) run.writeFileAtomic(`${EXPLORER_DATA_DIR}/items-${k}.js`, chunk);
+  for (const [a, arm] of data.arms.entries()) run.writeFileAtomic(`${EXPLORER_DATA_DIR}/arm-${a}.js`, arm);
+  run.writeFileAtomic(`${EXPLORER_DATA_DIR}/index.js`, data.index);
+  removeStaleFiles(run.file(EXPLORER_DATA_DIR), { items: data.chunks.length, arm: data.arms.length });
+  run.writeFileAtomic('report.html', await renderHtmlReport(model, { items: data.items }));
   const tables = renderCsvTables(model);
   for (const [name, text] of Object.entries(tables)) run.writeFileAtomic(`tables/${name}`, text);
   return {
@@ -91,5 +95,14 @@ export async function writeRunReport(run: RunDirectory, options: { wallMs?: numb
     reportFile: run.file('report.md'),
     htmlFile: run.file('report.html'),
     tables: Object.keys(tables).map((t) => run.file(`tables/${t}`)),
+    explorer: { items: data.items, thumbnails: { written: tally.written, present: tally.present, unreadable: tally.unreadable } },
   };
+}
+
+/** Data files of an earlier, larger report (items-<k>.js, arm-<a>.js beyond this report's count). */
+function removeStaleFiles(dir: string, counts: { items: number; arm: number }): void {
+  for (const f of fs.readdirSync(dir)) {
+    const k = /^(items|arm)-(\d+)\.js$/.exec(f);
+    if (k && Number(k[2]) >= counts[k[1] as 'items' | 'arm']) fs.rmSync(`${dir}/${f}`, { force: true });
+  }
 }
