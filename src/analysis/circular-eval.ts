@@ -36,7 +36,7 @@ export function circularEval(samples: Sample[], formats: Map<string, BenchmarkSp
       let correctFileOrder = 0;
       for (const s of list) {
         const r = optionOrderRecord(s);
-        if (!r || r.option_order !== 'circular') continue;
+        if (r?.option_order !== 'circular') continue;
         const item = itemFromSample(s);
         const judged = r.round_scores.map((m) => family.judge(item, m).correct);
         n += 1;
