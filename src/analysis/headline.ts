@@ -22,7 +22,8 @@ export interface HeadlineArmFacts {
  * off-diagonal cells carry the same weight: the direction is read from whichever is larger once the
  * adjusted p is below `alpha`.
  */
-export type HeadlineWinner = 'arm' | 'baseline' | 'none';
+/** `untested`: no item both arms answered (every item failed on one side): outside the Holm family. */
+export type HeadlineWinner = 'arm' | 'baseline' | 'none' | 'untested';
 
 export interface HeadlineRow {
   arm: string;
@@ -109,7 +110,10 @@ export function headlineTables(
     const compared = comparisons.filter((c) => c.benchmark === benchmark && isVlmArmKind(armKinds.get(`${benchmark}\u0000${c.arm}`) ?? c.arm));
     if (compared.length === 0) continue;
     const baseline = compared[0]!.baseline;
-    const adjusted = holmAdjust(compared.map((c) => c.mcnemarP));
+    // Holm's family: the arms with at least one item both answered (an arm whose items all failed is no test).
+    const tested = compared.filter((c) => c.n > 0);
+    const adjustedTested = holmAdjust(tested.map((c) => c.mcnemarP));
+    const adjusted = compared.map((c) => (c.n > 0 ? adjustedTested[tested.indexOf(c)]! : 1));
     const base = metricsOf(benchmark, baseline);
     tables.push({
       benchmark,
@@ -119,11 +123,12 @@ export function headlineTables(
       baseline_prompt: base?.prompt ?? null,
       alpha,
       correction: 'holm',
-      m: compared.length,
+      m: tested.length,
       rows: compared.map((c, k) => {
         const a = metricsOf(benchmark, c.arm);
         const pAdjusted = adjusted[k]!;
-        const winner: HeadlineWinner = pAdjusted >= alpha || c.onlyArm === c.onlyBaseline ? 'none' : c.onlyArm > c.onlyBaseline ? 'arm' : 'baseline';
+        const winner: HeadlineWinner =
+          c.n === 0 ? 'untested' : pAdjusted >= alpha || c.onlyArm === c.onlyBaseline ? 'none' : c.onlyArm > c.onlyBaseline ? 'arm' : 'baseline';
         return {
           arm: c.arm,
           arm_kind: armKinds.get(`${benchmark}\u0000${c.arm}`) ?? c.arm,

@@ -19,6 +19,7 @@ export function baselineName(manifest: ReportManifest, baseline: string): string
 }
 
 export function directionText(winner: HeadlineWinner, baselineLabel: string): string {
+  if (winner === 'untested') return 'not tested (no item both answered)';
   return winner === 'arm' ? 'generation wins' : winner === 'baseline' ? `${baselineLabel} wins` : 'no significant difference';
 }
 
@@ -82,8 +83,8 @@ function cells(manifest: ReportManifest, label: string, r: HeadlineRow): string[
     cellText(r.only_arm, r.n),
     cellText(r.only_baseline, r.n),
     cellText(r.neither, r.n),
-    pValue(r.p),
-    pValue(r.p_adjusted),
+    r.winner === 'untested' ? '–' : pValue(r.p),
+    r.winner === 'untested' ? '–' : pValue(r.p_adjusted),
     directionText(r.winner, label),
   ];
 }

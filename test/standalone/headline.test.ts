@@ -241,3 +241,31 @@ describe('report --compare: headline, CircularEval and position bias where both 
     }
   });
 });
+
+describe('headline: an arm with no item both answered', () => {
+  it('is shown as not tested and stays out of the Holm family', async () => {
+    const { headlineTables } = await import('../../src/analysis/headline.js');
+    const comparison = (arm: string, onlyArm: number, onlyBaseline: number, n: number) => ({
+      benchmark: 'b',
+      arm,
+      baseline: 'clip',
+      n,
+      both: n - onlyArm - onlyBaseline,
+      onlyArm,
+      onlyBaseline,
+      neither: 0,
+      excluded: n === 0 ? 7 : 0,
+      mcnemarP: n === 0 ? 1 : 0.0390625, // 0 vs 7 discordant: exact two-sided binomial
+    });
+    const kinds = new Map([
+      ['b\u0000vlm.mcq', 'vlm.mcq'],
+      ['b\u0000vlm.two-image', 'vlm.two-image'],
+    ]);
+    const [t] = headlineTables([comparison('vlm.mcq', 0, 7, 10), comparison('vlm.two-image', 0, 0, 0)] as never, [], kinds);
+    expect(t?.m).toBe(1);
+    expect(t?.rows.map((r) => [r.arm, r.p_adjusted, r.winner])).toEqual([
+      ['vlm.mcq', 0.0390625, 'baseline'],
+      ['vlm.two-image', 1, 'untested'],
+    ]);
+  });
+});
