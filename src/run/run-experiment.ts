@@ -298,6 +298,7 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
   for (const model of new Set(config.arms.map((a) => a.model))) workers?.start(model);
   try {
     const formats = new Map(config.benchmarks.map((b) => [b.name, b.format] as const));
+    let stageStart = performance.now();
     const items: Item[] = [];
     const loadFailures: Array<{ spec: BenchmarkSpec; failure: LoadFailure }> = [];
     for (const spec of config.benchmarks) {
@@ -318,20 +319,27 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
         ),
       );
     }
+    log.info({ items: items.length, badRows: loadFailures.length, ms: Math.round(performance.now() - stageStart) }, 'benchmarks loaded');
+    stageStart = performance.now();
     const arms = await armIdentities(config, env);
     const { hashes: imageHashes, unreadable } = await hashImages(items, new Map(config.benchmarks.map((b) => [b.name, b.data_dir] as const)));
+    log.info({ images: imageHashes.size, unreadable: unreadable.size, ms: Math.round(performance.now() - stageStart) }, 'images hashed');
+    stageStart = performance.now();
+    // A benchmark's `arms` (ids) limit which arms run on its items.
+    const armsOf = new Map(config.benchmarks.filter((b) => b.arms).map((b) => [b.name, new Set(b.arms)] as const));
+    const admits = (benchmark: string, arm: ArmIdentity): boolean => armsOf.get(benchmark)?.has(arm.id) ?? true;
     const planFailures: PlanFailure[] = [];
     for (const { spec, failure } of loadFailures) {
-      for (const arm of arms) planFailures.push({ item: failedRowItem(spec, failure), arm, code: 'bad-row', message: failure.reason });
+      for (const arm of arms) if (admits(spec.name, arm)) planFailures.push({ item: failedRowItem(spec, failure), arm, code: 'bad-row', message: failure.reason });
     }
     const plannable = items.filter((i) => {
       const bad = i.images.find((p) => unreadable.has(p));
-      if (bad) for (const arm of arms) planFailures.push({ item: i, arm, code: 'bad-image', message: unreadable.get(bad)! });
+      if (bad) for (const arm of arms) if (admits(i.benchmark, arm)) planFailures.push({ item: i, arm, code: 'bad-image', message: unreadable.get(bad)! });
       return !bad;
     });
     const dataRoot = env.dataDir ?? commonRoot(config.benchmarks.map((b) => b.data_dir));
     const bundles = mergeBundles(
-      planBundles({ items: plannable, arms, imageHashes, dataRoot, seed: config.seed, namespace: store.file }),
+      planBundles({ items: plannable, arms, imageHashes, dataRoot, seed: config.seed, namespace: store.file, admits: (i, a) => admits(i.benchmark, a) }),
       config.queue.min_bundle_tasks,
     );
     const tasks = bundles.flatMap((b) => b.tasks);
@@ -353,7 +361,18 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
     say(
       `${tasks.length} tasks in ${bundles.length} bundles; ${done.size} already in the store, ${tally.remaining()} to compute in ${pending.length} bundles (data root ${dataRoot})`,
     );
-    log.info({ tasks: tasks.length, bundles: bundles.length, stored: done.size, pendingBundles: pending.length, dataRoot }, 'planned');
+    log.info(
+      {
+        tasks: tasks.length,
+        bundles: bundles.length,
+        stored: done.size,
+        pendingBundles: pending.length,
+        dataRoot,
+        ms: Math.round(performance.now() - stageStart),
+        heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+      },
+      'planned',
+    );
 
     const ctx: ExecCtx = { loaded, env, tools, run, runId, dataRoot, store, tally, log, say, started, options, deaths, resumeCommand };
     let stopped = false;
@@ -361,7 +380,9 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
       stopped = redis ? await runQueued(ctx, redis, pending, workers) : await runInline(ctx, pending);
     }
     options.onProgress?.(tally.progress(Date.now() - started));
+    stageStart = performance.now();
     const exported = exportSamples({ run, tasks, imageHashes, planFailures, store, formats, arms });
+    log.info({ samples: exported.count, ms: Math.round(performance.now() - stageStart) }, 'samples exported');
     log.info(
       { samples: exported.count, missing: exported.missing, computed: tally.computed, reused: tally.reused(), stopped },
       stopped ? 'run stopped' : 'run finished',
@@ -603,6 +624,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       const d = await guard(drainFinished(queue, ctx.store, mine));
       d.stored.forEach((t) => ctx.tally.stored(t));
     }
+    const enqueueStart = performance.now();
     const done = ctx.store.has(pending.flatMap((b) => b.tasks.map((t) => t.hash)));
     const toEnqueue = pending.map((b) => withoutTasks(b, done)).filter((b): b is PlannedBundle => b !== undefined);
     for (const b of toEnqueue) mine.add(b.id);
@@ -619,7 +641,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
     ctx.say(
       `enqueued ${added} bundles (${toEnqueue.length - added} were already queued) on ${[...queues.values()].map((q) => `${config.queue.prefix}:${q.name}`).join(', ')}`,
     );
-    ctx.log.info({ added, alreadyQueued: toEnqueue.length - added }, 'enqueued');
+    ctx.log.info({ added, alreadyQueued: toEnqueue.length - added, ms: Math.round(performance.now() - enqueueStart) }, 'enqueued');
 
     if (workers) {
       // Started before planning (one set per arm model); models with nothing left to compute are let go.
@@ -725,15 +747,21 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
 
     let lastScan = Date.now();
     let lastEnqueueCheck = Date.now();
+    // Time spent moving finished jobs into the store (read from Redis, SQLite writes, job removal).
+    let drainMs = 0;
+    let drainedJobs = 0;
     let backHandled = 0;
     let deathsHandled = 0;
     while (ctx.tally.remaining() > 0) {
       if (ctx.options.signal?.aborted) break;
       while (deathsHandled < ctx.deaths.length) await guard(handleDeath(ctx.deaths[deathsHandled++]!));
       for (const [model, queue] of queues) {
+        const drainStart = performance.now();
         const d = await guard(drainFinished(queue, ctx.store, mine));
         d.stored.forEach((t) => ctx.tally.stored(t));
         d.failed.forEach((f) => ctx.tally.failed(f.task));
+        drainMs += performance.now() - drainStart;
+        drainedJobs += d.jobs;
         if (d.jobs > 0) ctx.log.info({ model, jobs: d.jobs, stored: d.stored.length, failed: d.failed.length }, 'stored finished bundles');
         for (const f of d.failed) ctx.log.warn({ model, task: f.task, code: f.code, reason: f.message, worker: f.worker }, 'task failed');
         for (const u of d.unreadable)
@@ -759,6 +787,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       ctx.options.onProgress?.(ctx.tally.progress(Date.now() - ctx.started));
       await sleep(POLL_MS);
     }
+    ctx.log.info({ jobs: drainedJobs, ms: Math.round(drainMs) }, 'queue drained');
     return ctx.tally.remaining() > 0;
   } catch (error) {
     lost = isPerceiveError(error) && error.code === 'redis-lost';

@@ -1,0 +1,281 @@
+/**
+ * Scale: a generated suite of N items through the real queue, stage by stage, at several N, and
+ * how each stage grows with N (issue 16).
+ *
+ * The suite: What'sUp-style groups (synthetic Controlled-A sets of 32 items: sets, pairs, slots),
+ * ARO-style crops (synthetic VG-Relation rows, each cut to its box), MMVP-style pairs (synthetic
+ * MMVP sets of 300 rows), a third each, every image distinct; the tiny CLIP on every item and the
+ * tiny LLaVA (`vlm.vqascore`) on a fixed subset of 32 What'sUp items (a benchmark entry whose `arms`
+ * names both). Each size runs in a fresh child process: `runExperiment` with one local worker per
+ * model on the real Redis under a unique prefix, then `perceive report` on its run directory in a
+ * child of its own.
+ *
+ * Per stage, the time: load and hash, plan, enqueue, drain to the store and export from the run's
+ * log.jsonl events (`benchmarks loaded`, `images hashed`, `planned`, `enqueued`, `queue drained`: the
+ * run process's time moving finished jobs into the store, `samples exported`); compute from the
+ * workers' `task computed` lines (first to last); report: the `perceive report` child's wall time.
+ * Peak RSS per process: the run process's `maxRSS`, each worker's and llama-server's VmHWM (polled
+ * from /proc), the report child's `maxRSS`. The growth exponent of a stage between two sizes is
+ * log(t2 / t1) / log(N2 / N1): 1 is linear.
+ *
+ *   npx tsx bench/scale.ts [--sizes 2000,8000,32000] [--largest] [--keep] [--small]
+ *
+ * `--largest` adds 128,000 items (the largest this machine's 2 cores hold within an hour or so);
+ * `--small`: 200 and 800 items (checks that it runs). Last line: the worst exponent over the stages
+ * and sizes (target ≤ 1.1) and the report's cost per sample (target ≤ 0.5 ms).
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadExperimentConfig } from '../src/config/experiment.js';
+import { readEnvironment } from '../src/core/environment.js';
+import { writeSyntheticMmvp } from '../src/fixtures/synthetic-mmvp.js';
+import { hostTools } from '../src/models/host-tools.js';
+import { runExperiment } from '../src/run/run-experiment.js';
+import { argValue, benchCacheDir, benchFixtures, dropPrefix, isSmall, seconds, tempDir, uniquePrefix, whatsupBenchmarks, writeConfig } from './support/bench-setup.js';
+import { type LogLine, readLog } from './support/run-log-reader.js';
+import { writeSyntheticAro } from './support/synthetic-aro.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** What'sUp items the tiny LLaVA answers at every size (with CLIP). */
+const LLAVA_ITEMS = 32;
+const MMVP_ROWS_PER_SET = 300;
+const ARO_ROWS_PER_SET = 1000;
+
+type Entry = Record<string, unknown>;
+
+/** The benchmark entries of an N-item suite (sets generated once under the bench cache). */
+async function suite(n: number): Promise<Entry[]> {
+  const rest = n - LLAVA_ITEMS;
+  const whatsupItems = Math.floor(rest / 3);
+  const aroItems = Math.floor(rest / 3);
+  const mmvpItems = rest - whatsupItems - aroItems;
+  // The LLaVA subset: its own seeded What'sUp set (distinct images), both arms.
+  const llavaDir = path.join(benchCacheDir(), 'whatsup', 'llava-subset');
+  const [llava] = await subsetSet(llavaDir);
+  const entries: Entry[] = [{ ...llava, name: 'whatsup.llava', limit: LLAVA_ITEMS, arms: ['clip', 'vlm.vqascore'] }];
+  entries.push(...(await whatsupBenchmarks(whatsupItems)).map((b) => ({ ...b, arms: ['clip'] })));
+  for (let k = 0; k * ARO_ROWS_PER_SET < aroItems; k++) {
+    const set = await writeSyntheticAro(path.join(benchCacheDir(), 'aro', `seed-${k + 1}`), { seed: k + 1, rows: ARO_ROWS_PER_SET });
+    const left = aroItems - k * ARO_ROWS_PER_SET;
+    entries.push({
+      name: `aro.s${k + 1}`,
+      format: 'aro-vg',
+      annotations: set.annotations,
+      data_dir: set.dir,
+      subset: 'vg_relation',
+      arms: ['clip'],
+      ...(left < ARO_ROWS_PER_SET ? { limit: left } : {}),
+    });
+  }
+  for (let k = 0; k * MMVP_ROWS_PER_SET < mmvpItems; k++) {
+    const dir = path.join(benchCacheDir(), 'mmvp', `seed-${k + 1}`);
+    if (!fs.existsSync(path.join(dir, 'Questions.csv'))) await writeSyntheticMmvp(dir, { seed: k + 1, pairs: MMVP_ROWS_PER_SET / 2 });
+    const left = mmvpItems - k * MMVP_ROWS_PER_SET;
+    entries.push({
+      name: `mmvp.s${k + 1}`,
+      format: 'mmvp',
+      annotations: path.join(dir, 'Questions.csv'),
+      data_dir: dir,
+      subset: 'mmvp',
+      arms: ['clip'],
+      ...(left < MMVP_ROWS_PER_SET ? { limit: left } : {}),
+    });
+  }
+  return entries;
+}
+
+/** A What'sUp set of its own seed (1000) for the LLaVA subset. */
+async function subsetSet(dir: string): Promise<Entry[]> {
+  const annotations = path.join(dir, 'data', 'controlled_images_dataset.json');
+  if (!fs.existsSync(annotations)) {
+    const { writeSyntheticWhatsUp, SYNTHETIC_WHATSUP_MAX_PAIRS } = await import('../src/fixtures/synthetic-whatsup.js');
+    await writeSyntheticWhatsUp(dir, { seed: 1000, pairs: SYNTHETIC_WHATSUP_MAX_PAIRS });
+  }
+  return [{ format: 'whatsup-controlled', annotations, data_dir: dir, subset: 'controlled_a' }];
+}
+
+interface ChildResult {
+  runDir: string;
+  samples: number;
+  wallMs: number;
+  runKb: number;
+}
+
+/** The child: one run of N items; prints `RESULT {json}`. */
+async function child(n: number, dir: string, prefix: string): Promise<void> {
+  const fixtures = await benchFixtures();
+  const file = writeConfig(dir, `scale-${n}.yaml`, {
+    name: `scale-${n}`,
+    benchmarks: await suite(n),
+    models: {
+      clip: { kind: 'clip', path: fixtures.clip, threads: 1 },
+      llava: { kind: 'llama', model: fixtures.llava.model, mmproj: fixtures.llava.mmproj, context_size: 2048, slots: 1, threads: 1 },
+    },
+    arms: [
+      { arm: 'clip', model: 'clip' },
+      { arm: 'vlm.vqascore', model: 'llava' },
+    ],
+    queue: { prefix },
+  });
+  const result = await runExperiment(loadExperimentConfig(file), readEnvironment(), hostTools({}), { queue: 'redis', workers: 1, runId: `scale-${n}` });
+  const out: ChildResult = { runDir: result.run.dir, samples: result.sampleCount, wallMs: result.wallMs, runKb: process.resourceUsage().maxRSS };
+  process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
+}
+
+/** Peak RSS (VmHWM, kB) of every descendant of `root`, by pid, with what it is. */
+function descendantPeaks(root: number, into: Map<number, { what: string; kb: number }>): void {
+  const parent = new Map<number, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  for (const [pid] of parent) {
+    let p: number | undefined = pid;
+    while (p !== undefined && p > 1 && p !== root) p = parent.get(p);
+    if (p !== root || pid === root) continue;
+    try {
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (!hwm) continue;
+      const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const model = argv[argv.indexOf('--model') + 1];
+      const what = argv.includes('worker') ? `worker ${model}` : path.basename(argv[0] ?? '?');
+      into.set(pid, { what, kb: Math.max(into.get(pid)?.kb ?? 0, Number(hwm[1])) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
+/** `perceive report DIR` in a child: wall ms and peak RSS (kB) printed by a preload at exit. */
+function timeReport(dir: string): Promise<{ wallMs: number; peakKb: number }> {
+  const preload = 'data:text/javascript,process.on("exit",()=>{process.stderr.write("peak-rss-kb "+process.resourceUsage().maxRSS+"\\n")})';
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const proc = spawn(process.execPath, ['--import', preload, path.join(ROOT, 'bin', 'perceive.js'), 'report', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    proc.on('error', reject);
+    proc.on('exit', (code) => {
+      const peak = /peak-rss-kb (\d+)/.exec(stderr);
+      if (code !== 0 || !peak) reject(new Error(`perceive report exited ${code}: ${stderr.slice(-2000)}`));
+      else resolve({ wallMs: performance.now() - start, peakKb: Number(peak[1]) });
+    });
+  });
+}
+
+const STAGES = ['load and hash', 'plan', 'enqueue', 'compute', 'drain to the store', 'export', 'report'] as const;
+type Stage = (typeof STAGES)[number];
+
+interface SizeResult {
+  n: number;
+  samples: number;
+  wallMs: number;
+  stageMs: Record<Stage, number>;
+  /** Peak RSS in MiB by process. */
+  peaks: Array<{ what: string; mb: number }>;
+  reportHtmlMb: number;
+}
+
+function ms(lines: LogLine[], msg: string): number {
+  const l = lines.find((x) => x.msg === msg);
+  if (!l || typeof l.ms !== 'number') throw new Error(`log.jsonl has no "${msg}" line with ms`);
+  return l.ms;
+}
+
+async function measure(n: number): Promise<SizeResult> {
+  const dir = tempDir(`scale-${n}`);
+  const prefix = uniquePrefix(`scale${n}`);
+  const self = fileURLToPath(import.meta.url);
+  const proc = spawn(process.execPath, ['--import', 'tsx', self, '--child', String(n), '--dir', dir, '--prefix', prefix], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const peaks = new Map<number, { what: string; kb: number }>();
+  const poll = setInterval(() => descendantPeaks(proc.pid!, peaks), 250);
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
+  clearInterval(poll);
+  await dropPrefix(prefix);
+  const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+  if (code !== 0 || !line) throw new Error(`scale child for ${n} items exited ${code}:\n${out.slice(-3000)}`);
+  const r = JSON.parse(line.slice(7)) as ChildResult;
+  const log = readLog(path.join(r.runDir, 'log.jsonl'));
+  const computed = log.filter((l) => l.msg === 'task computed').map((l) => l.time);
+  const report = await timeReport(r.runDir);
+  // The report's wall and RSS are measured on whatever `perceive report` writes: the HTML report
+  // and, once it exists, the per-item explorer beside it (issue 16.3); its own size goes here.
+  const reportHtmlMb = fs.statSync(path.join(r.runDir, 'report.html')).size / 2 ** 20;
+  const stageMs: Record<Stage, number> = {
+    'load and hash': ms(log, 'benchmarks loaded') + ms(log, 'images hashed'),
+    plan: ms(log, 'planned'),
+    enqueue: ms(log, 'enqueued'),
+    compute: Math.max(...computed) - Math.min(...computed),
+    'drain to the store': ms(log, 'queue drained'),
+    export: ms(log, 'samples exported'),
+    report: report.wallMs,
+  };
+  const byWhat = new Map<string, number>([['run process', r.runKb]]);
+  for (const { what, kb } of peaks.values()) byWhat.set(what, Math.max(byWhat.get(what) ?? 0, kb));
+  byWhat.set('report', report.peakKb);
+  if (process.argv.includes('--keep')) process.stdout.write(`kept ${dir}\n`);
+  else fs.rmSync(dir, { recursive: true, force: true });
+  return { n, samples: r.samples, wallMs: r.wallMs, stageMs, peaks: [...byWhat].map(([what, kb]) => ({ what, mb: kb / 1024 })), reportHtmlMb };
+}
+
+const exponent = (t1: number, t2: number, n1: number, n2: number): number => Math.log(t2 / t1) / Math.log(n2 / n1);
+
+async function main(): Promise<void> {
+  const sizes = isSmall()
+    ? [200, 800]
+    : argValue('sizes', '2000,8000,32000')
+        .split(',')
+        .map(Number)
+        .concat(process.argv.includes('--largest') ? [128_000] : []);
+  await benchFixtures();
+  // Every set is generated here, before any measurement (rendering images is no stage of a run).
+  const t0 = performance.now();
+  await suite(Math.max(...sizes));
+  process.stdout.write(`suite of ${Math.max(...sizes).toLocaleString('en')} items ready in ${seconds(performance.now() - t0)}\n`);
+  const results: SizeResult[] = [];
+  for (const n of sizes) {
+    const load = os.loadavg()[0]!;
+    const r = await measure(n);
+    results.push(r);
+    process.stdout.write(
+      `\n${n.toLocaleString('en')} items, ${r.samples.toLocaleString('en')} samples (run ${seconds(r.wallMs)}, load average ${load.toFixed(1)} before):\n` +
+        STAGES.map((s) => `  ${s.padEnd(20)} ${seconds(r.stageMs[s]).padStart(9)}  ${((r.stageMs[s] / r.samples) * 1000).toFixed(0).padStart(6)} µs per sample`).join('\n') +
+        `\n  peak RSS: ${r.peaks.map((p) => `${p.what} ${p.mb.toFixed(0)} MiB`).join(', ')}; report.html ${r.reportHtmlMb.toFixed(1)} MiB\n`,
+    );
+  }
+  let worst = { value: Number.NEGATIVE_INFINITY, where: '' };
+  process.stdout.write('\ngrowth exponent log(t2/t1)/log(N2/N1) per stage (1 = linear):\n');
+  for (let k = 1; k < results.length; k++) {
+    const [a, b] = [results[k - 1]!, results[k]!];
+    const row = STAGES.map((s) => {
+      const e = exponent(a.stageMs[s], b.stageMs[s], a.samples, b.samples);
+      if (e > worst.value) worst = { value: e, where: `${s}, ${a.n.toLocaleString('en')} → ${b.n.toLocaleString('en')} items` };
+      return `${s} ${e.toFixed(2)}`;
+    });
+    const rss = a.peaks.map((p) => {
+      const q = b.peaks.find((x) => x.what === p.what);
+      return q ? `${p.what} ${exponent(p.mb, q.mb, a.samples, b.samples).toFixed(2)}` : undefined;
+    });
+    process.stdout.write(`  ${a.n} → ${b.n}: ${row.join(', ')}\n  peak RSS ${a.n} → ${b.n}: ${rss.filter(Boolean).join(', ')}\n`);
+  }
+  const last = results[results.length - 1]!;
+  const reportMsPerSample = last.stageMs.report / last.samples;
+  const met = worst.value <= 1.1 && reportMsPerSample <= 0.5;
+  process.stdout.write(
+    `scale (worst stage growth exponent ${worst.value.toFixed(3)} [${worst.where}], target ≤ 1.1: ${worst.value <= 1.1 ? 'met' : 'NOT met'}; ` +
+      `report ${reportMsPerSample.toFixed(3)} ms per sample at ${last.samples.toLocaleString('en')} samples, target ≤ 0.5 ms: ${reportMsPerSample <= 0.5 ? 'met' : 'NOT met'}) ${met ? 'met' : 'NOT met'}\n`,
+  );
+}
+
+if (process.argv.includes('--child')) await child(Number(argValue('child', '200')), argValue('dir', ''), argValue('prefix', ''));
+else await main();
