@@ -18,8 +18,9 @@
  * from /proc), the report child's `maxRSS`. The growth exponent of a stage between two sizes is
  * log(t2 / t1) / log(N2 / N1): 1 is linear.
  *
- *   npx tsx bench/scale.ts [--sizes 2000,8000,32000] [--largest] [--keep] [--small]
+ *   npx tsx bench/scale.ts [--sizes 2000,8000,32000] [--largest] [--keep] [--small] [--prepare]
  *
+ * (`--prepare`: generate the sets and stop.)
  * `--largest` adds 128,000 items (the largest this machine's 2 cores hold within an hour or so);
  * `--small`: 200 and 800 items (checks that it runs). Last line: the worst exponent over the stages
  * and sizes (target ≤ 1.1) and the report's cost per sample (target ≤ 0.5 ms).
@@ -34,7 +35,18 @@ import { readEnvironment } from '../src/core/environment.js';
 import { writeSyntheticMmvp } from '../src/fixtures/synthetic-mmvp.js';
 import { hostTools } from '../src/models/host-tools.js';
 import { runExperiment } from '../src/run/run-experiment.js';
-import { argValue, benchCacheDir, benchFixtures, dropPrefix, isSmall, seconds, tempDir, uniquePrefix, whatsupBenchmarks, writeConfig } from './support/bench-setup.js';
+import {
+  argValue,
+  benchCacheDir,
+  benchFixtures,
+  dropPrefix,
+  isSmall,
+  seconds,
+  tempDir,
+  uniquePrefix,
+  whatsupBenchmarks,
+  writeConfig,
+} from './support/bench-setup.js';
 import { type LogLine, readLog } from './support/run-log-reader.js';
 import { writeSyntheticAro } from './support/synthetic-aro.js';
 
@@ -194,7 +206,9 @@ async function measure(n: number): Promise<SizeResult> {
   const dir = tempDir(`scale-${n}`);
   const prefix = uniquePrefix(`scale${n}`);
   const self = fileURLToPath(import.meta.url);
-  const proc = spawn(process.execPath, ['--import', 'tsx', self, '--child', String(n), '--dir', dir, '--prefix', prefix], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', self, '--child', String(n), '--dir', dir, '--prefix', prefix], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const peaks = new Map<number, { what: string; kb: number }>();
   const poll = setInterval(() => descendantPeaks(proc.pid!, peaks), 250);
   let out = '';
@@ -242,6 +256,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   await suite(Math.max(...sizes));
   process.stdout.write(`suite of ${Math.max(...sizes).toLocaleString('en')} items ready in ${seconds(performance.now() - t0)}\n`);
+  if (process.argv.includes('--prepare')) return;
   const results: SizeResult[] = [];
   for (const n of sizes) {
     const load = os.loadavg()[0]!;
@@ -249,7 +264,9 @@ async function main(): Promise<void> {
     results.push(r);
     process.stdout.write(
       `\n${n.toLocaleString('en')} items, ${r.samples.toLocaleString('en')} samples (run ${seconds(r.wallMs)}, load average ${load.toFixed(1)} before):\n` +
-        STAGES.map((s) => `  ${s.padEnd(20)} ${seconds(r.stageMs[s]).padStart(9)}  ${((r.stageMs[s] / r.samples) * 1000).toFixed(0).padStart(6)} µs per sample`).join('\n') +
+        STAGES.map(
+          (s) => `  ${s.padEnd(20)} ${seconds(r.stageMs[s]).padStart(9)}  ${((r.stageMs[s] / r.samples) * 1000).toFixed(0).padStart(6)} µs per sample`,
+        ).join('\n') +
         `\n  peak RSS: ${r.peaks.map((p) => `${p.what} ${p.mb.toFixed(0)} MiB`).join(', ')}; report.html ${r.reportHtmlMb.toFixed(1)} MiB\n`,
     );
   }

@@ -269,7 +269,10 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
       if (run.runId !== wantedId) say(`run folder ${wantedId} exists: this run is ${run.runId}`);
     }
     log = runLogger(run.file('log.jsonl'), { run: run.runId, role: 'run' });
-    log.info({ mode: redis ? 'queue' : 'inline', redis: redactUrl(env.redisUrl), resume: Boolean(options.resume) }, 'run started');
+    log.info(
+      { mode: redis ? 'queue' : 'inline', redis: redactUrl(env.redisUrl), resume: Boolean(options.resume), heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20) },
+      'run started',
+    );
     store = ResultStore.open(config.output);
     // What local workers kept on disk when they were stopped without Redis.
     const orphans = importOrphanFiles(run.dir, store);
@@ -306,8 +309,9 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
       const set = await family.load(spec);
       say(`${spec.name}: ${set.items.length} items from ${spec.annotations}${set.failures.length ? `, ${set.failures.length} bad rows` : ''}`);
       // The benchmark's option order (config, else the family's default) and its seed travel on the item: letter arms resolve their order per item.
-      items.push(...set.items.map((i) => stampOptionOrder(i, spec.option_order ?? family.defaultOptionOrder ?? 'circular', spec.seed)));
-      loadFailures.push(...set.failures.map((failure) => ({ spec, failure })));
+      // One at a time: spreading a benchmark of 100,000 items into push() overflows the call stack.
+      for (const i of set.items) items.push(stampOptionOrder(i, spec.option_order ?? family.defaultOptionOrder ?? 'circular', spec.seed));
+      for (const failure of set.failures) loadFailures.push({ spec, failure });
       // Many bad rows: counts per reason and the first few on the console, all of them in bad-rows.jsonl.
       for (const line of badRowLines(set.failures, run.file('bad-rows.jsonl'))) say(line);
     }
@@ -319,11 +323,11 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
         ),
       );
     }
-    log.info({ items: items.length, badRows: loadFailures.length, ms: Math.round(performance.now() - stageStart) }, 'benchmarks loaded');
+    log.info({ items: items.length, badRows: loadFailures.length, ms: Math.round(performance.now() - stageStart), heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20) }, 'benchmarks loaded');
     stageStart = performance.now();
     const arms = await armIdentities(config, env);
     const { hashes: imageHashes, unreadable } = await hashImages(items, new Map(config.benchmarks.map((b) => [b.name, b.data_dir] as const)));
-    log.info({ images: imageHashes.size, unreadable: unreadable.size, ms: Math.round(performance.now() - stageStart) }, 'images hashed');
+    log.info({ images: imageHashes.size, unreadable: unreadable.size, ms: Math.round(performance.now() - stageStart), heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20) }, 'images hashed');
     stageStart = performance.now();
     // A benchmark's `arms` (ids) limit which arms run on its items.
     const armsOf = new Map(config.benchmarks.filter((b) => b.arms).map((b) => [b.name, new Set(b.arms)] as const));
