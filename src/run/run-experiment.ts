@@ -347,6 +347,8 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
       config.queue.min_bundle_tasks,
     );
     const tasks = bundles.flatMap((b) => b.tasks);
+    // Results other run processes store from now on are found from here (the store scan below).
+    const storeCursor = store.storedCursor();
     const done = store.has(tasks.map((t) => t.hash));
     const tally = new Tally(tasks, done);
     const pending = bundles.map((b) => withoutTasks(b, done)).filter((b): b is PlannedBundle => b !== undefined);
@@ -378,7 +380,7 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
       'planned',
     );
 
-    const ctx: ExecCtx = { loaded, env, tools, run, runId, dataRoot, store, tally, log, say, started, options, deaths, resumeCommand };
+    const ctx: ExecCtx = { loaded, env, tools, run, runId, dataRoot, store, storeCursor, tally, log, say, started, options, deaths, resumeCommand };
     let stopped = false;
     if (pending.length > 0) {
       stopped = redis ? await runQueued(ctx, redis, pending, workers) : await runInline(ctx, pending);
@@ -423,6 +425,8 @@ interface ExecCtx {
   runId: string;
   dataRoot: string;
   store: ResultStore;
+  /** Where the store scan for results stored by other run processes starts (`ResultStore.storedSince`). */
+  storeCursor: number;
   tally: Tally;
   log: Logger;
   say: (line: string) => void;
@@ -750,6 +754,8 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
     };
 
     let lastScan = Date.now();
+    let scanCursor = ctx.storeCursor;
+    const startedIso = new Date(ctx.started).toISOString();
     let lastEnqueueCheck = Date.now();
     // Time spent moving finished jobs into the store (read from Redis, SQLite writes, job removal).
     let drainMs = 0;
@@ -772,14 +778,13 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
           ctx.log.warn({ model, job: u.id, code: 'bad-job', reason: u.reason }, 'job with unreadable data removed (its bundle is enqueued again)');
       }
       // Tasks another run process stored or failed meanwhile.
+      // Read incrementally: a scan of every pending task each time made a run quadratic in its size.
       if (Date.now() - lastScan >= STORE_SCAN_MS) {
         lastScan = Date.now();
-        const left = ctx.tally.pendingTasks();
-        for (const t of ctx.store.has(left)) ctx.tally.stored(t);
-        for (const t of left) {
-          const f = ctx.store.failure(t);
-          if (f && Date.parse(f.failedAt) >= ctx.started) ctx.tally.failed(t);
-        }
+        const fresh = ctx.store.storedSince(scanCursor);
+        scanCursor = fresh.cursor;
+        for (const t of fresh.tasks) ctx.tally.stored(t);
+        for (const t of ctx.store.failedSince(startedIso)) ctx.tally.failed(t);
       }
       // A bundle whose job vanished is enqueued again: now and then, and shortly after Redis comes back.
       const back = watch.lastBack > backHandled && watch.since === undefined && Date.now() - watch.lastBack >= RECONNECT_GRACE_MS;
