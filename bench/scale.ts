@@ -18,9 +18,9 @@
  * from /proc), the report child's `maxRSS`. The growth exponent of a stage between two sizes is
  * log(t2 / t1) / log(N2 / N1): 1 is linear.
  *
- *   npx tsx bench/scale.ts [--sizes 2000,8000,32000] [--largest] [--keep] [--small] [--prepare]
+ *   npx tsx bench/scale.ts [--sizes 2000,8000,32000] [--largest] [--keep] [--small] [--prepare] [--clip-only]
  *
- * (`--prepare`: generate the sets and stop.)
+ * (`--prepare`: generate the sets and stop; `--clip-only`: no LLaVA subset, where llama-server is not built.)
  * `--largest` adds 128,000 items (the largest this machine's 2 cores hold within an hour or so);
  * `--small`: 200 and 800 items (checks that it runs). Last line: the worst exponent over the stages
  * and sizes (target ≤ 1.1) and the report's cost per sample (target ≤ 0.5 ms).
@@ -55,6 +55,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LLAVA_ITEMS = 32;
 const MMVP_ROWS_PER_SET = 300;
 const ARO_ROWS_PER_SET = 1000;
+/** `--clip-only`: no LLaVA subset (where llama-server is not built). */
+const CLIP_ONLY = process.argv.includes('--clip-only');
 
 type Entry = Record<string, unknown>;
 
@@ -67,7 +69,7 @@ async function suite(n: number): Promise<Entry[]> {
   // The LLaVA subset: its own seeded What'sUp set (distinct images), both arms.
   const llavaDir = path.join(benchCacheDir(), 'whatsup', 'llava-subset');
   const [llava] = await subsetSet(llavaDir);
-  const entries: Entry[] = [{ ...llava, name: 'whatsup.llava', limit: LLAVA_ITEMS, arms: ['clip', 'vlm.vqascore'] }];
+  const entries: Entry[] = [{ ...llava, name: 'whatsup.llava', limit: LLAVA_ITEMS, arms: CLIP_ONLY ? ['clip'] : ['clip', 'vlm.vqascore'] }];
   entries.push(...(await whatsupBenchmarks(whatsupItems)).map((b) => ({ ...b, arms: ['clip'] })));
   for (let k = 0; k * ARO_ROWS_PER_SET < aroItems; k++) {
     const set = await writeSyntheticAro(path.join(benchCacheDir(), 'aro', `seed-${k + 1}`), { seed: k + 1, rows: ARO_ROWS_PER_SET });
@@ -124,12 +126,9 @@ async function child(n: number, dir: string, prefix: string): Promise<void> {
     benchmarks: await suite(n),
     models: {
       clip: { kind: 'clip', path: fixtures.clip, threads: 1 },
-      llava: { kind: 'llama', model: fixtures.llava.model, mmproj: fixtures.llava.mmproj, context_size: 2048, slots: 1, threads: 1 },
+      ...(CLIP_ONLY ? {} : { llava: { kind: 'llama', model: fixtures.llava.model, mmproj: fixtures.llava.mmproj, context_size: 2048, slots: 1, threads: 1 } }),
     },
-    arms: [
-      { arm: 'clip', model: 'clip' },
-      { arm: 'vlm.vqascore', model: 'llava' },
-    ],
+    arms: [{ arm: 'clip', model: 'clip' }, ...(CLIP_ONLY ? [] : [{ arm: 'vlm.vqascore', model: 'llava' }])],
     queue: { prefix },
   });
   const result = await runExperiment(loadExperimentConfig(file), readEnvironment(), hostTools({}), { queue: 'redis', workers: 1, runId: `scale-${n}` });
@@ -159,6 +158,8 @@ function descendantPeaks(root: number, into: Map<number, { what: string; kb: num
       const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       const model = argv[argv.indexOf('--model') + 1];
       const what = argv.includes('worker') ? `worker ${model}` : path.basename(argv[0] ?? '?');
+      // Workers and their llama-servers (not short helpers such as git).
+      if (!what.startsWith('worker') && what !== 'llama-server') continue;
       into.set(pid, { what, kb: Math.max(into.get(pid)?.kb ?? 0, Number(hwm[1])) });
     } catch {
       // gone meanwhile
@@ -206,9 +207,13 @@ async function measure(n: number): Promise<SizeResult> {
   const dir = tempDir(`scale-${n}`);
   const prefix = uniquePrefix(`scale${n}`);
   const self = fileURLToPath(import.meta.url);
-  const proc = spawn(process.execPath, ['--import', 'tsx', self, '--child', String(n), '--dir', dir, '--prefix', prefix], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', self, '--child', String(n), '--dir', dir, '--prefix', prefix, ...(CLIP_ONLY ? ['--clip-only'] : [])],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const peaks = new Map<number, { what: string; kb: number }>();
   const poll = setInterval(() => descendantPeaks(proc.pid!, peaks), 250);
   let out = '';
