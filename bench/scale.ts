@@ -2,9 +2,10 @@
  * Scale: a generated suite of N items through the real queue, stage by stage, at several N, and
  * how each stage grows with N (issue 16).
  *
- * The suite: What'sUp-style groups (synthetic Controlled-A sets of 32 items: sets, pairs, slots),
- * ARO-style crops (synthetic VG-Relation rows, each cut to its box), MMVP-style pairs (synthetic
- * MMVP sets of 300 rows), a third each, every image distinct; the tiny CLIP on every item and the
+ * The suite: What'sUp-style groups (synthetic Controlled-A sets: sets, pairs, slots), ARO-style
+ * crops (synthetic VG-Relation rows, each cut to its box), MMVP-style pairs (synthetic MMVP rows), a
+ * third each, every image distinct, one benchmark entry per family at every size
+ * (bench/support/joined-sets.ts); the tiny CLIP on every item and the
  * tiny LLaVA (`vlm.vqascore`) on a fixed subset of 32 What'sUp items (a benchmark entry whose `arms`
  * names both). Each size runs in a fresh child process: `runExperiment` with one local worker per
  * model on the real Redis under a unique prefix, then `perceive report` on its run directory in a
@@ -32,73 +33,38 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadExperimentConfig } from '../src/config/experiment.js';
 import { readEnvironment } from '../src/core/environment.js';
-import { writeSyntheticMmvp } from '../src/fixtures/synthetic-mmvp.js';
 import { hostTools } from '../src/models/host-tools.js';
 import { runExperiment } from '../src/run/run-experiment.js';
-import {
-  argValue,
-  benchCacheDir,
-  benchFixtures,
-  dropPrefix,
-  isSmall,
-  seconds,
-  tempDir,
-  uniquePrefix,
-  whatsupBenchmarks,
-  writeConfig,
-} from './support/bench-setup.js';
+import { argValue, benchCacheDir, benchFixtures, dropPrefix, isSmall, seconds, tempDir, uniquePrefix, writeConfig } from './support/bench-setup.js';
 import { type LogLine, readLog } from './support/run-log-reader.js';
-import { writeSyntheticAro } from './support/synthetic-aro.js';
+import { joinedAro, joinedMmvp, joinedWhatsUp } from './support/joined-sets.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** What'sUp items the tiny LLaVA answers at every size (with CLIP). */
 const LLAVA_ITEMS = 32;
-const MMVP_ROWS_PER_SET = 300;
-const ARO_ROWS_PER_SET = 1000;
 /** `--clip-only`: no LLaVA subset (where llama-server is not built). */
 const CLIP_ONLY = process.argv.includes('--clip-only');
 
 type Entry = Record<string, unknown>;
 
-/** The benchmark entries of an N-item suite (sets generated once under the bench cache). */
+/**
+ * The benchmark entries of an N-item suite: the LLaVA subset, then one joined set per family (a
+ * fixed number of benchmarks at every size; sets generated once under the bench cache).
+ */
 async function suite(n: number): Promise<Entry[]> {
   const rest = n - LLAVA_ITEMS;
-  const whatsupItems = Math.floor(rest / 3);
-  const aroItems = Math.floor(rest / 3);
-  const mmvpItems = rest - whatsupItems - aroItems;
+  // Whole What'sUp sets of 4 and whole MMVP pairs.
+  const whatsupItems = Math.floor(rest / 3 / 4) * 4;
+  const mmvpItems = Math.floor(rest / 3 / 2) * 2;
+  const aroItems = rest - whatsupItems - mmvpItems;
   // The LLaVA subset: its own seeded What'sUp set (distinct images), both arms.
-  const llavaDir = path.join(benchCacheDir(), 'whatsup', 'llava-subset');
-  const [llava] = await subsetSet(llavaDir);
-  const entries: Entry[] = [{ ...llava, name: 'whatsup.llava', limit: LLAVA_ITEMS, arms: CLIP_ONLY ? ['clip'] : ['clip', 'vlm.vqascore'] }];
-  entries.push(...(await whatsupBenchmarks(whatsupItems)).map((b) => ({ ...b, arms: ['clip'] })));
-  for (let k = 0; k * ARO_ROWS_PER_SET < aroItems; k++) {
-    const set = await writeSyntheticAro(path.join(benchCacheDir(), 'aro', `seed-${k + 1}`), { seed: k + 1, rows: ARO_ROWS_PER_SET });
-    const left = aroItems - k * ARO_ROWS_PER_SET;
-    entries.push({
-      name: `aro.s${k + 1}`,
-      format: 'aro-vg',
-      annotations: set.annotations,
-      data_dir: set.dir,
-      subset: 'vg_relation',
-      arms: ['clip'],
-      ...(left < ARO_ROWS_PER_SET ? { limit: left } : {}),
-    });
-  }
-  for (let k = 0; k * MMVP_ROWS_PER_SET < mmvpItems; k++) {
-    const dir = path.join(benchCacheDir(), 'mmvp', `seed-${k + 1}`);
-    if (!fs.existsSync(path.join(dir, 'Questions.csv'))) await writeSyntheticMmvp(dir, { seed: k + 1, pairs: MMVP_ROWS_PER_SET / 2 });
-    const left = mmvpItems - k * MMVP_ROWS_PER_SET;
-    entries.push({
-      name: `mmvp.s${k + 1}`,
-      format: 'mmvp',
-      annotations: path.join(dir, 'Questions.csv'),
-      data_dir: dir,
-      subset: 'mmvp',
-      arms: ['clip'],
-      ...(left < MMVP_ROWS_PER_SET ? { limit: left } : {}),
-    });
-  }
-  return entries;
+  const [llava] = await subsetSet(path.join(benchCacheDir(), 'whatsup', 'llava-subset'));
+  return [
+    { ...llava, name: 'whatsup.llava', limit: LLAVA_ITEMS, arms: CLIP_ONLY ? ['clip'] : ['clip', 'vlm.vqascore'] },
+    { ...(await joinedWhatsUp(whatsupItems)), name: 'whatsup.joined', arms: ['clip'] },
+    { ...(await joinedAro(aroItems)), name: 'aro.joined', arms: ['clip'] },
+    { ...(await joinedMmvp(mmvpItems)), name: 'mmvp.joined', arms: ['clip'] },
+  ];
 }
 
 /** A What'sUp set of its own seed (1000) for the LLaVA subset. */
@@ -259,7 +225,7 @@ async function main(): Promise<void> {
   await benchFixtures();
   // Every set is generated here, before any measurement (rendering images is no stage of a run).
   const t0 = performance.now();
-  await suite(Math.max(...sizes));
+  for (const n of sizes) await suite(n);
   process.stdout.write(`suite of ${Math.max(...sizes).toLocaleString('en')} items ready in ${seconds(performance.now() - t0)}\n`);
   if (process.argv.includes('--prepare')) return;
   const results: SizeResult[] = [];
