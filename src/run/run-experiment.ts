@@ -270,7 +270,12 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
     }
     log = runLogger(run.file('log.jsonl'), { run: run.runId, role: 'run' });
     log.info(
-      { mode: redis ? 'queue' : 'inline', redis: redactUrl(env.redisUrl), resume: Boolean(options.resume), heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20) },
+      {
+        mode: redis ? 'queue' : 'inline',
+        redis: redactUrl(env.redisUrl),
+        resume: Boolean(options.resume),
+        heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+      },
       'run started',
     );
     store = ResultStore.open(config.output);
@@ -323,18 +328,35 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
         ),
       );
     }
-    log.info({ items: items.length, badRows: loadFailures.length, ms: Math.round(performance.now() - stageStart), heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20) }, 'benchmarks loaded');
+    log.info(
+      {
+        items: items.length,
+        badRows: loadFailures.length,
+        ms: Math.round(performance.now() - stageStart),
+        heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+      },
+      'benchmarks loaded',
+    );
     stageStart = performance.now();
     const arms = await armIdentities(config, env);
     const { hashes: imageHashes, unreadable } = await hashImages(items, new Map(config.benchmarks.map((b) => [b.name, b.data_dir] as const)));
-    log.info({ images: imageHashes.size, unreadable: unreadable.size, ms: Math.round(performance.now() - stageStart), heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20) }, 'images hashed');
+    log.info(
+      {
+        images: imageHashes.size,
+        unreadable: unreadable.size,
+        ms: Math.round(performance.now() - stageStart),
+        heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+      },
+      'images hashed',
+    );
     stageStart = performance.now();
     // A benchmark's `arms` (ids) limit which arms run on its items.
     const armsOf = new Map(config.benchmarks.filter((b) => b.arms).map((b) => [b.name, new Set(b.arms)] as const));
     const admits = (benchmark: string, arm: ArmIdentity): boolean => armsOf.get(benchmark)?.has(arm.id) ?? true;
     const planFailures: PlanFailure[] = [];
     for (const { spec, failure } of loadFailures) {
-      for (const arm of arms) if (admits(spec.name, arm)) planFailures.push({ item: failedRowItem(spec, failure), arm, code: 'bad-row', message: failure.reason });
+      for (const arm of arms)
+        if (admits(spec.name, arm)) planFailures.push({ item: failedRowItem(spec, failure), arm, code: 'bad-row', message: failure.reason });
     }
     const plannable = items.filter((i) => {
       const bad = i.images.find((p) => unreadable.has(p));
