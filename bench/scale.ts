@@ -102,14 +102,19 @@ async function child(n: number, dir: string, prefix: string): Promise<void> {
   process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
 }
 
-/** Peak RSS (VmHWM, kB) of every descendant of `root`, by pid, with what it is. */
-function descendantPeaks(root: number, into: Map<number, { what: string; kb: number }>): void {
+/** Peak RSS (VmHWM, kB) and CPU time so far (utime + stime, ms) of every descendant of `root`, by pid, with what it is. */
+function descendantPeaks(root: number, into: Map<number, { what: string; kb: number; cpuMs: number }>): void {
   const parent = new Map<number, number>();
+  const cpu = new Map<number, number>();
+  const tick = 1000 / 100; // ms per clock tick (USER_HZ is 100 on Linux)
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(entry), Number(fields[1]));
+      // Fields 14 and 15 of /proc/PID/stat (utime, stime), counted from the state field (3).
+      cpu.set(Number(entry), (Number(fields[11]) + Number(fields[12])) * tick);
     } catch {
       // gone meanwhile
     }
@@ -126,7 +131,7 @@ function descendantPeaks(root: number, into: Map<number, { what: string; kb: num
       const what = argv.includes('worker') ? `worker ${model}` : path.basename(argv[0] ?? '?');
       // Workers and their llama-servers (not short helpers such as git).
       if (!what.startsWith('worker') && what !== 'llama-server') continue;
-      into.set(pid, { what, kb: Math.max(into.get(pid)?.kb ?? 0, Number(hwm[1])) });
+      into.set(pid, { what, kb: Math.max(into.get(pid)?.kb ?? 0, Number(hwm[1])), cpuMs: Math.max(into.get(pid)?.cpuMs ?? 0, cpu.get(pid) ?? 0) });
     } catch {
       // gone meanwhile
     }
@@ -134,8 +139,9 @@ function descendantPeaks(root: number, into: Map<number, { what: string; kb: num
 }
 
 /** `perceive report DIR` in a child: wall ms and peak RSS (kB) printed by a preload at exit. */
-function timeReport(dir: string): Promise<{ wallMs: number; peakKb: number }> {
-  const preload = 'data:text/javascript,process.on("exit",()=>{process.stderr.write("peak-rss-kb "+process.resourceUsage().maxRSS+"\\n")})';
+function timeReport(dir: string): Promise<{ wallMs: number; peakKb: number; cpuMs: number }> {
+  const preload =
+    'data:text/javascript,process.on("exit",()=>{const u=process.resourceUsage();process.stderr.write("peak-rss-kb "+u.maxRSS+" cpu-us "+(u.userCPUTime+u.systemCPUTime)+"\\n")})';
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const proc = spawn(process.execPath, ['--import', preload, path.join(ROOT, 'bin', 'perceive.js'), 'report', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -143,9 +149,9 @@ function timeReport(dir: string): Promise<{ wallMs: number; peakKb: number }> {
     proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     proc.on('error', reject);
     proc.on('exit', (code) => {
-      const peak = /peak-rss-kb (\d+)/.exec(stderr);
+      const peak = /peak-rss-kb (\d+) cpu-us (\d+)/.exec(stderr);
       if (code !== 0 || !peak) reject(new Error(`perceive report exited ${code}: ${stderr.slice(-2000)}`));
-      else resolve({ wallMs: performance.now() - start, peakKb: Number(peak[1]) });
+      else resolve({ wallMs: performance.now() - start, peakKb: Number(peak[1]), cpuMs: Number(peak[2]) / 1000 });
     });
   });
 }
@@ -158,15 +164,18 @@ interface SizeResult {
   samples: number;
   wallMs: number;
   stageMs: Record<Stage, number>;
+  /** CPU time per stage: the run process's own (log.jsonl `cpuMs`), the workers' (compute), the report child's. */
+  stageCpuMs: Record<Stage, number>;
   /** Peak RSS in MiB by process. */
   peaks: Array<{ what: string; mb: number }>;
   reportHtmlMb: number;
 }
 
-function ms(lines: LogLine[], msg: string): number {
+function ms(lines: LogLine[], msg: string, field: 'ms' | 'cpuMs' = 'ms'): number {
   const l = lines.find((x) => x.msg === msg);
-  if (!l || typeof l.ms !== 'number') throw new Error(`log.jsonl has no "${msg}" line with ms`);
-  return l.ms;
+  const v = l?.[field];
+  if (typeof v !== 'number') throw new Error(`log.jsonl has no "${msg}" line with ${field}`);
+  return v;
 }
 
 async function measure(n: number): Promise<SizeResult> {
@@ -180,7 +189,7 @@ async function measure(n: number): Promise<SizeResult> {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
-  const peaks = new Map<number, { what: string; kb: number }>();
+  const peaks = new Map<number, { what: string; kb: number; cpuMs: number }>();
   const poll = setInterval(() => descendantPeaks(proc.pid!, peaks), 250);
   let out = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -205,12 +214,22 @@ async function measure(n: number): Promise<SizeResult> {
     export: ms(log, 'samples exported'),
     report: report.wallMs,
   };
+  const stageCpuMs: Record<Stage, number> = {
+    'load and hash': ms(log, 'benchmarks loaded', 'cpuMs') + ms(log, 'images hashed', 'cpuMs'),
+    plan: ms(log, 'planned', 'cpuMs'),
+    enqueue: ms(log, 'enqueued', 'cpuMs'),
+    // Every worker's CPU time (its start-up included) and its llama-server's.
+    compute: [...peaks.values()].reduce((t, p) => t + p.cpuMs, 0),
+    'drain to the store': ms(log, 'queue drained', 'cpuMs'),
+    export: ms(log, 'samples exported', 'cpuMs'),
+    report: report.cpuMs,
+  };
   const byWhat = new Map<string, number>([['run process', r.runKb]]);
   for (const { what, kb } of peaks.values()) byWhat.set(what, Math.max(byWhat.get(what) ?? 0, kb));
   byWhat.set('report', report.peakKb);
   if (process.argv.includes('--keep')) process.stdout.write(`kept ${dir}\n`);
   else fs.rmSync(dir, { recursive: true, force: true });
-  return { n, samples: r.samples, wallMs: r.wallMs, stageMs, peaks: [...byWhat].map(([what, kb]) => ({ what, mb: kb / 1024 })), reportHtmlMb };
+  return { n, samples: r.samples, wallMs: r.wallMs, stageMs, stageCpuMs, peaks: [...byWhat].map(([what, kb]) => ({ what, mb: kb / 1024 })), reportHtmlMb };
 }
 
 const exponent = (t1: number, t2: number, n1: number, n2: number): number => Math.log(t2 / t1) / Math.log(n2 / n1);
@@ -236,19 +255,26 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\n${n.toLocaleString('en')} items, ${r.samples.toLocaleString('en')} samples (run ${seconds(r.wallMs)}, load average ${load.toFixed(1)} before):\n` +
         STAGES.map(
-          (s) => `  ${s.padEnd(20)} ${seconds(r.stageMs[s]).padStart(9)}  ${((r.stageMs[s] / r.samples) * 1000).toFixed(0).padStart(6)} µs per sample`,
+          (s) =>
+            `  ${s.padEnd(20)} wall ${seconds(r.stageMs[s]).padStart(9)} ${((r.stageMs[s] / r.samples) * 1000).toFixed(0).padStart(6)} µs per sample;` +
+            ` CPU ${seconds(r.stageCpuMs[s]).padStart(9)} ${((r.stageCpuMs[s] / r.samples) * 1000).toFixed(0).padStart(6)} µs per sample`,
         ).join('\n') +
         `\n  peak RSS: ${r.peaks.map((p) => `${p.what} ${p.mb.toFixed(0)} MiB`).join(', ')}; report.html ${r.reportHtmlMb.toFixed(1)} MiB\n`,
     );
   }
+  // The verdict is on CPU time: on a shared machine a stage's wall time is mostly other processes'.
   let worst = { value: Number.NEGATIVE_INFINITY, where: '' };
-  process.stdout.write('\ngrowth exponent log(t2/t1)/log(N2/N1) per stage (1 = linear):\n');
+  let worstWall = { value: Number.NEGATIVE_INFINITY, where: '' };
+  process.stdout.write('\ngrowth exponent log(t2/t1)/log(N2/N1) per stage (1 = linear), CPU time (wall time):\n');
   for (let k = 1; k < results.length; k++) {
     const [a, b] = [results[k - 1]!, results[k]!];
     const row = STAGES.map((s) => {
-      const e = exponent(a.stageMs[s], b.stageMs[s], a.samples, b.samples);
-      if (e > worst.value) worst = { value: e, where: `${s}, ${a.n.toLocaleString('en')} → ${b.n.toLocaleString('en')} items` };
-      return `${s} ${e.toFixed(2)}`;
+      const e = exponent(a.stageCpuMs[s], b.stageCpuMs[s], a.samples, b.samples);
+      const w = exponent(a.stageMs[s], b.stageMs[s], a.samples, b.samples);
+      const where = `${s}, ${a.n.toLocaleString('en')} → ${b.n.toLocaleString('en')} items`;
+      if (e > worst.value) worst = { value: e, where };
+      if (w > worstWall.value) worstWall = { value: w, where };
+      return `${s} ${e.toFixed(2)} (${w.toFixed(2)})`;
     });
     const rss = a.peaks.map((p) => {
       const q = b.peaks.find((x) => x.what === p.what);
@@ -256,12 +282,19 @@ async function main(): Promise<void> {
     });
     process.stdout.write(`  ${a.n} → ${b.n}: ${row.join(', ')}\n  peak RSS ${a.n} → ${b.n}: ${rss.filter(Boolean).join(', ')}\n`);
   }
-  const last = results[results.length - 1]!;
-  const reportMsPerSample = last.stageMs.report / last.samples;
-  const met = worst.value <= 1.1 && reportMsPerSample <= 0.5;
+  // The report's cost per sample: its marginal cost between the smallest and largest size (its
+  // start-up, about 2 s of tsx and modules, is no per-sample cost), CPU and wall.
+  const [first, last] = [results[0]!, results[results.length - 1]!];
+  const marginal = (t: (r: SizeResult) => number): number => (t(last) - t(first)) / (last.samples - first.samples);
+  const reportCpu = marginal((r) => r.stageCpuMs.report);
+  const reportWall = marginal((r) => r.stageMs.report);
+  const met = worst.value <= 1.1 && reportCpu <= 0.5;
   process.stdout.write(
-    `scale (worst stage growth exponent ${worst.value.toFixed(3)} [${worst.where}], target ≤ 1.1: ${worst.value <= 1.1 ? 'met' : 'NOT met'}; ` +
-      `report ${reportMsPerSample.toFixed(3)} ms per sample at ${last.samples.toLocaleString('en')} samples, target ≤ 0.5 ms: ${reportMsPerSample <= 0.5 ? 'met' : 'NOT met'}) ${met ? 'met' : 'NOT met'}\n`,
+    `wall time: worst exponent ${worstWall.value.toFixed(3)} [${worstWall.where}]; report ${reportWall.toFixed(3)} ms per sample (marginal, wall), ${(last.stageMs.report / last.samples).toFixed(3)} ms per sample in all at ${last.samples.toLocaleString('en')}\n`,
+  );
+  process.stdout.write(
+    `scale (CPU time: worst stage growth exponent ${worst.value.toFixed(3)} [${worst.where}], target ≤ 1.1: ${worst.value <= 1.1 ? 'met' : 'NOT met'}; ` +
+      `report ${reportCpu.toFixed(3)} ms per sample (marginal, ${first.samples.toLocaleString('en')} → ${last.samples.toLocaleString('en')}), target ≤ 0.5 ms: ${reportCpu <= 0.5 ? 'met' : 'NOT met'}) ${met ? 'met' : 'NOT met'}\n`,
   );
 }
 

@@ -45,6 +45,12 @@ import { runLogger } from '../core/run-log.js';
 import { exportSamples, type PlanFailure } from './sample-export.js';
 import { backoffDelay, retryPolicy, shouldRetry } from '../execution/retry-policy.js';
 
+/** CPU time (user + system, ms) of this process since `start` (`process.cpuUsage()`): a stage's own work, whatever else the machine runs. */
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return Math.round((d.user + d.system) / 1000);
+}
+
 /** `auto`: the queue when Redis answers, else in-process; `redis`: the queue or an error; `inline`: in-process. */
 export type QueueMode = 'auto' | 'redis' | 'inline';
 
@@ -307,6 +313,7 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
   try {
     const formats = new Map(config.benchmarks.map((b) => [b.name, b.format] as const));
     let stageStart = performance.now();
+    let stageCpu = process.cpuUsage();
     const items: Item[] = [];
     const loadFailures: Array<{ spec: BenchmarkSpec; failure: LoadFailure }> = [];
     for (const spec of config.benchmarks) {
@@ -333,11 +340,13 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
         items: items.length,
         badRows: loadFailures.length,
         ms: Math.round(performance.now() - stageStart),
+        cpuMs: cpuMsSince(stageCpu),
         heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
       },
       'benchmarks loaded',
     );
     stageStart = performance.now();
+    stageCpu = process.cpuUsage();
     const arms = await armIdentities(config, env);
     const { hashes: imageHashes, unreadable } = await hashImages(items, new Map(config.benchmarks.map((b) => [b.name, b.data_dir] as const)));
     log.info(
@@ -345,11 +354,13 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
         images: imageHashes.size,
         unreadable: unreadable.size,
         ms: Math.round(performance.now() - stageStart),
+        cpuMs: cpuMsSince(stageCpu),
         heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
       },
       'images hashed',
     );
     stageStart = performance.now();
+    stageCpu = process.cpuUsage();
     // A benchmark's `arms` (ids) limit which arms run on its items.
     const armsOf = new Map(config.benchmarks.filter((b) => b.arms).map((b) => [b.name, new Set(b.arms)] as const));
     const admits = (benchmark: string, arm: ArmIdentity): boolean => armsOf.get(benchmark)?.has(arm.id) ?? true;
@@ -397,6 +408,7 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
         pendingBundles: pending.length,
         dataRoot,
         ms: Math.round(performance.now() - stageStart),
+        cpuMs: cpuMsSince(stageCpu),
         heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
       },
       'planned',
@@ -409,8 +421,9 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
     }
     options.onProgress?.(tally.progress(Date.now() - started));
     stageStart = performance.now();
+    stageCpu = process.cpuUsage();
     const exported = exportSamples({ run, tasks, imageHashes, planFailures, store, formats, arms });
-    log.info({ samples: exported.count, ms: Math.round(performance.now() - stageStart) }, 'samples exported');
+    log.info({ samples: exported.count, ms: Math.round(performance.now() - stageStart), cpuMs: cpuMsSince(stageCpu) }, 'samples exported');
     log.info(
       { samples: exported.count, missing: exported.missing, computed: tally.computed, reused: tally.reused(), stopped },
       stopped ? 'run stopped' : 'run finished',
@@ -655,6 +668,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       d.stored.forEach((t) => ctx.tally.stored(t));
     }
     const enqueueStart = performance.now();
+    const enqueueCpu = process.cpuUsage();
     const done = ctx.store.has(pending.flatMap((b) => b.tasks.map((t) => t.hash)));
     const toEnqueue = pending.map((b) => withoutTasks(b, done)).filter((b): b is PlannedBundle => b !== undefined);
     for (const b of toEnqueue) mine.add(b.id);
@@ -671,7 +685,10 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
     ctx.say(
       `enqueued ${added} bundles (${toEnqueue.length - added} were already queued) on ${[...queues.values()].map((q) => `${config.queue.prefix}:${q.name}`).join(', ')}`,
     );
-    ctx.log.info({ added, alreadyQueued: toEnqueue.length - added, ms: Math.round(performance.now() - enqueueStart) }, 'enqueued');
+    ctx.log.info(
+      { added, alreadyQueued: toEnqueue.length - added, ms: Math.round(performance.now() - enqueueStart), cpuMs: cpuMsSince(enqueueCpu) },
+      'enqueued',
+    );
 
     if (workers) {
       // Started before planning (one set per arm model); models with nothing left to compute are let go.
@@ -781,6 +798,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
     let lastEnqueueCheck = Date.now();
     // Time spent moving finished jobs into the store (read from Redis, SQLite writes, job removal).
     let drainMs = 0;
+    let drainCpuMs = 0;
     let drainedJobs = 0;
     let backHandled = 0;
     let deathsHandled = 0;
@@ -789,10 +807,13 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       while (deathsHandled < ctx.deaths.length) await guard(handleDeath(ctx.deaths[deathsHandled++]!));
       for (const [model, queue] of queues) {
         const drainStart = performance.now();
+        const drainCpu = process.cpuUsage();
         const d = await guard(drainFinished(queue, ctx.store, mine));
         d.stored.forEach((t) => ctx.tally.stored(t));
         d.failed.forEach((f) => ctx.tally.failed(f.task));
         drainMs += performance.now() - drainStart;
+        const used = process.cpuUsage(drainCpu);
+        drainCpuMs += (used.user + used.system) / 1000;
         drainedJobs += d.jobs;
         if (d.jobs > 0) ctx.log.info({ model, jobs: d.jobs, stored: d.stored.length, failed: d.failed.length }, 'stored finished bundles');
         for (const f of d.failed) ctx.log.warn({ model, task: f.task, code: f.code, reason: f.message, worker: f.worker }, 'task failed');
@@ -818,7 +839,10 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       ctx.options.onProgress?.(ctx.tally.progress(Date.now() - ctx.started));
       await sleep(POLL_MS);
     }
-    ctx.log.info({ jobs: drainedJobs, ms: Math.round(drainMs) }, 'queue drained');
+    ctx.log.info(
+      { jobs: drainedJobs, ms: Math.round(drainMs), cpuMs: Math.round(drainCpuMs), heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20) },
+      'queue drained',
+    );
     return ctx.tally.remaining() > 0;
   } catch (error) {
     lost = isPerceiveError(error) && error.code === 'redis-lost';
