@@ -24,6 +24,7 @@ import sharp from 'sharp';
 import { mulberry32 } from '../src/core/seeded-random.js';
 import type { Sample } from '../src/store/sample.js';
 import { argValue, benchCacheDir, isSmall, seconds, tempDir } from './support/bench-setup.js';
+import { spreadText } from './support/spread.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SLOTS = ['left', 'right', 'on', 'under'] as const;
@@ -173,7 +174,10 @@ async function main(): Promise<void> {
     results.push({ samples, best, worst });
     const html = fs.statSync(path.join(dir, 'report.html')).size;
     process.stdout.write(
-      `${samples} samples: report ${seconds(best.wallMs)} (spread ${seconds(best.wallMs)}–${seconds(worst.wallMs)} over ${repeats}), peak RSS ${(best.peakKb / 1024).toFixed(0)} MB` +
+      `${samples} samples: report ${seconds(best.wallMs)} (wall in s: ${spreadText(
+        runs.map((x) => x.wallMs / 1000),
+        2,
+      )}), peak RSS ${(best.peakKb / 1024).toFixed(0)} MB` +
         ` (max ${(Math.max(...runs.map((x) => x.peakKb)) / 1024).toFixed(0)} MB), CPU ${seconds(best.cpuMs)}, ${((best.wallMs / samples) * 1000).toFixed(0)} µs per sample,` +
         ` report.html ${(html / 1e6).toFixed(1)} MB; load average ${os.loadavg()[0]!.toFixed(1)}\n`,
     );

@@ -36,6 +36,11 @@ export const BenchmarkSpecSchema = z.strictObject({
    * (`fixed` for MMVP, `circular` elsewhere).
    */
   option_order: OptionOrderSchema.optional(),
+  /**
+   * Which arms (their ids: `label`, else the arm name) run on this benchmark; default every arm of
+   * the config. E.g. a generative arm on a small set beside a contrastive arm on the whole suite.
+   */
+  arms: z.array(z.string().min(1)).min(1).optional(),
   /** Take only the first N items (quick checks). */
   limit: z.number().int().positive().optional(),
 });

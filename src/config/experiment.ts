@@ -137,6 +137,11 @@ export function parseExperimentConfig(text: string, file: string): ExperimentCon
   names.forEach((n, i) => {
     if (names.indexOf(n) !== i) issues.push(`${file}: field benchmarks[${i}].name: duplicate name "${n}"`);
   });
+  config.benchmarks.forEach((b, i) => {
+    (b.arms ?? []).forEach((id, k) => {
+      if (!armIds.includes(id)) issues.push(`${file}: field benchmarks[${i}].arms[${k}]: no arm with id "${id}" (arms: ${armIds.join(', ')})`);
+    });
+  });
   if (issues.length > 0) throw new PerceiveError('bad-config', issues.join('\n'));
   return resolvePaths(config, path.dirname(path.resolve(file)));
 }

@@ -133,6 +133,8 @@ export function planBundles(args: {
   seed: number;
   /** Where the results go (the store file): two runs with different stores never share a job. */
   namespace?: string;
+  /** Whether an arm runs on an item (a benchmark's `arms`); default every arm on every item. */
+  admits?: (item: Item, arm: ArmIdentity) => boolean;
 }): PlannedBundle[] {
   const hashOf = (p: string): string => {
     const h = args.imageHashes.get(p);
@@ -178,6 +180,7 @@ export function planBundles(args: {
         const partners = key === undefined ? [] : items.filter((o) => o !== item && realPair(o) === key);
         const context = partners.map((o) => ({ images: o.images.map(hashOf), options: o.options, meta: o.meta }));
         for (const arm of arms) {
+          if (args.admits && !args.admits(item, arm)) continue;
           const hash = taskHash({
             modelHash: arm.modelHash,
             arm: arm.id,
@@ -192,6 +195,7 @@ export function planBundles(args: {
           b.tasks.push({ hash, item, arm });
         }
       }
+      if (b.tasks.length === 0) continue;
       b.id = bundleId(b);
       out.push(b);
     }

@@ -56,6 +56,9 @@ export async function buildManifest(args: {
 }): Promise<Record<string, unknown>> {
   const { loaded, env, tools, models, arms, items } = args;
   const datasets = [];
+  // Counted in one pass (a suite has hundreds of benchmark entries and ~100,000 items).
+  const counts = new Map<string, number>();
+  for (const i of items) counts.set(i.benchmark, (counts.get(i.benchmark) ?? 0) + 1);
   for (const b of loaded.config.benchmarks) {
     datasets.push({
       name: b.name,
@@ -63,7 +66,7 @@ export async function buildManifest(args: {
       annotations: b.annotations,
       annotations_sha256: await fileSha256(b.annotations).catch(() => null),
       data_dir: b.data_dir,
-      items: items.filter((i) => i.benchmark === b.name).length,
+      items: counts.get(b.name) ?? 0,
     });
   }
   return {

@@ -46,6 +46,12 @@ import { runLogger } from '../core/run-log.js';
 import { exportSamples, type PlanFailure } from './sample-export.js';
 import { backoffDelay, retryPolicy, shouldRetry } from '../execution/retry-policy.js';
 
+/** CPU time (user + system, ms) of this process since `start` (`process.cpuUsage()`): a stage's own work, whatever else the machine runs. */
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return Math.round((d.user + d.system) / 1000);
+}
+
 /** `auto`: the queue when Redis answers, else in-process; `redis`: the queue or an error; `inline`: in-process. */
 export type QueueMode = 'auto' | 'redis' | 'inline';
 
@@ -275,7 +281,15 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
       if (run.runId !== wantedId) say(`run folder ${wantedId} exists: this run is ${run.runId}`);
     }
     log = runLogger(run.file('log.jsonl'), { run: run.runId, role: 'run' });
-    log.info({ mode: redis ? 'queue' : 'inline', redis: redactUrl(env.redisUrl), resume: Boolean(options.resume) }, 'run started');
+    log.info(
+      {
+        mode: redis ? 'queue' : 'inline',
+        redis: redactUrl(env.redisUrl),
+        resume: Boolean(options.resume),
+        heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+      },
+      'run started',
+    );
     if (policy?.warning) log.warn({ maxmemoryPolicy: policy.policy, required: 'noeviction' }, policy.warning);
     store = ResultStore.open(config.output);
     // What local workers kept on disk when they were stopped without Redis.
@@ -305,6 +319,8 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
   for (const model of new Set(config.arms.map((a) => a.model))) workers?.start(model);
   try {
     const formats = new Map(config.benchmarks.map((b) => [b.name, b.format] as const));
+    let stageStart = performance.now();
+    let stageCpu = process.cpuUsage();
     const items: Item[] = [];
     const loadFailures: Array<{ spec: BenchmarkSpec; failure: LoadFailure }> = [];
     for (const spec of config.benchmarks) {
@@ -312,8 +328,9 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
       const set = await family.load(spec);
       say(`${spec.name}: ${set.items.length} items from ${spec.annotations}${set.failures.length ? `, ${set.failures.length} bad rows` : ''}`);
       // The benchmark's option order (config, else the family's default) and its seed travel on the item: letter arms resolve their order per item.
-      items.push(...set.items.map((i) => stampOptionOrder(i, spec.option_order ?? family.defaultOptionOrder ?? 'circular', spec.seed)));
-      loadFailures.push(...set.failures.map((failure) => ({ spec, failure })));
+      // One at a time: spreading a benchmark of 100,000 items into push() overflows the call stack.
+      for (const i of set.items) items.push(stampOptionOrder(i, spec.option_order ?? family.defaultOptionOrder ?? 'circular', spec.seed));
+      for (const failure of set.failures) loadFailures.push({ spec, failure });
       // Many bad rows: counts per reason and the first few on the console, all of them in bad-rows.jsonl.
       for (const line of badRowLines(set.failures, run.file('bad-rows.jsonl'))) say(line);
     }
@@ -325,23 +342,53 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
         ),
       );
     }
+    log.info(
+      {
+        items: items.length,
+        badRows: loadFailures.length,
+        ms: Math.round(performance.now() - stageStart),
+        cpuMs: cpuMsSince(stageCpu),
+        heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+      },
+      'benchmarks loaded',
+    );
+    stageStart = performance.now();
+    stageCpu = process.cpuUsage();
     const arms = await armIdentities(config, env);
     const { hashes: imageHashes, unreadable } = await hashImages(items, new Map(config.benchmarks.map((b) => [b.name, b.data_dir] as const)));
+    log.info(
+      {
+        images: imageHashes.size,
+        unreadable: unreadable.size,
+        ms: Math.round(performance.now() - stageStart),
+        cpuMs: cpuMsSince(stageCpu),
+        heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+      },
+      'images hashed',
+    );
+    stageStart = performance.now();
+    stageCpu = process.cpuUsage();
+    // A benchmark's `arms` (ids) limit which arms run on its items.
+    const armsOf = new Map(config.benchmarks.filter((b) => b.arms).map((b) => [b.name, new Set(b.arms)] as const));
+    const admits = (benchmark: string, arm: ArmIdentity): boolean => armsOf.get(benchmark)?.has(arm.id) ?? true;
     const planFailures: PlanFailure[] = [];
     for (const { spec, failure } of loadFailures) {
-      for (const arm of arms) planFailures.push({ item: failedRowItem(spec, failure), arm, code: 'bad-row', message: failure.reason });
+      for (const arm of arms)
+        if (admits(spec.name, arm)) planFailures.push({ item: failedRowItem(spec, failure), arm, code: 'bad-row', message: failure.reason });
     }
     const plannable = items.filter((i) => {
       const bad = i.images.find((p) => unreadable.has(p));
-      if (bad) for (const arm of arms) planFailures.push({ item: i, arm, code: 'bad-image', message: unreadable.get(bad)! });
+      if (bad) for (const arm of arms) if (admits(i.benchmark, arm)) planFailures.push({ item: i, arm, code: 'bad-image', message: unreadable.get(bad)! });
       return !bad;
     });
     const dataRoot = env.dataDir ?? commonRoot(config.benchmarks.map((b) => b.data_dir));
     const bundles = mergeBundles(
-      planBundles({ items: plannable, arms, imageHashes, dataRoot, seed: config.seed, namespace: store.file }),
+      planBundles({ items: plannable, arms, imageHashes, dataRoot, seed: config.seed, namespace: store.file, admits: (i, a) => admits(i.benchmark, a) }),
       config.queue.min_bundle_tasks,
     );
     const tasks = bundles.flatMap((b) => b.tasks);
+    // Results other run processes store from now on are found from here (the store scan below).
+    const storeCursor = store.storedCursor();
     const done = store.has(tasks.map((t) => t.hash));
     const tally = new Tally(tasks, done);
     const pending = bundles.map((b) => withoutTasks(b, done)).filter((b): b is PlannedBundle => b !== undefined);
@@ -360,15 +407,30 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
     say(
       `${tasks.length} tasks in ${bundles.length} bundles; ${done.size} already in the store, ${tally.remaining()} to compute in ${pending.length} bundles (data root ${dataRoot})`,
     );
-    log.info({ tasks: tasks.length, bundles: bundles.length, stored: done.size, pendingBundles: pending.length, dataRoot }, 'planned');
+    log.info(
+      {
+        tasks: tasks.length,
+        bundles: bundles.length,
+        stored: done.size,
+        pendingBundles: pending.length,
+        dataRoot,
+        ms: Math.round(performance.now() - stageStart),
+        cpuMs: cpuMsSince(stageCpu),
+        heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+      },
+      'planned',
+    );
 
-    const ctx: ExecCtx = { loaded, env, tools, run, runId, dataRoot, store, tally, log, say, started, options, deaths, resumeCommand };
+    const ctx: ExecCtx = { loaded, env, tools, run, runId, dataRoot, store, storeCursor, tally, log, say, started, options, deaths, resumeCommand };
     let stopped = false;
     if (pending.length > 0) {
       stopped = redis ? await runQueued(ctx, redis, pending, workers) : await runInline(ctx, pending);
     }
     options.onProgress?.(tally.progress(Date.now() - started));
+    stageStart = performance.now();
+    stageCpu = process.cpuUsage();
     const exported = exportSamples({ run, tasks, imageHashes, planFailures, store, formats, arms });
+    log.info({ samples: exported.count, ms: Math.round(performance.now() - stageStart), cpuMs: cpuMsSince(stageCpu) }, 'samples exported');
     log.info(
       { samples: exported.count, missing: exported.missing, computed: tally.computed, reused: tally.reused(), stopped },
       stopped ? 'run stopped' : 'run finished',
@@ -405,6 +467,8 @@ interface ExecCtx {
   runId: string;
   dataRoot: string;
   store: ResultStore;
+  /** Where the store scan for results stored by other run processes starts (`ResultStore.storedSince`). */
+  storeCursor: number;
   tally: Tally;
   log: Logger;
   say: (line: string) => void;
@@ -610,6 +674,8 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       const d = await guard(drainFinished(queue, ctx.store, mine));
       d.stored.forEach((t) => ctx.tally.stored(t));
     }
+    const enqueueStart = performance.now();
+    const enqueueCpu = process.cpuUsage();
     const done = ctx.store.has(pending.flatMap((b) => b.tasks.map((t) => t.hash)));
     const toEnqueue = pending.map((b) => withoutTasks(b, done)).filter((b): b is PlannedBundle => b !== undefined);
     for (const b of toEnqueue) mine.add(b.id);
@@ -626,7 +692,10 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
     ctx.say(
       `enqueued ${added} bundles (${toEnqueue.length - added} were already queued) on ${[...queues.values()].map((q) => `${config.queue.prefix}:${q.name}`).join(', ')}`,
     );
-    ctx.log.info({ added, alreadyQueued: toEnqueue.length - added }, 'enqueued');
+    ctx.log.info(
+      { added, alreadyQueued: toEnqueue.length - added, ms: Math.round(performance.now() - enqueueStart), cpuMs: cpuMsSince(enqueueCpu) },
+      'enqueued',
+    );
 
     if (workers) {
       // Started before planning (one set per arm model); models with nothing left to compute are let go.
@@ -731,30 +800,41 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
     };
 
     let lastScan = Date.now();
+    let scanCursor = ctx.storeCursor;
+    const startedIso = new Date(ctx.started).toISOString();
     let lastEnqueueCheck = Date.now();
+    // Time spent moving finished jobs into the store (read from Redis, SQLite writes, job removal).
+    let drainMs = 0;
+    let drainCpuMs = 0;
+    let drainedJobs = 0;
     let backHandled = 0;
     let deathsHandled = 0;
     while (ctx.tally.remaining() > 0) {
       if (ctx.options.signal?.aborted) break;
       while (deathsHandled < ctx.deaths.length) await guard(handleDeath(ctx.deaths[deathsHandled++]!));
       for (const [model, queue] of queues) {
+        const drainStart = performance.now();
+        const drainCpu = process.cpuUsage();
         const d = await guard(drainFinished(queue, ctx.store, mine));
         d.stored.forEach((t) => ctx.tally.stored(t));
         d.failed.forEach((f) => ctx.tally.failed(f.task));
+        drainMs += performance.now() - drainStart;
+        const used = process.cpuUsage(drainCpu);
+        drainCpuMs += (used.user + used.system) / 1000;
+        drainedJobs += d.jobs;
         if (d.jobs > 0) ctx.log.info({ model, jobs: d.jobs, stored: d.stored.length, failed: d.failed.length }, 'stored finished bundles');
         for (const f of d.failed) ctx.log.warn({ model, task: f.task, code: f.code, reason: f.message, worker: f.worker }, 'task failed');
         for (const u of d.unreadable)
           ctx.log.warn({ model, job: u.id, code: 'bad-job', reason: u.reason }, 'job with unreadable data removed (its bundle is enqueued again)');
       }
       // Tasks another run process stored or failed meanwhile.
+      // Read incrementally: a scan of every pending task each time made a run quadratic in its size.
       if (Date.now() - lastScan >= STORE_SCAN_MS) {
         lastScan = Date.now();
-        const left = ctx.tally.pendingTasks();
-        for (const t of ctx.store.has(left)) ctx.tally.stored(t);
-        for (const t of left) {
-          const f = ctx.store.failure(t);
-          if (f && Date.parse(f.failedAt) >= ctx.started) ctx.tally.failed(t);
-        }
+        const fresh = ctx.store.storedSince(scanCursor);
+        scanCursor = fresh.cursor;
+        for (const t of fresh.tasks) ctx.tally.stored(t);
+        for (const t of ctx.store.failedSince(startedIso)) ctx.tally.failed(t);
       }
       // A bundle whose job vanished is enqueued again: now and then, and shortly after Redis comes back.
       const back = watch.lastBack > backHandled && watch.since === undefined && Date.now() - watch.lastBack >= RECONNECT_GRACE_MS;
@@ -766,6 +846,10 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       ctx.options.onProgress?.(ctx.tally.progress(Date.now() - ctx.started));
       await sleep(POLL_MS);
     }
+    ctx.log.info(
+      { jobs: drainedJobs, ms: Math.round(drainMs), cpuMs: Math.round(drainCpuMs), heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20) },
+      'queue drained',
+    );
     return ctx.tally.remaining() > 0;
   } catch (error) {
     lost = isPerceiveError(error) && error.code === 'redis-lost';

@@ -187,6 +187,30 @@ export class ResultStore {
     return out;
   }
 
+  /** Where `storedSince` starts: every result stored after this call comes after this cursor. */
+  storedCursor(): number {
+    return this.db.prepare('SELECT COALESCE(MAX(rowid), 0) FROM computations').pluck().get() as number;
+  }
+
+  /**
+   * The tasks whose result was stored (by any process) after `cursor`, and the cursor to pass next
+   * time: one range read of the computations log, so watching a store costs what is new in it, not
+   * the size of the run.
+   */
+  storedSince(cursor: number): { tasks: string[]; cursor: number } {
+    const rows = this.db.prepare('SELECT rowid AS id, task, stored FROM computations WHERE rowid > ? ORDER BY rowid').all(cursor) as Array<{
+      id: number;
+      task: string;
+      stored: number;
+    }>;
+    return { tasks: rows.filter((r) => r.stored > 0).map((r) => r.task), cursor: rows.length > 0 ? rows[rows.length - 1]!.id : cursor };
+  }
+
+  /** The tasks whose failure was recorded at or after `since` (ISO time). */
+  failedSince(since: string): string[] {
+    return this.db.prepare('SELECT task FROM failures WHERE failed_at >= ?').pluck().all(since) as string[];
+  }
+
   failure(task: string): TaskFailure | undefined {
     return this.selectFailure.get(task) as TaskFailure | undefined;
   }

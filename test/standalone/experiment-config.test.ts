@@ -53,6 +53,15 @@ describe('experiment config', () => {
     );
   });
 
+  it("a benchmark's arms name arms of the config by id", () => {
+    const c = parseExperimentConfig(GOOD.replace('subset: controlled_a }', 'subset: controlled_a, arms: [vlm.vqascore] }'), 'x.yaml');
+    expect(c.benchmarks[0]!.arms).toEqual(['vlm.vqascore']);
+    expect(parseExperimentConfig(GOOD, 'x.yaml').benchmarks[0]!.arms).toBeUndefined();
+    const e = errorOf(() => parseExperimentConfig(GOOD.replace('subset: controlled_a }', 'subset: controlled_a, arms: [clip, vlm.mcq] }'), 'x.yaml'));
+    expect(e.code).toBe('bad-config');
+    expect(e.message).toBe('x.yaml: field benchmarks[0].arms[1]: no arm with id "vlm.mcq" (arms: clip, vlm.vqascore)');
+  });
+
   it('reports YAML syntax errors and unreadable files with the file name', () => {
     expect(errorOf(() => parseExperimentConfig('name: [unclosed', 'broken.yaml')).message).toContain('broken.yaml: not valid YAML');
     expect(errorOf(() => loadExperimentConfig('/nonexistent/exp.yaml')).message).toContain('cannot read config /nonexistent/exp.yaml');
@@ -61,7 +70,19 @@ describe('experiment config', () => {
   it('loads the shipped demo config', () => {
     const { config } = loadExperimentConfig(path.join(import.meta.dirname, '../../configs/demo.yaml'));
     expect(new Set(config.arms.map((a) => a.arm))).toEqual(
-      new Set(['clip', 'clip.dense', 'vlm.vqascore', 'vlm.mcq', 'vlm.generate', 'vlm2vec.question', 'vlm2vec.plain', 'vlm.two-image', 'vlm.contrast']),
+      new Set([
+        'clip',
+        'clip.dense',
+        'vlm.vqascore',
+        'vlm.mcq',
+        'vlm.generate',
+        'vlm2vec.question',
+        'vlm2vec.plain',
+        'vlm.two-image',
+        'vlm.contrast',
+        'probe',
+        'vlm2vec.probe',
+      ]),
     );
     expect(config.benchmarks.map((b) => b.format)).toEqual(['whatsup-controlled', 'mmvp', 'sugarcrepe', 'winoground']);
   });

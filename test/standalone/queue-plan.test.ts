@@ -66,6 +66,22 @@ describe('planning bundles and task hashes', () => {
     expect(merged.flatMap((b) => b.tasks.map((t) => t.hash)).sort()).toEqual(plan.flatMap((b) => b.tasks.map((t) => t.hash)).sort());
   });
 
+  it('plans only the arms a benchmark admits, and no empty bundle', () => {
+    const items = [item('b/0', '/data/x/1.jpg'), { ...item('c/1', '/data/x/2.jpg'), benchmark: 'c' }];
+    const arms = [arm('clip', 'clip'), arm('vlm.vqascore', 'llava')];
+    const admits = (i: Item, a: ArmIdentity): boolean => i.benchmark === 'b' || a.id === 'clip';
+    const plan = planBundles({ items, arms, imageHashes: hashes, dataRoot: '/data', seed: 0, admits });
+    expect(plan.map((b) => `${b.model} ${b.images.map((i) => i.rel).join()} ${b.tasks.map((t) => `${t.item.id} ${t.arm.id}`).join()}`)).toEqual([
+      'clip x/1.jpg b/0 clip',
+      'clip x/2.jpg c/1 clip',
+      'llava x/1.jpg b/0 vlm.vqascore',
+    ]);
+    // The same tasks (same hashes) as without the filter.
+    const all = planBundles({ items, arms, imageHashes: hashes, dataRoot: '/data', seed: 0 }).flatMap((b) => b.tasks.map((t) => t.hash));
+    expect(all).toEqual(expect.arrayContaining(plan.flatMap((b) => b.tasks.map((t) => t.hash))));
+    expect(all).toHaveLength(4);
+  });
+
   it('task hashes depend on content only: the same question in another run, item or folder is the same task', () => {
     const a = planBundles({ items: [item('b/0', '/data/x/1.jpg')], arms: [arm('clip', 'clip')], imageHashes: hashes, dataRoot: '/data', seed: 0 });
     const b = planBundles({ items: [item('b/7', '/data/y/1.jpg')], arms: [arm('clip', 'clip')], imageHashes: hashes, dataRoot: '/data', seed: 0 });

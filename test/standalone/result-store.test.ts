@@ -34,6 +34,25 @@ describe('the results store (SQLite, WAL, keyed by task hash)', () => {
     again.close();
   });
 
+  it('says what was stored after a cursor (by any connection) and which failures are recent, without scanning the run', () => {
+    const own = fs.mkdtempSync(path.join(dir, 'cursor-'));
+    const store = ResultStore.open(own);
+    store.put([result(hash('c'), [[0.1, 0.2]])]);
+    const cursor = store.storedCursor();
+    const other = ResultStore.open(own);
+    other.put([result(hash('d'), [[0.1, 0.2]]), result(hash('c'), [[0.3, 0.2]])]);
+    other.put([], [{ task: hash('e'), code: 'server-error', message: 'x', worker: 'w', failedAt: '2026-11-30T10:00:00.000Z' }]);
+    other.put([], [{ task: hash('f'), code: 'server-error', message: 'x', worker: 'w', failedAt: '2026-11-29T10:00:00.000Z' }]);
+    const seen = store.storedSince(cursor);
+    // c was stored before the cursor (its second copy was ignored): only d is new.
+    expect(seen.tasks).toEqual([hash('d')]);
+    expect(seen.cursor).toBeGreaterThan(cursor);
+    expect(store.storedSince(seen.cursor)).toEqual({ tasks: [], cursor: seen.cursor });
+    expect(store.failedSince('2026-11-30T00:00:00.000Z')).toEqual([hash('e')]);
+    other.close();
+    store.close();
+  });
+
   it('never stores an empty or malformed answer as a result: it becomes a failure with its reason', () => {
     const store = ResultStore.open(dir);
     const put = store.put([result(hash('b'), []), result(hash('c'), [[0.1, null]]), result(hash('d'), [[Number.NaN, 1]])]);
