@@ -28,6 +28,7 @@ export const ERROR_CODES = [
   'build-tool-missing',
   'csv-invalid',
   'csv-unreadable',
+  'cuda-missing',
   'disk-full',
   'error',
   'file-not-found',

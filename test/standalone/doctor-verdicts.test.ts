@@ -43,7 +43,11 @@ describe('disk space', () => {
       message: '1.0 GB free at /r, the run needs about 2.0 GB',
     });
     expect(diskSpaceVerdict({ dir: '/r', free: 3 * gb, needed: 2 * gb }).status).toBe('warning');
-    expect(diskSpaceVerdict({ dir: '/r', free: 4 * gb, needed: 2 * gb })).toEqual({ status: 'ok', subject: 'disk', message: '4.0 GB free at /r, the run needs about 2.0 GB' });
+    expect(diskSpaceVerdict({ dir: '/r', free: 4 * gb, needed: 2 * gb })).toEqual({
+      status: 'ok',
+      subject: 'disk',
+      message: '4.0 GB free at /r, the run needs about 2.0 GB',
+    });
   });
   it('reads the free space of the nearest existing folder', () => {
     const f = freeBytes(path.join(dir, 'not', 'yet', 'made'));
@@ -86,7 +90,9 @@ describe('checksum status', () => {
     const changed = checksumVerdict({ subject: 'm', hash: h, previous: { runId: 'r1', hash: 'b'.repeat(64) } });
     expect(changed.status).toBe('warning');
     expect(changed.message).toBe('sha256 aaaaaaaaaaaa differs from previous run r1 (bbbbbbbbbbbb): its tasks will be computed again');
-    expect(checksumVerdict({ subject: 'm', label: 'x.json', hash: h, previous: undefined }).message).toBe('x.json present, sha256 aaaaaaaaaaaa (no earlier run used it)');
+    expect(checksumVerdict({ subject: 'm', label: 'x.json', hash: h, previous: undefined }).message).toBe(
+      'x.json present, sha256 aaaaaaaaaaaa (no earlier run used it)',
+    );
     expect(checksumVerdict({ subject: 'm', hash: h, previous: { runId: 'r1', hash: undefined } }).message).toBe(
       'present, sha256 aaaaaaaaaaaa (no earlier run used it)',
     );
@@ -125,7 +131,11 @@ describe('the hash memo', () => {
     fs.writeFileSync(big, Buffer.alloc(17 * 1024 * 1024, 7));
     expect(memoisedSha256(big, cache)).toBeUndefined();
     const digest = await fileSha256(big, cache);
-    expect(digest).toBe(createHash('sha256').update(Buffer.alloc(17 * 1024 * 1024, 7)).digest('hex'));
+    expect(digest).toBe(
+      createHash('sha256')
+        .update(Buffer.alloc(17 * 1024 * 1024, 7))
+        .digest('hex'),
+    );
     expect(memoisedSha256(big, cache)).toBe(digest);
     fs.utimesSync(big, new Date(0), new Date(0)); // a changed mtime: not the file that was hashed
     expect(memoisedSha256(big, cache)).toBeUndefined();
@@ -137,7 +147,12 @@ describe('doctor lines', () => {
     const err = { status: 'error' as const, subject: 'redis', message: 'no Redis at redis://:pw@h:6379', fix: 'start it' };
     expect(formatVerdict(err)).toBe(`error   ${'redis'.padEnd(26)} no Redis at redis://:***@h:6379\n${' '.repeat(35)}→ start it`);
     expect(formatVerdict({ status: 'ok', subject: 'disk', message: 'fine', fix: 'ignored' })).toBe(`ok      ${'disk'.padEnd(26)} fine`);
-    expect(hasError([{ status: 'ok', subject: 'a', message: '' }, { status: 'warning', subject: 'b', message: '' }])).toBe(false);
+    expect(
+      hasError([
+        { status: 'ok', subject: 'a', message: '' },
+        { status: 'warning', subject: 'b', message: '' },
+      ]),
+    ).toBe(false);
     expect(hasError([err])).toBe(true);
   });
 });
