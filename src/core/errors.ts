@@ -56,6 +56,7 @@ export const ERROR_CODES = [
   'no-eos',
   'no-such-run',
   'not-a-run',
+  'onnx-provider-unavailable',
   'output-unwritable',
   'port-in-use',
   'prompt',

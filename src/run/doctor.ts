@@ -263,7 +263,9 @@ async function startVerdict(
     }
     const seconds = ((Date.now() - t0) / 1000).toFixed(1);
     await started.close();
-    return verdict('ok', subject, `${spec.kind} model started in ${seconds} s (${started.slots} slot${started.slots === 1 ? '' : 's'}) and stopped`);
+    const described = Object.entries(modelKind(spec.kind).describe?.(spec) ?? {}).filter(([k]) => k === 'provider');
+    const extra = described.map(([k, v]) => `, ${k} ${String(v)}`).join('');
+    return verdict('ok', subject, `${spec.kind} model started in ${seconds} s (${started.slots} slot${started.slots === 1 ? '' : 's'}${extra}) and stopped`);
   } catch (error) {
     return verdict('error', subject, `${errorMessage(error)} (logs: ${logDir})`, isPerceiveError(error) ? error.hint : undefined);
   } finally {

@@ -341,7 +341,8 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
     const pending = bundles.map((b) => withoutTasks(b, done)).filter((b): b is PlannedBundle => b !== undefined);
     const models: ModelInfo[] = [...new Map(arms.map((a) => [a.model, a])).values()].map((a) => {
       const m = config.models[a.model]!;
-      return { name: a.model, kind: m.kind, files: modelKind(m.kind).files(m), hash: a.modelHash };
+      const kind = modelKind(m.kind);
+      return { name: a.model, kind: m.kind, files: kind.files(m), hash: a.modelHash, ...kind.describe?.(m) };
     });
     const execution = {
       mode: redis ? 'queue' : 'inline',
