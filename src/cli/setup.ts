@@ -39,7 +39,7 @@ export async function setupLlamaCuda(options: { quiet?: boolean } = {}): Promise
     },
     'cuda',
   );
-  const missing = cudaMissing(findCudaToolkit(cudaSearchDirs(env))).run;
+  const missing = cudaMissing(findCudaToolkit(cudaSearchDirs(env), env.cudaHome)).run;
   for (const line of missing) process.stderr.write(`note: ${line}\n`);
   return bins;
 }

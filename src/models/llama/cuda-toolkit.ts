@@ -13,6 +13,10 @@ export interface CudaToolkit {
   nvcc: string | undefined;
   /** The toolkit's release, from `nvcc --version` ("13.0"). */
   version: string | undefined;
+  /** The toolkit's root (holding include/cuda_runtime.h), if found. */
+  root: string | undefined;
+  /** Whether cuBLAS's headers are there (llama.cpp's CUDA backend links cuBLAS). */
+  cublas: boolean;
   /** The NVIDIA driver's version (nvidia-smi, else /proc/driver/nvidia/version), if any. */
   driver: string | undefined;
 }
@@ -41,9 +45,20 @@ function executable(file: string): boolean {
   }
 }
 
-/** The toolkit in the given folders and the host's driver. */
-export function findCudaToolkit(dirs: readonly string[]): CudaToolkit {
+/**
+ * The toolkit's root: CUDA_HOME, else the folder above nvcc's bin/, else /usr/local/cuda; the first
+ * holding include/cuda_runtime.h (nvcc may be a wrapper script elsewhere, e.g. /usr/local/bin).
+ */
+export function cudaRoot(nvcc: string | undefined, cudaHome: string | undefined): string | undefined {
+  const candidates = [cudaHome, nvcc ? path.dirname(path.dirname(fs.realpathSync(nvcc))) : undefined, '/usr/local/cuda'];
+  return candidates.find((c): c is string => c !== undefined && fs.existsSync(path.join(c, 'include', 'cuda_runtime.h')));
+}
+
+/** The toolkit in the given folders (root: `cudaRoot`) and the host's driver. */
+export function findCudaToolkit(dirs: readonly string[], cudaHome?: string): CudaToolkit {
   const nvcc = dirs.map((d) => path.join(d, 'nvcc')).find(executable);
+  const root = cudaRoot(nvcc, cudaHome);
+  const cublas = root !== undefined && fs.existsSync(path.join(root, 'include', 'cublas_v2.h'));
   const version = nvcc ? parseNvccRelease(spawnSync(nvcc, ['--version'], { encoding: 'utf8', timeout: 30_000 }).stdout ?? '') : undefined;
   let driver: string | undefined;
   const smi = spawnSync('nvidia-smi', ['--query-gpu=driver_version', '--format=csv,noheader'], { encoding: 'utf8', timeout: 30_000 });
@@ -55,7 +70,7 @@ export function findCudaToolkit(dirs: readonly string[]): CudaToolkit {
       /* no driver loaded */
     }
   }
-  return { nvcc, version, driver };
+  return { nvcc, version, root, cublas, driver };
 }
 
 /** What is missing to build (nvcc) and to run (the driver), each with what to do; empty when nothing. */
@@ -68,6 +83,15 @@ export function cudaMissing(toolkit: CudaToolkit): { build: string[]; run: strin
     );
   } else if (!toolkit.version) {
     build.push(`${toolkit.nvcc} --version printed no CUDA release: a broken toolkit; reinstall it or point CUDA_HOME at another`);
+  } else if (!toolkit.root) {
+    build.push(
+      `no include/cuda_runtime.h in CUDA_HOME, above ${toolkit.nvcc} or in /usr/local/cuda: set CUDA_HOME to the CUDA ${toolkit.version} toolkit's folder`,
+    );
+  } else if (!toolkit.cublas) {
+    const [major, minor] = toolkit.version.split('.');
+    build.push(
+      `cuBLAS is not installed with CUDA ${toolkit.version} (no ${path.join(toolkit.root, 'include', 'cublas_v2.h')}); llama.cpp's CUDA backend links it: install libcublas-dev-${major}-${minor} (NVIDIA's apt repository) or the full toolkit`,
+    );
   }
   if (!toolkit.driver) {
     run.push('no NVIDIA driver (nvidia-smi, /proc/driver/nvidia/version): the build works, but llama-server only uses a GPU on a host with the driver loaded');

@@ -238,7 +238,7 @@ export async function ensureLlamaBinaries(env: Environment, onProgress: BuildPro
   }
   let flags = cmakeFlags('cpu');
   if (variant === 'cuda') {
-    const toolkit = findCudaToolkit(cudaSearchDirs(env));
+    const toolkit = findCudaToolkit(cudaSearchDirs(env), env.cudaHome);
     const missing = cudaMissing(toolkit).build;
     if (missing.length > 0) throw new PerceiveError('cuda-missing', `perceive setup --cuda cannot build: ${missing.join('; ')}`, { hint: CUDA_HINT });
     onProgress({
