@@ -66,9 +66,10 @@ export async function* diagnose(loaded: LoadedConfig, env: Environment, options:
   yield diskSpaceVerdict({ dir: free.checked, free: free.bytes, needed: estimateRunBytes(samples) });
 
   const cores = os.availableParallelism();
-  for (const name of usedModels) {
+  if (workers === 0) yield verdict('ok', 'cores', 'no local workers (--workers 0): run perceive doctor on each worker host too');
+  for (const name of workers === 0 ? [] : usedModels) {
     const threads = (config.models[name] as { threads?: number }).threads ?? env.threads;
-    yield coreBudgetVerdict({ model: name, workers: Math.max(1, workers), threads, cores });
+    yield coreBudgetVerdict({ model: name, workers, threads, cores });
   }
 
   const kinds = usedModels.map((n) => config.models[n]!.kind);
@@ -86,12 +87,13 @@ export async function* diagnose(loaded: LoadedConfig, env: Environment, options:
   let keepLogs = false;
   for (const name of usedModels) {
     if (!modelsOk.has(name)) {
-      yield verdict('error', `start ${name}`, 'not started: its files are missing (see above)');
+      yield verdict('error', `start ${name}`, `not started: see model ${name} above`);
       continue;
     }
     const spec = config.models[name]!;
-    if (spec.kind === 'llama' && !env.llamaServerUrl && !tools.get('llama')) {
-      yield verdict('error', `start ${name}`, 'not started: llama-server is not built (see above)');
+    // A kind that needs host tools (llama-server) and has none here cannot start.
+    if (modelKind(spec.kind).setupTools && !tools.has(spec.kind)) {
+      yield verdict('error', `start ${name}`, `not started: the ${spec.kind} kind's host tools are missing (see above)`);
       continue;
     }
     const v = await startVerdict(name, spec, env, tools, logDir, options.startTimeoutMs ?? 300_000);
