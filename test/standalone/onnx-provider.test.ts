@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CLIP_KIND } from '../../src/models/clip/clip-kind.js';
 import { ClipModelSchema } from '../../src/models/clip/clip-model-spec.js';
 import { executionProviders, onnxBindingDir, onnxCudaInstalled, openOnProvider, resolveOnnxProvider } from '../../src/models/clip/onnx-provider.js';
 import { SiglipModelSchema } from '../../src/models/siglip/siglip-model-spec.js';
@@ -60,5 +61,11 @@ describe("onnxruntime's execution provider for the contrastive encoders", () => 
         () => true,
       ),
     ).toEqual({ value: 'gpu', provider: 'cuda' });
+  });
+
+  it("says in the manifest's models[] entry which provider the setting resolves to on this host", () => {
+    const installed = onnxCudaInstalled();
+    expect(CLIP_KIND.describe!(ClipModelSchema.parse({ kind: 'clip', path: 'x' }))).toEqual({ provider: installed ? 'cuda' : 'cpu', provider_setting: 'auto' });
+    expect(CLIP_KIND.describe!(ClipModelSchema.parse({ kind: 'clip', path: 'x', provider: 'cpu' }))).toEqual({ provider: 'cpu', provider_setting: 'cpu' });
   });
 });
