@@ -5,7 +5,7 @@
  * transformers.js (dev dependency; processor + model, offline) on the same folder and images.
  *
  *   npx tsx bench/clip.ts [--shape clip-vit-b-32|clip-vit-l-14-336] [--layers K] [--images N]
- *                         [--batch B] [--threads T] [--repeats R] [--no-transformers]
+ *                         [--batch B] [--threads T] [--repeats R] [--no-transformers] [--provider cpu|cuda|auto]
  *
  * The shape folder is generated into .fixtures/shape/<shape>-k<K> when missing. The images are
  * seeded 640×480 JPEGs. Each measurement is run once to warm up, then R interleaved rounds; the best
@@ -22,6 +22,7 @@ import sharp from 'sharp';
 import { CLIP_SHAPES, writeShapeClip, type ClipShapeName } from '../src/fixtures/shape-clip.js';
 import { Prng } from '../src/fixtures/prng.js';
 import { ClipEncoder } from '../src/models/clip/clip-encoder.js';
+import { executionProviders, OnnxProviderSchema, onnxCudaInstalled, resolveOnnxProvider } from '../src/models/clip/onnx-provider.js';
 import { ClipPreprocessor } from '../src/models/clip/clip-preprocessor.js';
 import type { ImageInput } from '../src/models/capabilities.js';
 import { spreadText } from './support/spread.js';
@@ -34,6 +35,8 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '8' },
     threads: { type: 'string' },
     repeats: { type: 'string', default: '3' },
+    // onnxruntime's execution provider for both the bare session and the runner: cpu (default), cuda, auto.
+    provider: { type: 'string', default: 'cpu' },
     'no-transformers': { type: 'boolean', default: false },
     // Only checks that it still runs (CI): 16 images, one round.
     small: { type: 'boolean', default: false },
@@ -56,6 +59,8 @@ const imageCount = int('images', values.images);
 const batch = int('batch', values.batch);
 const repeats = int('repeats', values.repeats);
 const threads = values.threads !== undefined ? int('threads', values.threads) : undefined;
+const providerSetting = OnnxProviderSchema.parse(values.provider);
+const provider = resolveOnnxProvider(providerSetting, onnxCudaInstalled());
 
 const root = path.resolve('.fixtures/shape');
 const modelDir = path.join(root, `${shape}-k${layers}`);
@@ -130,12 +135,12 @@ async function main(): Promise<void> {
   const size = config.vision_config.image_size;
   console.log(
     `CLIP bench: ${shape}, ${config.vision_config.num_hidden_layers} vision layers (width ${config.vision_config.hidden_size}, ${size} px), ` +
-      `${imageCount} images 640×480 JPEG, batch ${batch}, threads ${threads ?? 'onnxruntime default'}, best of ${repeats}`,
+      `${imageCount} images 640×480 JPEG, batch ${batch}, threads ${threads ?? 'onnxruntime default'}, provider ${provider}, best of ${repeats}`,
   );
 
   // 1. Bare onnxruntime-node: the same file, the session options the runner uses, pre-made tensors.
   const session = await ort.InferenceSession.create(path.join(modelDir, 'onnx', 'vision_model.onnx'), {
-    executionProviders: ['cpu'],
+    executionProviders: executionProviders(provider),
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
     interOpNumThreads: 1,
@@ -148,7 +153,8 @@ async function main(): Promise<void> {
     const n = Math.min(batch, imageCount - i);
     tensors.push(new ort.Tensor('float32', rng.normals(n * 3 * size * size, 1), [n, 3, size, size]));
   }
-  const encoder = await ClipEncoder.load(modelDir, { batchSize: batch, ...(threads !== undefined ? { threads } : {}) });
+  const encoder = await ClipEncoder.load(modelDir, { batchSize: batch, provider, ...(threads !== undefined ? { threads } : {}) });
+  if (encoder.provider !== provider) throw new Error(`the runner started on ${encoder.provider}, not ${provider}: ${encoder.providerNote ?? ''}`);
   const preprocessor = await ClipPreprocessor.load(modelDir);
   const plane = 3 * size * size;
   const measures = [

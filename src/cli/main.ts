@@ -21,6 +21,7 @@ const commands: Record<string, () => Promise<(p: Command) => void>> = {
   demo: async () => (await import('./demo.js')).registerDemo,
   metrics: async () => (await import('./metrics.js')).registerMetrics,
   data: async () => (await import('./data-check.js')).registerDataCheck,
+  doctor: async () => (await import('./doctor.js')).registerDoctor,
 };
 
 try {

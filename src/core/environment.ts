@@ -17,6 +17,13 @@ const EnvironmentSchema = z.object({
   PERCEIVE_THREADS: z.coerce.number().int().positive().optional(),
   PERCEIVE_TEST_TASK_DELAY_MS: z.coerce.number().int().nonnegative().optional(),
   CI: z.string().optional(),
+  CUDA_HOME: z.string().min(1).optional(),
+  CUDA_PATH: z.string().min(1).optional(),
+  PERCEIVE_CUDA_ARCHITECTURES: z
+    .string()
+    .regex(/^[0-9a-z;-]+$/i, 'a CMake CUDA architecture list, e.g. 86;89 or native')
+    .optional(),
+  PATH: z.string().optional(),
 });
 
 export interface Environment {
@@ -35,6 +42,12 @@ export interface Environment {
   /** Test-only: a worker sleeps this long before each task, so tests can kill processes mid-run. */
   taskDelayMs: number;
   ci: boolean;
+  /** CUDA_HOME (else CUDA_PATH): the CUDA toolkit `perceive setup --cuda` builds with. */
+  cudaHome: string | undefined;
+  /** PERCEIVE_CUDA_ARCHITECTURES: CMAKE_CUDA_ARCHITECTURES of the CUDA build (default: llama.cpp's choice). */
+  cudaArchitectures: string | undefined;
+  /** PATH's folders (where `nvcc` is looked for). */
+  searchPath: string[];
 }
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
@@ -55,5 +68,8 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     threads: e.PERCEIVE_THREADS ?? Math.max(1, os.availableParallelism()),
     taskDelayMs: e.PERCEIVE_TEST_TASK_DELAY_MS ?? 0,
     ci: e.CI === 'true' || e.CI === '1',
+    cudaHome: e.CUDA_HOME ?? e.CUDA_PATH,
+    cudaArchitectures: e.PERCEIVE_CUDA_ARCHITECTURES,
+    searchPath: (e.PATH ?? '').split(path.delimiter).filter((d) => d !== ''),
   };
 }

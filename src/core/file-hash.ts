@@ -34,7 +34,7 @@ export async function fileSha256(file: string, cacheDir?: string): Promise<strin
       .on('error', reject);
   });
   const digest = hash.digest('hex');
-  if (memo && stat.size > 16 * 1024 * 1024) {
+  if (memo && stat.size > MEMO_MIN_BYTES) {
     try {
       fs.mkdirSync(path.dirname(memo), { recursive: true });
       table[key] = digest;
@@ -46,6 +46,20 @@ export async function fileSha256(file: string, cacheDir?: string): Promise<strin
   }
   return digest;
 }
+
+/** The memoised sha256 of a file if `fileSha256` recorded it for its current size and mtime; never hashes. */
+export function memoisedSha256(file: string, cacheDir: string): string | undefined {
+  try {
+    const stat = fs.statSync(file);
+    const table = JSON.parse(fs.readFileSync(path.join(cacheDir, 'file-hashes.json'), 'utf8')) as Record<string, string>;
+    return table[`${path.resolve(file)}|${stat.size}|${stat.mtimeMs}`];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Files up to this size are hashed on every call (not memoised): hashing them is cheaper than the memo. */
+export const MEMO_MIN_BYTES = 16 * 1024 * 1024;
 
 /** sha256 over several files' hashes, in order (a model made of several files). */
 export async function filesSha256(files: string[], cacheDir?: string): Promise<string> {

@@ -10,6 +10,8 @@ export interface ModelInfo {
   kind: ModelSpec['kind'];
   files: string[];
   hash: string;
+  /** What the kind adds to the manifest's entry (`ModelKind.describe`: the onnxruntime provider). */
+  [extra: string]: unknown;
 }
 
 /**

@@ -49,6 +49,8 @@ export interface ModelKind<S extends z.ZodObject = z.ZodObject> {
   hash(spec: z.output<S>, env: Environment): Promise<string>;
   /** Bundles one started model serves at once. */
   slots(spec: z.output<S>): number;
+  /** What the manifest's models[] entry adds for this model on this host (the onnxruntime provider it resolves to). */
+  describe?(spec: z.output<S>): Record<string, unknown>;
   /** The kind's host tools if present (no build). */
   findTools?(env: Environment): unknown;
   /** Build or find the host tools (e.g. `perceive setup` for llama-server). */

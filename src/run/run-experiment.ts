@@ -33,6 +33,7 @@ import {
 } from '../execution/bullmq/bundle-queue.js';
 import { bundleFailureReason, executeBundle, StopRequested, TransientBundleError, workerName } from '../execution/bundle-executor.js';
 import { describeExit, LocalWorkers, type WorkerDeath } from '../execution/bullmq/local-workers.js';
+import { coreBudgetVerdict } from '../execution/core-budget.js';
 import { RedisWatch } from '../execution/bullmq/redis-watch.js';
 import { orphanKey } from '../execution/bullmq/redis-keys.js';
 import { checkEvictionPolicy, type EvictionPolicyCheck, muteBullmqEvictionWarning } from '../execution/bullmq/redis-policy.js';
@@ -394,7 +395,8 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
     const pending = bundles.map((b) => withoutTasks(b, done)).filter((b): b is PlannedBundle => b !== undefined);
     const models: ModelInfo[] = [...new Map(arms.map((a) => [a.model, a])).values()].map((a) => {
       const m = config.models[a.model]!;
-      return { name: a.model, kind: m.kind, files: modelKind(m.kind).files(m), hash: a.modelHash };
+      const kind = modelKind(m.kind);
+      return { name: a.model, kind: m.kind, files: kind.files(m), hash: a.modelHash, ...kind.describe?.(m) };
     });
     const execution = {
       mode: redis ? 'queue' : 'inline',
@@ -702,17 +704,14 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       const { perModel } = workers;
       for (const model of workers.models()) if (!queues.has(model)) void workers.stop(model);
       ctx.say(`started ${perModel * queues.size} local worker${perModel * queues.size === 1 ? '' : 's'} (${[...queues.keys()].join(', ')})`);
-      // Several workers of one model whose threads exceed the cores make llama.cpp's and
-      // onnxruntime's spinning threads wait on each other: on 2 cores, 2 llama workers of 2 threads
-      // each ran the demo about 5x slower than one.
+      // Oversubscribed cores slow every worker down sharply (core-budget.ts); one worker is let be.
       const cores = os.availableParallelism();
       for (const m of queues.keys()) {
-        const threads = perModel * (config.models[m]?.threads ?? ctx.env.threads);
-        if (perModel > 1 && threads > cores) {
-          ctx.say(
-            `note: ${perModel} local workers for ${m} run ${threads} compute threads on ${cores} cores; oversubscribed, they slow down sharply (set models.${m}.threads to ${Math.max(1, Math.floor(cores / perModel))}, or use fewer --workers)`,
-          );
-          ctx.log.warn({ model: m, threads, cores, workers: perModel }, 'local workers oversubscribe the cores');
+        const threads = config.models[m]?.threads ?? ctx.env.threads;
+        const budget = coreBudgetVerdict({ model: m, workers: perModel, threads, cores });
+        if (perModel > 1 && budget.status === 'warning') {
+          ctx.say(`note: ${budget.message} (${budget.fix})`);
+          ctx.log.warn({ model: m, threads: perModel * threads, cores, workers: perModel }, 'local workers oversubscribe the cores');
         }
       }
     } else ctx.say('no local workers: waiting for workers on other hosts (perceive worker --config … --model …)');

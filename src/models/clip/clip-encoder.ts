@@ -10,6 +10,7 @@
  * by this class, because exports differ in whether they normalise (CLIPModel does,
  * CLIP*ModelWithProjection does not).
  */
+import { type OnnxProvider, type OnnxProviderSetting, openOnProvider } from './onnx-provider.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -42,6 +43,8 @@ export interface ClipEncoderOptions {
    * 57.0 ms per image overlapped against 53.9 one after the other, bare inference 50.6).
    */
   overlapDecode?: boolean;
+  /** onnxruntime's execution provider (onnx-provider.ts); default `cpu`. The config's default is `auto`. */
+  provider?: OnnxProviderSetting;
 }
 
 const DEFAULT_IMAGE_BATCH = 8;
@@ -108,6 +111,10 @@ interface Sessions {
 
 export class ClipEncoder implements ContrastiveEncoder {
   private closed = false;
+  /** The onnxruntime execution provider the sessions run on. */
+  provider: OnnxProvider = 'cpu';
+  /** Why `auto` fell back to the CPU, when it did. */
+  providerNote: string | undefined;
 
   private constructor(
     readonly modelHash: string,
@@ -236,33 +243,35 @@ export class ClipEncoder implements ContrastiveEncoder {
     }
     const modelHash = await hashModelFiles(root, ['config.json', 'preprocessor_config.json', 'tokenizer.json', ...withData]);
 
-    const sessionOptions: ort.InferenceSession.SessionOptions = {
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      interOpNumThreads: 1,
-      logSeverityLevel: 3,
-      ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
-    };
-    const open = async (rel: string): Promise<ort.InferenceSession> => {
-      try {
-        return await ort.InferenceSession.create(path.join(root, rel), sessionOptions);
-      } catch (error) {
-        throw new PerceiveError('bad-model', `onnxruntime cannot load ${path.join(root, rel)}: ${errorMessage(error)}`);
+    const openAll = async (providers: string[]): Promise<Sessions> => {
+      const sessionOptions: ort.InferenceSession.SessionOptions = {
+        executionProviders: providers,
+        graphOptimizationLevel: 'all',
+        executionMode: 'sequential',
+        interOpNumThreads: 1,
+        logSeverityLevel: 3,
+        ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
+      };
+      const open = async (rel: string): Promise<ort.InferenceSession> => {
+        try {
+          return await ort.InferenceSession.create(path.join(root, rel), sessionOptions);
+        } catch (error) {
+          throw new PerceiveError('bad-model', `onnxruntime cannot load ${path.join(root, rel)}: ${errorMessage(error)}`);
+        }
+      };
+      if (modelFiles.length === 2) {
+        const text = await open(SEPARATE.text);
+        const vision = await open(SEPARATE.vision).catch(async (error: unknown) => {
+          await text.release();
+          throw error;
+        });
+        return { text, vision, combined: false };
       }
-    };
-    let sessions: Sessions;
-    if (modelFiles.length === 2) {
-      const text = await open(SEPARATE.text);
-      const vision = await open(SEPARATE.vision).catch(async (error: unknown) => {
-        await text.release();
-        throw error;
-      });
-      sessions = { text, vision, combined: false };
-    } else {
       const both = await open(COMBINED);
-      sessions = { text: both, vision: both, combined: true };
-    }
+      return { text: both, vision: both, combined: true };
+    };
+    const opened = await openOnProvider(options.provider ?? 'cpu', openAll);
+    const sessions = opened.value;
     try {
       ClipEncoder.checkSignature(root, sessions);
     } catch (error) {
@@ -281,7 +290,10 @@ export class ClipEncoder implements ContrastiveEncoder {
       layerNormEps: config.vision_config.layer_norm_eps ?? 1e-5,
       threads: options.threads,
     };
-    return new ClipEncoder(modelHash, root, sessions, tokenizer, preprocessor, imageSize, Math.floor(imageBatch), Math.floor(textBatch), overlap, denseSetup);
+    const encoder = new ClipEncoder(modelHash, root, sessions, tokenizer, preprocessor, imageSize, Math.floor(imageBatch), Math.floor(textBatch), overlap, denseSetup);
+    encoder.provider = opened.provider;
+    encoder.providerNote = opened.note;
+    return encoder;
   }
 
   /** The inputs and outputs this runner feeds and reads must be there, with float32 pixels. */

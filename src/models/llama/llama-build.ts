@@ -5,6 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Environment } from '../../core/environment.js';
 import { errorMessage, PerceiveError } from '../../core/errors.js';
+import { cudaMissing, cudaSearchDirs, findCudaToolkit } from './cuda-toolkit.js';
 
 /**
  * Builds llama-server and llama-quantize from the llama.cpp source that the installed
@@ -44,6 +45,24 @@ const CMAKE_FLAGS = [
 
 const TARGETS = ['llama-server', 'llama-quantize'];
 
+/** A CPU build (the default, portable) or a CUDA build (`perceive setup --cuda`), each in its own cache folder. */
+export type LlamaBuildVariant = 'cpu' | 'cuda';
+
+/**
+ * The cmake configure flags of a variant. CUDA adds `GGML_CUDA=ON` with the nvcc found (the CPU
+ * flags stay: portable CPU code for the layers left on the CPU), and the architectures when given
+ * (PERCEIVE_CUDA_ARCHITECTURES; else llama.cpp's own default list, or `native` for this GPU).
+ */
+export function cmakeFlags(variant: LlamaBuildVariant, cuda: { nvcc?: string | undefined; architectures?: string | undefined } = {}): string[] {
+  if (variant === 'cpu') return [...CMAKE_FLAGS];
+  return [
+    ...CMAKE_FLAGS,
+    '-DGGML_CUDA=ON',
+    ...(cuda.nvcc ? [`-DCMAKE_CUDA_COMPILER=${cuda.nvcc}`] : []),
+    ...(cuda.architectures ? [`-DCMAKE_CUDA_ARCHITECTURES=${cuda.architectures}`] : []),
+  ];
+}
+
 const InfoSchema = z.object({ tag: z.string().min(1) });
 
 /** Locates the llama.cpp bundle inside the installed node-llama-cpp package. */
@@ -76,12 +95,13 @@ export function findLlamaCppSource(): LlamaCppSource {
   return { tag: info.tag, bundle, packageVersion: pkg.version };
 }
 
-export function llamaBuildDir(env: Environment, tag: string): string {
-  return path.join(env.cacheDir, `llama.cpp-${tag}`);
+/** `$PERCEIVE_CACHE_DIR/llama.cpp-<tag>` (CPU) or `…/llama.cpp-<tag>-cuda`. */
+export function llamaBuildDir(env: Environment, tag: string, variant: LlamaBuildVariant = 'cpu'): string {
+  return path.join(env.cacheDir, `llama.cpp-${tag}${variant === 'cpu' ? '' : `-${variant}`}`);
 }
 
-function cachedBinaries(env: Environment, tag: string): { server: string; quantize: string } {
-  const bin = path.join(llamaBuildDir(env, tag), 'bin');
+function cachedBinaries(env: Environment, tag: string, variant: LlamaBuildVariant = 'cpu'): { server: string; quantize: string } {
+  const bin = path.join(llamaBuildDir(env, tag, variant), 'bin');
   return { server: path.join(bin, 'llama-server'), quantize: path.join(bin, 'llama-quantize') };
 }
 
@@ -204,21 +224,54 @@ function runStep(command: string, args: string[], options: { cwd: string; logFil
 
 /**
  * Ensures llama-server and llama-quantize exist: honours LLAMA_SERVER_BIN, else builds into the
- * cache (about 8 minutes on 2 cores). Does nothing when the binaries are already there.
+ * cache (about 8 minutes on 2 cores). Does nothing when the binaries are already there. The
+ * `cuda` variant (`perceive setup --cuda`) builds with `GGML_CUDA=ON` into its own folder
+ * (`llama.cpp-<tag>-cuda`), needs nvcc and says what is missing otherwise; LLAMA_SERVER_BIN then
+ * points a run at it.
  */
-export async function ensureLlamaBinaries(env: Environment, onProgress: BuildProgress = () => {}): Promise<LlamaBinaries> {
-  const found = findLlamaBinaries(env);
+export async function ensureLlamaBinaries(env: Environment, onProgress: BuildProgress = () => {}, variant: LlamaBuildVariant = 'cpu'): Promise<LlamaBinaries> {
+  const source = variant === 'cpu' ? undefined : findLlamaCppSource();
+  const found = source ? cachedVariant(env, source.tag, variant) : findLlamaBinaries(env);
   if (found) {
     onProgress({ stage: 'present' });
     return found;
   }
-  const source = findLlamaCppSource();
+  let flags = cmakeFlags('cpu');
+  if (variant === 'cuda') {
+    const toolkit = findCudaToolkit(cudaSearchDirs(env), env.cudaHome);
+    const missing = cudaMissing(toolkit).build;
+    if (missing.length > 0) throw new PerceiveError('cuda-missing', `perceive setup --cuda cannot build: ${missing.join('; ')}`, { hint: CUDA_HINT });
+    onProgress({
+      stage: 'cuda',
+      line: `CUDA ${toolkit.version} (${toolkit.nvcc})${toolkit.driver ? `, driver ${toolkit.driver}` : ', no NVIDIA driver on this host'}`,
+    });
+    flags = cmakeFlags('cuda', { nvcc: toolkit.nvcc, architectures: env.cudaArchitectures });
+  }
+  return buildLlama(env, source ?? findLlamaCppSource(), variant, flags, onProgress);
+}
+
+const CUDA_HINT = 'a CPU build needs none of this: `npx perceive setup`; or build llama.cpp with CUDA yourself and set LLAMA_SERVER_BIN';
+
+/** A variant's binaries in the cache, if both are there. */
+function cachedVariant(env: Environment, tag: string, variant: LlamaBuildVariant): LlamaBinaries | undefined {
+  const bins = cachedBinaries(env, tag, variant);
+  if (!isExecutable(bins.server) || !isExecutable(bins.quantize)) return undefined;
+  return { ...bins, origin: 'cache', tag, buildInfo: binaryBuildInfo(bins.server) };
+}
+
+async function buildLlama(
+  env: Environment,
+  source: LlamaCppSource,
+  variant: LlamaBuildVariant,
+  flags: string[],
+  onProgress: BuildProgress,
+): Promise<LlamaBinaries> {
   requireTool('cmake', ['--version'], 'cmake');
   requireTool('c++', ['--version'], 'g++ (build-essential)');
   requireTool('git', ['--version'], 'git');
   requireTool('make', ['--version'], 'make');
 
-  const root = llamaBuildDir(env, source.tag);
+  const root = llamaBuildDir(env, source.tag, variant);
   fs.mkdirSync(root, { recursive: true });
   const logFile = path.join(root, 'build.log');
   const srcDir = path.join(root, 'src');
@@ -230,7 +283,7 @@ export async function ensureLlamaBinaries(env: Environment, onProgress: BuildPro
     await runStep('git', ['-c', 'advice.detachedHead=false', 'clone', '-q', source.bundle, srcDir], { cwd: root, logFile });
   }
   onProgress({ stage: 'configure' });
-  await runStep('cmake', ['-S', srcDir, '-B', buildDir, ...CMAKE_FLAGS], { cwd: root, logFile });
+  await runStep('cmake', ['-S', srcDir, '-B', buildDir, ...flags], { cwd: root, logFile });
   onProgress({ stage: 'build', percent: 0 });
   const jobs = String(Math.max(1, env.threads));
   await runStep('cmake', ['--build', buildDir, '-j', jobs, '--target', ...TARGETS], {
@@ -242,7 +295,7 @@ export async function ensureLlamaBinaries(env: Environment, onProgress: BuildPro
     },
   });
   // Publish the binaries atomically: a half-copied file must never look like a finished build.
-  const bins = cachedBinaries(env, source.tag);
+  const bins = cachedBinaries(env, source.tag, variant);
   fs.mkdirSync(path.dirname(bins.server), { recursive: true });
   for (const name of TARGETS) {
     const from = path.join(buildDir, 'bin', name);

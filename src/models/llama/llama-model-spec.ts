@@ -10,8 +10,21 @@ export const LlamaModelSchema = z
     mmproj: z.string().min(1),
     context_size: z.number().int().positive().default(4096),
     threads: z.number().int().positive().optional(),
-    /** llama-server `-np`: parallel slots (each gets context_size / slots tokens of context). */
+    /** llama-server `-np`: parallel slots (each gets context_size / slots tokens of context); a worker serves this many bundles at once. */
     slots: z.number().int().positive().default(1),
+    /**
+     * llama-server `-ngl`: layers kept on the GPU, a number, `auto` (llama.cpp's default: as many
+     * as fit) or `all`. Only a GPU build (`perceive setup --cuda`, or LLAMA_SERVER_BIN) has a GPU.
+     */
+    gpu_layers: z.union([z.number().int().nonnegative(), z.enum(['auto', 'all'])]).optional(),
+    /**
+     * llama-server `--device`: the devices to offload to (`CUDA0`, `CUDA1`, or `none`; llama-server
+     * --list-devices names them). Several servers on one GPU: several workers with the same device.
+     */
+    devices: z
+      .array(z.string().regex(/^[A-Za-z0-9_-]+$/, 'a device name as llama-server --list-devices prints it'))
+      .min(1)
+      .optional(),
     /** Per-request timeout; a request past it is retried on a restarted server (real 7B: ~1 min per new image on CPU). */
     request_timeout_ms: z.number().int().positive().default(600_000),
     /** Extra llama-server arguments, as a list (never a shell string). */

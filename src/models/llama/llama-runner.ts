@@ -153,6 +153,8 @@ export class LlamaRunner implements VlmCapabilities {
         threads: spec.threads ?? options.env.threads,
         contextSize: spec.context_size,
         slots: spec.slots,
+        ...(spec.gpu_layers !== undefined ? { gpuLayers: spec.gpu_layers } : {}),
+        ...(spec.devices !== undefined ? { devices: spec.devices } : {}),
         extraArgs: spec.server_args,
         allowHostOverride: spec.allow_host_override ?? false,
         ...(options.logFile ? { logFile: options.logFile } : {}),

@@ -36,6 +36,10 @@ export interface LlamaServerStartOptions {
   contextSize?: number;
   /** -np (default 1) */
   slots?: number;
+  /** -ngl: layers on the GPU, a number, 'auto' or 'all' (default: llama.cpp's, auto) */
+  gpuLayers?: number | 'auto' | 'all';
+  /** --device: devices to offload to (default: llama.cpp's, every GPU) */
+  devices?: readonly string[];
   /** appended to the command line as is */
   extraArgs?: string[];
   /** how long loading may take until /health is ok (default 180 s) */
@@ -60,6 +64,31 @@ export function argValue(args: readonly string[], ...names: string[]): string | 
     }
   });
   return value;
+}
+
+/** llama-server's command line (without the binary) for these options, on host:port. */
+export function serverArgs(options: Omit<LlamaServerStartOptions, 'bin'>, host: string, port: number): string[] {
+  return [
+    '-m',
+    options.model,
+    ...(options.mmproj !== undefined ? ['--mmproj', options.mmproj] : []),
+    '--host',
+    host,
+    '--port',
+    String(port),
+    '-t',
+    String(options.threads ?? availableParallelism()),
+    '-c',
+    String(options.contextSize ?? 4096),
+    '-np',
+    String(options.slots ?? 1),
+    ...(options.gpuLayers !== undefined ? ['-ngl', String(options.gpuLayers)] : []),
+    ...(options.devices !== undefined ? ['--device', options.devices.join(',')] : []),
+    '--embeddings',
+    '--pooling',
+    'last',
+    ...(options.extraArgs ?? []),
+  ];
 }
 
 /**
@@ -317,25 +346,7 @@ export class LlamaServer {
     const host = '127.0.0.1';
     const port = await findFreePort(host);
     const url = `http://${host}:${port}`;
-    const args = [
-      '-m',
-      options.model,
-      ...(options.mmproj !== undefined ? ['--mmproj', options.mmproj] : []),
-      '--host',
-      host,
-      '--port',
-      String(port),
-      '-t',
-      String(options.threads ?? availableParallelism()),
-      '-c',
-      String(options.contextSize ?? 4096),
-      '-np',
-      String(options.slots ?? 1),
-      '--embeddings',
-      '--pooling',
-      'last',
-      ...(options.extraArgs ?? []),
-    ];
+    const args = serverArgs(options, host, port);
     const log = new LineRing(LOG_LINES_KEPT);
     // Bounded on disk (server-log-file.ts): per-request lines are left out, the file rotates.
     const logStream = options.logFile ? new ServerLogFile(options.logFile) : undefined;

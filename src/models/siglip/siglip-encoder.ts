@@ -21,6 +21,7 @@ import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { errorMessage, PerceiveError } from '../../core/errors.js';
 import { chunks, hashModelFiles } from '../clip/clip-encoder.js';
+import { type OnnxProvider, type OnnxProviderSetting, openOnProvider } from '../clip/onnx-provider.js';
 import { COMBINED, embeddingRows, fileExists, readFolderJson, SEPARATE } from '../clip/onnx-folder.js';
 import { type ClipPreprocessor, imageLabel } from '../clip/clip-preprocessor.js';
 import type { ContrastiveEncoder, ImageInput } from '../capabilities.js';
@@ -30,6 +31,8 @@ import { type SiglipLogitParams, siglipProbability } from './siglip-score.js';
 import { SiglipTokenizer } from './siglip-tokenizer.js';
 
 export interface SiglipEncoderOptions {
+  /** onnxruntime's execution provider (clip/onnx-provider.ts); default `cpu`. The config's default is `auto`. */
+  provider?: OnnxProviderSetting;
   /** onnxruntime intra-op threads; default: onnxruntime's (the physical cores). */
   threads?: number;
   /** Images per inference call (default 8); also texts per call unless textBatchSize is set. */
@@ -68,6 +71,10 @@ interface Sessions {
 
 export class SiglipEncoder implements ContrastiveEncoder {
   private closed = false;
+  /** The onnxruntime execution provider the sessions run on. */
+  provider: OnnxProvider = 'cpu';
+  /** Why `auto` fell back to the CPU, when it did. */
+  providerNote: string | undefined;
 
   private constructor(
     readonly modelHash: string,
@@ -166,33 +173,35 @@ export class SiglipEncoder implements ContrastiveEncoder {
     }
     const modelHash = await hashModelFiles(root, hashed);
 
-    const sessionOptions: ort.InferenceSession.SessionOptions = {
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      interOpNumThreads: 1,
-      logSeverityLevel: 3,
-      ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
-    };
-    const open = async (rel: string): Promise<ort.InferenceSession> => {
-      try {
-        return await ort.InferenceSession.create(path.join(root, rel), sessionOptions);
-      } catch (error) {
-        throw new PerceiveError('bad-model', `onnxruntime cannot load ${path.join(root, rel)}: ${errorMessage(error)}`);
+    const openTowers = async (providers: string[]): Promise<{ text: ort.InferenceSession; vision: ort.InferenceSession }> => {
+      const sessionOptions: ort.InferenceSession.SessionOptions = {
+        executionProviders: providers,
+        graphOptimizationLevel: 'all',
+        executionMode: 'sequential',
+        interOpNumThreads: 1,
+        logSeverityLevel: 3,
+        ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
+      };
+      const open = async (rel: string): Promise<ort.InferenceSession> => {
+        try {
+          return await ort.InferenceSession.create(path.join(root, rel), sessionOptions);
+        } catch (error) {
+          throw new PerceiveError('bad-model', `onnxruntime cannot load ${path.join(root, rel)}: ${errorMessage(error)}`);
+        }
+      };
+      if (modelFiles.length === 2) {
+        const t = await open(SEPARATE.text);
+        const v = await open(SEPARATE.vision).catch(async (error: unknown) => {
+          await t.release();
+          throw error;
+        });
+        return { text: t, vision: v };
       }
+      const both = await open(COMBINED);
+      return { text: both, vision: both };
     };
-    let text: ort.InferenceSession;
-    let vision: ort.InferenceSession;
-    if (modelFiles.length === 2) {
-      text = await open(SEPARATE.text);
-      vision = await open(SEPARATE.vision).catch(async (error: unknown) => {
-        await text.release();
-        throw error;
-      });
-    } else {
-      text = await open(COMBINED);
-      vision = text;
-    }
+    const opened = await openOnProvider(options.provider ?? 'cpu', openTowers);
+    const { text, vision } = opened.value;
     const combined = text === vision;
     const release = async () => {
       await text.release();
@@ -212,7 +221,20 @@ export class SiglipEncoder implements ContrastiveEncoder {
       await release();
       throw new PerceiveError('bad-config', 'SigLIP batch sizes must be at least 1');
     }
-    return new SiglipEncoder(modelHash, root, sessions, tokenizer, preprocessor, imageSize, logitParams, Math.floor(imageBatch), Math.floor(textBatch));
+    const encoder = new SiglipEncoder(
+      modelHash,
+      root,
+      sessions,
+      tokenizer,
+      preprocessor,
+      imageSize,
+      logitParams,
+      Math.floor(imageBatch),
+      Math.floor(textBatch),
+    );
+    encoder.provider = opened.provider;
+    encoder.providerNote = opened.note;
+    return encoder;
   }
 
   /** The inputs fed and outputs read must be there, pixels float32; picks the output names. */

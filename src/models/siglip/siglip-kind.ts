@@ -1,5 +1,6 @@
 import { BatchingEncoder } from '../clip/batching-encoder.js';
 import { defineModelKind } from '../model-kind.js';
+import { onnxCudaInstalled, resolveOnnxProvider } from '../clip/onnx-provider.js';
 import { SiglipEncoder } from './siglip-encoder.js';
 import { SiglipModelSchema } from './siglip-model-spec.js';
 
@@ -20,8 +21,15 @@ export const SIGLIP_KIND = defineModelKind({
       await encoder.close();
     }
   },
-  async start(_name, spec, { env }) {
-    const encoder = await SiglipEncoder.load(spec.path, { threads: spec.threads ?? env.threads, batchSize: spec.batch_size });
+  /** The provider as resolved on this host; a worker whose CUDA start fails under auto logs its fallback. */
+  describe: (spec) => ({
+    provider: resolveOnnxProvider(spec.provider, spec.provider === 'cpu' ? false : onnxCudaInstalled()),
+    provider_setting: spec.provider,
+  }),
+  async start(name, spec, { env, log }) {
+    const encoder = await SiglipEncoder.load(spec.path, { threads: spec.threads ?? env.threads, batchSize: spec.batch_size, provider: spec.provider });
+    if (encoder.providerNote) log?.warn({ model: name, provider: encoder.provider, note: encoder.providerNote }, 'onnxruntime provider fell back to the CPU');
+    else log?.info({ model: name, provider: encoder.provider }, 'onnxruntime provider');
     const batching = new BatchingEncoder(encoder, spec.batch_size);
     return { capabilities: batching, slots: spec.batch_size, close: () => batching.close() };
   },

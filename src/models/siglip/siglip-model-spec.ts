@@ -5,6 +5,7 @@
  * bias). `arm: clip` ("contrastive matching") runs on it as on a CLIP folder.
  */
 import { z } from 'zod';
+import { OnnxProviderSchema } from '../clip/onnx-provider.js';
 
 /** The config's model entry of this kind. */
 export const SiglipModelSchema = z.strictObject({
@@ -13,5 +14,7 @@ export const SiglipModelSchema = z.strictObject({
   path: z.string().min(1),
   threads: z.number().int().positive().optional(),
   batch_size: z.number().int().positive().default(8),
+  /** onnxruntime's execution provider: auto (CUDA when the installed onnxruntime-node has it and it starts, else the CPU), cpu, cuda. */
+  provider: OnnxProviderSchema,
 });
 export type SiglipModelSpec = z.infer<typeof SiglipModelSchema>;
