@@ -290,7 +290,18 @@ export class ClipEncoder implements ContrastiveEncoder {
       layerNormEps: config.vision_config.layer_norm_eps ?? 1e-5,
       threads: options.threads,
     };
-    const encoder = new ClipEncoder(modelHash, root, sessions, tokenizer, preprocessor, imageSize, Math.floor(imageBatch), Math.floor(textBatch), overlap, denseSetup);
+    const encoder = new ClipEncoder(
+      modelHash,
+      root,
+      sessions,
+      tokenizer,
+      preprocessor,
+      imageSize,
+      Math.floor(imageBatch),
+      Math.floor(textBatch),
+      overlap,
+      denseSetup,
+    );
     encoder.provider = opened.provider;
     encoder.providerNote = opened.note;
     return encoder;
