@@ -30,6 +30,7 @@ export async function setupLlamaCuda(options: { quiet?: boolean } = {}): Promise
     env,
     (e) => {
       if (e.stage === 'cuda') progress.update(`llama.cpp CUDA build with ${e.line}`, true);
+      else if (e.stage === 'waiting') progress.update(`llama.cpp: ${e.line}`, true);
       else if (e.stage === 'extract') progress.update('llama.cpp: extracting the source bundled with node-llama-cpp…', true);
       else if (e.stage === 'configure')
         progress.update('configuring with GGML_CUDA=ON (CUDA kernels take long to compile: an hour or more on few cores)…', true);

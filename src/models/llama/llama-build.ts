@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Environment } from '../../core/environment.js';
 import { errorMessage, PerceiveError } from '../../core/errors.js';
 import { cudaMissing, cudaSearchDirs, findCudaToolkit } from './cuda-toolkit.js';
+import { withBuildLock } from './llama-build-lock.js';
 
 /**
  * Builds llama-server and llama-quantize from the llama.cpp source that the installed
@@ -273,6 +274,21 @@ async function buildLlama(
 
   const root = llamaBuildDir(env, source.tag, variant);
   fs.mkdirSync(root, { recursive: true });
+  return withBuildLock(
+    root,
+    () => onProgress({ stage: 'waiting', line: `another process is building llama.cpp in ${root}; waiting for it` }),
+    async () => cachedVariant(env, source.tag, variant) ?? buildInto(root, env, source, variant, flags, onProgress),
+  );
+}
+
+async function buildInto(
+  root: string,
+  env: Environment,
+  source: LlamaCppSource,
+  variant: LlamaBuildVariant,
+  flags: string[],
+  onProgress: BuildProgress,
+): Promise<LlamaBinaries> {
   const logFile = path.join(root, 'build.log');
   const srcDir = path.join(root, 'src');
   const buildDir = path.join(root, 'build');

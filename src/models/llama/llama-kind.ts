@@ -31,7 +31,8 @@ export const LLAMA_KIND = defineModelKind({
     const started = Date.now();
     const seconds = (): number => Math.round((Date.now() - started) / 1000);
     return ensureLlamaBinaries(env, (e) => {
-      if (e.stage === 'extract') progress('llama.cpp: extracting the source bundled with node-llama-cpp…', 'note');
+      if (e.stage === 'waiting') progress(`llama.cpp: ${e.line}`, 'note');
+      else if (e.stage === 'extract') progress('llama.cpp: extracting the source bundled with node-llama-cpp…', 'note');
       else if (e.stage === 'configure')
         progress(
           `llama.cpp ${findLlamaCppSource().tag}: building llama-server and llama-quantize into ${env.cacheDir} (about 8 minutes on 2 cores, once)…`,
