@@ -1,5 +1,4 @@
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
 
 /**
  * One llama.cpp build per cache folder at a time. Two `perceive setup`s (or two test processes, or
@@ -7,6 +6,10 @@ import lockfile from 'proper-lockfile';
  * (seen: "server.cpp.o: No such file or directory"). proper-lockfile's lock is a directory created
  * atomically beside the build (`build.lock`), refreshed while held and stale after a minute without
  * a refresh (a killed build), so it works across processes and on network file systems.
+ *
+ * proper-lockfile is imported here, on a build only: it loads signal-exit, whose SIGTERM/SIGINT
+ * listeners would make every process that merely imports the llama kind keep running after a signal
+ * (LlamaServer re-raises a parent's signal only when it is the signal's one listener).
  */
 export async function withBuildLock<T>(root: string, onWait: () => void, build: () => Promise<T>): Promise<T> {
   const options = {
@@ -17,6 +20,7 @@ export async function withBuildLock<T>(root: string, onWait: () => void, build: 
     // A lost lock (the event loop stalled past `stale`) must not crash the build that holds it.
     onCompromised: () => {},
   };
+  const { default: lockfile } = await import('proper-lockfile');
   let release: () => Promise<void>;
   try {
     release = await lockfile.lock(root, { ...options, retries: 0 });
