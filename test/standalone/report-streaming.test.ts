@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probeExtra } from '../../src/core/probe-features.js';
+import { mulberry32 } from '../../src/core/seeded-random.js';
+import { writeRunReport } from '../../src/report/run-report.js';
+import { RunDirectory } from '../../src/store/run-directory.js';
+import type { Sample } from '../../src/store/sample.js';
+import { writeGeneratedRun } from '../support/generated-run.js';
+import { writeHandMadeHeadlineRun } from '../support/hand-made-headline.js';
+import { writeHandMadeRun } from '../support/hand-made-run.js';
+
+/**
+ * The report reads one benchmark's samples at a time (report-stream.ts); every file it writes must
+ * be byte for byte what the report wrote when it held the whole run in memory. The digests in
+ * fixtures/report-streaming-digests.json were written by that earlier report (commit 5ae839e) on the
+ * same runs, with the temporary folder written as `<root>`; set PERCEIVE_WRITE_REPORT_DIGESTS=1 to
+ * rewrite them (only when a report's output changes on purpose).
+ */
+const DIGESTS = path.join(import.meta.dirname, 'fixtures', 'report-streaming-digests.json');
+
+let root: string;
+
+/** sha256 of every file the report wrote (thumbnails aside), the temporary root replaced by `<root>`. */
+function digests(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string): void => {
+    for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        if (r !== 'thumbs') walk(r);
+      } else if (r !== 'samples.jsonl' && r !== 'manifest.json') {
+        const text = fs.readFileSync(path.join(dir, r), 'utf8').split(root).join('<root>');
+        out[r] = createHash('sha256').update(text).digest('hex');
+      }
+    }
+  };
+  walk('');
+  return out;
+}
+
+/** Probe-arm samples (random 8-dimensional image embeddings) for every clip sample of a run, appended to it. */
+function appendProbeArm(run: RunDirectory): void {
+  const clip: Sample[] = [];
+  run.eachSample((s) => {
+    if (s.arm === 'clip') clip.push(s);
+  });
+  const rand = mulberry32(7);
+  for (const s of clip) {
+    const v = new Float32Array(8).map(() => rand() - 0.5 + (s.groups.preposition === 'on' ? 0.8 : 0));
+    run.appendSample({
+      ...s,
+      task: `probe-${s.task}`,
+      arm: 'probe',
+      arm_kind: 'probe',
+      status: 'ok',
+      scores: [s.options.map(() => 0)],
+      prediction: 0,
+      correct: true,
+      error: null,
+      extra: probeExtra([v], { embedding: 'image_embeds', folds: 5, l2: 0.01, seed: 3 }),
+    });
+  }
+}
+
+const runs: Record<string, string> = {};
+
+beforeAll(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'perceive-report-stream-'));
+  const handMade = await writeHandMadeRun(path.join(root, 'hand-made'), {
+    clip: [true, false, true, false, false, false, true, false],
+    vlm: [true, true, true, true, false, true, false, false],
+  });
+  runs['hand-made'] = handMade.dir;
+  runs.headline = writeHandMadeHeadlineRun(path.join(root, 'headline')).dir;
+  // Three benchmarks of 300 items, four arms written arm by arm (each benchmark's samples spread over
+  // the file), a probe arm appended: more than 200 items per pair, fewer than 200 disagreements.
+  const gen = await writeGeneratedRun(path.join(root, 'gen', 'gen-run'), {
+    items: 900,
+    arms: 4,
+    benchmarks: 3,
+    images: 40,
+    imageDir: path.join(root, 'images'),
+  });
+  appendProbeArm(RunDirectory.open(gen.dir));
+  runs.generated = gen.dir;
+  for (const dir of Object.values(runs)) await writeRunReport(RunDirectory.open(dir));
+}, 300_000);
+
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+describe('the streamed report', () => {
+  it('writes every file byte for byte as the in-memory report did', () => {
+    const now = Object.fromEntries(Object.entries(runs).map(([name, dir]) => [name, digests(dir)]));
+    if (process.env.PERCEIVE_WRITE_REPORT_DIGESTS === '1') fs.writeFileSync(DIGESTS, `${JSON.stringify(now, null, 2)}\n`);
+    const expected = JSON.parse(fs.readFileSync(DIGESTS, 'utf8')) as Record<string, Record<string, string>>;
+    for (const name of Object.keys(runs)) {
+      expect(Object.keys(now[name]!).length).toBeGreaterThan(15);
+      expect(now[name], name).toEqual(expected[name]);
+    }
+  });
+});
