@@ -16,7 +16,7 @@ import { writeHandMadeRun } from '../support/hand-made-run.js';
  * The report reads one benchmark's samples at a time (report-stream.ts); every file it writes must
  * be byte for byte what the report wrote when it held the whole run in memory. The digests in
  * fixtures/report-streaming-digests.json were written by that earlier report (commit 5ae839e) on the
- * same runs, with the temporary folder written as `<root>`; set PERCEIVE_WRITE_REPORT_DIGESTS=1 to
+ * same runs in the same folder, with the folder written as `<root>`; set PERCEIVE_WRITE_REPORT_DIGESTS=1 to
  * rewrite them (only when a report's output changes on purpose).
  */
 const DIGESTS = path.join(import.meta.dirname, 'fixtures', 'report-streaming-digests.json');
@@ -68,7 +68,9 @@ function appendProbeArm(run: RunDirectory): void {
 const runs: Record<string, string> = {};
 
 beforeAll(async () => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'perceive-report-stream-'));
+  // A fixed folder: images without a sha256 are named by their path's hash in the explorer's files.
+  root = path.join(os.tmpdir(), `perceive-report-streaming-${process.getuid?.() ?? 0}`);
+  fs.rmSync(root, { recursive: true, force: true });
   const handMade = await writeHandMadeRun(path.join(root, 'hand-made'), {
     clip: [true, false, true, false, false, false, true, false],
     vlm: [true, true, true, true, false, true, false, false],
