@@ -45,6 +45,8 @@ export interface ProbeOutcome {
   /** The samples with every probe arm's placeholder replaced (or the sample dropped, see applyProbes). */
   samples: Sample[];
   probes: ProbeRun[];
+  /** For each of `samples`, the index of the input sample it is or replaces (dropped samples have none). */
+  sources: number[];
 }
 
 function probeItem(s: Sample): ProbeItem {
@@ -180,7 +182,7 @@ export function applyProbes(samples: Sample[], formats: Map<string, BenchmarkSpe
     if (!list) probeSamples.set(key, (list = []));
     list.push(s);
   }
-  if (probeSamples.size === 0) return { samples, probes: [] };
+  if (probeSamples.size === 0) return { samples, probes: [], sources: samples.map((_, i) => i) };
   const replaced = new Map<Sample, Sample | undefined>();
   const probes: ProbeRun[] = [];
   for (const [key, list] of probeSamples) {
@@ -198,12 +200,18 @@ export function applyProbes(samples: Sample[], formats: Map<string, BenchmarkSpe
     }
   }
   const out: Sample[] = [];
-  for (const s of samples) {
-    if (!replaced.has(s)) out.push(s);
-    else {
+  const sources: number[] = [];
+  for (const [i, s] of samples.entries()) {
+    if (!replaced.has(s)) {
+      out.push(s);
+      sources.push(i);
+    } else {
       const r = replaced.get(s);
-      if (r) out.push(r);
+      if (r) {
+        out.push(r);
+        sources.push(i);
+      }
     }
   }
-  return { samples: out, probes };
+  return { samples: out, probes, sources };
 }

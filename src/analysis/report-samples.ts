@@ -22,6 +22,11 @@ const EXTRA_KEYS = [
  * the fields the analysis reads, and no timings. Values are the file's; only sharing changes.
  */
 export function readReportSamples(run: RunDirectory): Sample[] {
+  return slimSamples((visit) => run.eachSample(visit));
+}
+
+/** The slim samples (as readReportSamples keeps them) of any source of samples, e.g. one benchmark's lines. */
+export function slimSamples(each: (visit: (sample: Sample) => void) => void): Sample[] {
   const strings = new Map<string, string>();
   const intern = (s: string): string => {
     const known = strings.get(s);
@@ -32,7 +37,7 @@ export function readReportSamples(run: RunDirectory): Sample[] {
   const items = new Map<string, Pick<Sample, 'images' | 'options' | 'groups' | 'source'>>();
   const same = (x: unknown, y: unknown): boolean => JSON.stringify(x) === JSON.stringify(y);
   const out: Sample[] = [];
-  run.eachSample((s) => {
+  each((s) => {
     const key = `${s.benchmark}\u0000${s.item}`;
     let shared = items.get(key);
     if (shared === undefined) items.set(key, (shared = { images: s.images, options: s.options, groups: s.groups, source: s.source }));

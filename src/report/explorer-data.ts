@@ -19,14 +19,29 @@ export interface ExplorerPair {
   baseline: string;
 }
 
+interface ArmResult {
+  outcome: string;
+  prediction: number | null;
+  margin: number;
+  error: string | null;
+}
+
 interface ItemEntry {
-  benchmark: string;
   id: string;
   images: ImageRef[];
   options: string[];
   correct: number;
   /** arm index → outcome character, prediction, margin, error. */
-  arms: Map<number, { outcome: string; prediction: number | null; margin: number; error: string | null }>;
+  arms: Array<ArmResult | undefined>;
+}
+
+/** A row of a detail file before its chunk's strings are interned. */
+interface PendingRow {
+  id: string;
+  thumbs: string[];
+  options: string[];
+  correct: number;
+  errors: Array<[number, string]>;
 }
 
 /**
@@ -55,117 +70,173 @@ export interface ExplorerFiles {
   items: number;
 }
 
+function armResult(s: Sample): ArmResult {
+  const failed = s.status === 'failed' || s.correct === null;
+  return {
+    outcome: failed ? OUTCOME.failed : s.correct ? OUTCOME.right : OUTCOME.wrong,
+    prediction: failed ? null : s.prediction,
+    margin: failed ? Number.NaN : scoreMargin(s),
+    error: failed ? (s.error ? `${s.error.code}: ${s.error.message}`.slice(0, 300) : 'no result') : null,
+  };
+}
+
 /**
- * Collects the samples of a run, one at a time, into the explorer's compact data: items ordered by
- * benchmark then numeric id; per arm (its own file, so opening the page costs two arms whatever
- * their number) one character per item for the outcome and one for the prediction, and a Float32
- * score margin per item (base64); arm ids and benchmark names interned, option strings interned per
- * detail file. Only what a visible row shows lives in the detail files. The page loads the arm and
- * detail files on demand through `<script src>` (fetch() is refused from file://).
+ * Writes the explorer's compact data one benchmark at a time: items ordered by benchmark (in the
+ * order they are added) then numeric id; per arm (its own file, so opening the page costs two arms
+ * whatever their number) one character per item for the outcome and one for the prediction, and a
+ * Float32 score margin per item (base64); arm ids and benchmark names interned, option strings
+ * interned per detail file. Only what a visible row shows lives in the detail files, which are
+ * handed to `emitChunk` as soon as EXPLORER_CHUNK_ITEMS items are in; what stays across benchmarks
+ * is the arms' columns (two characters and a Float32 per item and arm) and at most one chunk's rows.
+ * The page loads the arm and detail files on demand through `<script src>` (fetch() is refused from
+ * file://).
  */
-export class ExplorerDataBuilder {
-  private readonly items = new Map<string, ItemEntry>();
-  private readonly armIndex = new Map<string, number>();
-  private readonly benchmarkOrder = new Map<string, number>();
+export class ExplorerDataWriter {
+  private readonly armIndex: Map<string, number>;
+  private readonly outcome: string[][];
+  private readonly prediction: string[][];
+  private readonly margin: Float32Array[][];
+  private readonly benchmarks: Array<[string, number, number]> = [];
+  private n = 0;
+  private pending: PendingRow[] = [];
+  private chunks = 0;
 
-  private arm(name: string): number {
-    let k = this.armIndex.get(name);
-    if (k === undefined) this.armIndex.set(name, (k = this.armIndex.size));
-    return k;
+  /** `arms`: every arm of the samples to come, in the order of its first sample. */
+  constructor(
+    private readonly arms: readonly string[],
+    private readonly emitChunk: (k: number, text: string) => void,
+  ) {
+    this.armIndex = new Map(arms.map((a, k) => [a, k]));
+    this.outcome = arms.map(() => []);
+    this.prediction = arms.map(() => []);
+    this.margin = arms.map(() => []);
   }
 
-  add(s: Sample): void {
-    const key = `${s.benchmark}\u0000${s.item}`;
-    let e = this.items.get(key);
-    if (!e) {
-      if (!this.benchmarkOrder.has(s.benchmark)) this.benchmarkOrder.set(s.benchmark, this.benchmarkOrder.size);
-      e = { benchmark: s.benchmark, id: s.item, images: s.images, options: s.options, correct: s.correct_option, arms: new Map() };
-      this.items.set(key, e);
+  /** Every sample of one benchmark, in file order; `thumbnails` holds the thumbnail names that exist (others show the file name). */
+  addBenchmark(benchmark: string, samples: Iterable<Sample>, thumbnails: ReadonlySet<string>): void {
+    const items = new Map<string, ItemEntry>();
+    for (const s of samples) {
+      let e = items.get(s.item);
+      if (!e) items.set(s.item, (e = { id: s.item, images: s.images, options: s.options, correct: s.correct_option, arms: [] }));
+      const a = this.armIndex.get(s.arm);
+      if (a === undefined) throw new Error(`explorer: arm ${s.arm} is not among ${this.arms.join(', ')}`);
+      e.arms[a] = armResult(s);
     }
-    const failed = s.status === 'failed' || s.correct === null;
-    e.arms.set(this.arm(s.arm), {
-      outcome: failed ? OUTCOME.failed : s.correct ? OUTCOME.right : OUTCOME.wrong,
-      prediction: failed ? null : s.prediction,
-      margin: failed ? Number.NaN : scoreMargin(s),
-      error: failed ? (s.error ? `${s.error.code}: ${s.error.message}`.slice(0, 300) : 'no result') : null,
-    });
-  }
-
-  /** Every distinct image of the items (for the thumbnails). */
-  *images(): Iterable<ImageRef> {
-    for (const e of this.items.values()) yield* e.images;
-  }
-
-  /** The data files for these arm pairs; `thumbnails` holds the thumbnail names that exist (others show the file name). */
-  build(pairs: ExplorerPair[], thumbnails: ReadonlySet<string>): ExplorerFiles {
-    const order = [...this.items.values()].sort(
-      (a, b) => this.benchmarkOrder.get(a.benchmark)! - this.benchmarkOrder.get(b.benchmark)! || byNumericId(a.id, b.id),
-    );
-    const arms = [...this.armIndex.keys()];
-    const n = order.length;
-    const outcome = arms.map(() => new Array<string>(n));
-    const prediction = arms.map(() => new Array<string>(n));
-    const margin = arms.map(() => new Float32Array(n).fill(Number.NaN));
-    const benchmarks: Array<[string, number, number]> = [];
-    for (const [i, e] of order.entries()) {
-      const last = benchmarks.at(-1);
-      if (last && last[0] === e.benchmark) last[2] = i + 1;
-      else benchmarks.push([e.benchmark, i, i + 1]);
-      for (let a = 0; a < arms.length; a++) {
-        const r = e.arms.get(a);
-        outcome[a]![i] = r?.outcome ?? OUTCOME.absent;
+    if (items.size === 0) return;
+    const order = [...items.values()].sort((x, y) => byNumericId(x.id, y.id));
+    const start = this.n;
+    this.n += order.length;
+    this.benchmarks.push([benchmark, start, this.n]);
+    for (let a = 0; a < this.arms.length; a++) {
+      const outcome = new Array<string>(order.length);
+      const prediction = new Array<string>(order.length);
+      const margin = new Float32Array(order.length).fill(Number.NaN);
+      for (const [i, e] of order.entries()) {
+        const r = e.arms[a];
+        outcome[i] = r?.outcome ?? OUTCOME.absent;
         // Predictions as one character: 0–9 then a–z (options beyond 36 show as '?'), '.' when none.
-        prediction[a]![i] = r?.prediction === null || r?.prediction === undefined ? '.' : r.prediction < 36 ? r.prediction.toString(36) : '?';
-        if (r) margin[a]![i] = r.margin;
+        prediction[i] = r?.prediction === null || r?.prediction === undefined ? '.' : r.prediction < 36 ? r.prediction.toString(36) : '?';
+        if (r) margin[i] = r.margin;
       }
+      this.outcome[a]!.push(outcome.join(''));
+      this.prediction[a]!.push(prediction.join(''));
+      this.margin[a]!.push(margin);
     }
+    const prefix = `${benchmark}/`;
+    for (const e of order) {
+      const errors: Array<[number, string]> = [];
+      for (const [a, r] of e.arms.entries()) if (r?.error) errors.push([a, r.error]);
+      this.pending.push({
+        // The id without its benchmark prefix ('=' + the whole id when it has none).
+        id: e.id.startsWith(prefix) ? e.id.slice(prefix.length) : `=${e.id}`,
+        // Thumbnail names without '.jpg', or '!' + the file's name when no thumbnail could be made.
+        thumbs: e.images.map((img) => {
+          const t = thumbnailName(img);
+          return thumbnails.has(t) ? t.slice(0, -4) : `!${img.path.split('/').pop() ?? img.path}`;
+        }),
+        options: e.options,
+        correct: e.correct,
+        errors,
+      });
+      if (this.pending.length === EXPLORER_CHUNK_ITEMS) this.flush();
+    }
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const strings: string[] = [];
+    const stringIndex = new Map<string, number>();
+    const intern = (x: string): number => {
+      let k = stringIndex.get(x);
+      if (k === undefined) {
+        stringIndex.set(x, (k = strings.length));
+        strings.push(x);
+      }
+      return k;
+    };
+    const errors: Record<string, Record<string, string>> = {};
+    const rows = this.pending.map((r, j) => {
+      for (const [a, error] of r.errors) (errors[j] ??= {})[a] = error;
+      return [r.id, r.thumbs, r.options.map(intern), r.correct];
+    });
+    this.emitChunk(this.chunks, `PERCEIVE_EXPLORER_CHUNK(${this.chunks},${JSON.stringify({ s: strings, rows, errors })});\n`);
+    this.chunks++;
+    this.pending = [];
+  }
+
+  /** The last detail file, then the index and the arm files, for these arm pairs. */
+  finish(pairs: ExplorerPair[]): Omit<ExplorerFiles, 'chunks'> & { chunks: number } {
+    this.flush();
     const pairIndex = pairs.flatMap((p) => {
       const a = this.armIndex.get(p.arm);
       const b = this.armIndex.get(p.baseline);
       return a === undefined || b === undefined ? [] : [[a, b]];
     });
-    const index = { v: 2, n, chunk: EXPLORER_CHUNK_ITEMS, benchmarks, arms, pairs: pairIndex };
-    const armFiles = arms.map((_, a) => {
-      const m = margin[a]!;
+    const index = { v: 2, n: this.n, chunk: EXPLORER_CHUNK_ITEMS, benchmarks: this.benchmarks, arms: this.arms, pairs: pairIndex };
+    const armFiles = this.arms.map((_, a) => {
+      const m = new Float32Array(this.n);
+      let at = 0;
+      for (const part of this.margin[a]!) {
+        m.set(part, at);
+        at += part.length;
+      }
       const columns = {
-        outcome: outcome[a]!.join(''),
-        prediction: prediction[a]!.join(''),
+        outcome: this.outcome[a]!.join(''),
+        prediction: this.prediction[a]!.join(''),
         // Little-endian Float32 (the byte order of every browser's typed arrays on the platforms that run them).
         margin: Buffer.from(m.buffer, m.byteOffset, m.byteLength).toString('base64'),
       };
       return `PERCEIVE_EXPLORER_ARM(${a},${JSON.stringify(columns)});\n`;
     });
+    return { index: `window.PERCEIVE_EXPLORER=${JSON.stringify(index)};\n`, arms: armFiles, chunks: this.chunks, items: this.n };
+  }
+}
+
+/**
+ * The explorer's data of samples added one at a time in any order (ExplorerDataWriter's files, held
+ * in memory): benchmarks and arms in the order of their first sample.
+ */
+export class ExplorerDataBuilder {
+  private readonly byBenchmark = new Map<string, Sample[]>();
+  private readonly arms = new Set<string>();
+
+  add(s: Sample): void {
+    let list = this.byBenchmark.get(s.benchmark);
+    if (!list) this.byBenchmark.set(s.benchmark, (list = []));
+    list.push(s);
+    this.arms.add(s.arm);
+  }
+
+  /** Every image of the items (for the thumbnails). */
+  *images(): Iterable<ImageRef> {
+    for (const list of this.byBenchmark.values()) for (const s of list) yield* s.images;
+  }
+
+  /** The data files for these arm pairs; `thumbnails` holds the thumbnail names that exist (others show the file name). */
+  build(pairs: ExplorerPair[], thumbnails: ReadonlySet<string>): ExplorerFiles {
     const chunks: string[] = [];
-    for (let start = 0; start < n; start += EXPLORER_CHUNK_ITEMS) {
-      const part = order.slice(start, start + EXPLORER_CHUNK_ITEMS);
-      const strings: string[] = [];
-      const stringIndex = new Map<string, number>();
-      const intern = (x: string): number => {
-        let k = stringIndex.get(x);
-        if (k === undefined) {
-          stringIndex.set(x, (k = strings.length));
-          strings.push(x);
-        }
-        return k;
-      };
-      const errors: Record<string, Record<string, string>> = {};
-      const rows = part.map((e, j) => {
-        for (const [a, r] of e.arms) if (r.error) (errors[j] ??= {})[a] = r.error;
-        const prefix = `${e.benchmark}/`;
-        return [
-          // The id without its benchmark prefix ('=' + the whole id when it has none).
-          e.id.startsWith(prefix) ? e.id.slice(prefix.length) : `=${e.id}`,
-          // Thumbnail names without '.jpg', or '!' + the file's name when no thumbnail could be made.
-          e.images.map((img) => {
-            const t = thumbnailName(img);
-            return thumbnails.has(t) ? t.slice(0, -4) : `!${img.path.split('/').pop() ?? img.path}`;
-          }),
-          e.options.map(intern),
-          e.correct,
-        ];
-      });
-      chunks.push(`PERCEIVE_EXPLORER_CHUNK(${chunks.length},${JSON.stringify({ s: strings, rows, errors })});\n`);
-    }
-    return { index: `window.PERCEIVE_EXPLORER=${JSON.stringify(index)};\n`, arms: armFiles, chunks, items: n };
+    const writer = new ExplorerDataWriter([...this.arms], (k, text) => (chunks[k] = text));
+    for (const [benchmark, list] of this.byBenchmark) writer.addBenchmark(benchmark, list, thumbnails);
+    return { ...writer.finish(pairs), chunks };
   }
 }

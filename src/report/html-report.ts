@@ -219,7 +219,7 @@ function failedSection(model: ReportModel): string[] {
     parts.push(
       table(
         ['item', 'arm', 'reason'],
-        model.failed.slice(0, 500).map((s) => [h(s.item), h(s.arm), `${h(s.error?.code ?? '')}: ${h(s.error?.message ?? '')}`]),
+        model.failed.slice(0, 500).map((s) => [h(s.item), h(s.arm), `${h(s.code ?? '')}: ${h(s.message ?? '')}`]),
       ),
     );
   }

@@ -43,8 +43,7 @@ export function tinyWarning(model: ReportModel): string | undefined {
 }
 
 /** report.md: every section of the report as markdown tables (charts are in report.html). */
-export function renderMarkdownReport(model: ReportModel, options: { maxItemRows?: number } = {}): string {
-  const maxRows = options.maxItemRows ?? 200;
+export function renderMarkdownReport(model: ReportModel): string {
   const out: string[] = [`# perceive report: ${model.runId}`, ''];
   const warning = tinyWarning(model);
   if (warning) out.push(`> **Warning:** ${warning}`, '');
@@ -88,9 +87,14 @@ export function renderMarkdownReport(model: ReportModel, options: { maxItemRows?
         `. Exact McNemar test on the discordant items: p = ${pValue(c.mcnemarP)}.`,
       '',
     );
-    const rows = c.rows.length <= maxRows ? c.rows : c.rows.filter((r) => r.outcome === 'only arm' || r.outcome === 'only baseline');
-    if (c.rows.length > maxRows)
-      out.push(`(${c.rows.length} items; only the ${rows.length} where the arms disagree are listed; tables/items.csv has all.)`, '');
+    const { total, disagreements, rows } = c.listing;
+    if (rows.length < total && rows.length === disagreements)
+      out.push(`(${total} items; only the ${rows.length} where the arms disagree are listed; tables/items.csv has all.)`, '');
+    else if (rows.length < total)
+      out.push(
+        `(${total} items; the arms disagree on ${disagreements}: the first ${rows.length} of them by item id are listed; tables/items.csv and the explorer in report.html have all.)`,
+        '',
+      );
     out.push(
       `| item | image | correct option | ${c.arm} picks | ${c.baseline} picks | ${c.arm} scores | ${c.baseline} scores | outcome |`,
       '|---|---|---|---|---|---|---|---|',
@@ -155,7 +159,7 @@ export function renderMarkdownReport(model: ReportModel, options: { maxItemRows?
 
   if (model.failed.length > 0) {
     out.push('## Failed items', '', '| item | arm | reason |', '|---|---|---|');
-    for (const s of model.failed.slice(0, 500)) out.push(`| ${s.item} | ${s.arm} | ${mdCell(s.error?.code ?? '')}: ${mdCell(s.error?.message ?? '')} |`);
+    for (const s of model.failed.slice(0, 500)) out.push(`| ${s.item} | ${s.arm} | ${mdCell(s.code ?? '')}: ${mdCell(s.message ?? '')} |`);
     out.push('');
   }
   return out.join('\n');

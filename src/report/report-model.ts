@@ -17,19 +17,47 @@ export interface ReportManifest {
   config?: { benchmarks?: Array<{ name: string; format: string; subset: string }> };
 }
 
+/** What a row of the per-item tables reads of an arm's sample. */
+export type ItemPick = Pick<Sample, 'status' | 'correct' | 'prediction' | 'scores' | 'error' | 'options'>;
+
 export interface ItemRow {
   item: string;
   image: string;
   images: string[];
   options: string[];
   correctOption: number;
-  arm: Sample | undefined;
-  baseline: Sample | undefined;
+  arm: ItemPick | undefined;
+  baseline: ItemPick | undefined;
   outcome: 'both' | 'only arm' | 'only baseline' | 'neither' | 'excluded';
 }
 
-export interface ComparisonView extends ComparisonWithTest {
+/** report.md lists at most this many items per arm pair (tables/items.csv and the explorer have every item). */
+export const MAX_LISTED_ITEMS = 200;
+
+/**
+ * The items report.md lists for one arm pair: every item when there are at most MAX_LISTED_ITEMS,
+ * else the items where the arms disagree, the first MAX_LISTED_ITEMS of them in item order. Rows
+ * keep the first score row of each pick only (what the table shows).
+ */
+export interface ItemListing {
+  /** Items of the pair. */
+  total: number;
+  /** Items where one arm is right and the other wrong. */
+  disagreements: number;
   rows: ItemRow[];
+}
+
+export interface ComparisonView extends ComparisonWithTest {
+  listing: ItemListing;
+}
+
+/** A failed sample as the report lists it. */
+export interface FailedRow {
+  benchmark: string;
+  item: string;
+  arm: string;
+  code: string | undefined;
+  message: string | undefined;
 }
 
 export type { AgreementView, PairAgreement, PairModeRow } from '../analysis/pair-views.js';
@@ -54,7 +82,8 @@ export interface ReportModel {
   pairModes: PairModeRow[];
   references: ReferenceView[];
   errataNote: string;
-  failed: Sample[];
+  /** Every failed sample, in the order of samples.jsonl. */
+  failed: FailedRow[];
   tinyModels: string[];
   /** The linear probes (analysis/probe.ts) and their tables beside the other arms; the baseline names zero-shot matching. */
   probe: { tables: ProbeTable[]; runs: ProbeRun[]; baseline: string };
@@ -63,7 +92,8 @@ export interface ReportModel {
 /** Item ids in numeric order (`x/2` before `x/10`); one collator, as `localeCompare(y, 'en', { numeric: true })` orders. */
 const byNumericId = new Intl.Collator('en', { numeric: true }).compare;
 
-function comparisonRows(samples: Sample[], c: ComparisonWithTest): ItemRow[] {
+/** Every item of one arm pair (the rows of tables/items.csv), in item order, with the arms' whole samples. */
+export function comparisonRows(samples: Sample[], c: ComparisonWithTest): ItemRow[] {
   const byItem = new Map<string, { arm?: Sample; baseline?: Sample }>();
   for (const s of samples) {
     if (s.benchmark !== c.benchmark) continue;
@@ -101,6 +131,45 @@ function comparisonRows(samples: Sample[], c: ComparisonWithTest): ItemRow[] {
   });
 }
 
+function listedPick(s: ItemPick | undefined): ItemPick | undefined {
+  if (!s) return undefined;
+  return { status: s.status, correct: s.correct, prediction: s.prediction, scores: s.scores ? s.scores.slice(0, 1) : null, error: s.error, options: s.options };
+}
+
+/** The rows report.md lists of one pair's rows (ItemListing). */
+export function itemListing(rows: ItemRow[], max = MAX_LISTED_ITEMS): ItemListing {
+  const disagree = rows.filter((r) => r.outcome === 'only arm' || r.outcome === 'only baseline');
+  const listed = rows.length <= max ? rows : disagree.slice(0, max);
+  return {
+    total: rows.length,
+    disagreements: disagree.length,
+    rows: listed.map((r) => ({ ...r, arm: listedPick(r.arm), baseline: listedPick(r.baseline) })),
+  };
+}
+
+export function failedRow(s: Sample): FailedRow {
+  return { benchmark: s.benchmark, item: s.item, arm: s.arm, code: s.error?.code, message: s.error?.message };
+}
+
+/** The parts of the report model that are not read from the summary, for assembleReportModel. */
+export interface ReportParts {
+  comparisons: ComparisonView[];
+  agreement: AgreementView[];
+  pairModes: PairModeRow[];
+  failed: FailedRow[];
+}
+
+/** The per-benchmark parts of the report model of these samples (one benchmark's, or a whole run's). */
+export function reportParts(samples: Sample[], summary: RunSummary, manifest: ReportManifest, baseline: string): ReportParts {
+  const formats = new Map((manifest.config?.benchmarks ?? []).map((b) => [b.name, b.format]));
+  return {
+    comparisons: summary.comparisons.map((c) => ({ ...c, listing: itemListing(comparisonRows(samples, c)) })),
+    agreement: agreementViews(samples, formats, baseline),
+    pairModes: pairModeRows(samples, formats),
+    failed: samples.filter((s) => s.status === 'failed').map(failedRow),
+  };
+}
+
 export function buildReportModel(input: {
   summary: RunSummary;
   samples: Sample[];
@@ -109,9 +178,21 @@ export function buildReportModel(input: {
   baseline: string;
   probe?: { tables: ProbeTable[]; runs: ProbeRun[] };
 }): ReportModel {
-  const { summary, samples, manifest } = input;
+  const { samples, ...rest } = input;
+  return assembleReportModel({ ...rest, parts: reportParts(samples, input.summary, input.manifest, input.baseline) });
+}
+
+/** The report model from the run's summary and its parts (whole, or merged from one benchmark's at a time). */
+export function assembleReportModel(input: {
+  summary: RunSummary;
+  parts: ReportParts;
+  manifest: ReportManifest;
+  wallMs?: number;
+  baseline: string;
+  probe?: { tables: ProbeTable[]; runs: ProbeRun[] };
+}): ReportModel {
+  const { summary, manifest, parts } = input;
   const benchmarks = manifest.config?.benchmarks ?? [];
-  const formats = new Map(benchmarks.map((b) => [b.name, b.format]));
   const references: ReferenceView[] = [];
   for (const b of benchmarks) {
     const refs = referencesFor(b.format, b.subset);
@@ -127,13 +208,13 @@ export function buildReportModel(input: {
     wallMs: input.wallMs,
     summary,
     arms: summary.arms,
-    comparisons: summary.comparisons.map((c) => ({ ...c, rows: comparisonRows(samples, c) })),
+    comparisons: parts.comparisons,
     differences: summary.differences,
-    agreement: agreementViews(samples, formats, input.baseline),
-    pairModes: pairModeRows(samples, formats),
+    agreement: parts.agreement,
+    pairModes: parts.pairModes,
     references,
     errataNote: LABEL_ERRATA_NOTE,
-    failed: samples.filter((s) => s.status === 'failed'),
+    failed: parts.failed,
     tinyModels: (manifest.models ?? []).filter((m) => m.fixture).map((m) => m.name),
     probe: { tables: input.probe?.tables ?? [], runs: input.probe?.runs ?? [], baseline: input.baseline },
   };

@@ -104,3 +104,35 @@ describe('the streamed report', () => {
     }
   });
 });
+
+describe('report.md lists a bounded number of items per arm pair', () => {
+  it('lists the first 200 disagreements of 1,200 items, says so, and tables/items.csv keeps every item', async () => {
+    const gen = await writeGeneratedRun(path.join(root, 'bounded', 'bounded-run'), {
+      items: 1200,
+      arms: 2,
+      benchmarks: 1,
+      images: 8,
+      imageDir: path.join(root, 'images'),
+    });
+    await writeRunReport(RunDirectory.open(gen.dir));
+    const md = fs.readFileSync(path.join(gen.dir, 'report.md'), 'utf8');
+    const section = md.slice(md.indexOf('### whatsup.gen1: vlm.vqascore vs clip'), md.indexOf('## Reference numbers'));
+    let disagree = 0;
+    for (let i = 0; i < 1200; i++) {
+      const [a, c] = [gen.outcome(0, i, 'vlm.vqascore'), gen.outcome(0, i, 'clip')];
+      if (a !== 'failed' && c !== 'failed' && a !== c) disagree++;
+    }
+    expect(disagree).toBeGreaterThan(200);
+    expect(section).toContain(
+      `(1200 items; the arms disagree on ${disagree}: the first 200 of them by item id are listed; tables/items.csv and the explorer in report.html have all.)`,
+    );
+    const rows = section.split('\n').filter((l) => l.startsWith('| whatsup.gen1/'));
+    expect(rows).toHaveLength(200);
+    expect(rows.every((l) => / only (vlm\.vqascore|clip) \|$/.test(l))).toBe(true);
+    const items = fs
+      .readFileSync(path.join(gen.dir, 'tables', 'items.csv'), 'utf8')
+      .trimEnd()
+      .split('\n');
+    expect(items).toHaveLength(1 + 1200);
+  });
+});
