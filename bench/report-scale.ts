@@ -11,9 +11,18 @@
  * thumbnails (sharp, about 4 ms of CPU per 256 px image), i.e. the analysis and rendering alone.
  * Target (issue 16): at 8,000 samples ≤ 5 s and ≤ 400 MB.
  *
- *   npx tsx bench/report-scale.ts [--samples 8000,32000] [--repeats 3] [--arms 1..5] [--keep] [--small]
+ * `--suite ITEMS`: instead, one report (measured once) of a whole suite's shape, `ITEMS` items over
+ * `--benchmarks` (10) What'sUp-style benchmarks answered by `--suite-arms` (10) arms, written arm by
+ * arm (test/support/generated-run.ts; item i shows image i mod `--images`, 2,000 distinct 64 px
+ * JPEGs): wall, CPU, peak RSS and the sizes of report.md, report.html, report-data/ and
+ * tables/items.csv. Target: peak RSS bounded by the largest benchmark (well under 1 GB at 100,000
+ * items × 10 arms), report.md a few MB at most.
  *
- * The last line is the figure: the report's time and peak RSS at 8,000 samples (or the first size).
+ *   npx tsx bench/report-scale.ts [--samples 8000,32000] [--repeats 3] [--arms 1..5] [--keep] [--small]
+ *   npx tsx bench/report-scale.ts --suite 100000 [--benchmarks 10] [--suite-arms 10] [--images 2000] [--keep]
+ *
+ * The last line is the figure: the report's time and peak RSS at 8,000 samples (or the first size;
+ * with `--suite`, at the suite's size).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -25,6 +34,7 @@ import { mulberry32 } from '../src/core/seeded-random.js';
 import type { Sample } from '../src/store/sample.js';
 import { argValue, benchCacheDir, isSmall, seconds, tempDir } from './support/bench-setup.js';
 import { spreadText } from './support/spread.js';
+import { writeGeneratedRun } from '../test/support/generated-run.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SLOTS = ['left', 'right', 'on', 'under'] as const;
@@ -159,7 +169,49 @@ function timeReport(dir: string): Promise<{ wallMs: number; peakKb: number; cpuM
   });
 }
 
+/** Bytes under a folder (recursively). */
+function folderBytes(dir: string): number {
+  let n = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const f = path.join(dir, e.name);
+    n += e.isDirectory() ? folderBytes(f) : fs.statSync(f).size;
+  }
+  return n;
+}
+
+/** `--suite ITEMS`: one report of a suite-shaped run (many benchmarks, 10 arms), measured once. */
+async function suite(items: number): Promise<void> {
+  const benchmarks = Number(argValue('benchmarks', '10'));
+  const arms = Number(argValue('suite-arms', '10'));
+  const root = tempDir(`report-suite-${items}`);
+  const t0 = performance.now();
+  const gen = await writeGeneratedRun(path.join(root, `suite-${items}`), {
+    items,
+    arms,
+    benchmarks,
+    images: Number(argValue('images', '2000')),
+    imageDir: path.join(benchCacheDir(), 'report-scale', 'images-64'),
+  });
+  const samplesBytes = fs.statSync(path.join(gen.dir, 'samples.jsonl')).size;
+  process.stdout.write(
+    `generated ${(items * arms).toLocaleString('en')} samples (${items.toLocaleString('en')} items × ${arms} arms over ${benchmarks} benchmarks, samples.jsonl ${(samplesBytes / 1e6).toFixed(0)} MB) in ${seconds(performance.now() - t0)}\n`,
+  );
+  const r = await timeReport(gen.dir);
+  const size = (f: string): string => `${(fs.statSync(path.join(gen.dir, f)).size / 1e6).toFixed(2)} MB`;
+  process.stdout.write(
+    `sizes: report.md ${size('report.md')}, report.html ${size('report.html')}, report-data/ ${(folderBytes(path.join(gen.dir, 'report-data')) / 1e6).toFixed(1)} MB, ` +
+      `tables/items.csv ${size('tables/items.csv')}, tables/failed.csv ${size('tables/failed.csv')}, summary.json ${size('summary.json')}\n`,
+  );
+  if (process.argv.includes('--keep')) process.stdout.write(`kept ${gen.dir}\n`);
+  else fs.rmSync(root, { recursive: true, force: true });
+  process.stdout.write(
+    `report of ${(items * arms).toLocaleString('en')} samples (${benchmarks} benchmarks): ${seconds(r.wallMs)} wall, CPU ${seconds(r.cpuMs)}, ${(r.peakKb / 1024).toFixed(0)} MB peak RSS; load average ${os.loadavg()[0]!.toFixed(1)}\n`,
+  );
+}
+
 async function main(): Promise<void> {
+  const suiteItems = argValue('suite', '');
+  if (suiteItems) return suite(Number(suiteItems));
   const small = isSmall();
   const sizes = (small ? '800' : argValue('samples', '8000,32000')).split(',').map(Number);
   const repeats = Number(argValue('repeats', small ? '1' : '3'));

@@ -77,6 +77,26 @@ beforeAll(async () => {
   });
   runs['hand-made'] = handMade.dir;
   runs.headline = writeHandMadeHeadlineRun(path.join(root, 'headline')).dir;
+  // The headline run with a probe arm's placeholders first in the file, on sugarcrepe.b, whose family
+  // has no probe classes: the probe drops them all, so neither the arm nor those first lines count
+  // (the streamed report finds the order only after the pass, and makes the pass once more).
+  const dropped = writeHandMadeHeadlineRun(path.join(root, 'dropped-probe'), { runId: 'dropped-probe' });
+  const probeLines: string[] = [];
+  dropped.eachSample((s) => {
+    if (s.benchmark === 'sugarcrepe.b' && s.arm === 'clip')
+      probeLines.push(
+        JSON.stringify({
+          ...s,
+          task: `probe-${s.task}`,
+          arm: 'probe',
+          arm_kind: 'probe',
+          extra: probeExtra([new Float32Array(4).fill(0.5)], { embedding: 'image_embeds', folds: 5, l2: 0.01, seed: 3 }),
+        }),
+      );
+  });
+  const file = dropped.file('samples.jsonl');
+  fs.writeFileSync(file, `${probeLines.join('\n')}\n${fs.readFileSync(file, 'utf8')}`);
+  runs['dropped-probe'] = dropped.dir;
   // Three benchmarks of 300 items, four arms written arm by arm (each benchmark's samples spread over
   // the file), a probe arm appended: more than 200 items per pair, fewer than 200 disagreements.
   const gen = await writeGeneratedRun(path.join(root, 'gen', 'gen-run'), {
