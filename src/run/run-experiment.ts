@@ -46,12 +46,7 @@ import { type ArmIdentity, commonRoot, mergeBundles, type PlannedBundle, type Pl
 import { runLogger } from '../core/run-log.js';
 import { exportSamples, type PlanFailure } from './sample-export.js';
 import { backoffDelay, retryPolicy, shouldRetry } from '../execution/retry-policy.js';
-
-/** CPU time (user + system, ms) of this process since `start` (`process.cpuUsage()`): a stage's own work, whatever else the machine runs. */
-function cpuMsSince(start: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(start);
-  return Math.round((d.user + d.system) / 1000);
-}
+import { heapMb, StageClock } from './stage-clock.js';
 
 /** `auto`: the queue when Redis answers, else in-process; `redis`: the queue or an error; `inline`: in-process. */
 export type QueueMode = 'auto' | 'redis' | 'inline';
@@ -287,7 +282,7 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
         mode: redis ? 'queue' : 'inline',
         redis: redactUrl(env.redisUrl),
         resume: Boolean(options.resume),
-        heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+        heapMb: heapMb(),
       },
       'run started',
     );
@@ -320,8 +315,7 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
   for (const model of new Set(config.arms.map((a) => a.model))) workers?.start(model);
   try {
     const formats = new Map(config.benchmarks.map((b) => [b.name, b.format] as const));
-    let stageStart = performance.now();
-    let stageCpu = process.cpuUsage();
+    const stage = new StageClock();
     const items: Item[] = [];
     const loadFailures: Array<{ spec: BenchmarkSpec; failure: LoadFailure }> = [];
     for (const spec of config.benchmarks) {
@@ -343,32 +337,16 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
         ),
       );
     }
-    log.info(
-      {
-        items: items.length,
-        badRows: loadFailures.length,
-        ms: Math.round(performance.now() - stageStart),
-        cpuMs: cpuMsSince(stageCpu),
-        heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
-      },
-      'benchmarks loaded',
-    );
-    stageStart = performance.now();
-    stageCpu = process.cpuUsage();
+    stage.done(log, 'benchmarks loaded', {
+      items: items.length,
+      badRows: loadFailures.length,
+    });
     const arms = await armIdentities(config, env);
     const { hashes: imageHashes, unreadable } = await hashImages(items, new Map(config.benchmarks.map((b) => [b.name, b.data_dir] as const)));
-    log.info(
-      {
-        images: imageHashes.size,
-        unreadable: unreadable.size,
-        ms: Math.round(performance.now() - stageStart),
-        cpuMs: cpuMsSince(stageCpu),
-        heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
-      },
-      'images hashed',
-    );
-    stageStart = performance.now();
-    stageCpu = process.cpuUsage();
+    stage.done(log, 'images hashed', {
+      images: imageHashes.size,
+      unreadable: unreadable.size,
+    });
     // A benchmark's `arms` (ids) limit which arms run on its items.
     const armsOf = new Map(config.benchmarks.filter((b) => b.arms).map((b) => [b.name, new Set(b.arms)] as const));
     const admits = (benchmark: string, arm: ArmIdentity): boolean => armsOf.get(benchmark)?.has(arm.id) ?? true;
@@ -409,19 +387,13 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
     say(
       `${tasks.length} tasks in ${bundles.length} bundles; ${done.size} already in the store, ${tally.remaining()} to compute in ${pending.length} bundles (data root ${dataRoot})`,
     );
-    log.info(
-      {
-        tasks: tasks.length,
-        bundles: bundles.length,
-        stored: done.size,
-        pendingBundles: pending.length,
-        dataRoot,
-        ms: Math.round(performance.now() - stageStart),
-        cpuMs: cpuMsSince(stageCpu),
-        heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
-      },
-      'planned',
-    );
+    stage.done(log, 'planned', {
+      tasks: tasks.length,
+      bundles: bundles.length,
+      stored: done.size,
+      pendingBundles: pending.length,
+      dataRoot,
+    });
 
     const ctx: ExecCtx = { loaded, env, tools, run, runId, dataRoot, store, storeCursor, tally, log, say, started, options, deaths, resumeCommand };
     let stopped = false;
@@ -429,10 +401,9 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
       stopped = redis ? await runQueued(ctx, redis, pending, workers) : await runInline(ctx, pending);
     }
     options.onProgress?.(tally.progress(Date.now() - started));
-    stageStart = performance.now();
-    stageCpu = process.cpuUsage();
+    stage.restart();
     const exported = exportSamples({ run, tasks, imageHashes, planFailures, store, formats, arms });
-    log.info({ samples: exported.count, ms: Math.round(performance.now() - stageStart), cpuMs: cpuMsSince(stageCpu) }, 'samples exported');
+    log.info({ samples: exported.count, ...stage.elapsed() }, 'samples exported');
     log.info(
       { samples: exported.count, missing: exported.missing, computed: tally.computed, reused: tally.reused(), stopped },
       stopped ? 'run stopped' : 'run finished',
@@ -676,8 +647,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       const d = await guard(drainFinished(queue, ctx.store, mine));
       d.stored.forEach((t) => ctx.tally.stored(t));
     }
-    const enqueueStart = performance.now();
-    const enqueueCpu = process.cpuUsage();
+    const enqueueClock = new StageClock();
     const done = ctx.store.has(pending.flatMap((b) => b.tasks.map((t) => t.hash)));
     const toEnqueue = pending.map((b) => withoutTasks(b, done)).filter((b): b is PlannedBundle => b !== undefined);
     for (const b of toEnqueue) mine.add(b.id);
@@ -694,10 +664,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
     ctx.say(
       `enqueued ${added} bundles (${toEnqueue.length - added} were already queued) on ${[...queues.values()].map((q) => `${config.queue.prefix}:${q.name}`).join(', ')}`,
     );
-    ctx.log.info(
-      { added, alreadyQueued: toEnqueue.length - added, ms: Math.round(performance.now() - enqueueStart), cpuMs: cpuMsSince(enqueueCpu) },
-      'enqueued',
-    );
+    ctx.log.info({ added, alreadyQueued: toEnqueue.length - added, ...enqueueClock.elapsed() }, 'enqueued');
 
     if (workers) {
       // Started before planning (one set per arm model); models with nothing left to compute are let go.
@@ -845,10 +812,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       ctx.options.onProgress?.(ctx.tally.progress(Date.now() - ctx.started));
       await sleep(POLL_MS);
     }
-    ctx.log.info(
-      { jobs: drainedJobs, ms: Math.round(drainMs), cpuMs: Math.round(drainCpuMs), heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20) },
-      'queue drained',
-    );
+    ctx.log.info({ jobs: drainedJobs, ms: Math.round(drainMs), cpuMs: Math.round(drainCpuMs), heapMb: heapMb() }, 'queue drained');
     return ctx.tally.remaining() > 0;
   } catch (error) {
     lost = isPerceiveError(error) && error.code === 'redis-lost';
