@@ -4,6 +4,7 @@ import type { Environment } from '../core/environment.js';
 import type { Arm } from '../models/arm.js';
 import type { HostTools, ModelKind, StartedModel } from '../models/model-kind.js';
 import { armDefinition, armSpecId, modelKind } from '../models/registry.js';
+import { startTogether } from './start-together.js';
 
 export interface ModelInfo {
   name: string;
@@ -55,16 +56,7 @@ export class ModelRuntime {
    */
   static async startAll(name: string, spec: ModelSpec, env: Environment, tools: HostTools, logDir: string, log?: Logger): Promise<ModelRuntime[]> {
     const count = runtimeCount(spec, env);
-    const started = await Promise.allSettled(
-      Array.from({ length: count }, (_, index) => ModelRuntime.start(name, spec, env, tools, logDir, log, count > 1 ? { index, count } : undefined)),
-    );
-    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    const runtimes = started.filter((s): s is PromiseFulfilledResult<ModelRuntime> => s.status === 'fulfilled').map((s) => s.value);
-    if (failed) {
-      await Promise.allSettled(runtimes.map((r) => r.close()));
-      throw failed.reason;
-    }
-    return runtimes;
+    return startTogether(count, (index) => ModelRuntime.start(name, spec, env, tools, logDir, log, count > 1 ? { index, count } : undefined));
   }
 
   get slots(): number {

@@ -3,6 +3,7 @@ import { parseExperimentConfig } from '../../src/config/experiment.js';
 import { readEnvironment } from '../../src/core/environment.js';
 import { PerceiveError } from '../../src/core/errors.js';
 import { runtimeCount } from '../../src/execution/model-runtime.js';
+import { startTogether } from '../../src/execution/start-together.js';
 import { modelKind } from '../../src/models/registry.js';
 
 const config = (llava: string): string => `
@@ -55,5 +56,26 @@ describe('servers: several llama-servers per worker', () => {
       expect(e.message).toContain('x.yaml');
       expect(e.message).toContain('models.llava.servers: a whole number ≥ 1 (llama-server processes per worker)');
     }
+  });
+});
+
+describe('startTogether: all servers of a worker start, or none stays', () => {
+  const server = (index: number, closed: number[], ms: number, fail = false): Promise<{ index: number; close(): Promise<void> }> =>
+    new Promise((resolve, reject) =>
+      setTimeout(() => (fail ? reject(new Error(`server ${index} failed to start`)) : resolve({ index, close: async () => void closed.push(index) })), ms),
+    );
+
+  it('returns every started one in order when all start', async () => {
+    const closed: number[] = [];
+    const all = await startTogether(3, (k) => server(k, closed, 10 * (3 - k)));
+    expect(all.map((s) => s.index)).toEqual([0, 1, 2]);
+    expect(closed).toEqual([]);
+  });
+
+  it('closes the others (also one still starting when the failure came) and throws the failure', async () => {
+    const closed: number[] = [];
+    // Server 1 fails at once; 0 and 2 finish starting later and are closed then.
+    await expect(startTogether(3, (k) => server(k, closed, k === 1 ? 1 : 30, k === 1))).rejects.toThrow('server 1 failed to start');
+    expect(closed.sort()).toEqual([0, 2]);
   });
 });
