@@ -31,7 +31,7 @@ import {
   redactUrl,
   returnJobsOfDeadWorker,
 } from '../execution/bullmq/bundle-queue.js';
-import { bundleFailureReason, executeBundle, StopRequested, TransientBundleError, workerName } from '../execution/bundle-executor.js';
+import { bundleFailureReason, type ExecutorEnv, executeBundle, StopRequested, TransientBundleError, workerName } from '../execution/bundle-executor.js';
 import { describeExit, LocalWorkers, type WorkerDeath } from '../execution/bullmq/local-workers.js';
 import { coreBudgetVerdict } from '../execution/core-budget.js';
 import { RedisWatch } from '../execution/bullmq/redis-watch.js';
@@ -41,7 +41,7 @@ import { fatalRunError } from './fatal-error.js';
 import { importOrphanFiles } from '../execution/orphan-files.js';
 import { buildManifest } from './manifest.js';
 import { BAD_ROWS_SHOWN, badRowLines } from './bad-rows.js';
-import { type ModelInfo, ModelRuntime } from '../execution/model-runtime.js';
+import { type ModelInfo, ModelRuntime, runtimeCount } from '../execution/model-runtime.js';
 import { type ArmIdentity, commonRoot, mergeBundles, type PlannedBundle, type PlannedTask, planBundles, todoTasks, withoutTasks } from '../execution/plan.js';
 import { runLogger } from '../core/run-log.js';
 import { exportSamples, type PlanFailure } from './sample-export.js';
@@ -466,7 +466,10 @@ function record(ctx: ExecCtx, results: unknown[], failures: TaskFailure[]): void
   for (const f of [...failures, ...put.rejected]) ctx.tally.failed(f.task);
 }
 
-/** In-process: each model's runner started here, its bundles run `slots` at a time, with retries. */
+/**
+ * In-process: each model's runners started here (several with llama's `servers`), its bundles run
+ * `slots` at a time on each, with retries; a bundle stays on the runner whose lane took it.
+ */
 async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolean> {
   const { config } = ctx.loaded;
   const worker = workerName();
@@ -480,9 +483,8 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
   await Promise.all(
     [...byModel].map(async ([model, list]) => {
       ctx.say(`starting model ${model}…`);
-      const runtime = await ModelRuntime.start(model, config.models[model]!, ctx.env, ctx.tools, ctx.run.dir, ctx.log);
+      const runtimes = await ModelRuntime.startAll(model, config.models[model]!, ctx.env, ctx.tools, ctx.run.dir, ctx.log);
       try {
-        const execEnv = { runtime, dataDir: undefined, taskDelayMs: ctx.env.taskDelayMs, worker };
         // Tasks are claimed in the store before they are computed: another run over the same store
         // skips them and waits for their results (or takes them over once the claim expires).
         const work = [...list];
@@ -524,10 +526,11 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
             return bundle;
           }
         };
-        const lane = async (): Promise<void> => {
+        /** `server`: which of the model's runners (logged when there are several). */
+        const lane = async (execEnv: ExecutorEnv, server: number | undefined): Promise<void> => {
           for (let bundle = await next(); bundle; bundle = await next()) {
             try {
-              await runOne(bundle);
+              await runOne(bundle, execEnv, server);
             } finally {
               ctx.store.releaseClaims(
                 todoTasks(bundle).map((t) => t.hash),
@@ -537,7 +540,7 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
           }
           if (ctx.options.signal?.aborted) stopped = true;
         };
-        const runOne = async (bundle: PlannedBundle): Promise<void> => {
+        const runOne = async (bundle: PlannedBundle, execEnv: ExecutorEnv, server: number | undefined): Promise<void> => {
           {
             const job = jobOf(ctx, bundle);
             let previous: BundleOutcome | undefined;
@@ -547,7 +550,7 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
                   previous,
                   shouldStop: () => Boolean(ctx.options.signal?.aborted),
                   onTaskDone: (task, ms) => {
-                    ctx.log.info({ bundle: bundle.id, task, ms: Math.round(ms), worker }, 'task computed');
+                    ctx.log.info({ bundle: bundle.id, task, ms: Math.round(ms), worker, server }, 'task computed');
                     ctx.store.renewClaims(owner, claimTtl);
                   },
                 });
@@ -582,9 +585,15 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
             report();
           }
         };
-        await Promise.all(Array.from({ length: Math.max(1, runtime.slots) }, lane));
+        // `slots` lanes per runner: every lane keeps its bundle on its own runner (its server's KV cache).
+        await Promise.all(
+          runtimes.flatMap((runtime, k) => {
+            const execEnv: ExecutorEnv = { runtime, dataDir: undefined, taskDelayMs: ctx.env.taskDelayMs, worker };
+            return Array.from({ length: Math.max(1, runtime.slots) }, () => lane(execEnv, runtimes.length > 1 ? k : undefined));
+          }),
+        );
       } finally {
-        await runtime.close();
+        await Promise.all(runtimes.map((r) => r.close()));
       }
     }),
   );
@@ -675,10 +684,11 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       const cores = os.availableParallelism();
       for (const m of queues.keys()) {
         const threads = config.models[m]?.threads ?? ctx.env.threads;
-        const budget = coreBudgetVerdict({ model: m, workers: perModel, threads, cores });
-        if (perModel > 1 && budget.status === 'warning') {
+        const servers = runtimeCount(config.models[m]!, ctx.env);
+        const budget = coreBudgetVerdict({ model: m, workers: perModel, servers, threads, cores });
+        if (perModel * servers > 1 && budget.status === 'warning') {
           ctx.say(`note: ${budget.message} (${budget.fix})`);
-          ctx.log.warn({ model: m, threads: perModel * threads, cores, workers: perModel }, 'local workers oversubscribe the cores');
+          ctx.log.warn({ model: m, threads: perModel * servers * threads, cores, workers: perModel, servers }, 'local workers oversubscribe the cores');
         }
       }
     } else ctx.say('no local workers: waiting for workers on other hosts (perceive worker --config … --model …)');
@@ -730,7 +740,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
     /** A local worker died: its active bundles go back to the queue at once; repeated deaths end the run. */
     const handleDeath = async (d: WorkerDeath): Promise<void> => {
       const moved: string[] = [];
-      if (d.workerId) for (const [, queue] of queues) moved.push(...(await returnJobsOfDeadWorker(queue, redis, config.queue, d.workerId, mine)));
+      for (const id of d.workerIds) for (const [, queue] of queues) moved.push(...(await returnJobsOfDeadWorker(queue, redis, config.queue, id, mine)));
       ctx.say(
         `local worker for ${d.model} (pid ${d.pid}) died (${describeExit(d)}); ${moved.length} active bundle${moved.length === 1 ? '' : 's'} put back in the queue; ` +
           (d.restarted
