@@ -4,21 +4,21 @@
  * normalisation, the check against image_embeds) against ClipEncoder.encodeImages (the pooled
  * image_embeds `clip` reads), on a real-width shape model.
  *
- *   npx tsx bench/clip-dense.ts [--shape clip-vit-b-32|clip-vit-l-14-336] [--layers K] [--images N] [--batch B] [--repeats R]
+ *   npx tsx bench/clip-dense.ts [--shape clip-vit-b-32|clip-vit-l-14-336] [--layers K] [--images N] [--batch B] [--repeats R] [--small]
  *
- * The shape folder is generated into .fixtures/shape/<shape>-k<K> when missing (as bench/clip.ts
- * does). Seeded 320×240 PNGs. A warm-up run, then R interleaved rounds; the best run counts.
+ * `--small` (checks that it runs): ViT-B/32, 4 images, one round.
+ *
+ * The shape folder is generated into .fixtures/shape/<shape>-k<K> when missing
+ * (bench/support/shape-model.ts, as for bench/clip.ts). Seeded 320×240 PNGs. A warm-up run, then R interleaved rounds; the best run counts.
  * The last line is the ratio dense / pooled per image.
  */
 import { createHash } from 'node:crypto';
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { CLIP_SHAPES, type ClipShapeName, writeShapeClip } from '../src/fixtures/shape-clip.js';
 import { Prng } from '../src/fixtures/prng.js';
 import type { ImageInput } from '../src/models/capabilities.js';
 import { ClipEncoder } from '../src/models/clip/clip-encoder.js';
+import { ensureShapeModel, positiveIntOption, shapeOption } from './support/shape-model.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,21 +27,22 @@ const { values } = parseArgs({
     images: { type: 'string', default: '16' },
     batch: { type: 'string', default: '8' },
     repeats: { type: 'string', default: '3' },
+    // Only checks that it still runs: ViT-B/32, 4 images, one round.
+    small: { type: 'boolean', default: false },
   },
 });
-const shape = values.shape as ClipShapeName;
-if (!(CLIP_SHAPES as readonly string[]).includes(shape)) throw new Error(`--shape must be one of ${CLIP_SHAPES.join(', ')}`);
-const int = (name: string, v: string | undefined): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
-  return n;
-};
+if (values.small) {
+  values.shape = 'clip-vit-b-32';
+  values.images = '4';
+  values.repeats = '1';
+}
+const shape = shapeOption(values.shape);
+const int = positiveIntOption;
 const layers = int('layers', values.layers);
 const count = int('images', values.images);
 const repeats = int('repeats', values.repeats);
-const modelDir = path.resolve('.fixtures/shape', `${shape}-k${layers}`);
+const modelDir = await ensureShapeModel(shape, layers);
 
-await fs.access(path.join(modelDir, 'onnx', 'vision_model.onnx')).catch(() => writeShapeClip(modelDir, { shape, seed: 0, layers }));
 const rng = new Prng(99);
 const images: ImageInput[] = [];
 for (let k = 0; k < count; k++) {

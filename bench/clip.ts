@@ -19,12 +19,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { CLIP_SHAPES, writeShapeClip, type ClipShapeName } from '../src/fixtures/shape-clip.js';
 import { Prng } from '../src/fixtures/prng.js';
 import { ClipEncoder } from '../src/models/clip/clip-encoder.js';
 import { executionProviders, OnnxProviderSchema, onnxCudaInstalled, resolveOnnxProvider } from '../src/models/clip/onnx-provider.js';
 import { ClipPreprocessor } from '../src/models/clip/clip-preprocessor.js';
 import type { ImageInput } from '../src/models/capabilities.js';
+import { ensureShapeModel, positiveIntOption, SHAPE_ROOT, shapeOption } from './support/shape-model.js';
 import { spreadText } from './support/spread.js';
 
 const { values } = parseArgs({
@@ -47,13 +47,8 @@ if (values.small) {
   values.repeats = '1';
 }
 
-const shape = values.shape as ClipShapeName;
-if (!(CLIP_SHAPES as readonly string[]).includes(shape)) throw new Error(`--shape must be one of ${CLIP_SHAPES.join(', ')}`);
-const int = (name: string, v: string | undefined): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
-  return n;
-};
+const shape = shapeOption(values.shape);
+const int = positiveIntOption;
 const layers = int('layers', values.layers);
 const imageCount = int('images', values.images);
 const batch = int('batch', values.batch);
@@ -61,19 +56,7 @@ const repeats = int('repeats', values.repeats);
 const threads = values.threads !== undefined ? int('threads', values.threads) : undefined;
 const providerSetting = OnnxProviderSchema.parse(values.provider);
 const provider = resolveOnnxProvider(providerSetting, onnxCudaInstalled());
-
-const root = path.resolve('.fixtures/shape');
-const modelDir = path.join(root, `${shape}-k${layers}`);
-
-async function ensureModel(): Promise<void> {
-  try {
-    await fs.access(path.join(modelDir, 'onnx', 'vision_model.onnx'));
-  } catch {
-    const t = Date.now();
-    await writeShapeClip(modelDir, { shape, seed: 0, layers });
-    console.log(`generated ${modelDir} in ${Date.now() - t} ms`);
-  }
-}
+const modelDir = await ensureShapeModel(shape, layers);
 
 /** Seeded 640×480 JPEGs: smooth colour fields with noise, so they decode like photos, not like flat colour. */
 async function makeImages(n: number): Promise<ImageInput[]> {
@@ -127,7 +110,6 @@ async function interleaved(measures: Array<{ label: string; fn: () => Promise<vo
 }
 
 async function main(): Promise<void> {
-  await ensureModel();
   const images = await makeImages(imageCount);
   const config = JSON.parse(await fs.readFile(path.join(modelDir, 'config.json'), 'utf8')) as {
     vision_config: { image_size: number; num_hidden_layers: number; hidden_size: number };
@@ -215,7 +197,7 @@ async function transformersJs(images: ImageInput[]): Promise<{ measure: { label:
   const tf = await import('@huggingface/transformers');
   tf.env.allowRemoteModels = false;
   tf.env.allowLocalModels = true;
-  tf.env.localModelPath = `${root}/`;
+  tf.env.localModelPath = `${SHAPE_ROOT}/`;
   const id = path.basename(modelDir);
   const processor = await tf.AutoProcessor.from_pretrained(id);
   const model = await tf.CLIPVisionModelWithProjection.from_pretrained(id, {

@@ -19,17 +19,15 @@
  * Targets (issue 16): at 100,000 items × 10 arms, the page with its data ≤ 20 MB and its first page
  * in ≤ 3 s. The last line prints both. Needs Debian's chromium (`CHROMIUM_BIN` to use another).
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { writeThumbnails } from '../src/report/thumbnails.js';
 import { writeGeneratedImages, writeGeneratedRun } from '../test/support/generated-run.js';
 import { argValue, benchCacheDir, isSmall, seconds, tempDir } from './support/bench-setup.js';
+import { timeReport } from './support/report-child.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const ARGS = [
   '--no-sandbox',
@@ -41,25 +39,6 @@ const ARGS = [
   '--disable-sync',
 ];
 const MB = 1e6;
-
-/** `perceive report DIR` in a child: wall ms, peak RSS (kB) and CPU ms printed by a preload at exit. */
-function timeReport(dir: string): Promise<{ wallMs: number; peakKb: number; cpuMs: number }> {
-  const preload =
-    'data:text/javascript,process.on("exit",()=>{const u=process.resourceUsage();process.stderr.write("peak-rss-kb "+u.maxRSS+" cpu-us "+(u.userCPUTime+u.systemCPUTime)+"\\n")})';
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const child = spawn(process.execPath, ['--import', preload, path.join(ROOT, 'bin', 'perceive.js'), 'report', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const wallMs = performance.now() - start;
-      const m = /peak-rss-kb (\d+) cpu-us (\d+)/.exec(stderr);
-      if (code !== 0 || !m) reject(new Error(`perceive report exited ${code}: ${stderr.slice(-2000)}`));
-      else resolve({ wallMs, peakKb: Number(m[1]), cpuMs: Number(m[2]) / 1000 });
-    });
-  });
-}
 
 const size = (file: string): number => fs.statSync(file).size;
 const folderSize = (dir: string): { bytes: number; files: number } => {

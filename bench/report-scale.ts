@@ -24,19 +24,17 @@
  * The last line is the figure: the report's time and peak RSS at 8,000 samples (or the first size;
  * with `--suite`, at the suite's size).
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { mulberry32 } from '../src/core/seeded-random.js';
 import type { Sample } from '../src/store/sample.js';
 import { argValue, benchCacheDir, isSmall, seconds, tempDir } from './support/bench-setup.js';
 import { spreadText } from './support/spread.js';
+import { timeReport } from './support/report-child.js';
 import { writeGeneratedRun } from '../test/support/generated-run.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SLOTS = ['left', 'right', 'on', 'under'] as const;
 const RELATION: Record<(typeof SLOTS)[number], string> = { left: 'left_of', right: 'right_of', on: 'on', under: 'under' };
 /** Arm id, arm kind, model, probability of a right answer. */
@@ -148,25 +146,6 @@ async function buildRun(samples: number, withImages = true): Promise<string> {
   fs.writeSync(fd, chunk);
   fs.closeSync(fd);
   return dir;
-}
-
-/** `perceive report DIR` in a child: wall ms and peak RSS (kB) printed by a preload at exit. */
-function timeReport(dir: string): Promise<{ wallMs: number; peakKb: number; cpuMs: number }> {
-  const preload =
-    'data:text/javascript,process.on("exit",()=>{const u=process.resourceUsage();process.stderr.write("peak-rss-kb "+u.maxRSS+" cpu-us "+(u.userCPUTime+u.systemCPUTime)+"\\n")})';
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const child = spawn(process.execPath, ['--import', preload, path.join(ROOT, 'bin', 'perceive.js'), 'report', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const wallMs = performance.now() - start;
-      const peak = /peak-rss-kb (\d+) cpu-us (\d+)/.exec(stderr);
-      if (code !== 0 || !peak) reject(new Error(`perceive report exited ${code}: ${stderr.slice(-2000)}`));
-      else resolve({ wallMs, peakKb: Number(peak[1]), cpuMs: Number(peak[2]) / 1000 });
-    });
-  });
 }
 
 /** Bytes under a folder (recursively). */

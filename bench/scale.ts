@@ -42,8 +42,8 @@ import { runExperiment } from '../src/run/run-experiment.js';
 import { argValue, benchCacheDir, benchFixtures, dropPrefix, isSmall, seconds, tempDir, uniquePrefix, writeConfig } from './support/bench-setup.js';
 import { type LogLine, readLog } from './support/run-log-reader.js';
 import { joinedAro, joinedMmvp, joinedWhatsUp } from './support/joined-sets.js';
+import { timeReport } from './support/report-child.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** What'sUp items the tiny LLaVA answers at every size (with CLIP). */
 const LLAVA_ITEMS = 32;
 /** `--clip-only`: no LLaVA subset (where llama-server is not built). */
@@ -140,24 +140,6 @@ function descendantPeaks(root: number, into: Map<number, { what: string; kb: num
       // gone meanwhile
     }
   }
-}
-
-/** `perceive report DIR` in a child: wall ms and peak RSS (kB) printed by a preload at exit. */
-function timeReport(dir: string): Promise<{ wallMs: number; peakKb: number; cpuMs: number }> {
-  const preload =
-    'data:text/javascript,process.on("exit",()=>{const u=process.resourceUsage();process.stderr.write("peak-rss-kb "+u.maxRSS+" cpu-us "+(u.userCPUTime+u.systemCPUTime)+"\\n")})';
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const proc = spawn(process.execPath, ['--import', preload, path.join(ROOT, 'bin', 'perceive.js'), 'report', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    proc.on('error', reject);
-    proc.on('exit', (code) => {
-      const peak = /peak-rss-kb (\d+) cpu-us (\d+)/.exec(stderr);
-      if (code !== 0 || !peak) reject(new Error(`perceive report exited ${code}: ${stderr.slice(-2000)}`));
-      else resolve({ wallMs: performance.now() - start, peakKb: Number(peak[1]), cpuMs: Number(peak[2]) / 1000 });
-    });
-  });
 }
 
 const STAGES = ['load and hash', 'plan', 'enqueue', 'compute', 'drain to the store', 'export', 'report'] as const;

@@ -1,20 +1,13 @@
-// The part of numeric (numericjs 1.2.6, which ships no types) that the linear probe uses:
-// BFGS minimisation with a line search (`uncmin`) and the singular value decomposition (`svd`).
+// The part of numeric (numericjs 1.2.6, which ships no types) that the linear probe uses: the
+// singular value decomposition (`svd`) of its principal directions. (Its BFGS, `uncmin`, was the
+// probe's optimiser until softmax-newton.ts replaced it.)
 declare module 'numeric' {
-  interface UncminResult {
-    solution: number[];
-    f: number;
-    gradient: number[];
-    iterations: number;
-    message: string;
-  }
   interface SvdResult {
     U: number[][];
     S: number[];
     V: number[][];
   }
   interface Numeric {
-    uncmin(f: (x: number[]) => number, x0: number[], tol?: number, gradient?: (x: number[]) => number[], maxit?: number): UncminResult;
     svd(a: number[][]): SvdResult;
   }
   const numeric: Numeric;

@@ -1,14 +1,17 @@
 import numeric from 'numeric';
+import { fitSoftmaxNewton } from './softmax-newton.js';
 
 /**
  * L2-regularised multinomial logistic regression, the linear probe's classifier. The optimiser is
- * numeric's `uncmin` (BFGS with a backtracking line search); this file only states the loss and
- * its gradient. Features are standardised with the training rows' mean and standard deviation.
+ * Newton's method with a line search (softmax-newton.ts: exact gradient and Hessian, converged until
+ * a step moves no parameter by 1e-8); it replaced numeric's `uncmin` (BFGS), which reached the same
+ * optimum (held-out probabilities within 1e-6) several times slower. Features are standardised with
+ * the training rows' mean and standard deviation.
  *
  * Loss: mean cross-entropy of softmax(W·z + b) + (l2 / 2)·‖W‖² (the intercepts b unpenalised),
  * i.e. scikit-learn's `LogisticRegression(C = 1 / (l2 · n))`.
  *
- * `uncmin` keeps a dense inverse Hessian, so the number of parameters is capped (`MAX_PARAMETERS`):
+ * Newton's step solves with the dense Hessian, so the number of parameters is capped (`MAX_PARAMETERS`):
  * the standardised rows are first expressed in their principal directions (numeric's `svd`), keeping
  * r = min(d, n − 1, MAX_PARAMETERS / K − 1) of them. With r = min(d, n − 1) this changes nothing
  * (an L2 solution lies in the span of the centred training rows and the rotation keeps the norm);
@@ -21,7 +24,7 @@ export interface ProbeFitOptions {
   l2: number;
   /** Number of classes; labels are 0..classes−1. */
   classes: number;
-  /** BFGS iterations at most (default 300). */
+  /** Newton iterations at most (default 100; the probe's fits converge in about 10). */
   maxIterations?: number;
 }
 
@@ -117,53 +120,17 @@ export function fitProbe(train: Float32Array[], labels: number[], test: Float32A
   }
   const p = trainZ[0]!.length;
   const width = p + 1; // weights then intercept, per class
-  const logits = new Float64Array(k);
-  const probs = new Float64Array(k);
-  const softmax = (params: number[], z: Float64Array): void => {
-    let max = -Infinity;
-    for (let c = 0; c < k; c++) {
+  const { params, iterations } = fitSoftmaxNewton(trainZ, labels, k, options.l2, options.maxIterations ?? 100);
+  const probabilities = testZ.map((z) => {
+    const logits = Array.from({ length: k }, (_, c) => {
       let s = params[c * width + p]!;
       for (let j = 0; j < p; j++) s += params[c * width + j]! * z[j]!;
-      logits[c] = s;
-      if (s > max) max = s;
-    }
-    let sum = 0;
-    for (let c = 0; c < k; c++) {
-      probs[c] = Math.exp(logits[c]! - max);
-      sum += probs[c]!;
-    }
-    for (let c = 0; c < k; c++) probs[c]! /= sum;
-  };
-  const penalty = (params: number[]): number => {
-    let s = 0;
-    for (let c = 0; c < k; c++) for (let j = 0; j < p; j++) s += params[c * width + j]! ** 2;
-    return (options.l2 / 2) * s;
-  };
-  const loss = (params: number[]): number => {
-    let ce = 0;
-    trainZ.forEach((z, i) => {
-      softmax(params, z);
-      ce -= Math.log(Math.max(probs[labels[i]!]!, 1e-300));
+      return s;
     });
-    return ce / n + penalty(params);
-  };
-  const gradient = (params: number[]): number[] => {
-    const g = new Array<number>(k * width).fill(0);
-    trainZ.forEach((z, i) => {
-      softmax(params, z);
-      for (let c = 0; c < k; c++) {
-        const e = (probs[c]! - (labels[i] === c ? 1 : 0)) / n;
-        for (let j = 0; j < p; j++) g[c * width + j]! += e * z[j]!;
-        g[c * width + p]! += e;
-      }
-    });
-    for (let c = 0; c < k; c++) for (let j = 0; j < p; j++) g[c * width + j]! += options.l2 * params[c * width + j]!;
-    return g;
-  };
-  const result = numeric.uncmin(loss, new Array<number>(k * width).fill(0), 1e-7, gradient, options.maxIterations ?? 300);
-  const probabilities = testZ.map((z) => {
-    softmax(result.solution, z);
-    return Array.from(probs);
+    const max = Math.max(...logits);
+    const exps = logits.map((l) => Math.exp(l - max));
+    const sum = exps.reduce((x, y) => x + y, 0);
+    return exps.map((e) => e / sum);
   });
-  return { probabilities, components: p, iterations: result.iterations };
+  return { probabilities, components: p, iterations };
 }

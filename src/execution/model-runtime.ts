@@ -4,6 +4,7 @@ import type { Environment } from '../core/environment.js';
 import type { Arm } from '../models/arm.js';
 import type { HostTools, ModelKind, StartedModel } from '../models/model-kind.js';
 import { armDefinition, armSpecId, modelKind } from '../models/registry.js';
+import { startTogether } from './start-together.js';
 
 export interface ModelInfo {
   name: string;
@@ -14,9 +15,15 @@ export interface ModelInfo {
   [extra: string]: unknown;
 }
 
+/** How many runtimes a worker (or the in-process mode) starts for this model: the kind's `instances` (llama's `servers`), else 1. */
+export function runtimeCount(spec: ModelSpec, env: Environment): number {
+  return modelKind(spec.kind).instances?.(spec as never, env) ?? 1;
+}
+
 /**
  * One started model (a llama-server for a GGUF pair, an onnxruntime session for an ONNX folder)
- * and the arms built on it. A worker owns one; the in-process mode starts one per model.
+ * and the arms built on it. A worker owns `runtimeCount` of them (llama's `servers`: several
+ * llama-servers per worker); the in-process mode starts as many per model.
  * `slots` is how many bundles it serves at once (llama-server's slots, an encoder's batch size).
  * Which runtime starts is the model kind's business (src/models/registry.ts).
  */
@@ -30,9 +37,26 @@ export class ModelRuntime {
     private readonly started: StartedModel,
   ) {}
 
-  static async start(name: string, spec: ModelSpec, env: Environment, tools: HostTools, logDir: string, log?: Logger): Promise<ModelRuntime> {
+  static async start(
+    name: string,
+    spec: ModelSpec,
+    env: Environment,
+    tools: HostTools,
+    logDir: string,
+    log?: Logger,
+    instance?: { index: number; count: number },
+  ): Promise<ModelRuntime> {
     const kind = modelKind(spec.kind);
-    return new ModelRuntime(name, spec, kind, await kind.start(name, spec, { env, tools, logDir, log }));
+    return new ModelRuntime(name, spec, kind, await kind.start(name, spec, { env, tools, logDir, log, instance }));
+  }
+
+  /**
+   * The `runtimeCount` runtimes of one model, started together. If one fails to start, the others
+   * are closed (once started) and its error is thrown: a worker never serves with part of its servers.
+   */
+  static async startAll(name: string, spec: ModelSpec, env: Environment, tools: HostTools, logDir: string, log?: Logger): Promise<ModelRuntime[]> {
+    const count = runtimeCount(spec, env);
+    return startTogether(count, (index) => ModelRuntime.start(name, spec, env, tools, logDir, log, count > 1 ? { index, count } : undefined));
   }
 
   get slots(): number {

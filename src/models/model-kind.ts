@@ -24,6 +24,8 @@ export interface ModelStartContext {
   logDir: string;
   /** The run's (or worker's) log: events such as a model server restart go here. */
   log?: Logger | undefined;
+  /** Which of the spec's `instances` this is (0-based) and how many start, when more than one does. */
+  instance?: { index: number; count: number } | undefined;
 }
 
 /** A line while a kind sets up its tools: `note` stays on the console, `progress` is rewritten, `done` ends it. */
@@ -49,6 +51,11 @@ export interface ModelKind<S extends z.ZodObject = z.ZodObject> {
   hash(spec: z.output<S>, env: Environment): Promise<string>;
   /** Bundles one started model serves at once. */
   slots(spec: z.output<S>): number;
+  /**
+   * How many started models (llama-server processes) one worker runs for this spec, each serving
+   * `slots` bundles at once and each bundle on one of them; 1 when absent (llama: `servers`).
+   */
+  instances?(spec: z.output<S>, env: Environment): number;
   /** What the manifest's models[] entry adds for this model on this host (the onnxruntime provider it resolves to). */
   describe?(spec: z.output<S>): Record<string, unknown>;
   /** The kind's host tools if present (no build). */

@@ -6,6 +6,7 @@ import { renderSvg } from './charts.js';
 import { htmlEscape as h, mdCell, pct, pValue, signedPoints } from './format.js';
 import { baselineName, directionText, optionOrderText, promptVersion } from './headline-table.js';
 import type { ReportModel } from './report-model.js';
+import { letterRows, unionLetters } from './position-bias-rows.js';
 
 /**
  * The views `perceive report --compare` shows for two runs, each only where both runs have it: the
@@ -225,9 +226,11 @@ export const POSITION_BIAS_COMPARE: CompareView = {
   build(a, b) {
     const pairs = matched(a.summary.position_bias ?? [], b.summary.position_bias ?? []);
     if (pairs.length === 0) return null;
-    const letters = (x: PositionBias, y: PositionBias): string[] => [...new Set([...x.positions, ...y.positions].map((p) => p.letter))].sort();
-    const at = (b: PositionBias, letter: string) => b.positions.find((p) => p.letter === letter);
-    const rows = pairs.flatMap(([x, y]) => letters(x, y).map((l) => ({ x, y, letter: l, px: at(x, l), py: at(y, l) })));
+    const rows = pairs.flatMap(([x, y]) => {
+      const letters = unionLetters(x, y);
+      const ry = letterRows(y, letters);
+      return letterRows(x, letters).map((px, i) => ({ x, y, letter: px.letter, px, py: ry[i]! }));
+    });
     return {
       id: 'position-bias',
       title: 'Position bias',
@@ -252,10 +255,10 @@ export const POSITION_BIAS_COMPARE: CompareView = {
             r.x.benchmark,
             r.x.arm,
             r.letter,
-            pct(share(r.px?.picked ?? 0, r.x.prompts)),
-            pct(share(r.px?.correct_here ?? 0, r.x.prompts)),
-            pct(share(r.py?.picked ?? 0, r.y.prompts)),
-            pct(share(r.py?.correct_here ?? 0, r.y.prompts)),
+            pct(r.px.pickedShare),
+            pct(r.px.correctShare),
+            pct(r.py.pickedShare),
+            pct(r.py.correctShare),
           ]),
         },
       ],
@@ -281,11 +284,11 @@ export const POSITION_BIAS_COMPARE: CompareView = {
           r.x.option_orders.join('/'),
           r.y.option_orders.join('/'),
           r.x.prompts,
-          r.px?.picked ?? 0,
-          r.px?.correct_here ?? 0,
+          r.px.picked,
+          r.px.correctHere,
           r.y.prompts,
-          r.py?.picked ?? 0,
-          r.py?.correct_here ?? 0,
+          r.py.picked,
+          r.py.correctHere,
         ]),
       },
     };

@@ -3,6 +3,7 @@ import type { ArmMetricsWithCi, RunSummary } from '../analysis/summary.js';
 import type { PositionBias } from '../analysis/position-bias.js';
 import { renderSvg } from './charts.js';
 import { htmlEscape as h, pct } from './format.js';
+import { letterRows } from './position-bias-rows.js';
 
 /**
  * The option-order views of a report (issue 15): the order every number was computed under, the
@@ -16,17 +17,8 @@ export function promptWithOptionOrder(a: Pick<ArmMetricsWithCi, 'prompt' | 'opti
   return `${a.prompt ?? '–'}${orders.length > 0 ? `, options ${orders.join('/')}` : ''}`;
 }
 
-const share = (k: number, n: number): string => (n > 0 ? pct(k / n) : '–');
-
 function biasRows(b: PositionBias): string[][] {
-  return b.positions.map((p) => [
-    p.letter,
-    String(p.picked),
-    share(p.picked, b.prompts),
-    String(p.correct_here),
-    share(p.correct_here, b.prompts),
-    String(p.picked_and_right),
-  ]);
+  return letterRows(b).map((r) => [r.letter, String(r.picked), pct(r.pickedShare), String(r.correctHere), pct(r.correctShare), String(r.pickedAndRight)]);
 }
 
 const BIAS_HEADER = ['letter', 'picked', 'picked %', 'correct there', 'correct there %', 'picked and right'];

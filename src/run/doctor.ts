@@ -12,6 +12,7 @@ import { redactCredentials, redactUrl } from '../core/redact-url.js';
 import { connectRedis } from '../execution/bullmq/bundle-queue.js';
 import { checkEvictionPolicy, REQUIRED_EVICTION_POLICY } from '../execution/bullmq/redis-policy.js';
 import { coreBudgetVerdict } from '../execution/core-budget.js';
+import { runtimeCount } from '../execution/model-runtime.js';
 import type { QueueMode } from './run-experiment.js';
 import { findHostTools, describeHostTools } from '../models/host-tools.js';
 import { modelKind } from '../models/registry.js';
@@ -69,7 +70,7 @@ export async function* diagnose(loaded: LoadedConfig, env: Environment, options:
   if (workers === 0) yield verdict('ok', 'cores', 'no local workers (--workers 0): run perceive doctor on each worker host too');
   for (const name of workers === 0 ? [] : usedModels) {
     const threads = (config.models[name] as { threads?: number }).threads ?? env.threads;
-    yield coreBudgetVerdict({ model: name, workers, threads, cores });
+    yield coreBudgetVerdict({ model: name, workers, servers: runtimeCount(config.models[name]!, env), threads, cores });
   }
 
   const kinds = usedModels.map((n) => config.models[n]!.kind);

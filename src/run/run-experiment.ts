@@ -31,7 +31,7 @@ import {
   redactUrl,
   returnJobsOfDeadWorker,
 } from '../execution/bullmq/bundle-queue.js';
-import { bundleFailureReason, executeBundle, StopRequested, TransientBundleError, workerName } from '../execution/bundle-executor.js';
+import { bundleFailureReason, type ExecutorEnv, executeBundle, StopRequested, TransientBundleError, workerName } from '../execution/bundle-executor.js';
 import { describeExit, LocalWorkers, type WorkerDeath } from '../execution/bullmq/local-workers.js';
 import { coreBudgetVerdict } from '../execution/core-budget.js';
 import { RedisWatch } from '../execution/bullmq/redis-watch.js';
@@ -41,17 +41,12 @@ import { fatalRunError } from './fatal-error.js';
 import { importOrphanFiles } from '../execution/orphan-files.js';
 import { buildManifest } from './manifest.js';
 import { BAD_ROWS_SHOWN, badRowLines } from './bad-rows.js';
-import { type ModelInfo, ModelRuntime } from '../execution/model-runtime.js';
+import { type ModelInfo, ModelRuntime, runtimeCount } from '../execution/model-runtime.js';
 import { type ArmIdentity, commonRoot, mergeBundles, type PlannedBundle, type PlannedTask, planBundles, todoTasks, withoutTasks } from '../execution/plan.js';
 import { runLogger } from '../core/run-log.js';
 import { exportSamples, type PlanFailure } from './sample-export.js';
 import { backoffDelay, retryPolicy, shouldRetry } from '../execution/retry-policy.js';
-
-/** CPU time (user + system, ms) of this process since `start` (`process.cpuUsage()`): a stage's own work, whatever else the machine runs. */
-function cpuMsSince(start: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(start);
-  return Math.round((d.user + d.system) / 1000);
-}
+import { heapMb, StageClock } from './stage-clock.js';
 
 /** `auto`: the queue when Redis answers, else in-process; `redis`: the queue or an error; `inline`: in-process. */
 export type QueueMode = 'auto' | 'redis' | 'inline';
@@ -287,7 +282,7 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
         mode: redis ? 'queue' : 'inline',
         redis: redactUrl(env.redisUrl),
         resume: Boolean(options.resume),
-        heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+        heapMb: heapMb(),
       },
       'run started',
     );
@@ -320,8 +315,7 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
   for (const model of new Set(config.arms.map((a) => a.model))) workers?.start(model);
   try {
     const formats = new Map(config.benchmarks.map((b) => [b.name, b.format] as const));
-    let stageStart = performance.now();
-    let stageCpu = process.cpuUsage();
+    const stage = new StageClock();
     const items: Item[] = [];
     const loadFailures: Array<{ spec: BenchmarkSpec; failure: LoadFailure }> = [];
     for (const spec of config.benchmarks) {
@@ -343,32 +337,16 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
         ),
       );
     }
-    log.info(
-      {
-        items: items.length,
-        badRows: loadFailures.length,
-        ms: Math.round(performance.now() - stageStart),
-        cpuMs: cpuMsSince(stageCpu),
-        heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
-      },
-      'benchmarks loaded',
-    );
-    stageStart = performance.now();
-    stageCpu = process.cpuUsage();
+    stage.done(log, 'benchmarks loaded', {
+      items: items.length,
+      badRows: loadFailures.length,
+    });
     const arms = await armIdentities(config, env);
     const { hashes: imageHashes, unreadable } = await hashImages(items, new Map(config.benchmarks.map((b) => [b.name, b.data_dir] as const)));
-    log.info(
-      {
-        images: imageHashes.size,
-        unreadable: unreadable.size,
-        ms: Math.round(performance.now() - stageStart),
-        cpuMs: cpuMsSince(stageCpu),
-        heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
-      },
-      'images hashed',
-    );
-    stageStart = performance.now();
-    stageCpu = process.cpuUsage();
+    stage.done(log, 'images hashed', {
+      images: imageHashes.size,
+      unreadable: unreadable.size,
+    });
     // A benchmark's `arms` (ids) limit which arms run on its items.
     const armsOf = new Map(config.benchmarks.filter((b) => b.arms).map((b) => [b.name, new Set(b.arms)] as const));
     const admits = (benchmark: string, arm: ArmIdentity): boolean => armsOf.get(benchmark)?.has(arm.id) ?? true;
@@ -409,19 +387,13 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
     say(
       `${tasks.length} tasks in ${bundles.length} bundles; ${done.size} already in the store, ${tally.remaining()} to compute in ${pending.length} bundles (data root ${dataRoot})`,
     );
-    log.info(
-      {
-        tasks: tasks.length,
-        bundles: bundles.length,
-        stored: done.size,
-        pendingBundles: pending.length,
-        dataRoot,
-        ms: Math.round(performance.now() - stageStart),
-        cpuMs: cpuMsSince(stageCpu),
-        heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
-      },
-      'planned',
-    );
+    stage.done(log, 'planned', {
+      tasks: tasks.length,
+      bundles: bundles.length,
+      stored: done.size,
+      pendingBundles: pending.length,
+      dataRoot,
+    });
 
     const ctx: ExecCtx = { loaded, env, tools, run, runId, dataRoot, store, storeCursor, tally, log, say, started, options, deaths, resumeCommand };
     let stopped = false;
@@ -429,10 +401,9 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
       stopped = redis ? await runQueued(ctx, redis, pending, workers) : await runInline(ctx, pending);
     }
     options.onProgress?.(tally.progress(Date.now() - started));
-    stageStart = performance.now();
-    stageCpu = process.cpuUsage();
+    stage.restart();
     const exported = exportSamples({ run, tasks, imageHashes, planFailures, store, formats, arms });
-    log.info({ samples: exported.count, ms: Math.round(performance.now() - stageStart), cpuMs: cpuMsSince(stageCpu) }, 'samples exported');
+    log.info({ samples: exported.count, ...stage.elapsed() }, 'samples exported');
     log.info(
       { samples: exported.count, missing: exported.missing, computed: tally.computed, reused: tally.reused(), stopped },
       stopped ? 'run stopped' : 'run finished',
@@ -495,7 +466,10 @@ function record(ctx: ExecCtx, results: unknown[], failures: TaskFailure[]): void
   for (const f of [...failures, ...put.rejected]) ctx.tally.failed(f.task);
 }
 
-/** In-process: each model's runner started here, its bundles run `slots` at a time, with retries. */
+/**
+ * In-process: each model's runners started here (several with llama's `servers`), its bundles run
+ * `slots` at a time on each, with retries; a bundle stays on the runner whose lane took it.
+ */
 async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolean> {
   const { config } = ctx.loaded;
   const worker = workerName();
@@ -509,9 +483,8 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
   await Promise.all(
     [...byModel].map(async ([model, list]) => {
       ctx.say(`starting model ${model}…`);
-      const runtime = await ModelRuntime.start(model, config.models[model]!, ctx.env, ctx.tools, ctx.run.dir, ctx.log);
+      const runtimes = await ModelRuntime.startAll(model, config.models[model]!, ctx.env, ctx.tools, ctx.run.dir, ctx.log);
       try {
-        const execEnv = { runtime, dataDir: undefined, taskDelayMs: ctx.env.taskDelayMs, worker };
         // Tasks are claimed in the store before they are computed: another run over the same store
         // skips them and waits for their results (or takes them over once the claim expires).
         const work = [...list];
@@ -553,10 +526,11 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
             return bundle;
           }
         };
-        const lane = async (): Promise<void> => {
+        /** `server`: which of the model's runners (logged when there are several). */
+        const lane = async (execEnv: ExecutorEnv, server: number | undefined): Promise<void> => {
           for (let bundle = await next(); bundle; bundle = await next()) {
             try {
-              await runOne(bundle);
+              await runOne(bundle, execEnv, server);
             } finally {
               ctx.store.releaseClaims(
                 todoTasks(bundle).map((t) => t.hash),
@@ -566,7 +540,7 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
           }
           if (ctx.options.signal?.aborted) stopped = true;
         };
-        const runOne = async (bundle: PlannedBundle): Promise<void> => {
+        const runOne = async (bundle: PlannedBundle, execEnv: ExecutorEnv, server: number | undefined): Promise<void> => {
           {
             const job = jobOf(ctx, bundle);
             let previous: BundleOutcome | undefined;
@@ -576,7 +550,7 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
                   previous,
                   shouldStop: () => Boolean(ctx.options.signal?.aborted),
                   onTaskDone: (task, ms) => {
-                    ctx.log.info({ bundle: bundle.id, task, ms: Math.round(ms), worker }, 'task computed');
+                    ctx.log.info({ bundle: bundle.id, task, ms: Math.round(ms), worker, server }, 'task computed');
                     ctx.store.renewClaims(owner, claimTtl);
                   },
                 });
@@ -611,9 +585,15 @@ async function runInline(ctx: ExecCtx, pending: PlannedBundle[]): Promise<boolea
             report();
           }
         };
-        await Promise.all(Array.from({ length: Math.max(1, runtime.slots) }, lane));
+        // `slots` lanes per runner: every lane keeps its bundle on its own runner (its server's KV cache).
+        await Promise.all(
+          runtimes.flatMap((runtime, k) => {
+            const execEnv: ExecutorEnv = { runtime, dataDir: undefined, taskDelayMs: ctx.env.taskDelayMs, worker };
+            return Array.from({ length: Math.max(1, runtime.slots) }, () => lane(execEnv, runtimes.length > 1 ? k : undefined));
+          }),
+        );
       } finally {
-        await runtime.close();
+        await Promise.all(runtimes.map((r) => r.close()));
       }
     }),
   );
@@ -676,8 +656,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       const d = await guard(drainFinished(queue, ctx.store, mine));
       d.stored.forEach((t) => ctx.tally.stored(t));
     }
-    const enqueueStart = performance.now();
-    const enqueueCpu = process.cpuUsage();
+    const enqueueClock = new StageClock();
     const done = ctx.store.has(pending.flatMap((b) => b.tasks.map((t) => t.hash)));
     const toEnqueue = pending.map((b) => withoutTasks(b, done)).filter((b): b is PlannedBundle => b !== undefined);
     for (const b of toEnqueue) mine.add(b.id);
@@ -694,10 +673,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
     ctx.say(
       `enqueued ${added} bundles (${toEnqueue.length - added} were already queued) on ${[...queues.values()].map((q) => `${config.queue.prefix}:${q.name}`).join(', ')}`,
     );
-    ctx.log.info(
-      { added, alreadyQueued: toEnqueue.length - added, ms: Math.round(performance.now() - enqueueStart), cpuMs: cpuMsSince(enqueueCpu) },
-      'enqueued',
-    );
+    ctx.log.info({ added, alreadyQueued: toEnqueue.length - added, ...enqueueClock.elapsed() }, 'enqueued');
 
     if (workers) {
       // Started before planning (one set per arm model); models with nothing left to compute are let go.
@@ -708,10 +684,11 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       const cores = os.availableParallelism();
       for (const m of queues.keys()) {
         const threads = config.models[m]?.threads ?? ctx.env.threads;
-        const budget = coreBudgetVerdict({ model: m, workers: perModel, threads, cores });
-        if (perModel > 1 && budget.status === 'warning') {
+        const servers = runtimeCount(config.models[m]!, ctx.env);
+        const budget = coreBudgetVerdict({ model: m, workers: perModel, servers, threads, cores });
+        if (perModel * servers > 1 && budget.status === 'warning') {
           ctx.say(`note: ${budget.message} (${budget.fix})`);
-          ctx.log.warn({ model: m, threads: perModel * threads, cores, workers: perModel }, 'local workers oversubscribe the cores');
+          ctx.log.warn({ model: m, threads: perModel * servers * threads, cores, workers: perModel, servers }, 'local workers oversubscribe the cores');
         }
       }
     } else ctx.say('no local workers: waiting for workers on other hosts (perceive worker --config … --model …)');
@@ -763,7 +740,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
     /** A local worker died: its active bundles go back to the queue at once; repeated deaths end the run. */
     const handleDeath = async (d: WorkerDeath): Promise<void> => {
       const moved: string[] = [];
-      if (d.workerId) for (const [, queue] of queues) moved.push(...(await returnJobsOfDeadWorker(queue, redis, config.queue, d.workerId, mine)));
+      for (const id of d.workerIds) for (const [, queue] of queues) moved.push(...(await returnJobsOfDeadWorker(queue, redis, config.queue, id, mine)));
       ctx.say(
         `local worker for ${d.model} (pid ${d.pid}) died (${describeExit(d)}); ${moved.length} active bundle${moved.length === 1 ? '' : 's'} put back in the queue; ` +
           (d.restarted
@@ -845,10 +822,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       ctx.options.onProgress?.(ctx.tally.progress(Date.now() - ctx.started));
       await sleep(POLL_MS);
     }
-    ctx.log.info(
-      { jobs: drainedJobs, ms: Math.round(drainMs), cpuMs: Math.round(drainCpuMs), heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20) },
-      'queue drained',
-    );
+    ctx.log.info({ jobs: drainedJobs, ms: Math.round(drainMs), cpuMs: Math.round(drainCpuMs), heapMb: heapMb() }, 'queue drained');
     return ctx.tally.remaining() > 0;
   } catch (error) {
     lost = isPerceiveError(error) && error.code === 'redis-lost';

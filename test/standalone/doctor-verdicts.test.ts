@@ -69,6 +69,18 @@ describe('cores against threads and workers', () => {
     expect(v.status).toBe('warning');
     expect(v.fix).toBe('set models.clip.threads (or PERCEIVE_THREADS) to 2 or fewer');
   });
+  it('counts threads × servers × workers: one worker with servers: 2 of 2 threads oversubscribes 2 cores', () => {
+    const v = coreBudgetVerdict({ model: 'llava', workers: 1, servers: 2, threads: 2, cores: 2 });
+    expect(v.status).toBe('warning');
+    expect(v.message).toBe('1 local worker × 2 servers for llava run 4 compute threads on 2 cores; oversubscribed, they slow down sharply');
+    expect(v.fix).toBe('set models.llava.threads to 1, or use fewer models.llava.servers or --workers');
+    expect(coreBudgetVerdict({ model: 'llava', workers: 2, servers: 2, threads: 1, cores: 4 })).toEqual({
+      status: 'ok',
+      subject: 'cores llava',
+      message: '2 local workers × 2 servers × 1 thread on 4 cores',
+    });
+    expect(coreBudgetVerdict({ model: 'llava', workers: 2, servers: 2, threads: 1, cores: 3 }).status).toBe('warning');
+  });
   it('is ok within the cores', () => {
     expect(coreBudgetVerdict({ model: 'clip', workers: 1, threads: 2, cores: 2 })).toEqual({
       status: 'ok',

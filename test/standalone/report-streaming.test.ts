@@ -15,7 +15,7 @@ import { writeHandMadeRun } from '../support/hand-made-run.js';
 /**
  * The report reads one benchmark's samples at a time (report-stream.ts); every file it writes must
  * be byte for byte what the report wrote when it held the whole run in memory. The digests in
- * fixtures/report-streaming-digests.json were written by that earlier report (commit 5ae839e) on the
+ * fixtures/report-streaming-digests.json were written by that earlier report (main at a911257, in memory) on the
  * same runs in the same folder, with the folder written as `<root>`; set PERCEIVE_WRITE_REPORT_DIGESTS=1 to
  * rewrite them (only when a report's output changes on purpose).
  */

@@ -107,7 +107,17 @@ export function alive(pid: number): boolean {
  */
 export function writeQueueConfig(
   file: string,
-  o: { fixtures: string; output: string; prefix: string; arms?: Array<'clip' | 'vlm.vqascore'>; clipBatch?: number; limit?: number; minBundleTasks?: number },
+  o: {
+    fixtures: string;
+    output: string;
+    prefix: string;
+    arms?: Array<'clip' | 'vlm.vqascore'>;
+    clipBatch?: number;
+    limit?: number;
+    minBundleTasks?: number;
+    /** models.llava.servers (llama-servers per worker). */
+    llavaServers?: number;
+  },
 ): string {
   const arms = o.arms ?? ['clip', 'vlm.vqascore'];
   const lines = [
@@ -127,6 +137,7 @@ export function writeQueueConfig(
     `    model: ${o.fixtures}/tiny-llava/tiny-llava-text.gguf`,
     `    mmproj: ${o.fixtures}/tiny-llava/tiny-llava-mmproj.gguf`,
     '    context_size: 2048',
+    ...(o.llavaServers !== undefined ? [`    servers: ${o.llavaServers}`] : []),
     '  clip:',
     '    kind: clip',
     `    path: ${o.fixtures}/tiny-clip`,

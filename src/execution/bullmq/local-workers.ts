@@ -23,8 +23,8 @@ export interface WorkerDeath {
   pid: number;
   code: number | null;
   signal: NodeJS.Signals | null;
-  /** Its BullMQ worker id (jobs locked with it are its active ones), once it was ready. */
-  workerId: string | undefined;
+  /** Its BullMQ worker ids, one per server (jobs locked with one are its active ones), once it was ready; empty before. */
+  workerIds: string[];
   /** Its last log lines (from the run's log.jsonl) and stderr. */
   tail: string[];
   /** How many of this model's workers have died so far, this one included. */
@@ -36,7 +36,7 @@ export interface WorkerDeath {
 interface Slot {
   model: string;
   child: ChildProcess;
-  workerId: string | undefined;
+  workerIds: string[];
 }
 
 /** "signal SIGKILL" or "exit code 1". */
@@ -119,15 +119,15 @@ export class LocalWorkers {
       env: process.env,
       detached: true,
     });
-    const slot: Slot = { model, child, workerId: undefined };
+    const slot: Slot = { model, child, workerIds: [] };
     this.slots.push(slot);
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000);
     });
     child.on('message', (m: unknown) => {
-      const msg = m as { type?: string; workerId?: unknown };
-      if (msg?.type === 'worker-ready' && typeof msg.workerId === 'string') slot.workerId = msg.workerId;
+      const msg = m as { type?: string; workerIds?: unknown };
+      if (msg?.type === 'worker-ready' && Array.isArray(msg.workerIds)) slot.workerIds = msg.workerIds.filter((id): id is string => typeof id === 'string');
     });
     child.on('exit', (code, signal) => {
       const pid = child.pid ?? 0;
@@ -150,7 +150,7 @@ export class LocalWorkers {
         pid,
         code,
         signal,
-        workerId: slot.workerId,
+        workerIds: slot.workerIds,
         tail,
         deaths,
         restarted,

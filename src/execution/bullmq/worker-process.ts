@@ -17,9 +17,10 @@ export interface WorkerProcessOptions {
 }
 
 /**
- * A worker process (`perceive worker`, local or on another host): starts one model's runtime,
- * serves that model's BullMQ queue until stopped (Ctrl-C, SIGTERM, or, for a local worker, its
- * run process going away), then closes the runtime and its Redis connection. A stop is a graceful
+ * A worker process (`perceive worker`, local or on another host): starts one model's runtimes
+ * (several with llama's `servers`: one BullMQ worker each), serves that model's BullMQ queue until
+ * stopped (Ctrl-C, SIGTERM, or, for a local worker, its run process going away), then closes the
+ * runtimes and its Redis connection. A stop is a graceful
  * drain: the active bundles go back to the queue after their current task, with what they
  * finished, and the process exits 0 (a container orchestrator's SIGTERM is not a failure).
  */
@@ -48,33 +49,39 @@ export async function serveModelQueue(opts: WorkerProcessOptions): Promise<void>
     return { ...q, ...w, redis };
   });
   const tools = findHostTools([spec.kind], env);
-  const [queued, started] = await Promise.allSettled([queue, ModelRuntime.start(opts.model, spec, env, tools, path.dirname(logFile), log)]);
+  const [queued, started] = await Promise.allSettled([queue, ModelRuntime.startAll(opts.model, spec, env, tools, path.dirname(logFile), log)]);
   if (queued.status === 'rejected' || started.status === 'rejected') {
-    if (started.status === 'fulfilled') await started.value.close();
+    if (started.status === 'fulfilled') await Promise.allSettled(started.value.map((r) => r.close()));
     if (queued.status === 'fulfilled') queued.value.redis.disconnect();
     if (process.connected) process.disconnect();
     throw queued.status === 'rejected' ? queued.reason : (started as PromiseRejectedResult).reason;
   }
   const { redis, queueName, redactUrl, startBundleWorker } = queued.value;
-  const runtime = started.value;
+  const runtimes = started.value;
+  const runtime = runtimes[0]!;
   process.off('SIGINT', early);
   process.off('SIGTERM', earlyTerm);
   process.off('disconnect', early);
+  // One BullMQ worker per runtime (llama's `servers`): a bundle runs on the server whose worker took it,
+  // so its tasks reuse that server's KV cache; each takes as many bundles at once as its server has slots.
   const concurrency = opts.concurrency ?? runtime.slots;
-  const handle = startBundleWorker({
-    connection: redis,
-    settings: config.queue,
-    env: { runtime, dataDir: env.dataDir, taskDelayMs: env.taskDelayMs, worker: workerName() },
-    concurrency,
-    log,
-  });
-  // The run process (local workers) learns the BullMQ worker id: a job locked with it is put back at once if this process dies.
-  if (process.send) process.send({ type: 'worker-ready', workerId: handle.worker.id });
+  const handles = runtimes.map((r, k) =>
+    startBundleWorker({
+      connection: redis,
+      settings: config.queue,
+      env: { runtime: r, dataDir: env.dataDir, taskDelayMs: env.taskDelayMs, worker: workerName() },
+      concurrency,
+      log: runtimes.length > 1 ? log.child({ server: k }) : log,
+    }),
+  );
+  // The run process (local workers) learns the BullMQ worker ids: a job locked with one is put back at once if this process dies.
+  if (process.send) process.send({ type: 'worker-ready', workerIds: handles.map((h) => h.worker.id) });
   log.info(
     {
       queue: `${config.queue.prefix}:${queueName(opts.model, runtime.modelHash)}`,
       redis: redactUrl(env.redisUrl),
       concurrency,
+      servers: runtimes.length,
       dataDir: env.dataDir ?? null,
       modelHash: runtime.modelHash,
     },
@@ -92,14 +99,15 @@ export async function serveModelQueue(opts: WorkerProcessOptions): Promise<void>
       stopping = true;
       // Without Redis the bundles cannot go back: what they finished is kept beside the log (the run folder, for a local worker).
       if (redis.status !== 'ready') {
-        const kept = writeOrphanFiles(path.dirname(logFile), handle.unsaved());
+        const kept = writeOrphanFiles(
+          path.dirname(logFile),
+          handles.flatMap((h) => h.unsaved()),
+        );
         log.warn({ why, kept }, 'stopping without Redis: finished tasks of the active bundles kept in orphans/');
       }
       log.info({ why }, 'stopping: the active bundles go back to the queue after their current task');
-      void handle
-        .close()
-        .catch(() => {})
-        .then(() => runtime.close())
+      void Promise.allSettled(handles.map((h) => h.close()))
+        .then(() => Promise.allSettled(runtimes.map((r) => r.close())))
         .finally(resolve);
     };
     process.on('SIGINT', () => stop('SIGINT'));

@@ -18,14 +18,14 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
-import { errorMessage, PerceiveError } from '../../core/errors.js';
+import { PerceiveError } from '../../core/errors.js';
 import type { ContrastiveEncoder, DenseEncoder, ImageInput } from '../capabilities.js';
 import { ClipDenseEncoder } from './clip-dense-encoder.js';
 import { ClipPreprocessor, imageLabel, parsePreprocessorConfig } from './clip-preprocessor.js';
 import { ClipTokenizer, DEFAULT_CONTEXT_LENGTH } from './clip-tokenizer.js';
 import { describeZodIssues } from '../../core/zod-issues.js';
 import { readFloatInitializers } from './onnx-graph-reader.js';
-import { COMBINED, embeddingRows, fileExists, l2Normalise, readFolderJson, SEPARATE } from './onnx-folder.js';
+import { COMBINED, embeddingRows, fileExists, l2Normalise, openOnnxSessions, readFolderJson, SEPARATE } from './onnx-folder.js';
 
 export { l2Normalise };
 
@@ -244,31 +244,10 @@ export class ClipEncoder implements ContrastiveEncoder {
     const modelHash = await hashModelFiles(root, ['config.json', 'preprocessor_config.json', 'tokenizer.json', ...withData]);
 
     const openAll = async (providers: string[]): Promise<Sessions> => {
-      const sessionOptions: ort.InferenceSession.SessionOptions = {
-        executionProviders: providers,
-        graphOptimizationLevel: 'all',
-        executionMode: 'sequential',
-        interOpNumThreads: 1,
-        logSeverityLevel: 3,
-        ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
-      };
-      const open = async (rel: string): Promise<ort.InferenceSession> => {
-        try {
-          return await ort.InferenceSession.create(path.join(root, rel), sessionOptions);
-        } catch (error) {
-          throw new PerceiveError('bad-model', `onnxruntime cannot load ${path.join(root, rel)}: ${errorMessage(error)}`);
-        }
-      };
-      if (modelFiles.length === 2) {
-        const text = await open(SEPARATE.text);
-        const vision = await open(SEPARATE.vision).catch(async (error: unknown) => {
-          await text.release();
-          throw error;
-        });
-        return { text, vision, combined: false };
-      }
-      const both = await open(COMBINED);
-      return { text: both, vision: both, combined: true };
+      // modelFiles: the text then the vision tower, or the combined model alone.
+      const opened = await openOnnxSessions(root, modelFiles, providers, options.threads);
+      const text = opened[0]!;
+      return { text, vision: opened[1] ?? text, combined: opened.length === 1 };
     };
     const opened = await openOnProvider(options.provider ?? 'cpu', openAll);
     const sessions = opened.value;

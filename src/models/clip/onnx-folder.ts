@@ -1,11 +1,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type * as ort from 'onnxruntime-node';
+import * as ort from 'onnxruntime-node';
 import { errorMessage, PerceiveError } from '../../core/errors.js';
 
 /**
  * Reading a model folder in the Hugging Face ONNX layout, shared by the encoders on it (CLIP,
- * SigLIP): which files exist, its JSON files, and its embedding outputs as normalised rows.
+ * SigLIP): which files exist, its JSON files, its onnxruntime sessions, and its embedding outputs as
+ * normalised rows.
  */
 
 /** Model files by layout; paths relative to the folder. */
@@ -42,6 +43,39 @@ export async function readFolderJson(dir: string, name: string, options: { layou
   } catch (error) {
     throw new PerceiveError('bad-model', `${file} is not valid JSON: ${errorMessage(error)}`);
   }
+}
+
+/**
+ * Opens one onnxruntime session per model file (relative to `root`, in order) on `providers`, with
+ * the encoders' session options: full graph optimisation, sequential execution, one inter-op
+ * thread, warnings off, `threads` intra-op threads (onnxruntime's default when undefined). A file
+ * onnxruntime cannot load is a PerceiveError('bad-model') naming it; the sessions opened before it
+ * are released first.
+ */
+export async function openOnnxSessions(
+  root: string,
+  files: readonly string[],
+  providers: string[],
+  threads: number | undefined,
+): Promise<ort.InferenceSession[]> {
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: providers,
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    interOpNumThreads: 1,
+    logSeverityLevel: 3,
+    ...(threads !== undefined ? { intraOpNumThreads: threads } : {}),
+  };
+  const sessions: ort.InferenceSession[] = [];
+  for (const rel of files) {
+    try {
+      sessions.push(await ort.InferenceSession.create(path.join(root, rel), sessionOptions));
+    } catch (error) {
+      for (const opened of sessions) await opened.release();
+      throw new PerceiveError('bad-model', `onnxruntime cannot load ${path.join(root, rel)}: ${errorMessage(error)}`);
+    }
+  }
+  return sessions;
 }
 
 /** L2-normalised copy of a row (accumulated in float64). A zero row stays zero. */

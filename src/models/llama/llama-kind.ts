@@ -14,6 +14,9 @@ export const LLAMA_KIND = defineModelKind({
   resolvePaths: (spec, resolve) => ({ ...spec, model: resolve(spec.model), mmproj: resolve(spec.mmproj) }),
   files: (spec) => [spec.model, spec.mmproj],
   slots: (spec) => spec.slots,
+  /** `servers` llama-servers per worker; one when LLAMA_SERVER_URL attaches to a running server (nothing is started). */
+  instances: (spec, env) => (env.llamaServerUrl ? 1 : spec.servers),
+  describe: (spec) => ({ servers: spec.servers }),
   /** sha256 over the GGUF pair (memoised in the cache dir). */
   async hash(spec, env) {
     try {
@@ -46,9 +49,10 @@ export const LLAMA_KIND = defineModelKind({
     const b = tools as LlamaBinaries | null | undefined;
     return { llama_cpp: b ? { tag: b.tag, build_info: b.buildInfo, origin: b.origin, server: b.server } : null };
   },
-  async start(name, spec, { env, tools, logDir, log }) {
+  async start(name, spec, { env, tools, logDir, log, instance }) {
     const binaries = (tools.get('llama') as LlamaBinaries | null | undefined) ?? findLlamaBinaries(env);
-    const logFile = `${logDir}/llama-server.${name}.${process.pid}.log`;
+    // Several servers per worker: one log each, numbered from 0.
+    const logFile = `${logDir}/llama-server.${name}.${process.pid}${instance && instance.count > 1 ? `.${instance.index}` : ''}.log`;
     const runner = await LlamaRunner.start(spec, {
       env,
       binaries,
@@ -56,7 +60,15 @@ export const LLAMA_KIND = defineModelKind({
       // A restart is logged with why the old server ended (exit code or signal, its last lines).
       onRestart: (r) =>
         log?.warn(
-          { model: name, code: r.exit?.code ?? null, signal: r.exit?.signal ?? null, restarts: r.restarts, logTail: r.exit?.logTail ?? '', serverLog: logFile },
+          {
+            model: name,
+            server: instance?.index ?? 0,
+            code: r.exit?.code ?? null,
+            signal: r.exit?.signal ?? null,
+            restarts: r.restarts,
+            logTail: r.exit?.logTail ?? '',
+            serverLog: logFile,
+          },
           'llama-server restarted',
         ),
     });

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+const SERVERS_MESSAGE = 'a whole number ≥ 1 (llama-server processes per worker)';
+
 /** A llama.cpp VLM in the config: a text GGUF and its vision projector, served by llama-server. */
 export const LlamaModelSchema = z
   .strictObject({
@@ -13,13 +15,18 @@ export const LlamaModelSchema = z
     /** llama-server `-np`: parallel slots (each gets context_size / slots tokens of context); a worker serves this many bundles at once. */
     slots: z.number().int().positive().default(1),
     /**
+     * llama-server processes per worker (each with its own `slots`, port and log file, on the same
+     * `devices`): several servers on one GPU without more workers. A bundle runs on one of them.
+     */
+    servers: z.number(SERVERS_MESSAGE).int(SERVERS_MESSAGE).positive(SERVERS_MESSAGE).default(1),
+    /**
      * llama-server `-ngl`: layers kept on the GPU, a number, `auto` (llama.cpp's default: as many
      * as fit) or `all`. Only a GPU build (`perceive setup --cuda`, or LLAMA_SERVER_BIN) has a GPU.
      */
     gpu_layers: z.union([z.number().int().nonnegative(), z.enum(['auto', 'all'])]).optional(),
     /**
      * llama-server `--device`: the devices to offload to (`CUDA0`, `CUDA1`, or `none`; llama-server
-     * --list-devices names them). Several servers on one GPU: several workers with the same device.
+     * --list-devices names them). Several servers on one GPU: `servers`.
      */
     devices: z
       .array(z.string().regex(/^[A-Za-z0-9_-]+$/, 'a device name as llama-server --list-devices prints it'))

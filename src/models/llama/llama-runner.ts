@@ -13,8 +13,11 @@ import { LlamaServer, type LlamaServerExit } from './llama-server.js';
 
 export { CHOICE_SCORING_VERSION } from './choice-scoring-version.js';
 
-/** A llama model entry of the config (request_timeout_ms may be left out: 10 minutes). */
-type LlamaModelSpec = Omit<LlamaModelConfig, 'request_timeout_ms'> & { request_timeout_ms?: number };
+/**
+ * A llama model entry of the config (request_timeout_ms may be left out: 10 minutes). A runner is
+ * one server: `servers` (how many per worker) is the model kind's business, not the runner's.
+ */
+type LlamaModelSpec = Omit<LlamaModelConfig, 'request_timeout_ms' | 'servers'> & { request_timeout_ms?: number; servers?: number };
 
 /** How many top candidates to ask for first; the full vocabulary only when a wanted token is missing. */
 const FIRST_N_PROBS = 20;

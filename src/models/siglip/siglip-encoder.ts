@@ -19,10 +19,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
-import { errorMessage, PerceiveError } from '../../core/errors.js';
+import { PerceiveError } from '../../core/errors.js';
 import { chunks, hashModelFiles } from '../clip/clip-encoder.js';
 import { type OnnxProvider, type OnnxProviderSetting, openOnProvider } from '../clip/onnx-provider.js';
-import { COMBINED, embeddingRows, fileExists, readFolderJson, SEPARATE } from '../clip/onnx-folder.js';
+import { COMBINED, embeddingRows, fileExists, openOnnxSessions, readFolderJson, SEPARATE } from '../clip/onnx-folder.js';
 import { type ClipPreprocessor, imageLabel } from '../clip/clip-preprocessor.js';
 import type { ContrastiveEncoder, ImageInput } from '../capabilities.js';
 import { logitParamsFromConfig, readLogitParamsFromOnnx } from './siglip-logit-params.js';
@@ -174,31 +174,10 @@ export class SiglipEncoder implements ContrastiveEncoder {
     const modelHash = await hashModelFiles(root, hashed);
 
     const openTowers = async (providers: string[]): Promise<{ text: ort.InferenceSession; vision: ort.InferenceSession }> => {
-      const sessionOptions: ort.InferenceSession.SessionOptions = {
-        executionProviders: providers,
-        graphOptimizationLevel: 'all',
-        executionMode: 'sequential',
-        interOpNumThreads: 1,
-        logSeverityLevel: 3,
-        ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
-      };
-      const open = async (rel: string): Promise<ort.InferenceSession> => {
-        try {
-          return await ort.InferenceSession.create(path.join(root, rel), sessionOptions);
-        } catch (error) {
-          throw new PerceiveError('bad-model', `onnxruntime cannot load ${path.join(root, rel)}: ${errorMessage(error)}`);
-        }
-      };
-      if (modelFiles.length === 2) {
-        const t = await open(SEPARATE.text);
-        const v = await open(SEPARATE.vision).catch(async (error: unknown) => {
-          await t.release();
-          throw error;
-        });
-        return { text: t, vision: v };
-      }
-      const both = await open(COMBINED);
-      return { text: both, vision: both };
+      // modelFiles: the text then the vision tower, or the combined model alone.
+      const opened = await openOnnxSessions(root, modelFiles, providers, options.threads);
+      const text = opened[0]!;
+      return { text, vision: opened[1] ?? text };
     };
     const opened = await openOnProvider(options.provider ?? 'cpu', openTowers);
     const { text, vision } = opened.value;
