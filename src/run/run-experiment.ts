@@ -25,6 +25,7 @@ import {
   connectRedis,
   drainFinished,
   enqueueBundles,
+  jobsExist,
   openQueue,
   queueName,
   readOrphan,
@@ -686,6 +687,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       added += await guard(
         enqueueBundles(
           queue,
+          redis,
           toEnqueue.filter((b) => b.model === model).map((b) => jobOf(ctx, b)),
           config.queue,
         ),
@@ -724,8 +726,12 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       const left = new Set(ctx.tally.pendingTasks());
       for (const [model, queue] of queues) {
         const candidates = toEnqueue.filter((b) => b.model === model && todoTasks(b).some((t) => left.has(t.hash)));
-        const jobs = await Promise.all(candidates.map((b) => queue.getJob(b.id)));
-        const vanished = candidates.filter((_, k) => !jobs[k]);
+        const present = await jobsExist(
+          redis,
+          queue,
+          candidates.map((b) => b.id),
+        );
+        const vanished = candidates.filter((_, k) => !present[k]);
         if (vanished.length === 0) continue;
         let recovered = 0;
         for (const b of vanished) {
@@ -748,6 +754,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
         }
         const n = await enqueueBundles(
           queue,
+          redis,
           again.map((b) => jobOf(ctx, b)),
           config.queue,
         );

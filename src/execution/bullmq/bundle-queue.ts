@@ -112,13 +112,17 @@ export async function returnJobsOfDeadWorker(queue: Queue, redis: Redis, setting
 /**
  * Adds bundles as jobs whose id is the bundle hash: a bundle already in the queue (waiting,
  * active, delayed or completed but not yet stored) is left as it is, so enqueueing the same plan
- * twice adds nothing. Returns how many jobs are new.
+ * twice adds nothing (`jobsExist`: the jobs already there are not read). Returns how many jobs are new.
  */
-export async function enqueueBundles(queue: Queue, jobs: BundleJob[], settings: QueueSettings): Promise<number> {
+export async function enqueueBundles(queue: Queue, redis: Redis, jobs: BundleJob[], settings: QueueSettings): Promise<number> {
   let added = 0;
   for (let i = 0; i < jobs.length; i += 500) {
     const chunk = jobs.slice(i, i + 500);
-    const before = await Promise.all(chunk.map((j) => queue.getJob(j.bundle.id)));
+    const before = await jobsExist(
+      redis,
+      queue,
+      chunk.map((j) => j.bundle.id),
+    );
     const fresh = chunk.filter((_, k) => !before[k]);
     if (fresh.length === 0) continue;
     await queue.addBulk(
@@ -137,6 +141,26 @@ export async function enqueueBundles(queue: Queue, jobs: BundleJob[], settings: 
     added += fresh.length;
   }
   return added;
+}
+
+/**
+ * Whether each job id has a job in the queue (any state), asked with EXISTS on its hash in one
+ * pipeline: the job (its data, progress and return value) is never read. Reading every pending job
+ * with getJob to find the vanished ones held all their data at once in the run process (about
+ * 13 KB a job at 8 tasks each: tens of MB at 32,000 items).
+ */
+export async function jobsExist(redis: Redis, queue: Queue, ids: string[]): Promise<boolean[]> {
+  const out: boolean[] = [];
+  for (let i = 0; i < ids.length; i += 1000) {
+    const pipeline = redis.pipeline();
+    for (const id of ids.slice(i, i + 1000)) pipeline.exists(queue.toKey(id));
+    const replies = (await pipeline.exec()) ?? [];
+    for (const [error, n] of replies) {
+      if (error) throw error;
+      out.push(n === 1);
+    }
+  }
+  return out;
 }
 
 export interface Drained {
