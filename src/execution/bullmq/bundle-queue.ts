@@ -4,9 +4,8 @@ import { Redis } from 'ioredis';
 import type { QueueSettings } from '../../config/experiment.js';
 import { PerceiveError } from '../../core/errors.js';
 import type { ResultStore, TaskFailure } from '../../store/result-store.js';
-import { type BundleJob, type BundleOutcome, BundleOutcomeSchema, jobName, resultTask } from '../bundle-job.js';
+import { type BundleData, type BundleJob, type BundleOutcome, BundleOutcomeSchema, encodeBundleJob, jobName, resultTask } from '../bundle-job.js';
 import { BACKOFF_STRATEGY } from '../retry-policy.js';
-import { todoTasks } from '../plan.js';
 import { jobLockKey, prefixPattern, queueMetaPattern, queueNameOfMetaKey } from './redis-keys.js';
 
 export { redactUrl } from '../../core/redact-url.js';
@@ -128,7 +127,7 @@ export async function enqueueBundles(queue: Queue, redis: Redis, jobs: BundleJob
     await queue.addBulk(
       fresh.map((j) => ({
         name: jobName(j.bundle),
-        data: j,
+        data: encodeBundleJob(j),
         opts: {
           jobId: j.bundle.id,
           attempts: settings.attempts,
@@ -223,8 +222,10 @@ const DRAIN_CHUNK = 100;
 
 /** A finished job's results and failures: a failure with the job's reason for every task it did not finish. */
 function jobOutcome(job: Job, state: 'completed' | 'failed'): { results: unknown[]; failures: TaskFailure[] } {
-  const data = job.data as BundleJob;
-  const tasks = data?.bundle?.tasks ? todoTasks(data.bundle).map((t) => t.hash) : [];
+  // Only the tasks' hashes are read (any job version carries them).
+  const bundle = (job.data as { bundle?: Partial<Pick<BundleData, 'tasks' | 'done'>> } | undefined)?.bundle;
+  const done = new Set(Array.isArray(bundle?.done) ? bundle.done : []);
+  const tasks = Array.isArray(bundle?.tasks) ? bundle.tasks.map((t) => t?.hash).filter((h): h is string => typeof h === 'string' && !done.has(h)) : [];
   let results: unknown[] = [];
   let failures: TaskFailure[] = [];
   if (state === 'completed') {
