@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { ArmSpecSchema } from '../config/experiment.js';
-import { ItemSchema } from '../core/item.js';
+import { type Item, ItemSchema } from '../core/item.js';
 import { TaskFailureSchema } from '../store/result-store.js';
-import type { Item } from '../core/item.js';
 import { type ArmIdentity, type PlannedBundle, todoTasks } from './plan.js';
 
 /**
