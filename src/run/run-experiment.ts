@@ -25,6 +25,7 @@ import {
   connectRedis,
   drainFinished,
   enqueueBundles,
+  jobsExist,
   openQueue,
   queueName,
   readOrphan,
@@ -141,73 +142,109 @@ async function hashImages(items: Item[], dataDirs: Map<string, string>): Promise
   return { hashes, unreadable };
 }
 
-/** Tracks which of the run's tasks are finished, per model. */
+/**
+ * Loads every benchmark, each item stamped with its benchmark's option order and seed. Its own
+ * function: a benchmark's set as loaded (its items before stamping) is garbage once this returns
+ * (kept in the run's frame, the last benchmark's unstamped items stayed alive for the whole run).
+ */
+async function loadBenchmarks(
+  specs: BenchmarkSpec[],
+  run: RunDirectory,
+  say: (line: string) => void,
+): Promise<{ items: Item[]; loadFailures: Array<{ spec: BenchmarkSpec; failure: LoadFailure }> }> {
+  const items: Item[] = [];
+  const loadFailures: Array<{ spec: BenchmarkSpec; failure: LoadFailure }> = [];
+  for (const spec of specs) {
+    const family = benchmarkFamily(spec.format);
+    const set = await family.load(spec);
+    say(`${spec.name}: ${set.items.length} items from ${spec.annotations}${set.failures.length ? `, ${set.failures.length} bad rows` : ''}`);
+    // The benchmark's option order (config, else the family's default) and its seed travel on the item: letter arms resolve their order per item.
+    // One at a time: spreading a benchmark of 100,000 items into push() overflows the call stack.
+    for (const i of set.items) items.push(stampOptionOrder(i, spec.option_order ?? family.defaultOptionOrder ?? 'circular', spec.seed));
+    for (const failure of set.failures) loadFailures.push({ spec, failure });
+    // Many bad rows: counts per reason and the first few on the console, all of them in bad-rows.jsonl.
+    for (const line of badRowLines(set.failures, run.file('bad-rows.jsonl'))) say(line);
+  }
+  return { items, loadFailures };
+}
+
+/**
+ * Tracks which of the run's tasks are finished, per model: the pending tasks (hash → model, each
+ * deleted once stored or failed, so the map shrinks as the run goes) and counts. Nothing is kept
+ * per finished task.
+ */
 class Tally {
-  private readonly pending = new Map<string, Set<string>>();
-  private readonly totals = new Map<string, number>();
-  private readonly failedTasks = new Map<string, Set<string>>();
-  private readonly reusedCount = new Map<string, number>();
-  private readonly modelOf = new Map<string, string>();
+  private readonly pending = new Map<string, string>();
+  private readonly counts = new Map<string, { total: number; pending: number; failed: number; reused: number }>();
   private readonly finishedAt = new Map<string, number>();
   computed = 0;
 
   constructor(tasks: PlannedTask[], done: Set<string>) {
+    // A task planned twice (the same question in two bundles) counts once.
+    const seen = new Set<string>();
     for (const t of tasks) {
       const m = t.arm.model;
-      this.modelOf.set(t.hash, m);
-      if (!this.pending.has(m)) {
-        this.pending.set(m, new Set());
-        this.failedTasks.set(m, new Set());
-        this.totals.set(m, 0);
-        this.reusedCount.set(m, 0);
+      let c = this.counts.get(m);
+      if (!c) this.counts.set(m, (c = { total: 0, pending: 0, failed: 0, reused: 0 }));
+      if (seen.has(t.hash)) continue;
+      seen.add(t.hash);
+      c.total++;
+      if (done.has(t.hash)) c.reused++;
+      else {
+        c.pending++;
+        this.pending.set(t.hash, m);
       }
-    }
-    for (const [hash, m] of this.modelOf) {
-      this.totals.set(m, this.totals.get(m)! + 1);
-      if (done.has(hash)) this.reusedCount.set(m, this.reusedCount.get(m)! + 1);
-      else this.pending.get(m)!.add(hash);
     }
   }
 
+  /** The model of a pending task, which is no longer pending; undefined when it was not. */
+  private take(task: string): { total: number; pending: number; failed: number; reused: number } | undefined {
+    const m = this.pending.get(task);
+    if (m === undefined) return undefined;
+    this.pending.delete(task);
+    const c = this.counts.get(m)!;
+    c.pending--;
+    return c;
+  }
+
   stored(task: string): void {
-    const m = this.modelOf.get(task);
-    if (m && this.pending.get(m)!.delete(task)) this.computed++;
+    if (this.take(task)) this.computed++;
   }
 
   /** A task another run process stored meanwhile: done, but counted as reused, not computed here. */
   storedElsewhere(task: string): void {
-    const m = this.modelOf.get(task);
-    if (m && this.pending.get(m)!.delete(task)) this.reusedCount.set(m, this.reusedCount.get(m)! + 1);
+    const c = this.take(task);
+    if (c) c.reused++;
   }
 
   failed(task: string): void {
-    const m = this.modelOf.get(task);
-    if (m && this.pending.get(m)!.delete(task)) this.failedTasks.get(m)!.add(task);
+    const c = this.take(task);
+    if (c) c.failed++;
   }
 
   remaining(model?: string): number {
-    if (model) return this.pending.get(model)?.size ?? 0;
-    return [...this.pending.values()].reduce((n, s) => n + s.size, 0);
+    if (model) return this.counts.get(model)?.pending ?? 0;
+    return this.pending.size;
   }
 
   pendingTasks(): string[] {
-    return [...this.pending.values()].flatMap((s) => [...s]);
+    return [...this.pending.keys()];
   }
 
   reused(): number {
-    return [...this.reusedCount.values()].reduce((a, b) => a + b, 0);
+    return [...this.counts.values()].reduce((a, c) => a + c.reused, 0);
   }
 
   /** Per queue; a finished queue's clock stops, so its rate stays what it was. */
   progress(elapsedMs: number): QueueProgress[] {
-    return [...this.totals].map(([model, total]) => {
-      if (this.pending.get(model)!.size === 0 && !this.finishedAt.has(model)) this.finishedAt.set(model, elapsedMs);
+    return [...this.counts].map(([model, c]) => {
+      if (c.pending === 0 && !this.finishedAt.has(model)) this.finishedAt.set(model, elapsedMs);
       return {
         model,
-        total,
-        done: total - this.pending.get(model)!.size,
-        failed: this.failedTasks.get(model)!.size,
-        reused: this.reusedCount.get(model)!,
+        total: c.total,
+        done: c.total - c.pending,
+        failed: c.failed,
+        reused: c.reused,
         elapsedMs: this.finishedAt.get(model) ?? elapsedMs,
       };
     });
@@ -316,19 +353,7 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
   try {
     const formats = new Map(config.benchmarks.map((b) => [b.name, b.format] as const));
     const stage = new StageClock();
-    const items: Item[] = [];
-    const loadFailures: Array<{ spec: BenchmarkSpec; failure: LoadFailure }> = [];
-    for (const spec of config.benchmarks) {
-      const family = benchmarkFamily(spec.format);
-      const set = await family.load(spec);
-      say(`${spec.name}: ${set.items.length} items from ${spec.annotations}${set.failures.length ? `, ${set.failures.length} bad rows` : ''}`);
-      // The benchmark's option order (config, else the family's default) and its seed travel on the item: letter arms resolve their order per item.
-      // One at a time: spreading a benchmark of 100,000 items into push() overflows the call stack.
-      for (const i of set.items) items.push(stampOptionOrder(i, spec.option_order ?? family.defaultOptionOrder ?? 'circular', spec.seed));
-      for (const failure of set.failures) loadFailures.push({ spec, failure });
-      // Many bad rows: counts per reason and the first few on the console, all of them in bad-rows.jsonl.
-      for (const line of badRowLines(set.failures, run.file('bad-rows.jsonl'))) say(line);
-    }
+    const { items, loadFailures } = await loadBenchmarks(config.benchmarks, run, say);
     if (loadFailures.length > BAD_ROWS_SHOWN) {
       run.writeLinesAtomic(
         'bad-rows.jsonl',
@@ -665,6 +690,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       added += await guard(
         enqueueBundles(
           queue,
+          redis,
           toEnqueue.filter((b) => b.model === model).map((b) => jobOf(ctx, b)),
           config.queue,
         ),
@@ -701,8 +727,12 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       const left = new Set(ctx.tally.pendingTasks());
       for (const [model, queue] of queues) {
         const candidates = toEnqueue.filter((b) => b.model === model && todoTasks(b).some((t) => left.has(t.hash)));
-        const jobs = await Promise.all(candidates.map((b) => queue.getJob(b.id)));
-        const vanished = candidates.filter((_, k) => !jobs[k]);
+        const present = await jobsExist(
+          redis,
+          queue,
+          candidates.map((b) => b.id),
+        );
+        const vanished = candidates.filter((_, k) => !present[k]);
         if (vanished.length === 0) continue;
         let recovered = 0;
         for (const b of vanished) {
@@ -725,6 +755,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
         }
         const n = await enqueueBundles(
           queue,
+          redis,
           again.map((b) => jobOf(ctx, b)),
           config.queue,
         );

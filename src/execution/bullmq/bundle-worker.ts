@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { QueueSettings } from '../../config/experiment.js';
 import { errorMessage } from '../../core/errors.js';
-import { type BundleJob, BundleJobSchema, type BundleOutcome, BundleOutcomeSchema } from '../bundle-job.js';
+import { type BundleOutcome, BundleJobSchema, BundleOutcomeSchema, decodeBundleJob } from '../bundle-job.js';
 import { queueName, readOrphan, saveOrphan } from './bundle-queue.js';
 import { orphanKey } from './redis-keys.js';
 import { todoTasks } from '../plan.js';
@@ -59,7 +59,7 @@ export function startBundleWorker(args: {
     if (!parsed.success) {
       throw new UnrecoverableError(`bad-job: job ${job.id} does not hold a bundle: ${describeZodIssues(parsed.error, { limit: 1 })}`);
     }
-    const data = parsed.data as BundleJob;
+    const data = decodeBundleJob(parsed.data);
     const orphan = orphanKey(args.settings.prefix, job.queueName, String(job.id));
     // Tasks finished under an earlier job of this bundle that vanished (its outcome kept as an orphan).
     const previous = BundleOutcomeSchema.safeParse(job.progress).success ? (job.progress as BundleOutcome) : await readOrphan(args.connection, orphan);
