@@ -12,19 +12,18 @@
  * run of each counts (the machine is shared, so the best run is the least disturbed one).
  * The last line is the runner / bare onnxruntime ratio (target ≤ 1.10).
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import sharp from 'sharp';
 import { Prng } from '../src/fixtures/prng.js';
 import { ClipEncoder } from '../src/models/clip/clip-encoder.js';
 import { executionProviders, OnnxProviderSchema, onnxCudaInstalled, resolveOnnxProvider } from '../src/models/clip/onnx-provider.js';
 import { ClipPreprocessor } from '../src/models/clip/clip-preprocessor.js';
 import type { ImageInput } from '../src/models/capabilities.js';
 import { ensureShapeModel, positiveIntOption, SHAPE_ROOT, shapeOption } from './support/shape-model.js';
+import { seededJpegs } from './support/seeded-jpegs.js';
 import { spreadText } from './support/spread.js';
 
 const { values } = parseArgs({
@@ -58,32 +57,6 @@ const providerSetting = OnnxProviderSchema.parse(values.provider);
 const provider = resolveOnnxProvider(providerSetting, onnxCudaInstalled());
 const modelDir = await ensureShapeModel(shape, layers);
 
-/** Seeded 640×480 JPEGs: smooth colour fields with noise, so they decode like photos, not like flat colour. */
-async function makeImages(n: number): Promise<ImageInput[]> {
-  const rng = new Prng(1234);
-  const w = 640;
-  const h = 480;
-  const out: ImageInput[] = [];
-  for (let i = 0; i < n; i++) {
-    const raw = Buffer.alloc(w * h * 3);
-    const base = [rng.int(256), rng.int(256), rng.int(256)];
-    const fx = 1 + rng.int(8);
-    const fy = 1 + rng.int(8);
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const o = (y * w + x) * 3;
-        const wave = 60 * Math.sin((x * fx) / 50) * Math.cos((y * fy) / 40);
-        for (let c = 0; c < 3; c++) raw[o + c] = Math.max(0, Math.min(255, (base[c] ?? 0) + (wave * (c + 1)) / 2 + rng.int(24)));
-      }
-    }
-    const bytes = await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
-      .jpeg({ quality: 90 })
-      .toBuffer();
-    out.push({ bytes, sha256: createHash('sha256').update(bytes).digest('hex') });
-  }
-  return out;
-}
-
 /** Runs every measurement once to warm up, then `repeats` rounds, interleaved so that load from other processes hits all alike; the best run of each counts. */
 async function interleaved(measures: Array<{ label: string; fn: () => Promise<void> }>): Promise<{ best: number[]; runs: number[][] }> {
   for (const m of measures) await m.fn();
@@ -110,7 +83,7 @@ async function interleaved(measures: Array<{ label: string; fn: () => Promise<vo
 }
 
 async function main(): Promise<void> {
-  const images = await makeImages(imageCount);
+  const images = await seededJpegs(imageCount);
   const config = JSON.parse(await fs.readFile(path.join(modelDir, 'config.json'), 'utf8')) as {
     vision_config: { image_size: number; num_hidden_layers: number; hidden_size: number };
   };

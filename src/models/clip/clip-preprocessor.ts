@@ -250,23 +250,33 @@ export class ClipPreprocessor {
     const data = target ?? new Float32Array(3 * plane);
     if (data.length !== 3 * plane) throw new RangeError(`toTensor target holds ${data.length} values, needs ${3 * plane}`);
     const table = this.lut();
-    for (let c = 0; c < 3; c++) {
-      const lut = table.subarray(c * 256, c * 256 + 256);
-      // Outside the source = HF's zero padding (a 0 pixel, then rescaled and normalised).
-      const pad = lut[0] as number;
-      for (let y = 0; y < out.height; y++) {
-        const sy = top + y;
-        const row = c * plane + y * out.width;
-        if (sy < 0 || sy >= height) {
-          data.fill(pad, row, row + out.width);
-          continue;
-        }
-        const x0 = Math.max(0, -left);
-        const x1 = Math.min(out.width, width - left);
-        if (x0 > 0) data.fill(pad, row, row + x0);
-        if (x1 < out.width) data.fill(pad, row + Math.max(x1, 0), row + out.width);
-        let src = (sy * width + left + x0) * 3 + c;
-        for (let x = x0; x < x1; x++, src += 3) data[row + x] = lut[rgb[src] as number] as number;
+    const [lr, lg, lb] = [0, 1, 2].map((c) => table.subarray(c * 256, c * 256 + 256)) as [Float32Array, Float32Array, Float32Array];
+    // Outside the source = HF's zero padding (a 0 pixel, then rescaled and normalised).
+    const pad = (from: number, to: number): void => {
+      if (to <= from) return;
+      data.fill(lr[0] as number, from, to);
+      data.fill(lg[0] as number, plane + from, plane + to);
+      data.fill(lb[0] as number, 2 * plane + from, 2 * plane + to);
+    };
+    const x0 = Math.max(0, -left);
+    const x1 = Math.max(x0, Math.min(out.width, width - left));
+    const g = plane;
+    const b = 2 * plane;
+    // One pass over each source row, writing the three planes (the source is read once, in order).
+    for (let y = 0; y < out.height; y++) {
+      const sy = top + y;
+      const row = y * out.width;
+      if (sy < 0 || sy >= height) {
+        pad(row, row + out.width);
+        continue;
+      }
+      pad(row, row + x0);
+      pad(row + x1, row + out.width);
+      let src = (sy * width + left + x0) * 3;
+      for (let d = row + x0, end = row + x1; d < end; d++, src += 3) {
+        data[d] = lr[rgb[src] as number] as number;
+        data[g + d] = lg[rgb[src + 1] as number] as number;
+        data[b + d] = lb[rgb[src + 2] as number] as number;
       }
     }
     return { data, height: out.height, width: out.width };
