@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { realPathOutsideReason } from '../core/data-path.js';
 import type { BenchmarkSpec, LoadedConfig } from '../config/experiment.js';
 import type { Environment } from '../core/environment.js';
 import { errorMessage, isPerceiveError, PerceiveError } from '../core/errors.js';
+import { SmallFileHasher } from '../core/file-hash.js';
 import type { Item } from '../core/item.js';
 import { stampOptionOrder } from '../core/option-order.js';
 import type { HostTools } from '../models/model-kind.js';
@@ -121,6 +122,7 @@ async function hashImages(items: Item[], dataDirs: Map<string, string>): Promise
   const hashes = new Map<string, string>();
   const unreadable = new Map<string, string>();
   const dirOf = new Map<string, string | undefined>();
+  const hasher = new SmallFileHasher();
   for (const i of items) for (const f of i.images) if (!dirOf.has(f)) dirOf.set(f, dataDirs.get(i.benchmark));
   for (const [file, dir] of dirOf) {
     const outside = dir === undefined ? undefined : realPathOutsideReason(dir, file);
@@ -129,12 +131,7 @@ async function hashImages(items: Item[], dataDirs: Map<string, string>): Promise
       continue;
     }
     try {
-      hashes.set(
-        file,
-        createHash('sha256')
-          .update(await fs.readFile(file))
-          .digest('hex'),
-      );
+      hashes.set(file, await hasher.sha256(file));
     } catch (error) {
       unreadable.set(file, `cannot read image ${file}: ${errorMessage(error)}`);
     }
