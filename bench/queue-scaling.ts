@@ -25,7 +25,6 @@ const perWorker = Number(argValue('per-worker', small ? '40' : '150'));
 process.env.PERCEIVE_TEST_TASK_DELAY_MS = String(DELAY_MS);
 const env = readEnvironment();
 const fixtures = await benchFixtures();
-const dir = tempDir('queue-scaling');
 
 const repeats = Number(argValue('repeats', '1'));
 // Each repeat runs every N once; a repeat's figure is its min over N. The best repeat counts, the spread beside it.
@@ -34,6 +33,8 @@ let rates = new Map<number, number>();
 let best = new Map<number, number>();
 for (let rep = 0; rep < repeats; rep++) {
   rates = new Map<number, number>();
+  // A folder (and so a store) per repeat: in one store a repeat would find every task already computed.
+  const dir = tempDir(`queue-scaling-r${rep}`);
   for (const n of counts) {
     const prefix = uniquePrefix(`scaling${n}`);
     const benchmarks = await whatsupBenchmarks(perWorker * n);
@@ -56,12 +57,12 @@ for (let rep = 0; rep < repeats; rep++) {
       await dropPrefix(prefix);
     }
   }
+  fs.rmSync(dir, { recursive: true, force: true });
   const one = rates.get(1)!;
   const figure = Math.min(...counts.map((n) => rates.get(n)! / (n * one)));
   figures.push(figure);
   if (figure >= Math.max(...figures)) best = rates;
 }
-fs.rmSync(dir, { recursive: true, force: true });
 const one = best.get(1)!;
 let worst = Infinity;
 for (const n of counts) {
