@@ -43,6 +43,14 @@ export interface ReportContext {
   seed?: number;
 }
 
+/** The bootstrap settings a context sets (summarise's defaults for the rest). */
+function bootstrapOptions(context: ReportContext): { iterations?: number; seed?: number } {
+  return {
+    ...(context.iterations === undefined ? {} : { iterations: context.iterations }),
+    ...(context.seed === undefined ? {} : { seed: context.seed }),
+  };
+}
+
 /** The benchmarks and arms of a run in the order of their first sample the analysis keeps. */
 export interface ReportOrder {
   benchmarks: string[];
@@ -128,10 +136,7 @@ export function analyseBenchmark(
   onItemRows?: (comparison: ComparisonWithTest, rows: ItemRow[]) => void,
 ): BenchmarkAnalysis {
   const { samples, lines } = read;
-  const summary = summarise(context.runId, samples, context.formats, context.baseline, {
-    ...(context.iterations === undefined ? {} : { iterations: context.iterations }),
-    ...(context.seed === undefined ? {} : { seed: context.seed }),
-  });
+  const summary = summarise(context.runId, samples, context.formats, context.baseline, bootstrapOptions(context));
   const tables = probeTables(read.probes, samples, context.formats);
   const armLines = new Map<string, number>();
   const failureLines = new Map<string, number>();
@@ -189,10 +194,7 @@ export class ReportAssembler {
   model(options: { wallMs?: number } = {}): ReportModel {
     const c = this.context;
     const parts = this.sorted();
-    const empty = summarise(c.runId, [], c.formats, c.baseline, {
-      ...(c.iterations === undefined ? {} : { iterations: c.iterations }),
-      ...(c.seed === undefined ? {} : { seed: c.seed }),
-    });
+    const empty = summarise(c.runId, [], c.formats, c.baseline, bootstrapOptions(c));
     const summary =
       parts.length === 0
         ? empty
