@@ -31,17 +31,23 @@ function tasksPerServer(log: string): Map<unknown, number> {
   return per;
 }
 
+/** A config of the tiny LLaVA's vlm.vqascore with `servers: 2`, one task per bundle, writing into `out`. */
+function serversConfig(name: string, out: string): { output: string; config: string } {
+  const output = path.join(setup.dir, out);
+  const config = writeQueueConfig(path.join(setup.dir, `${name}.yaml`), {
+    fixtures: path.join(setup.dir, 'fixtures'),
+    output,
+    prefix,
+    arms: ['vlm.vqascore'],
+    minBundleTasks: 1,
+    llavaServers: 2,
+  });
+  return { output, config };
+}
+
 describe('servers: 2 (two llama-servers per worker)', () => {
   it('one queue worker serves the model with two servers: both take bundles, every sample is stored once, both stop with the worker', async () => {
-    const output = path.join(setup.dir, 'out');
-    const config = writeQueueConfig(path.join(setup.dir, 'queue.yaml'), {
-      fixtures: path.join(setup.dir, 'fixtures'),
-      output,
-      prefix,
-      arms: ['vlm.vqascore'],
-      minBundleTasks: 1,
-      llavaServers: 2,
-    });
+    const { output, config } = serversConfig('queue', 'out');
     const run = perceive(['run', '--config', config, '--run-id', 'q', '--workers', '0', '--quiet']);
     await waitFor('enqueue', () => run.err().includes('enqueued'));
     const workerLog = path.join(setup.dir, 'worker', 'w.log.jsonl');
@@ -70,7 +76,6 @@ describe('servers: 2 (two llama-servers per worker)', () => {
     expect((await worker.exit).code).toBe(0);
     expect(await waitUntilGone(servers)).toEqual([]);
 
-    fs.cpSync(path.dirname(workerLog), '/tmp/keep-servers', { recursive: true });
     const samples = RunDirectory.open(path.join(output, 'q')).readSamples();
     expect(samples.length).toBeGreaterThan(0);
     expect(samples.every((s) => s.status === 'ok')).toBe(true);
@@ -94,15 +99,7 @@ describe('servers: 2 (two llama-servers per worker)', () => {
   }, 300_000);
 
   it('the in-process mode (--queue inline) runs the bundles on both servers too', async () => {
-    const output = path.join(setup.dir, 'out-inline');
-    const config = writeQueueConfig(path.join(setup.dir, 'inline.yaml'), {
-      fixtures: path.join(setup.dir, 'fixtures'),
-      output,
-      prefix,
-      arms: ['vlm.vqascore'],
-      minBundleTasks: 1,
-      llavaServers: 2,
-    });
+    const { output, config } = serversConfig('inline', 'out-inline');
     const run = perceive(['run', '--config', config, '--run-id', 'i', '--queue', 'inline', '--quiet'], { PERCEIVE_TEST_TASK_DELAY_MS: '50' });
     const done = await run.exit;
     expect(done.code, done.stderr).toBe(0);

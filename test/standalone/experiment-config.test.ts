@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { loadExperimentConfig, parseExperimentConfig } from '../../src/config/experiment.js';
-import { PerceiveError } from '../../src/core/errors.js';
+import { errorOf } from '../support/perceive-error-of.js';
 
 const GOOD = `
 name: t
@@ -14,16 +14,6 @@ arms:
   - { arm: clip, model: clip }
   - { arm: vlm.vqascore, model: llava }
 `;
-
-function errorOf(fn: () => unknown): PerceiveError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof PerceiveError) return e;
-    throw e;
-  }
-  throw new Error('no error');
-}
 
 describe('experiment config', () => {
   it('parses, applies defaults and resolves paths against the config folder', () => {

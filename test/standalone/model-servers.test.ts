@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseExperimentConfig } from '../../src/config/experiment.js';
 import { readEnvironment } from '../../src/core/environment.js';
-import { PerceiveError } from '../../src/core/errors.js';
+import { errorOf } from '../support/perceive-error-of.js';
 import { runtimeCount } from '../../src/execution/model-runtime.js';
 import { startTogether } from '../../src/execution/start-together.js';
 import { modelKind } from '../../src/models/registry.js';
@@ -17,16 +17,6 @@ arms:
   - { arm: clip, model: clip }
   - { arm: vlm.vqascore, model: llava }
 `;
-
-function errorOf(fn: () => unknown): PerceiveError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof PerceiveError) return e;
-    throw e;
-  }
-  throw new Error('no error');
-}
 
 const env = { ...readEnvironment({}), llamaServerUrl: undefined };
 
