@@ -13,6 +13,7 @@ import { connectRedis } from '../execution/bullmq/bundle-queue.js';
 import { checkEvictionPolicy, REQUIRED_EVICTION_POLICY } from '../execution/bullmq/redis-policy.js';
 import { coreBudgetVerdict } from '../execution/core-budget.js';
 import { runtimeCount } from '../execution/model-runtime.js';
+import { startTogether } from '../execution/start-together.js';
 import type { QueueMode } from './run-experiment.js';
 import { findHostTools, describeHostTools } from '../models/host-tools.js';
 import { modelKind } from '../models/registry.js';
@@ -236,7 +237,11 @@ function llamaServerVerdict(env: Environment, tools: ReadonlyMap<string, unknown
   );
 }
 
-/** Starts one model as a worker would (llama-server until /health, or the ONNX sessions), then stops it. */
+/**
+ * Starts one model as a worker would, every one of its runtimes at once (llama's `servers`: that
+ * many llama-servers until /health; an ONNX folder's sessions), then stops them: a host that can
+ * hold one server but not the configured four is found here, not an hour into the run.
+ */
 async function startVerdict(
   name: string,
   spec: ModelSpec,
@@ -247,7 +252,11 @@ async function startVerdict(
 ): Promise<CheckVerdict> {
   const subject = `start ${name}`;
   const t0 = Date.now();
-  const starting = modelKind(spec.kind).start(name, spec, { env, tools, logDir });
+  const count = runtimeCount(spec, env);
+  const kind = modelKind(spec.kind);
+  const starting = startTogether(count, (index) =>
+    kind.start(name, spec, { env, tools, logDir, ...(count > 1 ? { instance: { index, count } } : {}) }),
+  );
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
@@ -256,7 +265,7 @@ async function startVerdict(
     const started = await Promise.race([starting, timedOut]);
     if (started === 'timeout') {
       // Stopped as soon as it does start.
-      starting.then((m) => m.close()).catch(() => {});
+      starting.then((all) => Promise.allSettled(all.map((m) => m.close()))).catch(() => {});
       return verdict(
         'error',
         subject,
@@ -265,10 +274,12 @@ async function startVerdict(
       );
     }
     const seconds = ((Date.now() - t0) / 1000).toFixed(1);
-    await started.close();
+    await Promise.all(started.map((m) => m.close()));
+    const slots = started[0]?.slots ?? 0;
+    const servers = count > 1 ? `${count} servers together, ` : '';
     const described = Object.entries(modelKind(spec.kind).describe?.(spec) ?? {}).filter(([k]) => k === 'provider');
     const extra = described.map(([k, v]) => `, ${k} ${String(v)}`).join('');
-    return verdict('ok', subject, `${spec.kind} model started in ${seconds} s (${started.slots} slot${started.slots === 1 ? '' : 's'}${extra}) and stopped`);
+    return verdict('ok', subject, `${spec.kind} model started in ${seconds} s (${servers}${slots} slot${slots === 1 ? '' : 's'}${count > 1 ? ' each' : ''}${extra}) and stopped`);
   } catch (error) {
     return verdict('error', subject, `${errorMessage(error)} (logs: ${logDir})`, isPerceiveError(error) ? error.hint : undefined);
   } finally {
