@@ -254,9 +254,7 @@ async function startVerdict(
   const t0 = Date.now();
   const count = runtimeCount(spec, env);
   const kind = modelKind(spec.kind);
-  const starting = startTogether(count, (index) =>
-    kind.start(name, spec, { env, tools, logDir, ...(count > 1 ? { instance: { index, count } } : {}) }),
-  );
+  const starting = startTogether(count, (index) => kind.start(name, spec, { env, tools, logDir, ...(count > 1 ? { instance: { index, count } } : {}) }));
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
@@ -279,7 +277,11 @@ async function startVerdict(
     const servers = count > 1 ? `${count} servers together, ` : '';
     const described = Object.entries(modelKind(spec.kind).describe?.(spec) ?? {}).filter(([k]) => k === 'provider');
     const extra = described.map(([k, v]) => `, ${k} ${String(v)}`).join('');
-    return verdict('ok', subject, `${spec.kind} model started in ${seconds} s (${servers}${slots} slot${slots === 1 ? '' : 's'}${count > 1 ? ' each' : ''}${extra}) and stopped`);
+    return verdict(
+      'ok',
+      subject,
+      `${spec.kind} model started in ${seconds} s (${servers}${slots} slot${slots === 1 ? '' : 's'}${count > 1 ? ' each' : ''}${extra}) and stopped`,
+    );
   } catch (error) {
     return verdict('error', subject, `${errorMessage(error)} (logs: ${logDir})`, isPerceiveError(error) ? error.hint : undefined);
   } finally {

@@ -65,8 +65,10 @@ describe('perceive doctor on the demo config (real Redis, real llama-server, rea
     expect(verdicts.find((v) => v.subject === 'redis policy')?.message).toBe('maxmemory-policy noeviction');
   }, 600_000);
 
-  it('starts every one of a model\'s `servers` together, as its worker would', async () => {
-    const file = demoConfig('servers', (t) => t.replace('    context_size: 2048\n    slots: 1\n  chatml:', '    context_size: 2048\n    slots: 1\n    servers: 2\n  chatml:'));
+  it("starts every one of a model's `servers` together, as its worker would", async () => {
+    const file = demoConfig('servers', (t) =>
+      t.replace('    context_size: 2048\n    slots: 1\n  chatml:', '    context_size: 2048\n    slots: 1\n    servers: 2\n  chatml:'),
+    );
     expect(fs.readFileSync(file, 'utf8')).toContain('servers: 2');
     const verdicts = await collect(file, redis.url);
     const start = verdicts.find((v) => v.subject === 'start llava');
