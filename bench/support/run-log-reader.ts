@@ -30,12 +30,18 @@ export function readLog(file: string, msg?: string): LogLine[] {
  * of the worker processes and the tail, where some workers have nothing left, are excluded).
  */
 export function steadyThroughput(lines: LogLine[]): { tasksPerSecond: number; windowMs: number; tasks: number; workers: number } {
-  const byPid = new Map<number, number[]>();
-  for (const l of lines) byPid.set(l.pid, [...(byPid.get(l.pid) ?? []), l.time]);
-  const firsts = [...byPid.values()].map((t) => Math.min(...t));
-  const lasts = [...byPid.values()].map((t) => Math.max(...t));
-  const from = Math.max(...firsts);
-  const to = Math.min(...lasts);
+  // Each worker's first and last task (a running min and max: linear, and no argument spread to overflow the stack).
+  const byPid = new Map<number, { first: number; last: number }>();
+  for (const l of lines) {
+    const seen = byPid.get(l.pid);
+    if (seen) {
+      seen.first = Math.min(seen.first, l.time);
+      seen.last = Math.max(seen.last, l.time);
+    } else byPid.set(l.pid, { first: l.time, last: l.time });
+  }
+  const spans = [...byPid.values()];
+  const from = Math.max(...spans.map((s) => s.first));
+  const to = Math.min(...spans.map((s) => s.last));
   const inside = lines.filter((l) => l.time > from && l.time <= to).length;
   const windowMs = to - from;
   return { tasksPerSecond: windowMs > 0 ? (inside * 1000) / windowMs : 0, windowMs, tasks: inside, workers: byPid.size };
