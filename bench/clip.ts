@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { Prng } from '../src/fixtures/prng.js';
 import { ClipEncoder } from '../src/models/clip/clip-encoder.js';
-import { NO_SPINNING } from '../src/models/clip/onnx-folder.js';
+import { encoderSessionOptions } from '../src/models/clip/onnx-folder.js';
 import { executionProviders, OnnxProviderSchema, onnxCudaInstalled, resolveOnnxProvider } from '../src/models/clip/onnx-provider.js';
 import { ClipPreprocessor } from '../src/models/clip/clip-preprocessor.js';
 import type { ImageInput } from '../src/models/capabilities.js';
@@ -97,16 +97,10 @@ async function main(): Promise<void> {
 
   // 1. Bare onnxruntime-node: the same file, pre-made tensors, the runner's session options with
   // onnxruntime's spinning threads (its default) and without (the runner's): the faster one counts.
-  const bareSession = (spinning: boolean) =>
-    ort.InferenceSession.create(path.join(modelDir, 'onnx', 'vision_model.onnx'), {
-      executionProviders: executionProviders(provider),
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      interOpNumThreads: 1,
-      logSeverityLevel: 3,
-      ...(threads !== undefined ? { intraOpNumThreads: threads } : {}),
-      ...(spinning ? {} : { extra: NO_SPINNING }),
-    });
+  const bareSession = (spinning: boolean) => {
+    const { extra, ...withSpinning } = encoderSessionOptions(executionProviders(provider), threads);
+    return ort.InferenceSession.create(path.join(modelDir, 'onnx', 'vision_model.onnx'), spinning ? withSpinning : { ...withSpinning, extra });
+  };
   const session = await bareSession(true);
   const quietSession = await bareSession(false);
   const rng = new Prng(99);

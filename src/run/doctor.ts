@@ -12,8 +12,7 @@ import { redactCredentials, redactUrl } from '../core/redact-url.js';
 import { connectRedis } from '../execution/bullmq/bundle-queue.js';
 import { checkEvictionPolicy, REQUIRED_EVICTION_POLICY } from '../execution/bullmq/redis-policy.js';
 import { coreBudgetVerdict } from '../execution/core-budget.js';
-import { runtimeCount } from '../execution/model-runtime.js';
-import { startTogether } from '../execution/start-together.js';
+import { ModelRuntime, runtimeCount } from '../execution/model-runtime.js';
 import type { QueueMode } from './run-experiment.js';
 import { findHostTools, describeHostTools } from '../models/host-tools.js';
 import { modelKind } from '../models/registry.js';
@@ -240,7 +239,8 @@ function llamaServerVerdict(env: Environment, tools: ReadonlyMap<string, unknown
 /**
  * Starts one model as a worker would, every one of its runtimes at once (llama's `servers`: that
  * many llama-servers until /health; an ONNX folder's sessions), then stops them: a host that can
- * hold one server but not the configured four is found here, not an hour into the run.
+ * hold one server but not the configured four is found here, not an hour into the run
+ * (`ModelRuntime.startAll`, the worker's own start).
  */
 async function startVerdict(
   name: string,
@@ -253,8 +253,7 @@ async function startVerdict(
   const subject = `start ${name}`;
   const t0 = Date.now();
   const count = runtimeCount(spec, env);
-  const kind = modelKind(spec.kind);
-  const starting = startTogether(count, (index) => kind.start(name, spec, { env, tools, logDir, ...(count > 1 ? { instance: { index, count } } : {}) }));
+  const starting = ModelRuntime.startAll(name, spec, env, tools, logDir);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);

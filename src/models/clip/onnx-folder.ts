@@ -54,6 +54,19 @@ export async function readFolderJson(dir: string, name: string, options: { layou
  */
 export const NO_SPINNING = { session: { intra_op: { allow_spinning: '0' } } } as const;
 
+/** The encoders' session options (openOnnxSessions below); bench/clip.ts opens its bare session with them too. */
+export function encoderSessionOptions(providers: string[], threads: number | undefined): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: providers,
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    interOpNumThreads: 1,
+    logSeverityLevel: 3,
+    ...(threads !== undefined ? { intraOpNumThreads: threads } : {}),
+    extra: NO_SPINNING,
+  };
+}
+
 /**
  * Opens one onnxruntime session per model file (relative to `root`, in order) on `providers`, with
  * the encoders' session options: full graph optimisation, sequential execution, one inter-op
@@ -67,15 +80,7 @@ export async function openOnnxSessions(
   providers: string[],
   threads: number | undefined,
 ): Promise<ort.InferenceSession[]> {
-  const sessionOptions: ort.InferenceSession.SessionOptions = {
-    executionProviders: providers,
-    graphOptimizationLevel: 'all',
-    executionMode: 'sequential',
-    interOpNumThreads: 1,
-    logSeverityLevel: 3,
-    ...(threads !== undefined ? { intraOpNumThreads: threads } : {}),
-    extra: NO_SPINNING,
-  };
+  const sessionOptions = encoderSessionOptions(providers, threads);
   const sessions: ort.InferenceSession[] = [];
   for (const rel of files) {
     try {
