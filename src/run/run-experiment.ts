@@ -27,6 +27,7 @@ import {
   drainFinished,
   enqueueBundles,
   jobsExist,
+  keysExist,
   openQueue,
   queueName,
   readOrphan,
@@ -37,7 +38,7 @@ import { bundleFailureReason, type ExecutorEnv, executeBundle, StopRequested, Tr
 import { describeExit, LocalWorkers, type WorkerDeath } from '../execution/bullmq/local-workers.js';
 import { coreBudgetVerdict } from '../execution/core-budget.js';
 import { RedisWatch } from '../execution/bullmq/redis-watch.js';
-import { orphanKey } from '../execution/bullmq/redis-keys.js';
+import { heldKey, orphanKey } from '../execution/bullmq/redis-keys.js';
 import { checkEvictionPolicy, type EvictionPolicyCheck, muteBullmqEvictionWarning } from '../execution/bullmq/redis-policy.js';
 import { fatalRunError } from './fatal-error.js';
 import { importOrphanFiles } from '../execution/orphan-files.js';
@@ -634,8 +635,15 @@ const STORE_SCAN_MS = 2500;
 /** How often it checks for bundles whose jobs vanished (removed from the dashboard). */
 const REENQUEUE_CHECK_MS = 20_000;
 
-/** After Redis comes back, how long the run waits before it looks for jobs that vanished (workers hand in what they finished meanwhile). */
-const RECONNECT_GRACE_MS = 3000;
+/** How often it looks again at a vanished bundle that a worker still holds (see `heldKey`). */
+const HELD_RECHECK_MS = 1000;
+
+/**
+ * After Redis comes back, how long the run waits before it looks for jobs that vanished: long
+ * enough for every worker to reconnect (ioredis retries at most every 2 s) and claim again what it
+ * is computing (`heldKey`), or hand in what it finished.
+ */
+const RECONNECT_GRACE_MS = 5000;
 
 /** The queue: enqueue what is missing, start local workers, move finished jobs into the store. */
 async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], workers: LocalWorkers | undefined): Promise<boolean> {
@@ -720,7 +728,10 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
      * Bundles whose jobs vanished (Redis restarted empty, removed from the dashboard): what a
      * worker finished of them (left as an orphan) is stored first, then the rest is enqueued again.
      */
+    /** Since when a vanished bundle has been left to the worker that holds it (rechecked every HELD_RECHECK_MS). */
+    let heldSince: number | undefined;
     const requeueVanished = async (): Promise<void> => {
+      heldSince = undefined;
       const left = new Set(ctx.tally.pendingTasks());
       for (const [model, queue] of queues) {
         const candidates = toEnqueue.filter((b) => b.model === model && todoTasks(b).some((t) => left.has(t.hash)));
@@ -729,7 +740,16 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
           queue,
           candidates.map((b) => b.id),
         );
-        const vanished = candidates.filter((_, k) => !present[k]);
+        const gone = candidates.filter((_, k) => !present[k]);
+        if (gone.length === 0) continue;
+        // A bundle a worker still computes (its claim written again after a reconnect) is left to
+        // that worker: it keeps what it finishes as an orphan, read at the next check.
+        const claimed = await keysExist(
+          redis,
+          gone.map((b) => heldKey(config.queue.prefix, queue.name, b.id)),
+        );
+        const vanished = gone.filter((_, k) => !claimed[k]);
+        if (vanished.length < gone.length) heldSince ??= Date.now();
         if (vanished.length === 0) continue;
         let recovered = 0;
         for (const b of vanished) {
@@ -842,7 +862,8 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       }
       // A bundle whose job vanished is enqueued again: now and then, and shortly after Redis comes back.
       const back = watch.lastBack > backHandled && watch.since === undefined && Date.now() - watch.lastBack >= RECONNECT_GRACE_MS;
-      if (back || Date.now() - lastEnqueueCheck >= REENQUEUE_CHECK_MS) {
+      const recheck = heldSince !== undefined && Date.now() - lastEnqueueCheck >= HELD_RECHECK_MS;
+      if (back || recheck || Date.now() - lastEnqueueCheck >= REENQUEUE_CHECK_MS) {
         if (back) backHandled = watch.lastBack;
         lastEnqueueCheck = Date.now();
         await guard(requeueVanished());

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { logLines, PERCEIVE_BIN, perceive, uniquePrefix, useQueueTestDir, waitFor } from '../support/queue-harness.js';
+import { Redis } from 'ioredis';
+import { logLines, PERCEIVE_BIN, perceive, uniquePrefix, useQueueTestDir, waitFor, writeQueueConfig } from '../support/queue-harness.js';
 import { TestRedis } from '../support/redis-server.js';
 import { faultConfig, runCounts, SLOW } from './fault-run.js';
 
@@ -47,6 +48,51 @@ describe('Redis going away mid-run (its own redis-server, killed and started aga
         `bundles enqueued again ${requeued.reduce((n, o) => n + Number(o.again), 0)}, finished tasks recovered from workers ${recovered}; wall ${(wallMs / 1000).toFixed(1)} s (about 4 s of it without Redis)`,
     );
   }, 180_000);
+
+  it('a bundle still being computed when Redis comes back empty is left to its worker, which claims it again: its task is not computed twice', async () => {
+    // One bundle of two CLIP tasks, each 9 s long: Redis restarts empty during the first, which
+    // is still running when the run looks for vanished jobs (5 s after Redis is back).
+    const output = path.join(setup.dir, 'out-rh');
+    const prefix = uniquePrefix('rh');
+    const config = writeQueueConfig(path.join(setup.dir, 'rh.yaml'), {
+      fixtures: path.join(setup.dir, 'fixtures'),
+      output,
+      prefix,
+      arms: ['clip'],
+      limit: 2,
+      minBundleTasks: 2,
+    });
+    const log = path.join(output, 'rh', 'log.jsonl');
+    const run = perceive(['run', '--config', config, '--run-id', 'rh', '--quiet'], { REDIS_URL: redis.url, PERCEIVE_TEST_TASK_DELAY_MS: '9000' });
+    await waitFor('the bundle started', () => logLines(log, 'bundle started').length >= 1, 60_000).catch((error) => {
+      throw new Error(`${error}; the run said:\n${run.err()}`);
+    });
+    await redis.stop();
+    await waitFor('the outage line', () => (run.err().match(UNREACHABLE) ?? []).length >= 1, 30_000);
+    await redis.restart();
+    // The worker writes its claim again as soon as it reconnects.
+    const client = new Redis(redis.url);
+    let claims: string[] = [];
+    await waitFor(
+      'the claim written again',
+      async () => {
+        claims = await client.keys(`${prefix}:*:held:*`);
+        return claims.length === 1;
+      },
+      8000,
+    );
+    client.disconnect();
+    const done = await run.exit;
+    expect(done.code).toBe(0);
+    const requeued = logLines(log, 're-enqueued bundles whose jobs had vanished');
+    // The first task, finished after Redis came back, is recovered from the worker; only the second is enqueued again.
+    expect(requeued.map((o) => [o.recovered, o.again])).toEqual([[1, 1]]);
+    const c = runCounts(output, 'rh');
+    expect(c).toMatchObject({ samples: 2, ok: 2, results: 2, duplicates: 0, recomputed: 0, calls: 2 });
+    console.log(
+      `[Redis back empty mid-task] the worker claimed its bundle again (${claims.length} claim); recovered ${requeued[0]?.recovered} finished task, enqueued again ${requeued[0]?.again} bundle; samples ${c.samples}, stored ${c.results}, model calls ${c.calls}, recomputed ${c.recomputed}`,
+    );
+  }, 120_000);
 
   it('away longer than queue.redis_wait_ms: exits 1 with the exact resume command, which then finishes the run', async () => {
     const { config, output } = faultConfig(setup.dir, 'rl', { prefix: uniquePrefix('rl'), queue: { redis_wait_ms: 4000 } });

@@ -4,6 +4,7 @@ import { DEFAULT_QUEUE_PREFIX, QueueSettingsSchema } from '../../src/config/expe
 import { queueName } from '../../src/execution/bullmq/bundle-queue.js';
 import {
   clusterHashTag,
+  heldKey,
   jobLockKey,
   orphanKey,
   prefixHasHashTag,
@@ -35,11 +36,13 @@ describe('Redis keys on Redis Cluster (one hash tag for every key)', () => {
       queueKeyPrefix(DEFAULT_QUEUE_PREFIX, queue),
       orphanKey(DEFAULT_QUEUE_PREFIX, queue, 'b'.repeat(64)),
       jobLockKey(DEFAULT_QUEUE_PREFIX, queue, 'c'.repeat(64)),
+      heldKey(DEFAULT_QUEUE_PREFIX, queue, 'd'.repeat(64)),
     ];
     expect(ours).toEqual([
       '{perceive}:llava-d513a47cf322',
       `{perceive}:llava-d513a47cf322:orphan:${'b'.repeat(64)}`,
       `{perceive}:llava-d513a47cf322:${'c'.repeat(64)}:lock`,
+      `{perceive}:llava-d513a47cf322:held:${'d'.repeat(64)}`,
     ]);
     // BullMQ's own keys of two queues (wait, active, meta, events, …) and a job's key.
     const bullmq = new QueueKeys(DEFAULT_QUEUE_PREFIX);

@@ -156,10 +156,18 @@ const ENQUEUE_CHUNK = 100;
  * 13 KB a job at 8 tasks each: tens of MB at 32,000 items).
  */
 export async function jobsExist(redis: Redis, queue: Queue, ids: string[]): Promise<boolean[]> {
+  return keysExist(
+    redis,
+    ids.map((id) => queue.toKey(id)),
+  );
+}
+
+/** Per key, whether it exists (pipelined EXISTS, 1,000 at a time). */
+export async function keysExist(redis: Redis, keys: string[]): Promise<boolean[]> {
   const out: boolean[] = [];
-  for (let i = 0; i < ids.length; i += 1000) {
+  for (let i = 0; i < keys.length; i += 1000) {
     const pipeline = redis.pipeline();
-    for (const id of ids.slice(i, i + 1000)) pipeline.exists(queue.toKey(id));
+    for (const key of keys.slice(i, i + 1000)) pipeline.exists(key);
     const replies = (await pipeline.exec()) ?? [];
     for (const [error, n] of replies) {
       if (error) throw error;

@@ -6,7 +6,7 @@ import type { QueueSettings } from '../../config/experiment.js';
 import { errorMessage } from '../../core/errors.js';
 import { type BundleOutcome, BundleJobSchema, BundleOutcomeSchema, decodeBundleJob } from '../bundle-job.js';
 import { queueName, readOrphan, saveOrphan } from './bundle-queue.js';
-import { orphanKey } from './redis-keys.js';
+import { heldKey, orphanKey } from './redis-keys.js';
 import { todoTasks } from '../plan.js';
 import { BundleFailure, bundleFailureReason, type ExecutorEnv, executeBundle, StopRequested, TransientBundleError } from '../bundle-executor.js';
 import { backoffDelay, retryPolicy } from '../retry-policy.js';
@@ -18,6 +18,9 @@ class JobVanished extends Error {
     super('the job vanished from Redis');
   }
 }
+
+/** How long a worker's claim on a bundle (`heldKey`) outlives the worker; renewed every third of it. */
+export const HELD_TTL_MS = 30_000;
 
 function isMissingJob(error: unknown): boolean {
   return /Missing key for job|Missing lock for job/.test(errorMessage(error));
@@ -49,6 +52,22 @@ export function startBundleWorker(args: {
   let stopping = false;
   /** The latest outcome of each active bundle, until its job is completed or failed in Redis. */
   const unsaved = new Map<string, BundleOutcome>();
+  /** The claim (`heldKey`) of each bundle this worker is computing; written again on every reconnect. */
+  const held = new Set<string>();
+  const claim = (keys: Iterable<string>): void => {
+    const pipeline = args.connection.pipeline();
+    let n = 0;
+    for (const key of keys) {
+      pipeline.set(key, env.worker, 'PX', HELD_TTL_MS);
+      n++;
+    }
+    // Best effort: without Redis the claim cannot matter (nothing can be enqueued again either).
+    if (n > 0) pipeline.exec().catch(() => {});
+  };
+  const renew = setInterval(() => claim(held), HELD_TTL_MS / 3);
+  renew.unref();
+  const onReady = (): void => claim(held);
+  args.connection.on('ready', onReady);
   const processor = async (job: Job, token?: string): Promise<BundleOutcome> => {
     const unreadable = unreadableJobData(job.data);
     if (unreadable !== undefined) {
@@ -61,6 +80,7 @@ export function startBundleWorker(args: {
     }
     const data = decodeBundleJob(parsed.data);
     const orphan = orphanKey(args.settings.prefix, job.queueName, String(job.id));
+    const claimKey = heldKey(args.settings.prefix, job.queueName, String(job.id));
     // Tasks finished under an earlier job of this bundle that vanished (its outcome kept as an orphan).
     const previous = BundleOutcomeSchema.safeParse(job.progress).success ? (job.progress as BundleOutcome) : await readOrphan(args.connection, orphan);
     // Progress that cannot be saved because the job is gone stops the bundle: what finished is kept.
@@ -83,6 +103,8 @@ export function startBundleWorker(args: {
       'bundle started',
     );
     const started = Date.now();
+    held.add(claimKey);
+    claim([claimKey]);
     try {
       const outcome = await executeBundle(data, env, {
         previous,
@@ -140,6 +162,10 @@ export function startBundleWorker(args: {
       }
       log.error({ bundle: job.id, error: errorMessage(error) }, 'bundle error');
       throw error;
+    } finally {
+      // After the orphan (if any) is written: the run process reads the orphan once the claim is gone.
+      held.delete(claimKey);
+      args.connection.del(claimKey).catch(() => {});
     }
   };
   const worker = new SafeWorker(queueName(env.runtime.name, env.runtime.modelHash), processor, {
@@ -169,6 +195,8 @@ export function startBundleWorker(args: {
     close: async () => {
       stopping = true;
       await worker.close();
+      clearInterval(renew);
+      args.connection.off('ready', onReady);
     },
   };
 }

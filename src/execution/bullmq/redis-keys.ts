@@ -36,6 +36,15 @@ export function orphanKey(prefix: string, queue: string, bundleId: string): stri
   return `${queueKeyPrefix(prefix, queue)}:orphan:${bundleId}`;
 }
 
+/**
+ * A worker's claim on a bundle it is computing, kept apart from BullMQ's lock: when Redis
+ * restarts empty the worker writes it again as soon as it reconnects (its lock is gone for good),
+ * so the run process does not enqueue again a bundle whose tasks are still being computed.
+ */
+export function heldKey(prefix: string, queue: string, bundleId: string): string {
+  return `${queueKeyPrefix(prefix, queue)}:held:${bundleId}`;
+}
+
 /** BullMQ's lock of an active job (its value: the worker's token, `<worker id>:<n>`). */
 export function jobLockKey(prefix: string, queue: string, jobId: string): string {
   return `${queueKeyPrefix(prefix, queue)}:${jobId}:lock`;
