@@ -23,7 +23,18 @@ import { readEnvironment } from '../src/core/environment.js';
 import { runExperiment } from '../src/run/run-experiment.js';
 import { ModelRuntime } from '../src/execution/model-runtime.js';
 import { ensureLlamaBinaries, type LlamaBinaries } from '../src/models/llama/llama-build.js';
-import { argValue, benchFixtures, dropPrefix, isSmall, ratioLine, tempDir, uniquePrefix, whatsupBenchmarks, writeConfig } from './support/bench-setup.js';
+import {
+  argValue,
+  benchFixtures,
+  compiledCli,
+  dropPrefix,
+  isSmall,
+  ratioLine,
+  tempDir,
+  uniquePrefix,
+  whatsupBenchmarks,
+  writeConfig,
+} from './support/bench-setup.js';
 import { spreadText } from './support/spread.js';
 import { hostTools } from '../src/models/host-tools.js';
 
@@ -37,6 +48,8 @@ const items = Number(argValue('items', small ? '4' : '384'));
 const fewer = Math.max(1, Math.floor(items / 4));
 const repeats = Number(argValue('repeats', small ? '1' : '3'));
 const dir = tempDir('overhead');
+// The local workers run the compiled CLI, as `npx perceive run` (an installed perceive) runs them.
+const workerEntry = compiledCli();
 let benchmarks = await whatsupBenchmarks(items);
 // `--model GGUF --mmproj GGUF`: another pair (e.g. a `perceive fixtures --shape llava-1.5-7b` pair,
 // whose tasks cost what real LLaVA-7B layers cost, per layer) instead of the tiny one.
@@ -57,7 +70,7 @@ function config(name: string, arms: Array<Record<string, unknown>>): LoadedConfi
 async function perceiveRun(loaded: LoadedConfig): Promise<{ ms: number; ok: number; total: number }> {
   try {
     const t0 = performance.now();
-    const result = await runExperiment(loaded, env, hostTools({ llama: binaries }), { queue: 'redis', workers: 1, runId: 'overhead' });
+    const result = await runExperiment(loaded, env, hostTools({ llama: binaries }), { queue: 'redis', workers: 1, runId: 'overhead', workerEntry });
     const ms = performance.now() - t0;
     if (result.computed !== result.samples.length) throw new Error(`expected every task computed, got ${result.computed} of ${result.samples.length}`);
     return { ms, ok: result.samples.filter((s) => s.status === 'ok').length, total: result.samples.length };

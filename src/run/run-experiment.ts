@@ -77,6 +77,11 @@ export interface RunOptions {
   onMessage?: (line: string) => void;
   /** Aborting stops cleanly: workers put their bundle back after the current task; nothing is lost. */
   signal?: AbortSignal;
+  /**
+   * The `perceive` entry local workers run. Default: the CLI this module belongs to (the compiled
+   * one when this is `dist/`; tsx's loader on the sources when it runs from the sources).
+   */
+  workerEntry?: string;
 }
 
 export interface RunResult {
@@ -345,6 +350,7 @@ export async function runExperiment(loaded: LoadedConfig, env: Environment, tool
           log,
           restarts: config.queue.worker_restarts,
           onDeath: (d) => deaths.push(d),
+          ...(options.workerEntry ? { entry: options.workerEntry } : {}),
         })
       : undefined;
   for (const model of new Set(config.arms.map((a) => a.model))) workers?.start(model);

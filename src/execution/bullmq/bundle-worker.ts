@@ -84,14 +84,29 @@ export function startBundleWorker(args: {
     // Tasks finished under an earlier job of this bundle that vanished (its outcome kept as an orphan).
     const previous = BundleOutcomeSchema.safeParse(job.progress).success ? (job.progress as BundleOutcome) : await readOrphan(args.connection, orphan);
     // Progress that cannot be saved because the job is gone stops the bundle: what finished is kept.
-    const save = async (sofar: BundleOutcome): Promise<void> => {
+    // A task's progress write is not waited for: the next task starts while it travels, and its
+    // outcome (an error included) is taken before the next write or at the bundle's end.
+    let inflight: Promise<void> | undefined;
+    const write = (sofar: BundleOutcome): Promise<void> =>
+      job.updateProgress(sofar).catch((error: unknown) => {
+        throw isMissingJob(error) ? new JobVanished(sofar) : error;
+      });
+    const save = async (sofar: BundleOutcome, wait = false): Promise<void> => {
       unsaved.set(String(job.id), sofar);
+      const before = inflight;
+      inflight = undefined;
       try {
-        await job.updateProgress(sofar);
+        await before;
       } catch (error) {
-        if (isMissingJob(error)) throw new JobVanished(sofar);
-        throw error;
+        // The job vanished before this write: what finished since is kept too.
+        throw error instanceof JobVanished ? new JobVanished(sofar) : error;
       }
+      // A copy of the lists: the executor appends the next task's result while this one travels.
+      const snapshot: BundleOutcome = { ...sofar, results: [...sofar.results], failures: [...sofar.failures] };
+      if (wait) return write(snapshot);
+      const pending = write(snapshot);
+      pending.catch(() => {});
+      inflight = pending;
     };
     log.info(
       {
@@ -113,10 +128,18 @@ export function startBundleWorker(args: {
         onTaskDone: (task, ms) => log.info({ bundle: job.id, task, ms: Math.round(ms) }, 'task computed'),
       });
       // Saved as progress too: if the job vanished meanwhile, the outcome is kept as an orphan instead of lost.
-      await save(outcome);
+      await save(outcome, true);
       log.info({ bundle: job.id, results: outcome.results.length, failures: outcome.failures.length, ms: Date.now() - started }, 'bundle done');
       return outcome;
-    } catch (error) {
+    } catch (caught) {
+      let error = caught;
+      // A progress write still travelling that finds the job gone: what finished is kept as an orphan.
+      const lost = await inflight?.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      inflight = undefined;
+      if (lost instanceof JobVanished && (error instanceof StopRequested || error instanceof TransientBundleError)) error = new JobVanished(error.partial);
       if (error instanceof JobVanished) {
         await saveOrphan(args.connection, orphan, error.partial);
         log.warn(

@@ -68,6 +68,8 @@ export class LocalWorkers {
       log: Logger;
       restarts: number;
       onDeath?: (death: WorkerDeath) => void;
+      /** The `perceive` entry the workers run (default `WORKER_ENTRY`), e.g. the compiled CLI from a development checkout. */
+      entry?: string;
     },
   ) {}
 
@@ -113,7 +115,7 @@ export class LocalWorkers {
 
   private spawnInto(model: string): void {
     const { log } = this.args;
-    const argv = [WORKER_ENTRY, 'worker', '--config', this.args.configFile, '--model', model, '--log', this.args.logFile, '--quiet'];
+    const argv = [this.args.entry ?? WORKER_ENTRY, 'worker', '--config', this.args.configFile, '--model', model, '--log', this.args.logFile, '--quiet'];
     const child = spawn(process.execPath, argv, {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: process.env,
