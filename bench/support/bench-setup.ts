@@ -123,10 +123,7 @@ export function compiledCli(): string {
   const built = fs.existsSync(entry) ? newestMtime(path.join(ROOT, 'dist')) : 0;
   if (built < newestMtime(path.join(ROOT, 'src'))) {
     console.log('building dist/ (the local workers run the compiled CLI, as an installed perceive does)');
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], {
-      cwd: ROOT,
-      stdio: 'inherit',
-    });
+    const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
     if (r.status !== 0) throw new Error(`npm run build failed (exit ${r.status}): the bench needs dist/cli/main.js`);
   }
   return entry;

@@ -730,14 +730,15 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       }
     } else ctx.say('no local workers: waiting for workers on other hosts (perceive worker --config … --model …)');
 
+    /** Whether the last look for vanished bundles left some to the workers that hold them. */
+    let leftToWorkers = false;
     /**
      * Bundles whose jobs vanished (Redis restarted empty, removed from the dashboard): what a
      * worker finished of them (left as an orphan) is stored first, then the rest is enqueued again.
+     * A vanished bundle a worker still holds is left to it and looked at again in HELD_RECHECK_MS.
      */
-    /** Since when a vanished bundle has been left to the worker that holds it (rechecked every HELD_RECHECK_MS). */
-    let heldSince: number | undefined;
     const requeueVanished = async (): Promise<void> => {
-      heldSince = undefined;
+      leftToWorkers = false;
       const left = new Set(ctx.tally.pendingTasks());
       for (const [model, queue] of queues) {
         const candidates = toEnqueue.filter((b) => b.model === model && todoTasks(b).some((t) => left.has(t.hash)));
@@ -755,7 +756,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
           gone.map((b) => heldKey(config.queue.prefix, queue.name, b.id)),
         );
         const vanished = gone.filter((_, k) => !claimed[k]);
-        if (vanished.length < gone.length) heldSince ??= Date.now();
+        if (vanished.length < gone.length) leftToWorkers = true;
         if (vanished.length === 0) continue;
         let recovered = 0;
         for (const b of vanished) {
@@ -868,7 +869,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       }
       // A bundle whose job vanished is enqueued again: now and then, and shortly after Redis comes back.
       const back = watch.lastBack > backHandled && watch.since === undefined && Date.now() - watch.lastBack >= RECONNECT_GRACE_MS;
-      const recheck = heldSince !== undefined && Date.now() - lastEnqueueCheck >= HELD_RECHECK_MS;
+      const recheck = leftToWorkers && Date.now() - lastEnqueueCheck >= HELD_RECHECK_MS;
       if (back || recheck || Date.now() - lastEnqueueCheck >= REENQUEUE_CHECK_MS) {
         if (back) backHandled = watch.lastBack;
         lastEnqueueCheck = Date.now();
