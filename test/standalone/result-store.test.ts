@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ResultStore } from '../../src/store/result-store.js';
 
@@ -75,5 +76,39 @@ describe('the results store (SQLite, WAL, keyed by task hash)', () => {
     expect(store.get(hash('e'))!.scores).toEqual([[1, 2]]);
     expect(store.counts().results).toBe(2);
     store.close();
+  });
+
+  it('appends results in a rowid table, and opens a store of the earlier layout (keyed WITHOUT ROWID, computations indexed by task) as it is, its results kept and its unused index dropped', () => {
+    const fresh = fs.mkdtempSync(path.join(dir, 'layout-'));
+    ResultStore.open(fresh).close();
+    const schema = (file: string): Record<string, string> => {
+      const db = new Database(file, { readonly: true });
+      const rows = db.prepare('SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL').all() as Array<{ name: string; sql: string }>;
+      db.close();
+      return Object.fromEntries(rows.map((r) => [r.name, r.sql]));
+    };
+    const now = schema(path.join(fresh, 'cache.sqlite'));
+    expect(now.results).not.toMatch(/WITHOUT ROWID/);
+    expect(now.computations_task).toBeUndefined();
+
+    const old = fs.mkdtempSync(path.join(dir, 'old-'));
+    const db = new Database(path.join(old, 'cache.sqlite'));
+    db.exec(`
+      CREATE TABLE results (task TEXT PRIMARY KEY, scores TEXT NOT NULL, extra TEXT NOT NULL, timings TEXT, latency_ms REAL NOT NULL,
+        raw TEXT NOT NULL, worker TEXT NOT NULL, finished_at TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE computations (task TEXT NOT NULL, worker TEXT NOT NULL, stored INTEGER NOT NULL, at TEXT NOT NULL);
+      CREATE INDEX computations_task ON computations(task);
+    `);
+    db.prepare('INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(hash('a'), '[[0.5,0.25]]', '{}', null, 3, '{}', 'host:1', '2026-11-22T00:00:00.000Z');
+    db.close();
+    const store = ResultStore.open(old);
+    expect(store.get(hash('a'))!.scores).toEqual([[0.5, 0.25]]);
+    expect(store.put([result(hash('a'), [[0.9, 0.9]]), result(hash('b'), [[0.1, 0.2]])]).stored).toBe(1);
+    expect(store.get(hash('b'))!.scores).toEqual([[0.1, 0.2]]);
+    expect(store.counts()).toEqual({ results: 2, failures: 0, computations: 2 });
+    store.close();
+    const after = schema(path.join(old, 'cache.sqlite'));
+    expect(after.results).toMatch(/WITHOUT ROWID/);
+    expect(after.computations_task).toBeUndefined();
   });
 });
