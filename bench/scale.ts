@@ -23,11 +23,12 @@
  * log(t2 / t1) / log(N2 / N1): 1 is linear; the verdict takes CPU times (on a shared machine a
  * stage's wall time is mostly other processes'), the wall-time exponents are printed beside them.
  *
- *   npx tsx bench/scale.ts [--sizes 2000,8000,32000] [--largest] [--keep] [--small] [--prepare] [--clip-only]
+ *   npx tsx bench/scale.ts [--sizes 2000,8000,32000] [--largest] [--repeats K] [--keep] [--small] [--prepare] [--clip-only]
  *
  * (`--prepare`: generate the sets and stop; `--clip-only`: no LLaVA subset, where llama-server is not built.)
  * `--largest` adds 128,000 items (the largest this machine's 2 cores hold within an hour or so);
- * `--small`: 200 and 800 items (checks that it runs). Last line: the worst exponent over the stages
+ * `--small`: 200 and 800 items (checks that it runs). `--repeats K`: every size K times, interleaved;
+ * each stage's figure is its best over the repeats (its spread printed beside it). Last line: the worst exponent over the stages
  * and sizes (target ≤ 1.1) and the report's cost per sample: its marginal CPU time per sample
  * between the smallest and the largest size (target ≤ 0.5 ms; its ~2 s start-up is no per-sample cost).
  */
@@ -161,6 +162,8 @@ interface SizeResult {
   /** Peak RSS in MiB by process. */
   peaks: Array<{ what: string; mb: number }>;
   reportHtmlMb: number;
+  /** The drain's CPU time in the store's writes (SQLite), ms: the rest is reading and removing jobs (Redis, JSON). */
+  drainStoreCpuMs: number;
 }
 
 function ms(lines: LogLine[], msg: string, field: 'ms' | 'cpuMs' = 'ms'): number {
@@ -226,7 +229,40 @@ async function measure(n: number): Promise<SizeResult> {
   byWhat.set('report', Math.max(first.peakKb, report.peakKb));
   if (process.argv.includes('--keep')) process.stdout.write(`kept ${dir}\n`);
   else fs.rmSync(dir, { recursive: true, force: true });
-  return { n, samples: r.samples, wallMs: r.wallMs, stageMs, stageCpuMs, peaks: [...byWhat].map(([what, kb]) => ({ what, mb: kb / 1024 })), reportHtmlMb };
+  const drainStoreCpuMs = Number(log.find((l) => l.msg === 'queue drained')?.storeCpuMs ?? Number.NaN);
+  return {
+    n,
+    samples: r.samples,
+    wallMs: r.wallMs,
+    stageMs,
+    stageCpuMs,
+    peaks: [...byWhat].map(([what, kb]) => ({ what, mb: kb / 1024 })),
+    reportHtmlMb,
+    drainStoreCpuMs,
+  };
+}
+
+/** One figure per size from its repeats: each stage's best time (CPU and wall apart), each process's highest peak. */
+function bestOf(rs: SizeResult[]): SizeResult {
+  const min = (t: (r: SizeResult) => number): number => rs.reduce((a, r) => Math.min(a, t(r)), Number.POSITIVE_INFINITY);
+  const stageMs = Object.fromEntries(STAGES.map((s) => [s, min((r) => r.stageMs[s])])) as Record<Stage, number>;
+  const stageCpuMs = Object.fromEntries(STAGES.map((s) => [s, min((r) => r.stageCpuMs[s])])) as Record<Stage, number>;
+  const peaks = new Map<string, number>();
+  for (const r of rs) for (const p of r.peaks) peaks.set(p.what, Math.max(peaks.get(p.what) ?? 0, p.mb));
+  return {
+    ...rs[0]!,
+    wallMs: min((r) => r.wallMs),
+    stageMs,
+    stageCpuMs,
+    peaks: [...peaks].map(([what, mb]) => ({ what, mb })),
+    drainStoreCpuMs: min((r) => r.drainStoreCpuMs),
+  };
+}
+
+/** Best, median and worst of a stage's times. */
+function spread(times: number[]): [number, number, number] {
+  const sorted = [...times].sort((a, b) => a - b);
+  return [sorted[0]!, sorted[Math.floor((sorted.length - 1) / 2)]!, sorted[sorted.length - 1]!];
 }
 
 const exponent = (t1: number, t2: number, n1: number, n2: number): number => Math.log(t2 / t1) / Math.log(n2 / n1);
@@ -244,20 +280,40 @@ async function main(): Promise<void> {
   for (const n of sizes) await suite(n);
   process.stdout.write(`suite of ${Math.max(...sizes).toLocaleString('en')} items ready in ${seconds(performance.now() - t0)}\n`);
   if (process.argv.includes('--prepare')) return;
-  const results: SizeResult[] = [];
-  for (const n of sizes) {
-    const load = os.loadavg()[0]!;
-    const r = await measure(n);
-    results.push(r);
-    process.stdout.write(
-      `\n${n.toLocaleString('en')} items, ${r.samples.toLocaleString('en')} samples (run ${seconds(r.wallMs)}, load average ${load.toFixed(1)} before):\n` +
-        STAGES.map(
-          (s) =>
-            `  ${s.padEnd(20)} wall ${seconds(r.stageMs[s]).padStart(9)} ${((r.stageMs[s] / r.samples) * 1000).toFixed(0).padStart(6)} µs per sample;` +
-            ` CPU ${seconds(r.stageCpuMs[s]).padStart(9)} ${((r.stageCpuMs[s] / r.samples) * 1000).toFixed(0).padStart(6)} µs per sample`,
-        ).join('\n') +
-        `\n  peak RSS: ${r.peaks.map((p) => `${p.what} ${p.mb.toFixed(0)} MiB`).join(', ')}; report.html ${r.reportHtmlMb.toFixed(1)} MiB\n`,
-    );
+  // `--repeats K`: every size K times, interleaved (2,000, 8,000, 32,000, 2,000, …) so that a host's
+  // drift falls on every size alike; each stage's best time over the repeats is its figure (the
+  // growth exponents compare bests), with its spread (best / median / worst) printed beside it.
+  const repeats = Math.max(1, Number(argValue('repeats', '1')));
+  const runs = new Map<number, SizeResult[]>(sizes.map((n) => [n, []]));
+  for (let k = 1; k <= repeats; k++) {
+    for (const n of sizes) {
+      const load = os.loadavg()[0]!;
+      const r = await measure(n);
+      runs.get(n)!.push(r);
+      process.stdout.write(
+        `\n${n.toLocaleString('en')} items, ${r.samples.toLocaleString('en')} samples${repeats > 1 ? ` (repeat ${k} of ${repeats})` : ''} (run ${seconds(r.wallMs)}, load average ${load.toFixed(1)} before):\n` +
+          STAGES.map(
+            (s) =>
+              `  ${s.padEnd(20)} wall ${seconds(r.stageMs[s]).padStart(9)} ${((r.stageMs[s] / r.samples) * 1000).toFixed(0).padStart(6)} µs per sample;` +
+              ` CPU ${seconds(r.stageCpuMs[s]).padStart(9)} ${((r.stageCpuMs[s] / r.samples) * 1000).toFixed(0).padStart(6)} µs per sample`,
+          ).join('\n') +
+          `\n  drain to the store, CPU: the store's writes ${seconds(r.drainStoreCpuMs)} (${((r.drainStoreCpuMs / r.samples) * 1000).toFixed(0)} µs per sample), the rest ${seconds(r.stageCpuMs['drain to the store'] - r.drainStoreCpuMs)}` +
+          `\n  peak RSS: ${r.peaks.map((p) => `${p.what} ${p.mb.toFixed(0)} MiB`).join(', ')}; report.html ${r.reportHtmlMb.toFixed(1)} MiB\n`,
+      );
+    }
+  }
+  const results = sizes.map((n) => bestOf(runs.get(n)!));
+  if (repeats > 1) {
+    process.stdout.write(`\nper stage, CPU time over ${repeats} repeats: best / median / worst (the best is the stage's figure):\n`);
+    for (const n of sizes) {
+      const rs = runs.get(n)!;
+      process.stdout.write(
+        `  ${n.toLocaleString('en')} items: ${STAGES.map((s) => {
+          const [best, median, worst] = spread(rs.map((r) => r.stageCpuMs[s]));
+          return `${s} ${seconds(best)} / ${seconds(median)} / ${seconds(worst)}`;
+        }).join('; ')}\n`,
+      );
+    }
   }
   // The verdict is on CPU time: on a shared machine a stage's wall time is mostly other processes'.
   let worst = { value: Number.NEGATIVE_INFINITY, where: '' };
@@ -277,7 +333,11 @@ async function main(): Promise<void> {
       const q = b.peaks.find((x) => x.what === p.what);
       return q ? `${p.what} ${exponent(p.mb, q.mb, a.samples, b.samples).toFixed(2)}` : undefined;
     });
-    process.stdout.write(`  ${a.n} → ${b.n}: ${row.join(', ')}\n  peak RSS ${a.n} → ${b.n}: ${rss.filter(Boolean).join(', ')}\n`);
+    const rest = (r: SizeResult): number => r.stageCpuMs['drain to the store'] - r.drainStoreCpuMs;
+    process.stdout.write(
+      `  ${a.n} → ${b.n}: ${row.join(', ')}\n  peak RSS ${a.n} → ${b.n}: ${rss.filter(Boolean).join(', ')}\n` +
+        `  drain to the store, CPU: the store's writes ${exponent(a.drainStoreCpuMs, b.drainStoreCpuMs, a.samples, b.samples).toFixed(2)}, the rest ${exponent(rest(a), rest(b), a.samples, b.samples).toFixed(2)}\n`,
+    );
   }
   // The report's cost per sample: its marginal cost between the smallest and largest size (its
   // start-up, about 2 s of tsx and modules, is no per-sample cost), CPU and wall.

@@ -43,6 +43,7 @@ import { checkEvictionPolicy, type EvictionPolicyCheck, muteBullmqEvictionWarnin
 import { fatalRunError } from './fatal-error.js';
 import { importOrphanFiles } from '../execution/orphan-files.js';
 import { buildManifest } from './manifest.js';
+import { OpenBundles } from './open-bundles.js';
 import { BAD_ROWS_SHOWN, badRowLines } from './bad-rows.js';
 import { type ModelInfo, ModelRuntime, runtimeCount } from '../execution/model-runtime.js';
 import { type ArmIdentity, commonRoot, mergeBundles, type PlannedBundle, type PlannedTask, planBundles, todoTasks, withoutTasks } from '../execution/plan.js';
@@ -230,8 +231,9 @@ class Tally {
     return this.pending.size;
   }
 
-  pendingTasks(): string[] {
-    return [...this.pending.keys()];
+  /** Whether a task is still pending (neither stored nor failed). */
+  isPending(task: string): boolean {
+    return this.pending.has(task);
   }
 
   reused(): number {
@@ -638,8 +640,13 @@ const POLL_MS = 100;
 const CLAIM_POLL_MS = 250;
 /** How often it looks in the store for tasks another run process finished meanwhile. */
 const STORE_SCAN_MS = 2500;
-/** How often it checks for bundles whose jobs vanished (removed from the dashboard). */
+/** How often it checks for bundles whose jobs vanished (removed from the dashboard, evicted). */
 const REENQUEUE_CHECK_MS = 20_000;
+/**
+ * Bundles one periodic check looks at (in turn, so every bundle is looked at within
+ * bundles / VANISHED_LOOK_BUNDLES checks); after Redis comes back, every bundle is.
+ */
+const VANISHED_LOOK_BUNDLES = 2000;
 
 /** How often it looks again at a vanished bundle that a worker still holds (see `heldKey`). */
 const HELD_RECHECK_MS = 1000;
@@ -732,16 +739,19 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
 
     /** Whether the last look for vanished bundles left some to the workers that hold them. */
     let leftToWorkers = false;
+    const open = new OpenBundles(toEnqueue, (b) => todoTasks(b).some((t) => ctx.tally.isPending(t.hash)));
     /**
-     * Bundles whose jobs vanished (Redis restarted empty, removed from the dashboard): what a
+     * Bundles whose jobs vanished (Redis restarted empty, removed from the dashboard, evicted): what a
      * worker finished of them (left as an orphan) is stored first, then the rest is enqueued again.
      * A vanished bundle a worker still holds is left to it and looked at again in HELD_RECHECK_MS.
+     * `all`: every open bundle (after Redis came back, and while workers hold vanished bundles);
+     * otherwise the next VANISHED_LOOK_BUNDLES of them.
      */
-    const requeueVanished = async (): Promise<void> => {
+    const requeueVanished = async (all: boolean): Promise<void> => {
       leftToWorkers = false;
-      const left = new Set(ctx.tally.pendingTasks());
+      const looked = open.next(all ? Number.POSITIVE_INFINITY : VANISHED_LOOK_BUNDLES);
       for (const [model, queue] of queues) {
-        const candidates = toEnqueue.filter((b) => b.model === model && todoTasks(b).some((t) => left.has(t.hash)));
+        const candidates = looked.filter((b) => b.model === model);
         const present = await jobsExist(
           redis,
           queue,
@@ -767,11 +777,10 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
           recovered += orphan.results.length + orphan.failures.length;
           await redis.del(key);
         }
-        const still = new Set(ctx.tally.pendingTasks());
         const again: PlannedBundle[] = [];
         for (const b of vanished) {
-          const rest = withoutTasks(b, new Set(b.tasks.map((t) => t.hash).filter((h) => !still.has(h))));
-          toEnqueue.splice(toEnqueue.indexOf(b), 1, ...(rest ? [rest] : []));
+          const rest = withoutTasks(b, new Set(b.tasks.map((t) => t.hash).filter((h) => !ctx.tally.isPending(h))));
+          open.replace(b, rest);
           if (rest) {
             mine.add(rest.id);
             again.push(rest);
@@ -837,6 +846,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
     // Time spent moving finished jobs into the store (read from Redis, SQLite writes, job removal).
     let drainMs = 0;
     let drainCpuMs = 0;
+    let drainStoreCpuMs = 0;
     let drainedJobs = 0;
     let backHandled = 0;
     let deathsHandled = 0;
@@ -852,6 +862,7 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
         drainMs += performance.now() - drainStart;
         const used = process.cpuUsage(drainCpu);
         drainCpuMs += (used.user + used.system) / 1000;
+        drainStoreCpuMs += d.storeCpuMs;
         drainedJobs += d.jobs;
         if (d.jobs > 0) ctx.log.info({ model, jobs: d.jobs, stored: d.stored.length, failed: d.failed.length }, 'stored finished bundles');
         for (const f of d.failed) ctx.log.warn({ model, task: f.task, code: f.code, reason: f.message, worker: f.worker }, 'task failed');
@@ -873,12 +884,15 @@ async function runQueued(ctx: ExecCtx, redis: Redis, pending: PlannedBundle[], w
       if (back || recheck || Date.now() - lastEnqueueCheck >= REENQUEUE_CHECK_MS) {
         if (back) backHandled = watch.lastBack;
         lastEnqueueCheck = Date.now();
-        await guard(requeueVanished());
+        await guard(requeueVanished(back || recheck));
       }
       ctx.options.onProgress?.(ctx.tally.progress(Date.now() - ctx.started));
       await sleep(POLL_MS);
     }
-    ctx.log.info({ jobs: drainedJobs, ms: Math.round(drainMs), cpuMs: Math.round(drainCpuMs), heapMb: heapMb() }, 'queue drained');
+    ctx.log.info(
+      { jobs: drainedJobs, ms: Math.round(drainMs), cpuMs: Math.round(drainCpuMs), storeCpuMs: Math.round(drainStoreCpuMs), heapMb: heapMb() },
+      'queue drained',
+    );
     return ctx.tally.remaining() > 0;
   } catch (error) {
     lost = isPerceiveError(error) && error.code === 'redis-lost';

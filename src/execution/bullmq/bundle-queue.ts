@@ -183,6 +183,8 @@ export interface Drained {
   jobs: number;
   /** Jobs whose data could not be read (not JSON): removed; their bundle is enqueued again. */
   unreadable: Array<{ id: string; reason: string }>;
+  /** CPU time of the store's writes (synchronous SQLite transactions), ms: the drain's share that is the store's. */
+  storeCpuMs: number;
 }
 
 /**
@@ -192,7 +194,7 @@ export interface Drained {
  * is stored again next time (the store ignores a task it has).
  */
 export async function drainFinished(queue: Queue, store: ResultStore, mine?: Set<string>): Promise<Drained> {
-  const out: Drained = { stored: [], failed: [], jobs: 0, unreadable: [] };
+  const out: Drained = { stored: [], failed: [], jobs: 0, unreadable: [], storeCpuMs: 0 };
   for (const state of ['completed', 'failed'] as const) {
     // Only this run's bundles (by id): another run may share the queue but keep a different store.
     const ids = (await queue.getRanges([state], 0, -1)).filter((id) => !mine || mine.has(id));
@@ -218,7 +220,10 @@ export async function drainFinished(queue: Queue, store: ResultStore, mine?: Set
         done.push(job);
       }
       if (done.length === 0) continue;
+      const cpu = process.cpuUsage();
       const put = store.put(results, failures);
+      const used = process.cpuUsage(cpu);
+      out.storeCpuMs += (used.user + used.system) / 1000;
       const rejected = new Set(put.rejected.map((f) => f.task));
       for (const r of results) {
         const t = resultTask(r);
